@@ -1,0 +1,172 @@
+//! One error type per failure domain, all re-exported here. Display texts are short and name the
+//! place and the problem; none of them carries profile data.
+
+use std::fmt;
+
+/// A documented limit was exceeded; `what` names the setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitExceeded {
+    /// The limit's name, as in the settings struct (`max_events`, `max_string_bytes`, …).
+    pub what: &'static str,
+    /// The configured limit.
+    pub limit: usize,
+    /// What the input had (or at least this much).
+    pub actual: usize,
+}
+
+impl fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "limit {} exceeded: {} > {}",
+            self.what, self.actual, self.limit
+        )
+    }
+}
+
+/// Why a Segment profile could not be imported. `path` names the place in the input, such as
+/// `events.data[17].timestamp`, or `line 4: traits` for NDJSON.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The input is not JSON; `line`/`column` as serde_json reports them.
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A member has the wrong type or shape.
+    Invalid {
+        path: String,
+        expected: &'static str,
+    },
+    /// A timestamp is not an ISO-8601 time.
+    Timestamp { path: String },
+    /// A required member is missing.
+    Missing { path: String },
+    /// A limit of [`crate::import::ImportLimits`] was exceeded.
+    Limit { path: String, limit: LimitExceeded },
+}
+
+impl ImportError {
+    /// Prefixes the path with `line N: ` (for NDJSON input).
+    pub fn at_line(self, line: usize) -> Self {
+        let prefix = |p: String| format!("line {line}: {p}");
+        match self {
+            Self::Json {
+                message, column, ..
+            } => Self::Json {
+                line,
+                column,
+                message,
+            },
+            Self::Invalid { path, expected } => Self::Invalid {
+                path: prefix(path),
+                expected,
+            },
+            Self::Timestamp { path } => Self::Timestamp { path: prefix(path) },
+            Self::Missing { path } => Self::Missing { path: prefix(path) },
+            Self::Limit { path, limit } => Self::Limit {
+                path: prefix(path),
+                limit,
+            },
+        }
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Json {
+                line,
+                column,
+                message,
+            } => write!(
+                f,
+                "not valid JSON at line {line} column {column}: {message}"
+            ),
+            Self::Invalid { path, expected } => write!(f, "{path}: expected {expected}"),
+            Self::Timestamp { path } => write!(f, "{path}: not an ISO-8601 time"),
+            Self::Missing { path } => write!(f, "{path}: missing"),
+            Self::Limit { path, limit } => write!(f, "{path}: {limit}"),
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// Why snapshot bytes could not be decoded. Each corruption class has its own variant, so callers
+/// can tell "rebuild from the source" (`Version`) from "storage is damaged" (`Checksum`, `Corrupt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// Fewer bytes than the header announces, or than a header needs.
+    Truncated { needed: usize, actual: usize },
+    /// The bytes do not start with the snapshot magic: not a snapshot at all.
+    WrongMagic,
+    /// A snapshot of a format version this build does not read.
+    UnsupportedVersion { found: u16, supported: u16 },
+    /// The payload does not match its checksum: damaged in storage or transit.
+    ChecksumMismatch { expected: u32, actual: u32 },
+    /// The payload passed its checksum but does not decode or is inconsistent; names what is wrong.
+    Corrupt { detail: String },
+    /// A limit of [`crate::snapshot::SnapshotLimits`] was exceeded.
+    Limit(LimitExceeded),
+    /// Encoding failed (only on a broken codec; never for valid input).
+    Encode { detail: String },
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Truncated { needed, actual } => {
+                write!(f, "snapshot truncated: {actual} bytes, {needed} needed")
+            }
+            Self::WrongMagic => write!(f, "not an edge-persona snapshot (wrong magic bytes)"),
+            Self::UnsupportedVersion { found, supported } => {
+                write!(f, "snapshot format version {found} is not supported (this build reads {supported})")
+            }
+            Self::ChecksumMismatch { expected, actual } => {
+                write!(
+                    f,
+                    "snapshot checksum mismatch: header {expected:08x}, payload {actual:08x}"
+                )
+            }
+            Self::Corrupt { detail } => write!(f, "snapshot corrupt: {detail}"),
+            Self::Limit(limit) => write!(f, "snapshot {limit}"),
+            Self::Encode { detail } => write!(f, "snapshot encoding failed: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+/// An invalid ranking or rendering setting.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// A numeric setting is outside its valid range; `name` is the setting's field name.
+    OutOfRange {
+        name: &'static str,
+        value: f64,
+        min: f64,
+        max: f64,
+    },
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OutOfRange {
+                name,
+                value,
+                min,
+                max,
+            } => {
+                write!(f, "setting {name} = {value} is outside {min}..={max}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SettingsError {}

@@ -1,0 +1,10 @@
+//! edge-persona core
+#![forbid(unsafe_code)]
+
+pub mod errors;
+pub mod import;
+pub mod policy;
+pub mod profile;
+pub mod snapshot;
+pub mod text;
+pub mod time;

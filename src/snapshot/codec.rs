@@ -1,0 +1,231 @@
+//! The byte container around a snapshot payload, and the one place that names the codec (bincode).
+//!
+//! ```text
+//! offset  size  field
+//! 0       4     magic  b"EPSN"
+//! 4       2     format version, u16 little-endian (currently 1)
+//! 6       2     flags, u16 little-endian (0; reserved)
+//! 8       4     payload length in bytes, u32 little-endian
+//! 12      4     CRC-32 (IEEE) of the payload, u32 little-endian
+//! 16      …     payload: bincode 2, standard config (varint integers, little-endian)
+//! ```
+//!
+//! Swapping the codec means changing [`encode_payload`] / [`decode_payload`] and bumping
+//! [`FORMAT_VERSION`]; the header stays.
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::errors::{LimitExceeded, SnapshotError};
+
+/// The first four bytes of every snapshot.
+pub const MAGIC: [u8; 4] = *b"EPSN";
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+/// Header length in bytes.
+pub const HEADER_LEN: usize = 16;
+/// Upper bound on what the codec may allocate for strings while decoding, whatever the input claims.
+/// It also caps [`super::SnapshotLimits::max_bytes`].
+pub const DECODE_ALLOCATION_CAP: usize = 32 << 20;
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<DECODE_ALLOCATION_CAP>()
+}
+
+/// Wraps an encoded payload in the header.
+pub fn encode_payload<T: Serialize>(payload: &T) -> Result<Vec<u8>, SnapshotError> {
+    let body =
+        bincode::serde::encode_to_vec(payload, bincode::config::standard()).map_err(|e| {
+            SnapshotError::Encode {
+                detail: e.to_string(),
+            }
+        })?;
+    let len = u32::try_from(body.len()).map_err(|_| SnapshotError::Encode {
+        detail: "payload over 4 GiB".into(),
+    })?;
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&crc32(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Checks the header (size limit, magic, version, length, checksum) and decodes the payload.
+pub fn decode_payload<T: DeserializeOwned>(
+    bytes: &[u8],
+    max_bytes: usize,
+) -> Result<T, SnapshotError> {
+    let max_bytes = max_bytes.min(DECODE_ALLOCATION_CAP);
+    if bytes.len() > max_bytes {
+        return Err(SnapshotError::Limit(LimitExceeded {
+            what: "max_bytes",
+            limit: max_bytes,
+            actual: bytes.len(),
+        }));
+    }
+    let header = bytes.get(..HEADER_LEN).ok_or(SnapshotError::Truncated {
+        needed: HEADER_LEN,
+        actual: bytes.len(),
+    })?;
+    let field = |at: usize, len: usize| header.get(at..at + len).unwrap_or_default();
+    if field(0, 4) != MAGIC {
+        return Err(SnapshotError::WrongMagic);
+    }
+    let version = u16::from_le_bytes(le(field(4, 2)));
+    if version != FORMAT_VERSION {
+        return Err(SnapshotError::UnsupportedVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let len = u32::from_le_bytes(le(field(8, 4))) as usize;
+    let expected_crc = u32::from_le_bytes(le(field(12, 4)));
+    let body = bytes.get(HEADER_LEN..).unwrap_or_default();
+    if body.len() < len {
+        return Err(SnapshotError::Truncated {
+            needed: HEADER_LEN + len,
+            actual: bytes.len(),
+        });
+    }
+    if body.len() > len {
+        return Err(SnapshotError::Corrupt {
+            detail: format!("{} bytes after the payload", body.len() - len),
+        });
+    }
+    let actual_crc = crc32(body);
+    if actual_crc != expected_crc {
+        return Err(SnapshotError::ChecksumMismatch {
+            expected: expected_crc,
+            actual: actual_crc,
+        });
+    }
+    let (value, used) =
+        bincode::serde::decode_from_slice(body, config()).map_err(|e| SnapshotError::Corrupt {
+            detail: e.to_string(),
+        })?;
+    if used != body.len() {
+        return Err(SnapshotError::Corrupt {
+            detail: "payload has unread bytes".into(),
+        });
+    }
+    Ok(value)
+}
+
+fn le<const N: usize>(slice: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (o, b) in out.iter_mut().zip(slice) {
+        *o = *b;
+    }
+    out
+}
+
+/// CRC-32 (IEEE 802.3, reflected, as in zlib and PNG), table-driven.
+pub fn crc32(data: &[u8]) -> u32 {
+    const TABLE: [u32; 256] = {
+        let mut table = [0u32; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = i as u32;
+            let mut k = 0;
+            while k < 8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+                k += 1;
+            }
+            table[i] = c;
+            i += 1;
+        }
+        table
+    };
+    let mut crc = !0u32;
+    for &b in data {
+        let idx = ((crc ^ u32::from(b)) & 0xFF) as usize;
+        crc = TABLE.get(idx).copied().unwrap_or(0) ^ (crc >> 8);
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn header_round_trip_and_golden_bytes() {
+        let bytes = encode_payload(&(7u32, "ab".to_string())).unwrap();
+        assert_eq!(
+            bytes,
+            [b'E', b'P', b'S', b'N', 1, 0, 0, 0, 4, 0, 0, 0, 89, 105, 77, 96, 7, 2, b'a', b'b']
+        );
+        let back: (u32, String) = decode_payload(&bytes, 1 << 20).unwrap();
+        assert_eq!(back, (7, "ab".to_string()));
+    }
+
+    #[test]
+    fn each_header_fault_has_its_error() {
+        let good = encode_payload(&(7u32, "ab".to_string())).unwrap();
+        let decode = |b: &[u8]| decode_payload::<(u32, String)>(b, 1 << 20).unwrap_err();
+        assert!(matches!(
+            decode(&good[..10]),
+            SnapshotError::Truncated {
+                needed: 16,
+                actual: 10
+            }
+        ));
+        assert!(matches!(
+            decode(&good[..good.len() - 1]),
+            SnapshotError::Truncated { .. }
+        ));
+        let mut bad = good.clone();
+        bad[0] = b'X';
+        assert_eq!(decode(&bad), SnapshotError::WrongMagic);
+        let mut bad = good.clone();
+        bad[4] = 9;
+        assert_eq!(
+            decode(&bad),
+            SnapshotError::UnsupportedVersion {
+                found: 9,
+                supported: 1
+            }
+        );
+        let mut bad = good.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert!(matches!(
+            decode(&bad),
+            SnapshotError::ChecksumMismatch { .. }
+        ));
+        let mut bad = good.clone();
+        bad.push(0);
+        assert!(matches!(decode(&bad), SnapshotError::Corrupt { .. }));
+        assert!(matches!(
+            decode_payload::<(u32, String)>(&good, 8),
+            Err(SnapshotError::Limit(_))
+        ));
+    }
+
+    #[test]
+    fn a_huge_claimed_string_is_an_error_not_an_allocation() {
+        // A payload whose string claims u64::MAX bytes, with a valid checksum.
+        let body = [7u8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+        let mut bytes = Vec::from(MAGIC);
+        bytes.extend_from_slice(&1u16.to_le_bytes());
+        bytes.extend_from_slice(&0u16.to_le_bytes());
+        bytes.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&crc32(&body).to_le_bytes());
+        bytes.extend_from_slice(&body);
+        assert!(matches!(
+            decode_payload::<(u32, String)>(&bytes, 1 << 20),
+            Err(SnapshotError::Corrupt { .. })
+        ));
+    }
+}

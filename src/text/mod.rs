@@ -1,0 +1,174 @@
+//! Text analysis shared by snapshot compilation and queries.
+//!
+//! Both sides of a match go through the same [`Analyzer`]: words are split on anything that is not a
+//! letter or digit and also at `camelCase` humps, so `preferred_color`, `firstName`, `postalCode` and
+//! `dotted.keys` yield their parts; numbers keep their decimal point (`10.5`) and digit-group commas
+//! (`18,420` → `18420`); everything is lowercased (Unicode-aware); then a light English stemmer folds
+//! plurals and `-ing`/`-ed`/`-ly` endings. Only the query side drops stop words, so a trait key such as
+//! `how_did_you_hear` still indexes every word.
+
+mod lexicon;
+mod stem;
+mod stopwords;
+
+pub use lexicon::expansions;
+pub use stem::stem;
+pub use stopwords::is_stop_word;
+
+/// Turns text into index terms. The default implementation is [`Analyzer`]; the trait exists so that a
+/// deployment with another language can plug in its own without touching the ranker.
+pub trait Tokenizer {
+    /// Appends the terms of `text` to `out`, in order, repeats kept.
+    fn terms(&self, text: &str, out: &mut Vec<String>);
+}
+
+/// The default tokenizer: split, lowercase, stem.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Analyzer;
+
+impl Tokenizer for Analyzer {
+    fn terms(&self, text: &str, out: &mut Vec<String>) {
+        split_words(text, |word| out.push(stem(word)));
+    }
+}
+
+/// Splits `text` into lowercase words (before stemming) and calls `emit` for each.
+///
+/// Word boundaries: any character that is neither a letter nor a digit; a lowercase→uppercase hump
+/// (`firstName`); the last capital of an acronym followed by lowercase (`HTMLParser` → `html`, `parser`).
+/// A `.` or `,` between two digits stays inside the number (`10.5`); the comma is dropped (`18,420`).
+pub fn split_words(text: &str, mut emit: impl FnMut(&str)) {
+    let chars: Vec<char> = text.chars().collect();
+    let mut word = String::new();
+    let mut prev: Option<char> = None;
+    for (i, &c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1).copied();
+        if c.is_alphanumeric() {
+            if let Some(p) = prev {
+                let hump = c.is_uppercase() && p.is_lowercase();
+                let acronym_end =
+                    c.is_uppercase() && p.is_uppercase() && next.is_some_and(|n| n.is_lowercase());
+                if (hump || acronym_end) && !word.is_empty() {
+                    emit(&word);
+                    word.clear();
+                }
+            }
+            word.extend(c.to_lowercase());
+            prev = Some(c);
+            continue;
+        }
+        let between_digits =
+            prev.is_some_and(|p| p.is_ascii_digit()) && next.is_some_and(|n| n.is_ascii_digit());
+        let numeric_word = word.chars().all(|w| w.is_ascii_digit() || w == '.');
+        if between_digits && numeric_word {
+            if c == ',' {
+                continue;
+            }
+            if c == '.' && !word.contains('.') {
+                word.push('.');
+                continue;
+            }
+        }
+        if !word.is_empty() {
+            emit(&word);
+            word.clear();
+        }
+        prev = None;
+    }
+    if !word.is_empty() {
+        emit(&word);
+    }
+}
+
+/// The analyzed terms of a query: stop words dropped, stemmed, deduplicated in first-seen order,
+/// at most `max_terms` of them.
+pub fn query_terms(text: &str, max_terms: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    split_words(text, |word| {
+        if out.len() >= max_terms || is_stop_word(word) {
+            return;
+        }
+        let term = stem(word);
+        if !out.contains(&term) {
+            out.push(term);
+        }
+    });
+    out
+}
+
+/// Words of a key for display: `shoe_size` → `Shoe size`, `firstName` → `First name`.
+pub fn humanize_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    split_words(key, |word| {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    });
+    let mut chars = out.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => key.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        split_words(text, |w| out.push(w.to_string()));
+        out
+    }
+
+    #[test]
+    fn splits_snake_camel_kebab_and_dotted_keys() {
+        assert_eq!(words("preferred_color"), ["preferred", "color"]);
+        assert_eq!(words("firstName"), ["first", "name"]);
+        assert_eq!(words("postalCode"), ["postal", "code"]);
+        assert_eq!(words("kebab-case-key"), ["kebab", "case", "key"]);
+        assert_eq!(words("dotted.keys.here"), ["dotted", "keys", "here"]);
+        assert_eq!(words("HTMLParser"), ["html", "parser"]);
+    }
+
+    #[test]
+    fn keeps_decimal_numbers_and_joins_digit_groups() {
+        assert_eq!(words("size 10.5, please"), ["size", "10.5", "please"]);
+        assert_eq!(words("18,420 points"), ["18420", "points"]);
+        assert_eq!(words("ord_87731"), ["ord", "87731"]);
+        assert_eq!(words("v1.2.3"), ["v1", "2.3"]);
+        assert_eq!(words("1.2.3"), ["1.2", "3"]);
+        assert_eq!(words("end."), ["end"]);
+    }
+
+    #[test]
+    fn lowercases_unicode() {
+        assert_eq!(words("ÉTÉ Straße"), ["été", "straße"]);
+        assert_eq!(words("Überraschung"), ["überraschung"]);
+    }
+
+    #[test]
+    fn query_terms_drop_stop_words_stem_and_dedupe() {
+        assert_eq!(
+            query_terms("Can you recommend some running shoes in my size?", 64),
+            ["recommend", "run", "sho", "siz"]
+        );
+        assert_eq!(query_terms("shoes shoe SHOES", 64), ["sho"]);
+        assert_eq!(query_terms("a b c d e f", 2), ["b", "c"]);
+    }
+
+    #[test]
+    fn analyzer_indexes_every_word_of_data() {
+        let mut out = Vec::new();
+        Analyzer.terms("how_did_you_hear", &mut out);
+        assert_eq!(out, ["how", "did", "you", "hear"]);
+    }
+
+    #[test]
+    fn humanizes_keys() {
+        assert_eq!(humanize_key("shoe_size"), "Shoe size");
+        assert_eq!(humanize_key("firstName"), "First name");
+        assert_eq!(humanize_key("__"), "__");
+    }
+}

@@ -1,0 +1,222 @@
+//! Timestamps without a clock: RFC 3339 / ISO-8601 parsing into Unix milliseconds, and relative
+//! phrases ("12 minutes ago") for the renderer. The core never reads the current time; callers pass it.
+
+/// Parses an RFC 3339 / ISO-8601 date-time (`2026-11-20T11:59:50.000Z`, `+02:00` offsets, a space
+/// instead of `T`, any number of fraction digits) or a plain date (`2026-11-20`, taken as midnight UTC)
+/// into milliseconds since the Unix epoch. Returns `None` for anything else.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let b = text.trim().as_bytes();
+    let year = digits(b, 0, 4)?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let month = digits(b, 5, 2)?;
+    let day = digits(b, 8, 2)?;
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    if b.len() == 10 {
+        return Some(days * 86_400_000);
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') {
+        return None;
+    }
+    let hour = digits(b, 11, 2)?;
+    let minute = digits(b, 14, 2)?;
+    let (second, mut pos) = if b.get(16) == Some(&b':') {
+        (digits(b, 17, 2)?, 19)
+    } else {
+        (0, 16)
+    };
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut millis = 0i64;
+    if b.get(pos) == Some(&b'.') {
+        pos += 1;
+        let start = pos;
+        let mut scale = 100;
+        while let Some(d) = b.get(pos).filter(|c| c.is_ascii_digit()) {
+            millis += i64::from(d - b'0') * scale;
+            scale /= 10;
+            pos += 1;
+        }
+        if pos == start {
+            return None;
+        }
+    }
+    let offset_minutes = match b.get(pos) {
+        Some(b'Z' | b'z') if pos + 1 == b.len() => 0,
+        Some(sign @ (b'+' | b'-')) if pos + 6 == b.len() && b.get(pos + 3) == Some(&b':') => {
+            let h = digits(b, pos + 1, 2)?;
+            let m = digits(b, pos + 4, 2)?;
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let total = h * 60 + m;
+            if *sign == b'+' {
+                total
+            } else {
+                -total
+            }
+        }
+        None => 0,
+        _ => return None,
+    };
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    Some(seconds * 1000 + millis)
+}
+
+/// Formats milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn format_timestamp(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000
+    )
+}
+
+/// "just now", "10 seconds ago", "12 minutes ago", "3 days ago", "2 years ago", or "in 5 days" for
+/// times after `now`. Units: seconds, minutes, hours, days, months of 30 days, years of 365 days.
+pub fn relative(ms: i64, now_ms: i64) -> String {
+    let delta = now_ms.saturating_sub(ms);
+    let secs = delta.unsigned_abs() / 1000;
+    if secs == 0 {
+        return "just now".to_string();
+    }
+    let (n, unit) = match secs {
+        s if s < 60 => (s, "second"),
+        s if s < 3600 => (s / 60, "minute"),
+        s if s < 86_400 => (s / 3600, "hour"),
+        s if s < 30 * 86_400 => (s / 86_400, "day"),
+        s if s < 365 * 86_400 => (s / (30 * 86_400), "month"),
+        s => (s / (365 * 86_400), "year"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    if delta >= 0 {
+        format!("{n} {unit}{plural} ago")
+    } else {
+        format!("in {n} {unit}{plural}")
+    }
+}
+
+fn digits(b: &[u8], start: usize, len: usize) -> Option<i64> {
+    let slice = b.get(start..start + len)?;
+    slice.iter().try_fold(0i64, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+    })
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_segment_timestamps() {
+        assert_eq!(parse_timestamp("1970-01-01T00:00:00.000Z"), Some(0));
+        assert_eq!(
+            parse_timestamp("2026-11-20T12:00:00.000Z"),
+            Some(1_795_176_000_000)
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-20T14:00:00+02:00"),
+            Some(1_795_176_000_000)
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-20 12:00:00Z"),
+            Some(1_795_176_000_000)
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-20T12:00:00.5Z"),
+            Some(1_795_176_000_500)
+        );
+        assert_eq!(parse_timestamp("2026-11-20"), Some(1_795_132_800_000));
+    }
+
+    #[test]
+    fn rejects_malformed_times() {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-02-30",
+            "2026-11-20T25:00:00Z",
+            "2026-11-20T12:00:00.Z",
+            "2026-11-20T12:00:00Zjunk",
+            "2026-11-20T12:00:00+0200",
+            "२०२६-11-20",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for ms in [0, 1_763_640_000_123, -86_400_000, 951_782_400_000] {
+            assert_eq!(parse_timestamp(&format_timestamp(ms)), Some(ms));
+        }
+    }
+
+    #[test]
+    fn relative_phrases() {
+        let now = 1_795_176_000_000;
+        assert_eq!(relative(now, now), "just now");
+        assert_eq!(relative(now - 10_000, now), "10 seconds ago");
+        assert_eq!(relative(now - 12 * 60_000, now), "12 minutes ago");
+        assert_eq!(relative(now - 3_600_000, now), "1 hour ago");
+        assert_eq!(relative(now - 3 * 86_400_000, now), "3 days ago");
+        assert_eq!(relative(now - 400 * 86_400_000, now), "1 year ago");
+        assert_eq!(relative(now + 5 * 86_400_000, now), "in 5 days");
+        assert_eq!(relative(i64::MIN, i64::MAX), "292471208 years ago");
+    }
+}
