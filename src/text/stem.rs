@@ -47,9 +47,11 @@ fn is_vowel(b: u8) -> bool {
     matches!(b, b'a' | b'e' | b'i' | b'o' | b'u' | b'y')
 }
 
+/// Undoubles a final consonant pair (`runn` → `run`) unless that would leave fewer than three letters
+/// (`add` stays `add`).
 fn undouble(base: &mut String) {
     let bytes = base.as_bytes();
-    if let [.., a, b] = bytes {
+    if let [_, _, .., a, b] = bytes {
         if a == b && !is_vowel(*a) && !matches!(a, b'l' | b's' | b'z') {
             base.pop();
         }
@@ -86,6 +88,7 @@ mod tests {
         same("cancelled", "cancel");
         same("monthly", "month");
         same("updated", "update");
+        same("added", "add");
     }
 
     #[test]

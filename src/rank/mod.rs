@@ -1,0 +1,439 @@
+//! The lexical-plus-recency relevance model.
+//!
+//! Every trait and every event group of a [`Snapshot`] is scored against a query text and a `now`
+//! timestamp (no clock is read). For an item `d` and analyzed query terms `t` (stop words dropped,
+//! stemmed, each with weight `w_t`: 1 for the query's own words, [`RankSettings::expansion_weight`]
+//! for words the lexicon links to them):
+//!
+//! ```text
+//! tf'(t,d)   = Σ_f  W_f · tf(t,d,f) / (1 − b + b · len(d,f) / avglen(f))        (BM25F, fields f)
+//! lexical(d) = Σ_t  w_t · idf(t) · tf'(t,d) · (k1 + 1) / (tf'(t,d) + k1)
+//! idf(t)     = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
+//! coverage   = (Σ_{t matched} w_t / Σ_t w_t) ^ coverage_exponent
+//! recency(d) = floor + (1 − floor) · 2^(−age(d) / half_life)      (events)
+//!            = trait_recency  (· withheld_weight when the policy withholds the value)  (traits)
+//! freq(d)    = 1 + frequency_weight · ln(count(d))                (events repeated count(d) times)
+//! score(d)   = lexical(d) · coverage · recency(d) · freq(d)
+//! ```
+//!
+//! Fields `f` are the name (trait key, event name), property keys and values, weighted by
+//! [`RankSettings::field_weights`].
+//!
+//! **What a single profile's IDF gets wrong, and what this does about it.** A profile is a few
+//! hundred items, many of them the same event repeated (441 `Page Viewed`). Counting raw events would
+//! give every word of a noisy, repeated event a low IDF and every word of a one-off event a high one,
+//! whatever its meaning; counting *event groups* (identical events collapsed at compile time) makes
+//! `N` and `df` measure distinct facts instead. The frequency factor then gives repetition its due, a
+//! logarithmic nudge rather than a multiplier. A word that occurs in nearly every item (`product`, the
+//! schema's own vocabulary) still gets an IDF near zero, as it should.
+//!
+//! **Recent but irrelevant.** Recency multiplies relevance, it never adds to it: an event from ten
+//! seconds ago that shares no word with the query scores zero and is not returned. Among relevant
+//! events, the newest win; an old but specific event keeps at least `floor` of its weight.
+//!
+//! **Coverage** rewards items that match more of the query's meaning: "running shoes in my size"
+//! prefers the product added *in size 10.5* over any of the dozens of running-shoe page views.
+//!
+//! Order is deterministic: score descending ([`f32::total_cmp`]), then id ascending.
+
+use serde::Serialize;
+
+use crate::errors::SettingsError;
+use crate::snapshot::{Snapshot, FIELD_COUNT};
+use crate::text::{expansions, query_terms};
+
+/// Every constant of the model, with its default.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankSettings {
+    /// How many items `rank` returns. Default 10.
+    pub limit: usize,
+    /// BM25 term-frequency saturation. Default 1.2.
+    pub k1: f32,
+    /// BM25 length normalisation, 0 (none) to 1 (full). Default 0.5: CDP fields are short, and a
+    /// long product name should not be punished much for its length.
+    pub b: f32,
+    /// Weights of the fields name (trait key, event name), property keys, values. Default
+    /// `[3.0, 0.5, 1.0]`: a trait named `shoe_size` is about shoe size; a property key `size` only
+    /// says the event has a size.
+    pub field_weights: [f32; FIELD_COUNT],
+    /// Weight of a word reached through the lexicon rather than typed. Default 0.35.
+    pub expansion_weight: f32,
+    /// Exponent on the matched share of the query's weight. 0 switches coverage off. Default 1.0.
+    pub coverage_exponent: f32,
+    /// Half-life of an event's recency, in hours. Default 168 (one week).
+    pub half_life_hours: f32,
+    /// The least recency factor an event keeps however old, 0..=1. Default 0.5: a specific old
+    /// event (the racket viewed last month) still beats a vague recent one.
+    pub recency_floor: f32,
+    /// The recency factor of traits, which describe the present (as fresh as a just-seen event,
+    /// slightly favoured since a trait is the profile's summary). Default 1.2.
+    pub trait_recency: f32,
+    /// Factor for a trait whose value the privacy policy withholds: the context can only say it is
+    /// on file, so it is worth less than a fact it can state. Default 0.5.
+    pub withheld_weight: f32,
+    /// Weight of `ln(count)` for repeated events. Default 0.1.
+    pub frequency_weight: f32,
+    /// Items scoring at or below this are not returned. Default 0.
+    pub min_score: f32,
+    /// Most distinct words taken from a query (the rest is ignored). Default 32.
+    pub max_query_terms: usize,
+}
+
+impl Default for RankSettings {
+    fn default() -> Self {
+        Self {
+            limit: 10,
+            k1: 1.2,
+            b: 0.5,
+            field_weights: [3.0, 0.5, 1.0],
+            expansion_weight: 0.35,
+            coverage_exponent: 1.0,
+            half_life_hours: 168.0,
+            recency_floor: 0.5,
+            trait_recency: 1.2,
+            withheld_weight: 0.5,
+            frequency_weight: 0.1,
+            min_score: 0.0,
+            max_query_terms: 32,
+        }
+    }
+}
+
+impl RankSettings {
+    /// Checks every numeric setting's range.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let check = |name: &'static str, value: f32, min: f32, max: f32| {
+            if value.is_finite() && value >= min && value <= max {
+                Ok(())
+            } else {
+                Err(SettingsError::OutOfRange { name, value: f64::from(value), min: f64::from(min), max: f64::from(max) })
+            }
+        };
+        check("k1", self.k1, 0.0, 100.0)?;
+        check("b", self.b, 0.0, 1.0)?;
+        for w in self.field_weights {
+            check("field_weights", w, 0.0, 100.0)?;
+        }
+        check("expansion_weight", self.expansion_weight, 0.0, 1.0)?;
+        check("coverage_exponent", self.coverage_exponent, 0.0, 10.0)?;
+        check("half_life_hours", self.half_life_hours, 0.001, 1e7)?;
+        check("recency_floor", self.recency_floor, 0.0, 1.0)?;
+        check("trait_recency", self.trait_recency, 0.0, 10.0)?;
+        check("withheld_weight", self.withheld_weight, 0.0, 1.0)?;
+        check("frequency_weight", self.frequency_weight, 0.0, 10.0)?;
+        check("min_score", self.min_score, 0.0, f32::MAX)?;
+        check("limit", self.limit as f32, 0.0, 10_000.0)?;
+        check("max_query_terms", self.max_query_terms as f32, 1.0, 1024.0)?;
+        Ok(())
+    }
+}
+
+/// Trait or event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemKind {
+    Trait,
+    Event,
+}
+
+/// Where an item lives in its snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemRef {
+    Trait(usize),
+    Group(usize),
+}
+
+/// One query term's part of a score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TermContribution {
+    pub term: String,
+    /// 1 for a typed word, less for a lexicon expansion.
+    pub weight: f32,
+    pub idf: f32,
+    pub score: f32,
+}
+
+/// The parts of a score; `score = lexical · coverage · recency · frequency`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    pub lexical: f32,
+    pub coverage: f32,
+    pub recency: f32,
+    pub frequency: f32,
+    /// Age of the newest occurrence in seconds (events only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<i64>,
+    /// Occurrences (events only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    pub terms: Vec<TermContribution>,
+}
+
+/// A ranked item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankedItem {
+    /// `trait:<key>` or `event:<message_id>` (the newest occurrence of the group).
+    pub id: String,
+    pub kind: ItemKind,
+    pub score: f32,
+    pub explain: Explanation,
+    #[serde(skip)]
+    pub item: ItemRef,
+}
+
+/// A query analyzed once, reusable across snapshots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// `(stemmed term, weight)`: typed words first, then expansions.
+    pub terms: Vec<(String, f32)>,
+}
+
+impl Query {
+    /// Analyzes query text: stop words, stemming, lexicon expansion.
+    pub fn parse(text: &str, settings: &RankSettings) -> Query {
+        let typed = query_terms(text, settings.max_query_terms);
+        let mut terms: Vec<(String, f32)> = typed.iter().map(|t| (t.clone(), 1.0)).collect();
+        if settings.expansion_weight > 0.0 {
+            for t in &typed {
+                for e in expansions(t) {
+                    if !terms.iter().any(|(x, _)| x == e) {
+                        terms.push((e.to_string(), settings.expansion_weight));
+                    }
+                }
+            }
+        }
+        Query { terms }
+    }
+}
+
+/// Ranks `snapshot` against `query` at time `now_ms`, returning at most `settings.limit` items.
+pub fn rank(snapshot: &Snapshot, query: &str, now_ms: i64, settings: &RankSettings) -> Vec<RankedItem> {
+    rank_query(snapshot, &Query::parse(query, settings), now_ms, settings)
+}
+
+/// [`rank`] with an already parsed query.
+pub fn rank_query(snapshot: &Snapshot, query: &Query, now_ms: i64, settings: &RankSettings) -> Vec<RankedItem> {
+    let mut scored = score_all(snapshot, query, now_ms, settings);
+    scored.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    scored.truncate(settings.limit);
+    scored
+}
+
+/// Resolved query term: id in this snapshot, weight, idf.
+struct Resolved<'q> {
+    id: u32,
+    term: &'q str,
+    weight: f32,
+    idf: f32,
+}
+
+fn score_all(snapshot: &Snapshot, query: &Query, now_ms: i64, s: &RankSettings) -> Vec<RankedItem> {
+    let n = snapshot.item_count() as f32;
+    let mut resolved: Vec<Resolved> = query
+        .terms
+        .iter()
+        .filter_map(|(term, weight)| {
+            let id = snapshot.term_id(term)?;
+            let df = snapshot.doc_freq(id) as f32;
+            Some(Resolved { id, term, weight: *weight, idf: (1.0 + (n - df + 0.5) / (df + 0.5)).ln() })
+        })
+        .collect();
+    resolved.sort_by_key(|r| r.id);
+    let total_weight: f32 = query.terms.iter().map(|(_, w)| *w).sum();
+    if resolved.is_empty() || total_weight <= 0.0 {
+        return Vec::new();
+    }
+    let avg: [f32; FIELD_COUNT] = std::array::from_fn(|f| snapshot.avg_field_len(f).max(1e-3));
+    let mut out = Vec::new();
+    let mut contributions: Vec<TermContribution> = Vec::new();
+
+    let score_item = |postings: &crate::snapshot::Postings, out_terms: &mut Vec<TermContribution>| -> (f32, f32) {
+        out_terms.clear();
+        let norms: [f32; FIELD_COUNT] =
+            std::array::from_fn(|f| 1.0 - s.b + s.b * postings.field_len(f) as f32 / avg.get(f).copied().unwrap_or(1.0));
+        let mut lexical = 0.0;
+        let mut matched_weight = 0.0;
+        for r in &resolved {
+            let mut tf = 0.0;
+            for (f, field) in postings.fields.iter().enumerate() {
+                if let Ok(i) = field.binary_search_by_key(&r.id, |(t, _)| *t) {
+                    let raw = field.get(i).map_or(0.0, |(_, tf)| f32::from(*tf));
+                    let w = s.field_weights.get(f).copied().unwrap_or(0.0);
+                    tf += w * raw / norms.get(f).copied().unwrap_or(1.0).max(1e-3);
+                }
+            }
+            if tf > 0.0 {
+                let part = r.weight * r.idf * tf * (s.k1 + 1.0) / (tf + s.k1);
+                lexical += part;
+                matched_weight += r.weight;
+                out_terms.push(TermContribution { term: r.term.to_string(), weight: r.weight, idf: r.idf, score: part });
+            }
+        }
+        (lexical, matched_weight)
+    };
+
+    let coverage_of = |matched: f32| (matched / total_weight).clamp(0.0, 1.0).powf(s.coverage_exponent);
+    for (i, t) in snapshot.traits.iter().enumerate() {
+        let (lexical, matched) = score_item(&t.postings, &mut contributions);
+        if lexical <= 0.0 {
+            continue;
+        }
+        let coverage = coverage_of(matched);
+        let recency = if t.withheld.is_some() { s.trait_recency * s.withheld_weight } else { s.trait_recency };
+        let score = lexical * coverage * recency;
+        if score > s.min_score {
+            out.push(RankedItem {
+                id: format!("trait:{}", t.key),
+                kind: ItemKind::Trait,
+                score,
+                explain: Explanation {
+                    lexical,
+                    coverage,
+                    recency,
+                    frequency: 1.0,
+                    age_seconds: None,
+                    count: None,
+                    terms: std::mem::take(&mut contributions),
+                },
+                item: ItemRef::Trait(i),
+            });
+        }
+    }
+    for (i, g) in snapshot.groups.iter().enumerate() {
+        let (lexical, matched) = score_item(&g.postings, &mut contributions);
+        if lexical <= 0.0 {
+            continue;
+        }
+        let coverage = coverage_of(matched);
+        let age_ms = now_ms.saturating_sub(g.last_ms()).max(0);
+        let age_hours = age_ms as f32 / 3_600_000.0;
+        let recency = s.recency_floor + (1.0 - s.recency_floor) * (-age_hours / s.half_life_hours).exp2();
+        let count = g.count();
+        let frequency = 1.0 + s.frequency_weight * (count as f32).ln();
+        let score = lexical * coverage * recency * frequency;
+        if score > s.min_score {
+            out.push(RankedItem {
+                id: format!("event:{}", g.last_message_id()),
+                kind: ItemKind::Event,
+                score,
+                explain: Explanation {
+                    lexical,
+                    coverage,
+                    recency,
+                    frequency,
+                    age_seconds: Some(age_ms / 1000),
+                    count: Some(count),
+                    terms: std::mem::take(&mut contributions),
+                },
+                item: ItemRef::Group(i),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PrivacyPolicy;
+    use crate::profile::{Event, Profile, Trait, Value};
+    use crate::snapshot::compile;
+
+    const HOUR: i64 = 3_600_000;
+    const NOW: i64 = 1_000 * HOUR;
+
+    fn snapshot() -> Snapshot {
+        let ev = |id: &str, hours_ago: i64, name: &str, props: &[(&str, &str)]| Event {
+            message_id: id.into(),
+            name: name.into(),
+            timestamp_ms: NOW - hours_ago * HOUR,
+            properties: props.iter().map(|(k, v)| (k.to_string(), Value::Text(v.to_string()))).collect(),
+        };
+        let tr = |k: &str, v: &str| Trait { key: k.into(), value: Value::Text(v.into()), audience: false };
+        compile(
+            &Profile {
+                profile_id: "p".into(),
+                traits: vec![tr("shoe_size", "10.5"), tr("jacket_size", "L"), tr("favorite_color", "green")],
+                events: vec![
+                    ev("new-shoe", 1, "Product Viewed", &[("name", "Trail Shoe"), ("category", "Running Shoes")]),
+                    ev("old-shoe", 2000, "Product Viewed", &[("name", "Road Shoe"), ("category", "Running Shoes")]),
+                    ev("noise", 0, "App Opened", &[("version", "7.2")]),
+                    ev("noise2", 5, "App Opened", &[("version", "7.2")]),
+                ],
+                ..Profile::default()
+            },
+            &PrivacyPolicy::default(),
+        )
+    }
+
+    fn ids(items: &[RankedItem]) -> Vec<&str> {
+        items.iter().map(|i| i.id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_trait_named_by_the_query_ranks_first() {
+        let items = rank(&snapshot(), "What is my shoe size?", NOW, &RankSettings::default());
+        assert_eq!(items[0].id, "trait:shoe_size");
+        assert!(ids(&items).contains(&"trait:jacket_size"));
+    }
+
+    #[test]
+    fn recency_orders_equally_relevant_events() {
+        let items = rank(&snapshot(), "running shoes", NOW, &RankSettings::default());
+        let new = ids(&items).iter().position(|i| *i == "event:new-shoe").unwrap();
+        let old = ids(&items).iter().position(|i| *i == "event:old-shoe").unwrap();
+        assert!(new < old);
+        assert!(items[old].explain.recency < items[new].explain.recency);
+    }
+
+    #[test]
+    fn recent_but_irrelevant_events_are_not_returned() {
+        let items = rank(&snapshot(), "running shoes", NOW, &RankSettings::default());
+        assert!(!ids(&items).iter().any(|i| i.starts_with("event:noise")));
+        assert!(rank(&snapshot(), "the of and", NOW, &RankSettings::default()).is_empty());
+    }
+
+    #[test]
+    fn repeated_events_form_one_item_with_a_count() {
+        let items = rank(&snapshot(), "app opened", NOW, &RankSettings::default());
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].id, "event:noise");
+        assert_eq!(items[0].explain.count, Some(2));
+    }
+
+    #[test]
+    fn explanation_parts_multiply_to_the_score() {
+        for item in rank(&snapshot(), "running shoes size", NOW, &RankSettings::default()) {
+            let e = &item.explain;
+            let product = e.lexical * e.coverage * e.recency * e.frequency;
+            assert!((product - item.score).abs() < 1e-4, "{item:?}");
+            let sum: f32 = e.terms.iter().map(|t| t.score).sum();
+            assert!((sum - e.lexical).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn order_is_deterministic_and_limited() {
+        let s = snapshot();
+        let settings = RankSettings { limit: 2, ..RankSettings::default() };
+        let a = rank(&s, "size shoes green", NOW, &settings);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a, rank(&s, "size shoes green", NOW, &settings));
+    }
+
+    #[test]
+    fn lexicon_expansions_weigh_less_than_typed_words() {
+        let q = Query::parse("my bill", &RankSettings::default());
+        assert_eq!(q.terms[0], ("bill".to_string(), 1.0));
+        assert!(q.terms.iter().any(|(t, w)| t == "invoic" && *w < 1.0));
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        assert!(RankSettings::default().validate().is_ok());
+        let bad = RankSettings { half_life_hours: 0.0, ..RankSettings::default() };
+        assert!(matches!(bad.validate(), Err(SettingsError::OutOfRange { name: "half_life_hours", .. })));
+        let bad = RankSettings { b: f32::NAN, ..RankSettings::default() };
+        assert!(bad.validate().is_err());
+    }
+}
