@@ -1,1 +1,381 @@
-fn main() {}
+//! The `edge-persona` command line: compile Segment profile exports into snapshots (in bulk, on every
+//! core), inspect snapshots, and rank or render a context from the shell.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use edge_persona::import::segment::{import_bundle, import_ndjson};
+use edge_persona::import::ImportLimits;
+use edge_persona::policy::{PrivacyPolicy, Target};
+use edge_persona::profile::Profile;
+use edge_persona::rank::{rank, RankSettings};
+use edge_persona::render::{render, ContextFormat, RenderSettings};
+use edge_persona::snapshot::{codec::MAGIC, compile, Snapshot, SnapshotLimits};
+use edge_persona::time::{format_timestamp, parse_timestamp};
+
+#[derive(Parser)]
+#[command(name = "edge-persona", version, about = "Personalize LLM calls and pages from CDP profiles")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile profile bundles (JSON, or NDJSON with one bundle per line) into snapshots.
+    Compile {
+        /// Bundle JSON or NDJSON files.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output: a snapshot file for one profile, or a directory for many.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Also write a Workers KV bulk-upload JSON file (`wrangler kv bulk put`).
+        #[arg(long)]
+        kv_bulk: Option<PathBuf>,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Show what a snapshot holds and its sizes.
+    Inspect {
+        snapshot: PathBuf,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Rank a profile's traits and events against a query.
+    Rank {
+        #[command(flatten)]
+        request: RequestArgs,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Render the context block an LLM prompt would receive.
+    Context {
+        #[command(flatten)]
+        request: RequestArgs,
+        /// Candidates considered before the budget cuts.
+        #[arg(long, default_value_t = 12)]
+        limit: usize,
+        /// Token budget of the block.
+        #[arg(long, default_value_t = 200)]
+        budget: usize,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(clap::Args)]
+struct PolicyArgs {
+    /// `server` withholds personal data values; `browser` removes personal data entirely.
+    #[arg(long, value_enum, default_value_t = PolicyTarget::Server)]
+    policy: PolicyTarget,
+    /// A key whose personal data may pass (repeatable).
+    #[arg(long = "allow", value_name = "KEY")]
+    allow: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct RequestArgs {
+    /// A bundle JSON file or a snapshot file.
+    #[arg(long)]
+    profile: PathBuf,
+    #[arg(long)]
+    query: String,
+    /// The time to rank at (RFC 3339); default: now.
+    #[arg(long)]
+    now: Option<String>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PolicyTarget {
+    Server,
+    Browser,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile { inputs, output, kv_bulk, policy } => cmd_compile(&inputs, &output, kv_bulk.as_deref(), &policy),
+        Command::Inspect { snapshot, format } => cmd_inspect(&snapshot, format),
+        Command::Rank { request, limit, format } => cmd_rank(&request, limit, format),
+        Command::Context { request, limit, budget, format } => cmd_context(&request, limit, budget, format),
+    };
+    if let Err(message) = result {
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    }
+}
+
+type CliResult<T = ()> = Result<T, String>;
+
+fn policy_of(args: &PolicyArgs) -> PrivacyPolicy {
+    let target = match args.policy {
+        PolicyTarget::Server => Target::Server,
+        PolicyTarget::Browser => Target::Browser,
+    };
+    PrivacyPolicy { target, allow: args.allow.clone() }
+}
+
+fn read(path: &Path) -> CliResult<Vec<u8>> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn as_text<'a>(path: &Path, bytes: &'a [u8]) -> CliResult<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| format!("{}: not UTF-8 text: {e}", path.display()))
+}
+
+/// A bundle file or a snapshot file, as a snapshot.
+fn load_snapshot(path: &Path, policy: &PrivacyPolicy) -> CliResult<Snapshot> {
+    let bytes = read(path)?;
+    if bytes.starts_with(&MAGIC) {
+        return Snapshot::decode(&bytes, &SnapshotLimits::default()).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let profile = import_bundle(as_text(path, &bytes)?, &ImportLimits::default()).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(compile(&profile, policy))
+}
+
+fn now_ms(now: Option<&str>) -> CliResult<i64> {
+    match now {
+        Some(text) => parse_timestamp(text).ok_or_else(|| format!("--now {text:?}: not an RFC 3339 time")),
+        None => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .map_err(|e| e.to_string()),
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> CliResult {
+    println!("{}", serde_json::to_string_pretty(value).map_err(|e| e.to_string())?);
+    Ok(())
+}
+
+fn cmd_rank(req: &RequestArgs, limit: usize, format: OutputFormat) -> CliResult {
+    let snapshot = load_snapshot(&req.profile, &policy_of(&req.policy))?;
+    let settings = RankSettings { limit, ..RankSettings::default() };
+    settings.validate().map_err(|e| e.to_string())?;
+    let items = rank(&snapshot, &req.query, now_ms(req.now.as_deref())?, &settings);
+    match format {
+        OutputFormat::Json => {
+            // A struct, not `json!`, so members keep the documented order: id, kind, score, explain.
+            #[derive(serde::Serialize)]
+            struct RankOutput<'a> {
+                items: &'a [edge_persona::rank::RankedItem],
+            }
+            let text = serde_json::to_string_pretty(&RankOutput { items: &items }).map_err(|e| e.to_string())?;
+            println!("{text}");
+            Ok(())
+        }
+        OutputFormat::Text => {
+            for (i, item) in items.iter().enumerate() {
+                let e = &item.explain;
+                let terms: Vec<&str> = e.terms.iter().map(|t| t.term.as_str()).collect();
+                println!(
+                    "{:>2}. {:<40} {:>7.3}  lexical {:.2} × coverage {:.2} × recency {:.2} × frequency {:.2}  [{}]",
+                    i + 1, item.id, item.score, e.lexical, e.coverage, e.recency, e.frequency, terms.join(" ")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn cmd_context(req: &RequestArgs, limit: usize, budget: usize, format: OutputFormat) -> CliResult {
+    let snapshot = load_snapshot(&req.profile, &policy_of(&req.policy))?;
+    let now = now_ms(req.now.as_deref())?;
+    let settings = RankSettings { limit, ..RankSettings::default() };
+    settings.validate().map_err(|e| e.to_string())?;
+    let items = rank(&snapshot, &req.query, now, &settings);
+    let context_format = if format == OutputFormat::Json { ContextFormat::Json } else { ContextFormat::Text };
+    let context = render(&snapshot, &items, now, &RenderSettings { budget_tokens: budget, format: context_format, ..RenderSettings::default() });
+    println!("{}", context.text);
+    eprintln!("{} items, ~{} tokens, {} omitted for the budget", context.items.len(), context.estimated_tokens, context.omitted);
+    Ok(())
+}
+
+fn cmd_inspect(path: &Path, format: OutputFormat) -> CliResult {
+    let bytes = read(path)?;
+    let s = Snapshot::decode(&bytes, &SnapshotLimits::default()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut events: Vec<(&str, usize)> = Vec::new();
+    for g in &s.groups {
+        match events.iter_mut().find(|(n, _)| *n == g.name) {
+            Some((_, c)) => *c += g.count(),
+            None => events.push((&g.name, g.count())),
+        }
+    }
+    events.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let info = serde_json::json!({
+        "profile_id": s.profile_id,
+        "target": format!("{:?}", s.target).to_lowercase(),
+        "bytes": bytes.len(),
+        "traits": s.traits.len(),
+        "audiences": s.traits.iter().filter(|t| t.audience).map(|t| t.key.as_str()).collect::<Vec<_>>(),
+        "withheld": s.traits.iter().filter(|t| t.withheld.is_some()).map(|t| t.key.as_str()).collect::<Vec<_>>(),
+        "events": s.event_count(),
+        "event_groups": s.groups.len(),
+        "terms": s.terms().len(),
+        "newest_event": s.groups.iter().map(|g| g.last_ms()).max().map(format_timestamp),
+        "events_by_name": events.iter().map(|(n, c)| serde_json::json!({"name": n, "count": c})).collect::<Vec<_>>(),
+    });
+    if format == OutputFormat::Json {
+        return print_json(&info);
+    }
+    println!("profile       {}", s.profile_id);
+    println!("target        {}", info["target"].as_str().unwrap_or(""));
+    println!("size          {} bytes", bytes.len());
+    println!("traits        {} ({} audiences, {} withheld)", s.traits.len(), info["audiences"].as_array().map_or(0, Vec::len), info["withheld"].as_array().map_or(0, Vec::len));
+    println!("events        {} in {} groups", s.event_count(), s.groups.len());
+    println!("terms         {}", s.terms().len());
+    for (name, count) in events.iter().take(20) {
+        println!("  {count:>7}  {name}");
+    }
+    Ok(())
+}
+
+/// One profile to compile: its source (for messages) and its input.
+enum Job {
+    Text { source: String, text: String },
+    Parsed { profile: Box<Profile> },
+}
+
+fn cmd_compile(inputs: &[PathBuf], output: &Path, kv_bulk: Option<&Path>, policy_args: &PolicyArgs) -> CliResult {
+    let policy = policy_of(policy_args);
+    let limits = ImportLimits::default();
+    let mut jobs: Vec<Job> = Vec::new();
+    for path in inputs {
+        let bytes = read(path)?;
+        let text = as_text(path, &bytes)?;
+        let ndjson = path.extension().is_some_and(|e| e == "ndjson" || e == "jsonl")
+            || text.trim_start().starts_with('{') && text.trim().lines().filter(|l| !l.trim().is_empty()).count() > 1 && serde_json::from_str::<serde_json::Value>(text).is_err();
+        if ndjson {
+            for result in import_ndjson(text, &limits) {
+                let profile = result.map_err(|e| format!("{}: {e}", path.display()))?;
+                jobs.push(Job::Parsed { profile: Box::new(profile) });
+            }
+        } else {
+            jobs.push(Job::Text { source: path.display().to_string(), text: text.to_string() });
+        }
+    }
+    let single = jobs.len() == 1 && !output.is_dir();
+    if !single {
+        std::fs::create_dir_all(output).map_err(|e| format!("{}: {e}", output.display()))?;
+    }
+    let total = jobs.len();
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, String, Vec<u8>)>> = Mutex::new(Vec::with_capacity(total));
+    let first_error: Mutex<Option<String>> = Mutex::new(None);
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(total.max(1));
+    let progress = total > 1 && std::io::stderr().is_terminal();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let outcome = match job {
+                    Job::Text { source, text } => import_bundle(text, &limits)
+                        .map_err(|e| format!("{source}: {e}"))
+                        .map(|p| compile(&p, &policy)),
+                    Job::Parsed { profile, .. } => Ok(compile(profile, &policy)),
+                };
+                let encoded = outcome.and_then(|s| s.encode().map(|b| (s.profile_id, b)).map_err(|e| e.to_string()));
+                match encoded {
+                    Ok((id, bytes)) => results.lock().map(|mut r| r.push((i, id, bytes))).unwrap_or(()),
+                    Err(e) => {
+                        if let Ok(mut slot) = first_error.lock() {
+                            slot.get_or_insert(e);
+                        }
+                    }
+                }
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if progress {
+                    draw_progress(n, total);
+                }
+            });
+        }
+    });
+    if progress {
+        eprintln!();
+    }
+    if let Some(e) = first_error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let mut results = results.into_inner().map_err(|_| "a worker failed".to_string())?;
+    results.sort_by_key(|(i, _, _)| *i);
+    let mut kv_entries = Vec::new();
+    let mut written = 0usize;
+    for (i, profile_id, bytes) in &results {
+        let path = if single { output.to_path_buf() } else { output.join(format!("{}.snap", file_stem_for(profile_id, *i))) };
+        write_atomically(&path, bytes)?;
+        written += bytes.len();
+        kv_entries.push(serde_json::json!({ "key": kv_key(profile_id), "value": base64(bytes), "base64": true }));
+    }
+    if let Some(kv_path) = kv_bulk {
+        let text = serde_json::to_string(&kv_entries).map_err(|e| e.to_string())?;
+        write_atomically(kv_path, text.as_bytes())?;
+    }
+    eprintln!("compiled {} profile(s), {} bytes of snapshots, into {}", results.len(), written, output.display());
+    Ok(())
+}
+
+/// The Workers KV key of a profile's snapshot: `snap:v1:<user id>`.
+fn kv_key(profile_id: &str) -> String {
+    let user = profile_id.strip_prefix("user_id:").unwrap_or(profile_id);
+    format!("snap:v1:{user}")
+}
+
+fn file_stem_for(profile_id: &str, index: usize) -> String {
+    let user = profile_id.strip_prefix("user_id:").unwrap_or(profile_id);
+    let safe: String = user.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
+    let safe = safe.trim_start_matches('.');
+    if safe.is_empty() { format!("profile-{index}") } else { safe.to_string() }
+}
+
+/// Writes through a temporary file and a rename, so a failed run leaves no half-written snapshot.
+fn write_atomically(path: &Path, bytes: &[u8]) -> CliResult {
+    let tmp = path.with_extension("tmp-edge-persona");
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
+        .and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("{}: {e}", path.display()));
+    }
+    Ok(())
+}
+
+fn draw_progress(done: usize, total: usize) {
+    let width = 30;
+    let filled = done * width / total.max(1);
+    eprint!("\r[{}{}] {done}/{total}", "#".repeat(filled), "-".repeat(width - filled));
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk.first().copied().unwrap_or(0), chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET.get(((n >> shift) & 63) as usize).copied().unwrap_or(b'A')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

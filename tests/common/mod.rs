@@ -124,29 +124,3 @@ pub fn evaluate(settings: &RankSettings) -> Evaluation {
     Evaluation { cases, mean_ndcg, must_recall: found as f64 / total as f64 }
 }
 
-/// For tuning sweeps: (mean nDCG@10, grade-3 recall) with snapshots cached across calls.
-pub fn evaluate_fast(settings: &RankSettings) -> (f64, f64) {
-    use std::sync::OnceLock;
-    static CACHE: OnceLock<(DevSet, HashMap<String, Snapshot>)> = OnceLock::new();
-    let (dev, snaps) = CACHE.get_or_init(|| {
-        let dev = dev_set();
-        let mut snaps = HashMap::new();
-        for c in &dev.cases {
-            snaps.entry(c.profile.clone()).or_insert_with(|| snapshot(&c.profile));
-        }
-        (dev, snaps)
-    });
-    let settings = RankSettings { limit: 10, ..settings.clone() };
-    let (mut ndcg, mut total, mut found) = (0.0, 0, 0);
-    for case in &dev.cases {
-        let ranked: Vec<String> = rank(&snaps[&case.profile], &case.query, dev.now_ms, &settings).into_iter().map(|i| i.id).collect();
-        ndcg += ndcg_at(&ranked, &case.relevant, 10);
-        for (id, g) in &case.relevant {
-            if *g == 3 {
-                total += 1;
-                found += usize::from(ranked.contains(id));
-            }
-        }
-    }
-    (ndcg / dev.cases.len() as f64, found as f64 / total as f64)
-}

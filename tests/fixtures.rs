@@ -1,0 +1,176 @@
+//! Integration tests over the Segment fixtures: import, snapshot size and round trip, golden bytes,
+//! corruption classes, privacy defaults, and the relevance floor.
+
+mod common;
+
+use edge_persona::errors::SnapshotError;
+use edge_persona::policy::{PrivacyPolicy, Target};
+use edge_persona::rank::{rank, RankSettings};
+use edge_persona::render::{render, ContextFormat, RenderSettings};
+use edge_persona::snapshot::{codec, compile, Snapshot, SnapshotLimits};
+
+const NOW: &str = "2026-11-20T12:00:00.000Z";
+
+fn now() -> i64 {
+    edge_persona::time::parse_timestamp(NOW).unwrap()
+}
+
+#[test]
+fn imports_every_fixture() {
+    let jeff = common::profile("profile-retail-jeff");
+    assert_eq!((jeff.traits.len(), jeff.events.len()), (132, 2114));
+    assert_eq!(jeff.profile_id, "user_id:jeff-lawson-1138");
+    let audiences: Vec<&str> = jeff.traits.iter().filter(|t| t.audience).map(|t| t.key.as_str()).collect();
+    assert!(audiences.contains(&"high_value_customers") && audiences.contains(&"running_enthusiasts"));
+    assert!(!audiences.contains(&"sms_opt_in"));
+    assert_eq!(common::profile("profile-retail-large").events.len(), 20_000);
+    assert!(!common::profile("profile-telecom-maria").events.is_empty());
+    assert!(!common::profile("profile-retail-small").traits.is_empty());
+}
+
+#[test]
+fn jeff_snapshot_is_at_most_an_eighth_of_its_minified_json() {
+    let doc: serde_json::Value = serde_json::from_str(&common::fixture_text("profile-retail-jeff.json")).unwrap();
+    let minified = serde_json::to_string(&doc).unwrap().len();
+    let bytes = common::snapshot("profile-retail-jeff").encode().unwrap();
+    assert!(bytes.len() * 8 <= minified, "snapshot {} bytes vs JSON {minified}", bytes.len());
+}
+
+#[test]
+fn snapshots_round_trip() {
+    for name in ["profile-retail-small", "profile-retail-jeff", "profile-telecom-maria", "profile-retail-large"] {
+        let snapshot = common::snapshot(name);
+        let bytes = snapshot.encode().unwrap();
+        let back = Snapshot::decode(&bytes, &SnapshotLimits::default()).unwrap();
+        assert_eq!(back, snapshot, "{name}");
+        assert_eq!(back.encode().unwrap(), bytes, "{name}: encoding is deterministic");
+    }
+}
+
+#[test]
+fn golden_bytes_of_the_small_profile() {
+    let bytes = common::snapshot("profile-retail-small").encode().unwrap();
+    let golden = common::fixtures_dir().join("golden/profile-retail-small.snap");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(&golden, &bytes).unwrap();
+    }
+    let expected = std::fs::read(&golden).expect("golden file (regenerate with UPDATE_GOLDEN=1 after a deliberate format change)");
+    assert!(bytes == expected, "snapshot bytes changed: bump codec::FORMAT_VERSION if the format changed, then UPDATE_GOLDEN=1");
+    assert_eq!(&bytes[..4], b"EPSN");
+    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), codec::FORMAT_VERSION);
+}
+
+#[test]
+fn every_corruption_class_has_its_typed_error() {
+    let bytes = common::snapshot("profile-retail-jeff").encode().unwrap();
+    let limits = SnapshotLimits::default();
+    for cut in [0, 3, 15, 16, 17, bytes.len() / 2, bytes.len() - 1] {
+        assert!(matches!(Snapshot::decode(&bytes[..cut], &limits), Err(SnapshotError::Truncated { .. })), "cut at {cut}");
+    }
+    let mut wrong_magic = bytes.clone();
+    wrong_magic[..4].copy_from_slice(b"{\"tr");
+    assert_eq!(Snapshot::decode(&wrong_magic, &limits), Err(SnapshotError::WrongMagic));
+    let mut wrong_version = bytes.clone();
+    wrong_version[4] = 2;
+    assert!(matches!(Snapshot::decode(&wrong_version, &limits), Err(SnapshotError::UnsupportedVersion { found: 2, supported: 1 })));
+    let mut wrong_checksum = bytes.clone();
+    wrong_checksum[12] ^= 0xFF;
+    assert!(matches!(Snapshot::decode(&wrong_checksum, &limits), Err(SnapshotError::ChecksumMismatch { .. })));
+    let mut flipped = bytes.clone();
+    let mid = bytes.len() / 2;
+    flipped[mid] ^= 0x40;
+    assert!(matches!(Snapshot::decode(&flipped, &limits), Err(SnapshotError::ChecksumMismatch { .. })));
+    let tight = SnapshotLimits { max_bytes: 1000, ..SnapshotLimits::default() };
+    assert!(matches!(Snapshot::decode(&bytes, &tight), Err(SnapshotError::Limit(_))));
+}
+
+/// Cheap, deterministic fuzzing in the test suite: mutated snapshots and bundles must give errors,
+/// never panics. (The cargo-fuzz targets in fuzz/ do the long runs.)
+#[test]
+fn mutated_inputs_never_panic() {
+    let bytes = common::snapshot("profile-retail-small").encode().unwrap();
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..3000 {
+        let mut m = bytes.clone();
+        for _ in 0..(next() % 4 + 1) {
+            let at = 16 + (next() as usize) % (m.len() - 16);
+            m[at] = next() as u8;
+        }
+        // Re-seal the checksum so the payload decoder itself is exercised.
+        let crc = codec::crc32(&m[16..]);
+        m[12..16].copy_from_slice(&crc.to_le_bytes());
+        if let Ok(s) = Snapshot::decode(&m, &SnapshotLimits::default()) {
+            let items = rank(&s, "running shoes size", now(), &RankSettings::default());
+            render(&s, &items, now(), &RenderSettings::default());
+        }
+    }
+    let json = common::fixture_text("profile-retail-small.json");
+    let limits = edge_persona::import::ImportLimits::default();
+    for _ in 0..300 {
+        let mut m = json.clone().into_bytes();
+        let at = (next() as usize) % m.len();
+        m[at] = b"{}[]\",:0a-\\"[(next() % 11) as usize];
+        if let Ok(text) = std::str::from_utf8(&m) {
+            let _ = edge_persona::import::segment::import_bundle(text, &limits);
+        }
+    }
+}
+
+const PERSONAL: &[&str] = &["jeff@example.com", "415 555 0142", "+1 415", "101 Spear Street", "94105", "1977-12-04"];
+
+#[test]
+fn personal_data_stays_out_of_rendered_context_by_default() {
+    let snapshot = common::snapshot("profile-retail-jeff");
+    let settings = RankSettings { limit: 40, ..RankSettings::default() };
+    for query in ["What is my email and phone number?", "Ship it to my home address and postal code", "When is my birthday?"] {
+        let items = rank(&snapshot, query, now(), &settings);
+        for format in [ContextFormat::Text, ContextFormat::Json] {
+            let c = render(&snapshot, &items, now(), &RenderSettings { budget_tokens: 2000, format, ..RenderSettings::default() });
+            for secret in PERSONAL {
+                assert!(!c.text.contains(secret), "{query}: {secret} leaked into {}", c.text);
+            }
+        }
+    }
+    let items = rank(&snapshot, "phone", now(), &settings);
+    let c = render(&snapshot, &items, now(), &RenderSettings::default());
+    assert!(c.text.contains("Phone: on file (withheld)"), "{}", c.text);
+}
+
+#[test]
+fn browser_snapshots_carry_no_personal_data_unless_allowed() {
+    let profile = common::profile("profile-retail-jeff");
+    let browser = compile(&profile, &PrivacyPolicy::new(Target::Browser)).encode().unwrap();
+    let text = String::from_utf8_lossy(&browser);
+    for secret in PERSONAL {
+        assert!(!text.contains(secret), "{secret} in browser snapshot");
+    }
+    let allowed = compile(&profile, &PrivacyPolicy::new(Target::Browser).allow("email")).encode().unwrap();
+    assert!(String::from_utf8_lossy(&allowed).contains("jeff@example.com"));
+}
+
+#[test]
+fn relevance_on_the_dev_labels_meets_its_floor() {
+    let eval = common::evaluate(&RankSettings::default());
+    for case in &eval.cases {
+        println!("{:<22} nDCG@10 {:.3}  grade-3 {}/{}", case.id, case.ndcg, case.must_found, case.must_total);
+    }
+    println!("mean nDCG@10 {:.3}, grade-3 recall@10 {:.3}", eval.mean_ndcg, eval.must_recall);
+    assert!(eval.mean_ndcg >= 0.85, "nDCG@10 {:.3} below 0.85", eval.mean_ndcg);
+    assert!(eval.must_recall >= 0.95, "grade-3 recall@10 {:.3} below 0.95", eval.must_recall);
+}
+
+#[test]
+fn ndcg_metric_is_sane() {
+    let relevant = [("a".to_string(), 3), ("b".to_string(), 1)].into_iter().collect();
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert!((common::ndcg_at(&ids(&["a", "b"]), &relevant, 10) - 1.0).abs() < 1e-9);
+    assert!(common::ndcg_at(&ids(&["b", "a"]), &relevant, 10) < 1.0);
+    assert_eq!(common::ndcg_at(&ids(&["x"]), &relevant, 10), 0.0);
+}
