@@ -11,7 +11,11 @@ use edge_persona::rank::{rank, RankSettings};
 use edge_persona::render::{render, RenderSettings};
 use edge_persona::snapshot::{Snapshot, SnapshotLimits};
 
-const PROFILES: &[&str] = &["profile-retail-small", "profile-retail-jeff", "profile-retail-large"];
+const PROFILES: &[&str] = &[
+    "profile-retail-small",
+    "profile-retail-jeff",
+    "profile-retail-large",
+];
 const QUERY: &str = "Can you recommend some running shoes in my size?";
 const NOW: i64 = 1_795_176_000_000;
 
@@ -27,13 +31,17 @@ fn bytes_of(name: &str) -> Vec<u8> {
 fn encode(bencher: Bencher, name: &str) {
     let snapshot = common::snapshot(name);
     let len = snapshot.encode().expect("encode").len();
-    bencher.counter(BytesCount::new(len)).bench_local(|| black_box(&snapshot).encode());
+    bencher
+        .counter(BytesCount::new(len))
+        .bench_local(|| black_box(&snapshot).encode());
 }
 
 #[divan::bench(args = PROFILES)]
 fn decode(bencher: Bencher, name: &str) {
     let bytes = bytes_of(name);
-    bencher.counter(BytesCount::new(bytes.len())).bench_local(|| Snapshot::decode(black_box(&bytes), &SnapshotLimits::default()));
+    bencher
+        .counter(BytesCount::new(bytes.len()))
+        .bench_local(|| Snapshot::decode(black_box(&bytes), &SnapshotLimits::default()));
 }
 
 #[divan::bench(args = PROFILES)]
@@ -47,7 +55,14 @@ fn rank_only(bencher: Bencher, name: &str) {
 fn render_only(bencher: Bencher, name: &str) {
     let snapshot = common::snapshot(name);
     let items = rank(&snapshot, QUERY, NOW, &RankSettings::default());
-    bencher.bench_local(|| render(black_box(&snapshot), black_box(&items), NOW, &RenderSettings::default()));
+    bencher.bench_local(|| {
+        render(
+            black_box(&snapshot),
+            black_box(&items),
+            NOW,
+            &RenderSettings::default(),
+        )
+    });
 }
 
 /// What one personalized request costs: decode the stored snapshot, rank, render the context.
@@ -55,18 +70,25 @@ fn render_only(bencher: Bencher, name: &str) {
 fn request(bencher: Bencher, name: &str) {
     let bytes = bytes_of(name);
     let (rank_settings, render_settings) = (RankSettings::default(), RenderSettings::default());
-    bencher.counter(BytesCount::new(bytes.len())).bench_local(|| {
-        let snapshot = Snapshot::decode(black_box(&bytes), &SnapshotLimits::default()).expect("decode");
-        let items = rank(&snapshot, QUERY, NOW, &rank_settings);
-        render(&snapshot, &items, NOW, &render_settings)
-    });
+    bencher
+        .counter(BytesCount::new(bytes.len()))
+        .bench_local(|| {
+            let snapshot =
+                Snapshot::decode(black_box(&bytes), &SnapshotLimits::default()).expect("decode");
+            let items = rank(&snapshot, QUERY, NOW, &rank_settings);
+            render(&snapshot, &items, NOW, &render_settings)
+        });
 }
 
 /// The same request over every dev query, to show the spread across queries.
 #[divan::bench(args = ["profile-retail-jeff"])]
 fn request_dev_queries(bencher: Bencher, name: &str) {
     let bytes = bytes_of(name);
-    let queries: Vec<String> = common::dev_set().cases.into_iter().map(|c| c.query).collect();
+    let queries: Vec<String> = common::dev_set()
+        .cases
+        .into_iter()
+        .map(|c| c.query)
+        .collect();
     let mut i = 0;
     bencher.bench_local(|| {
         i = (i + 1) % queries.len();

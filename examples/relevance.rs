@@ -11,10 +11,16 @@ fn main() {
     let labels = common::dev_set();
     let eval = common::evaluate(&RankSettings::default());
     for (case, result) in labels.cases.iter().zip(&eval.cases) {
-        println!("{:<22} nDCG@10 {:.3}  grade-3 {}/{}", result.id, result.ndcg, result.must_found, result.must_total);
+        println!(
+            "{:<22} nDCG@10 {:.3}  grade-3 {}/{}",
+            result.id, result.ndcg, result.must_found, result.must_total
+        );
         if verbose {
             for (i, id) in result.ranked.iter().enumerate() {
-                let grade = case.relevant.get(id).map_or(String::from("-"), |g| g.to_string());
+                let grade = case
+                    .relevant
+                    .get(id)
+                    .map_or(String::from("-"), |g| g.to_string());
                 println!("    {:>2}. [{grade}] {id}", i + 1);
             }
             for (id, g) in &case.relevant {
@@ -24,5 +30,8 @@ fn main() {
             }
         }
     }
-    println!("mean nDCG@10 {:.3}   grade-3 recall@10 {:.3}", eval.mean_ndcg, eval.must_recall);
+    println!(
+        "mean nDCG@10 {:.3}   grade-3 recall@10 {:.3}",
+        eval.mean_ndcg, eval.must_recall
+    );
 }

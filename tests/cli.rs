@@ -5,11 +5,18 @@ mod common;
 use std::process::{Command, Output};
 
 fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_edge-persona")).args(args).output().expect("run edge-persona")
+    Command::new(env!("CARGO_BIN_EXE_edge-persona"))
+        .args(args)
+        .output()
+        .expect("run edge-persona")
 }
 
 fn stdout(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
@@ -22,12 +29,29 @@ const NOW: &str = "2026-11-20T12:00:00Z";
 
 #[test]
 fn rank_prints_the_documented_json_shape() {
-    let out = stdout(&cli(&["rank", "--profile", &fixture("profile-retail-jeff.json"), "--query", QUERY, "--now", NOW, "--limit", "5", "--format", "json"]));
+    let out = stdout(&cli(&[
+        "rank",
+        "--profile",
+        &fixture("profile-retail-jeff.json"),
+        "--query",
+        QUERY,
+        "--now",
+        NOW,
+        "--limit",
+        "5",
+        "--format",
+        "json",
+    ]));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let items = v["items"].as_array().unwrap();
     assert_eq!(items.len(), 5);
     for item in items {
-        let keys: Vec<&str> = item.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys, ["explain", "id", "kind", "score"]);
         assert!(item["score"].as_f64().unwrap() > 0.0);
     }
@@ -35,7 +59,10 @@ fn rank_prints_the_documented_json_shape() {
     assert!(ids.contains(&"trait:shoe_size"), "{ids:?}");
     // Members appear in the documented order.
     let first = out.find("\"id\"").unwrap();
-    assert!(first < out.find("\"kind\"").unwrap() && out.find("\"score\"").unwrap() < out.find("\"explain\"").unwrap());
+    assert!(
+        first < out.find("\"kind\"").unwrap()
+            && out.find("\"score\"").unwrap() < out.find("\"explain\"").unwrap()
+    );
 }
 
 #[test]
@@ -43,12 +70,39 @@ fn compile_then_rank_from_the_snapshot_gives_the_same_answer() {
     let dir = std::env::temp_dir().join(format!("edge-persona-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let snap = dir.join("jeff.snap");
-    stdout(&cli(&["compile", &fixture("profile-retail-jeff.json"), "-o", snap.to_str().unwrap()]));
-    let args = |p: &str| ["rank", "--profile", p, "--query", QUERY, "--now", NOW, "--format", "json"].map(String::from);
-    let from_json = stdout(&cli(&args(&fixture("profile-retail-jeff.json")).each_ref().map(String::as_str)));
-    let from_snap = stdout(&cli(&args(snap.to_str().unwrap()).each_ref().map(String::as_str)));
+    stdout(&cli(&[
+        "compile",
+        &fixture("profile-retail-jeff.json"),
+        "-o",
+        snap.to_str().unwrap(),
+    ]));
+    let args = |p: &str| {
+        [
+            "rank",
+            "--profile",
+            p,
+            "--query",
+            QUERY,
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ]
+        .map(String::from)
+    };
+    let from_json = stdout(&cli(&args(&fixture("profile-retail-jeff.json"))
+        .each_ref()
+        .map(String::as_str)));
+    let from_snap = stdout(&cli(&args(snap.to_str().unwrap())
+        .each_ref()
+        .map(String::as_str)));
     assert_eq!(from_json, from_snap);
-    let inspect = stdout(&cli(&["inspect", snap.to_str().unwrap(), "--format", "json"]));
+    let inspect = stdout(&cli(&[
+        "inspect",
+        snap.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
     let v: serde_json::Value = serde_json::from_str(&inspect).unwrap();
     assert_eq!(v["events"], 2114);
     assert_eq!(v["traits"], 132);
@@ -60,7 +114,11 @@ fn bulk_compile_of_ndjson_writes_snapshots_and_a_kv_bulk_file() {
     let dir = std::env::temp_dir().join(format!("edge-persona-bulk-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut ndjson = String::new();
-    for name in ["profile-retail-small.json", "profile-telecom-maria.json", "profile-retail-jeff.json"] {
+    for name in [
+        "profile-retail-small.json",
+        "profile-telecom-maria.json",
+        "profile-retail-jeff.json",
+    ] {
         let doc: serde_json::Value = serde_json::from_str(&common::fixture_text(name)).unwrap();
         ndjson.push_str(&serde_json::to_string(&doc).unwrap());
         ndjson.push('\n');
@@ -69,13 +127,45 @@ fn bulk_compile_of_ndjson_writes_snapshots_and_a_kv_bulk_file() {
     std::fs::write(&input, ndjson).unwrap();
     let out_dir = dir.join("snaps");
     let kv = dir.join("kv.json");
-    stdout(&cli(&["compile", input.to_str().unwrap(), "-o", out_dir.to_str().unwrap(), "--kv-bulk", kv.to_str().unwrap(), "--policy", "browser"]));
-    let mut names: Vec<String> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    stdout(&cli(&[
+        "compile",
+        input.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--kv-bulk",
+        kv.to_str().unwrap(),
+        "--policy",
+        "browser",
+    ]));
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
-    assert_eq!(names, ["jeff-lawson-1138.snap", "maria-gonzalez-77.snap", "profile-retail-small.snap"]);
-    let entries: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&kv).unwrap()).unwrap();
-    let keys: Vec<&str> = entries.as_array().unwrap().iter().map(|e| e["key"].as_str().unwrap()).collect();
-    assert_eq!(keys, ["snap:v1:profile-retail-small", "snap:v1:maria-gonzalez-77", "snap:v1:jeff-lawson-1138"]);
+    assert_eq!(
+        names,
+        [
+            "jeff-lawson-1138.snap",
+            "maria-gonzalez-77.snap",
+            "profile-retail-small.snap"
+        ]
+    );
+    let entries: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&kv).unwrap()).unwrap();
+    let keys: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "snap:v1:profile-retail-small",
+            "snap:v1:maria-gonzalez-77",
+            "snap:v1:jeff-lawson-1138"
+        ]
+    );
     assert!(entries[0]["base64"].as_bool().unwrap());
     assert!(entries[0]["value"].as_str().unwrap().starts_with("RVBTTg")); // "EPSN"
     std::fs::remove_dir_all(&dir).unwrap();
@@ -83,7 +173,15 @@ fn bulk_compile_of_ndjson_writes_snapshots_and_a_kv_bulk_file() {
 
 #[test]
 fn context_prints_a_delimited_block_without_personal_data() {
-    let out = stdout(&cli(&["context", "--profile", &fixture("profile-retail-jeff.json"), "--query", "what is my email and phone?", "--now", NOW]));
+    let out = stdout(&cli(&[
+        "context",
+        "--profile",
+        &fixture("profile-retail-jeff.json"),
+        "--query",
+        "what is my email and phone?",
+        "--now",
+        NOW,
+    ]));
     assert!(out.starts_with("<user_profile_context>"));
     assert!(!out.contains("jeff@example.com") && !out.contains("555"));
 }
@@ -93,17 +191,39 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     let dir = std::env::temp_dir().join(format!("edge-persona-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.json");
-    std::fs::write(&bad, r#"{"events":{"data":[{"message_id":"m","timestamp":"soon","event":"x"}]}}"#).unwrap();
+    std::fs::write(
+        &bad,
+        r#"{"events":{"data":[{"message_id":"m","timestamp":"soon","event":"x"}]}}"#,
+    )
+    .unwrap();
     let target = dir.join("out.snap");
-    let out = cli(&["compile", bad.to_str().unwrap(), "-o", target.to_str().unwrap()]);
+    let out = cli(&[
+        "compile",
+        bad.to_str().unwrap(),
+        "-o",
+        target.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("events.data[0].timestamp: not an ISO-8601 time"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("events.data[0].timestamp: not an ISO-8601 time"));
     assert!(!target.exists());
     let corrupt = dir.join("corrupt.snap");
-    std::fs::write(&corrupt, b"EPSN\x01\x00\x00\x00\xff\x00\x00\x00\x00\x00\x00\x00").unwrap();
+    std::fs::write(
+        &corrupt,
+        b"EPSN\x01\x00\x00\x00\xff\x00\x00\x00\x00\x00\x00\x00",
+    )
+    .unwrap();
     let out = cli(&["inspect", corrupt.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("snapshot truncated"));
-    let out = cli(&["rank", "--profile", &fixture("profile-retail-jeff.json"), "--query", "x", "--now", "tomorrow"]);
+    let out = cli(&[
+        "rank",
+        "--profile",
+        &fixture("profile-retail-jeff.json"),
+        "--query",
+        "x",
+        "--now",
+        "tomorrow",
+    ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an RFC 3339 time"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

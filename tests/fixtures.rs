@@ -20,8 +20,15 @@ fn imports_every_fixture() {
     let jeff = common::profile("profile-retail-jeff");
     assert_eq!((jeff.traits.len(), jeff.events.len()), (132, 2114));
     assert_eq!(jeff.profile_id, "user_id:jeff-lawson-1138");
-    let audiences: Vec<&str> = jeff.traits.iter().filter(|t| t.audience).map(|t| t.key.as_str()).collect();
-    assert!(audiences.contains(&"high_value_customers") && audiences.contains(&"running_enthusiasts"));
+    let audiences: Vec<&str> = jeff
+        .traits
+        .iter()
+        .filter(|t| t.audience)
+        .map(|t| t.key.as_str())
+        .collect();
+    assert!(
+        audiences.contains(&"high_value_customers") && audiences.contains(&"running_enthusiasts")
+    );
     assert!(!audiences.contains(&"sms_opt_in"));
     assert_eq!(common::profile("profile-retail-large").events.len(), 20_000);
     assert!(!common::profile("profile-telecom-maria").events.is_empty());
@@ -30,20 +37,34 @@ fn imports_every_fixture() {
 
 #[test]
 fn jeff_snapshot_is_at_most_an_eighth_of_its_minified_json() {
-    let doc: serde_json::Value = serde_json::from_str(&common::fixture_text("profile-retail-jeff.json")).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&common::fixture_text("profile-retail-jeff.json")).unwrap();
     let minified = serde_json::to_string(&doc).unwrap().len();
     let bytes = common::snapshot("profile-retail-jeff").encode().unwrap();
-    assert!(bytes.len() * 8 <= minified, "snapshot {} bytes vs JSON {minified}", bytes.len());
+    assert!(
+        bytes.len() * 8 <= minified,
+        "snapshot {} bytes vs JSON {minified}",
+        bytes.len()
+    );
 }
 
 #[test]
 fn snapshots_round_trip() {
-    for name in ["profile-retail-small", "profile-retail-jeff", "profile-telecom-maria", "profile-retail-large"] {
+    for name in [
+        "profile-retail-small",
+        "profile-retail-jeff",
+        "profile-telecom-maria",
+        "profile-retail-large",
+    ] {
         let snapshot = common::snapshot(name);
         let bytes = snapshot.encode().unwrap();
         let back = Snapshot::decode(&bytes, &SnapshotLimits::default()).unwrap();
         assert_eq!(back, snapshot, "{name}");
-        assert_eq!(back.encode().unwrap(), bytes, "{name}: encoding is deterministic");
+        assert_eq!(
+            back.encode().unwrap(),
+            bytes,
+            "{name}: encoding is deterministic"
+        );
     }
 }
 
@@ -55,10 +76,14 @@ fn golden_bytes_of_the_small_profile() {
         std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
         std::fs::write(&golden, &bytes).unwrap();
     }
-    let expected = std::fs::read(&golden).expect("golden file (regenerate with UPDATE_GOLDEN=1 after a deliberate format change)");
+    let expected = std::fs::read(&golden)
+        .expect("golden file (regenerate with UPDATE_GOLDEN=1 after a deliberate format change)");
     assert!(bytes == expected, "snapshot bytes changed: bump codec::FORMAT_VERSION if the format changed, then UPDATE_GOLDEN=1");
     assert_eq!(&bytes[..4], b"EPSN");
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), codec::FORMAT_VERSION);
+    assert_eq!(
+        u16::from_le_bytes([bytes[4], bytes[5]]),
+        codec::FORMAT_VERSION
+    );
 }
 
 #[test]
@@ -66,23 +91,50 @@ fn every_corruption_class_has_its_typed_error() {
     let bytes = common::snapshot("profile-retail-jeff").encode().unwrap();
     let limits = SnapshotLimits::default();
     for cut in [0, 3, 15, 16, 17, bytes.len() / 2, bytes.len() - 1] {
-        assert!(matches!(Snapshot::decode(&bytes[..cut], &limits), Err(SnapshotError::Truncated { .. })), "cut at {cut}");
+        assert!(
+            matches!(
+                Snapshot::decode(&bytes[..cut], &limits),
+                Err(SnapshotError::Truncated { .. })
+            ),
+            "cut at {cut}"
+        );
     }
     let mut wrong_magic = bytes.clone();
     wrong_magic[..4].copy_from_slice(b"{\"tr");
-    assert_eq!(Snapshot::decode(&wrong_magic, &limits), Err(SnapshotError::WrongMagic));
+    assert_eq!(
+        Snapshot::decode(&wrong_magic, &limits),
+        Err(SnapshotError::WrongMagic)
+    );
     let mut wrong_version = bytes.clone();
     wrong_version[4] = 2;
-    assert!(matches!(Snapshot::decode(&wrong_version, &limits), Err(SnapshotError::UnsupportedVersion { found: 2, supported: 1 })));
+    assert!(matches!(
+        Snapshot::decode(&wrong_version, &limits),
+        Err(SnapshotError::UnsupportedVersion {
+            found: 2,
+            supported: 1
+        })
+    ));
     let mut wrong_checksum = bytes.clone();
     wrong_checksum[12] ^= 0xFF;
-    assert!(matches!(Snapshot::decode(&wrong_checksum, &limits), Err(SnapshotError::ChecksumMismatch { .. })));
+    assert!(matches!(
+        Snapshot::decode(&wrong_checksum, &limits),
+        Err(SnapshotError::ChecksumMismatch { .. })
+    ));
     let mut flipped = bytes.clone();
     let mid = bytes.len() / 2;
     flipped[mid] ^= 0x40;
-    assert!(matches!(Snapshot::decode(&flipped, &limits), Err(SnapshotError::ChecksumMismatch { .. })));
-    let tight = SnapshotLimits { max_bytes: 1000, ..SnapshotLimits::default() };
-    assert!(matches!(Snapshot::decode(&bytes, &tight), Err(SnapshotError::Limit(_))));
+    assert!(matches!(
+        Snapshot::decode(&flipped, &limits),
+        Err(SnapshotError::ChecksumMismatch { .. })
+    ));
+    let tight = SnapshotLimits {
+        max_bytes: 1000,
+        ..SnapshotLimits::default()
+    };
+    assert!(matches!(
+        Snapshot::decode(&bytes, &tight),
+        Err(SnapshotError::Limit(_))
+    ));
 }
 
 /// Cheap, deterministic fuzzing in the test suite: mutated snapshots and bundles must give errors,
@@ -123,18 +175,45 @@ fn mutated_inputs_never_panic() {
     }
 }
 
-const PERSONAL: &[&str] = &["jeff@example.com", "415 555 0142", "+1 415", "101 Spear Street", "94105", "1977-12-04"];
+const PERSONAL: &[&str] = &[
+    "jeff@example.com",
+    "415 555 0142",
+    "+1 415",
+    "101 Spear Street",
+    "94105",
+    "1977-12-04",
+];
 
 #[test]
 fn personal_data_stays_out_of_rendered_context_by_default() {
     let snapshot = common::snapshot("profile-retail-jeff");
-    let settings = RankSettings { limit: 40, ..RankSettings::default() };
-    for query in ["What is my email and phone number?", "Ship it to my home address and postal code", "When is my birthday?"] {
+    let settings = RankSettings {
+        limit: 40,
+        ..RankSettings::default()
+    };
+    for query in [
+        "What is my email and phone number?",
+        "Ship it to my home address and postal code",
+        "When is my birthday?",
+    ] {
         let items = rank(&snapshot, query, now(), &settings);
         for format in [ContextFormat::Text, ContextFormat::Json] {
-            let c = render(&snapshot, &items, now(), &RenderSettings { budget_tokens: 2000, format, ..RenderSettings::default() });
+            let c = render(
+                &snapshot,
+                &items,
+                now(),
+                &RenderSettings {
+                    budget_tokens: 2000,
+                    format,
+                    ..RenderSettings::default()
+                },
+            );
             for secret in PERSONAL {
-                assert!(!c.text.contains(secret), "{query}: {secret} leaked into {}", c.text);
+                assert!(
+                    !c.text.contains(secret),
+                    "{query}: {secret} leaked into {}",
+                    c.text
+                );
             }
         }
     }
@@ -146,12 +225,19 @@ fn personal_data_stays_out_of_rendered_context_by_default() {
 #[test]
 fn browser_snapshots_carry_no_personal_data_unless_allowed() {
     let profile = common::profile("profile-retail-jeff");
-    let browser = compile(&profile, &PrivacyPolicy::new(Target::Browser)).encode().unwrap();
+    let browser = compile(&profile, &PrivacyPolicy::new(Target::Browser))
+        .encode()
+        .unwrap();
     let text = String::from_utf8_lossy(&browser);
     for secret in PERSONAL {
         assert!(!text.contains(secret), "{secret} in browser snapshot");
     }
-    let allowed = compile(&profile, &PrivacyPolicy::new(Target::Browser).allow("email")).encode().unwrap();
+    let allowed = compile(
+        &profile,
+        &PrivacyPolicy::new(Target::Browser).allow("email"),
+    )
+    .encode()
+    .unwrap();
     assert!(String::from_utf8_lossy(&allowed).contains("jeff@example.com"));
 }
 
@@ -159,16 +245,32 @@ fn browser_snapshots_carry_no_personal_data_unless_allowed() {
 fn relevance_on_the_dev_labels_meets_its_floor() {
     let eval = common::evaluate(&RankSettings::default());
     for case in &eval.cases {
-        println!("{:<22} nDCG@10 {:.3}  grade-3 {}/{}", case.id, case.ndcg, case.must_found, case.must_total);
+        println!(
+            "{:<22} nDCG@10 {:.3}  grade-3 {}/{}",
+            case.id, case.ndcg, case.must_found, case.must_total
+        );
     }
-    println!("mean nDCG@10 {:.3}, grade-3 recall@10 {:.3}", eval.mean_ndcg, eval.must_recall);
-    assert!(eval.mean_ndcg >= 0.85, "nDCG@10 {:.3} below 0.85", eval.mean_ndcg);
-    assert!(eval.must_recall >= 0.95, "grade-3 recall@10 {:.3} below 0.95", eval.must_recall);
+    println!(
+        "mean nDCG@10 {:.3}, grade-3 recall@10 {:.3}",
+        eval.mean_ndcg, eval.must_recall
+    );
+    assert!(
+        eval.mean_ndcg >= 0.85,
+        "nDCG@10 {:.3} below 0.85",
+        eval.mean_ndcg
+    );
+    assert!(
+        eval.must_recall >= 0.95,
+        "grade-3 recall@10 {:.3} below 0.95",
+        eval.must_recall
+    );
 }
 
 #[test]
 fn ndcg_metric_is_sane() {
-    let relevant = [("a".to_string(), 3), ("b".to_string(), 1)].into_iter().collect();
+    let relevant = [("a".to_string(), 3), ("b".to_string(), 1)]
+        .into_iter()
+        .collect();
     let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert!((common::ndcg_at(&ids(&["a", "b"]), &relevant, 10) - 1.0).abs() < 1e-9);
     assert!(common::ndcg_at(&ids(&["b", "a"]), &relevant, 10) < 1.0);

@@ -18,7 +18,11 @@ use edge_persona::snapshot::{codec::MAGIC, compile, Snapshot, SnapshotLimits};
 use edge_persona::time::{format_timestamp, parse_timestamp};
 
 #[derive(Parser)]
-#[command(name = "edge-persona", version, about = "Personalize LLM calls and pages from CDP profiles")]
+#[command(
+    name = "edge-persona",
+    version,
+    about = "Personalize LLM calls and pages from CDP profiles"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -109,10 +113,24 @@ enum OutputFormat {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compile { inputs, output, kv_bulk, policy } => cmd_compile(&inputs, &output, kv_bulk.as_deref(), &policy),
+        Command::Compile {
+            inputs,
+            output,
+            kv_bulk,
+            policy,
+        } => cmd_compile(&inputs, &output, kv_bulk.as_deref(), &policy),
         Command::Inspect { snapshot, format } => cmd_inspect(&snapshot, format),
-        Command::Rank { request, limit, format } => cmd_rank(&request, limit, format),
-        Command::Context { request, limit, budget, format } => cmd_context(&request, limit, budget, format),
+        Command::Rank {
+            request,
+            limit,
+            format,
+        } => cmd_rank(&request, limit, format),
+        Command::Context {
+            request,
+            limit,
+            budget,
+            format,
+        } => cmd_context(&request, limit, budget, format),
     };
     if let Err(message) = result {
         eprintln!("error: {message}");
@@ -127,7 +145,10 @@ fn policy_of(args: &PolicyArgs) -> PrivacyPolicy {
         PolicyTarget::Server => Target::Server,
         PolicyTarget::Browser => Target::Browser,
     };
-    PrivacyPolicy { target, allow: args.allow.clone() }
+    PrivacyPolicy {
+        target,
+        allow: args.allow.clone(),
+    }
 }
 
 fn read(path: &Path) -> CliResult<Vec<u8>> {
@@ -142,15 +163,19 @@ fn as_text<'a>(path: &Path, bytes: &'a [u8]) -> CliResult<&'a str> {
 fn load_snapshot(path: &Path, policy: &PrivacyPolicy) -> CliResult<Snapshot> {
     let bytes = read(path)?;
     if bytes.starts_with(&MAGIC) {
-        return Snapshot::decode(&bytes, &SnapshotLimits::default()).map_err(|e| format!("{}: {e}", path.display()));
+        return Snapshot::decode(&bytes, &SnapshotLimits::default())
+            .map_err(|e| format!("{}: {e}", path.display()));
     }
-    let profile = import_bundle(as_text(path, &bytes)?, &ImportLimits::default()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let profile = import_bundle(as_text(path, &bytes)?, &ImportLimits::default())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(compile(&profile, policy))
 }
 
 fn now_ms(now: Option<&str>) -> CliResult<i64> {
     match now {
-        Some(text) => parse_timestamp(text).ok_or_else(|| format!("--now {text:?}: not an RFC 3339 time")),
+        Some(text) => {
+            parse_timestamp(text).ok_or_else(|| format!("--now {text:?}: not an RFC 3339 time"))
+        }
         None => SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -159,15 +184,26 @@ fn now_ms(now: Option<&str>) -> CliResult<i64> {
 }
 
 fn print_json(value: &serde_json::Value) -> CliResult {
-    println!("{}", serde_json::to_string_pretty(value).map_err(|e| e.to_string())?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).map_err(|e| e.to_string())?
+    );
     Ok(())
 }
 
 fn cmd_rank(req: &RequestArgs, limit: usize, format: OutputFormat) -> CliResult {
     let snapshot = load_snapshot(&req.profile, &policy_of(&req.policy))?;
-    let settings = RankSettings { limit, ..RankSettings::default() };
+    let settings = RankSettings {
+        limit,
+        ..RankSettings::default()
+    };
     settings.validate().map_err(|e| e.to_string())?;
-    let items = rank(&snapshot, &req.query, now_ms(req.now.as_deref())?, &settings);
+    let items = rank(
+        &snapshot,
+        &req.query,
+        now_ms(req.now.as_deref())?,
+        &settings,
+    );
     match format {
         OutputFormat::Json => {
             // A struct, not `json!`, so members keep the documented order: id, kind, score, explain.
@@ -175,7 +211,8 @@ fn cmd_rank(req: &RequestArgs, limit: usize, format: OutputFormat) -> CliResult 
             struct RankOutput<'a> {
                 items: &'a [edge_persona::rank::RankedItem],
             }
-            let text = serde_json::to_string_pretty(&RankOutput { items: &items }).map_err(|e| e.to_string())?;
+            let text = serde_json::to_string_pretty(&RankOutput { items: &items })
+                .map_err(|e| e.to_string())?;
             println!("{text}");
             Ok(())
         }
@@ -196,49 +233,80 @@ fn cmd_rank(req: &RequestArgs, limit: usize, format: OutputFormat) -> CliResult 
 fn cmd_context(req: &RequestArgs, limit: usize, budget: usize, format: OutputFormat) -> CliResult {
     let snapshot = load_snapshot(&req.profile, &policy_of(&req.policy))?;
     let now = now_ms(req.now.as_deref())?;
-    let settings = RankSettings { limit, ..RankSettings::default() };
+    let settings = RankSettings {
+        limit,
+        ..RankSettings::default()
+    };
     settings.validate().map_err(|e| e.to_string())?;
     let items = rank(&snapshot, &req.query, now, &settings);
-    let context_format = if format == OutputFormat::Json { ContextFormat::Json } else { ContextFormat::Text };
-    let context = render(&snapshot, &items, now, &RenderSettings { budget_tokens: budget, format: context_format, ..RenderSettings::default() });
+    let context_format = if format == OutputFormat::Json {
+        ContextFormat::Json
+    } else {
+        ContextFormat::Text
+    };
+    let context = render(
+        &snapshot,
+        &items,
+        now,
+        &RenderSettings {
+            budget_tokens: budget,
+            format: context_format,
+            ..RenderSettings::default()
+        },
+    );
     println!("{}", context.text);
-    eprintln!("{} items, ~{} tokens, {} omitted for the budget", context.items.len(), context.estimated_tokens, context.omitted);
+    eprintln!(
+        "{} items, ~{} tokens, {} omitted for the budget",
+        context.items.len(),
+        context.estimated_tokens,
+        context.omitted
+    );
     Ok(())
 }
 
 fn cmd_inspect(path: &Path, format: OutputFormat) -> CliResult {
     let bytes = read(path)?;
-    let s = Snapshot::decode(&bytes, &SnapshotLimits::default()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let s = Snapshot::decode(&bytes, &SnapshotLimits::default())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut events: Vec<(&str, usize)> = Vec::new();
-    for g in &s.groups {
+    for g in s.groups() {
         match events.iter_mut().find(|(n, _)| *n == g.name) {
             Some((_, c)) => *c += g.count(),
-            None => events.push((&g.name, g.count())),
+            None => events.push((g.name, g.count())),
         }
     }
     events.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let info = serde_json::json!({
-        "profile_id": s.profile_id,
-        "target": format!("{:?}", s.target).to_lowercase(),
+        "profile_id": s.profile_id(),
+        "target": format!("{:?}", s.target()).to_lowercase(),
         "bytes": bytes.len(),
-        "traits": s.traits.len(),
-        "audiences": s.traits.iter().filter(|t| t.audience).map(|t| t.key.as_str()).collect::<Vec<_>>(),
-        "withheld": s.traits.iter().filter(|t| t.withheld.is_some()).map(|t| t.key.as_str()).collect::<Vec<_>>(),
+        "traits": s.trait_count(),
+        "audiences": s.traits().filter(|t| t.audience).map(|t| t.key).collect::<Vec<_>>(),
+        "withheld": s.traits().filter(|t| t.withheld.is_some()).map(|t| t.key).collect::<Vec<_>>(),
         "events": s.event_count(),
-        "event_groups": s.groups.len(),
-        "terms": s.terms().len(),
-        "newest_event": s.groups.iter().map(|g| g.last_ms()).max().map(format_timestamp),
+        "event_groups": s.group_count(),
+        "terms": s.term_count(),
+        "newest_event": s.groups().map(|g| g.last_ms()).max().map(format_timestamp),
         "events_by_name": events.iter().map(|(n, c)| serde_json::json!({"name": n, "count": c})).collect::<Vec<_>>(),
     });
     if format == OutputFormat::Json {
         return print_json(&info);
     }
-    println!("profile       {}", s.profile_id);
+    println!("profile       {}", s.profile_id());
     println!("target        {}", info["target"].as_str().unwrap_or(""));
     println!("size          {} bytes", bytes.len());
-    println!("traits        {} ({} audiences, {} withheld)", s.traits.len(), info["audiences"].as_array().map_or(0, Vec::len), info["withheld"].as_array().map_or(0, Vec::len));
-    println!("events        {} in {} groups", s.event_count(), s.groups.len());
-    println!("terms         {}", s.terms().len());
+    println!(
+        "traits        {} ({} audiences, {} withheld)",
+        s.trait_count(),
+        info["audiences"].as_array().map_or(0, Vec::len),
+        info["withheld"].as_array().map_or(0, Vec::len)
+    );
+    println!(
+        "events        {} in {} groups",
+        s.event_count(),
+        s.group_count()
+    );
+    println!("terms         {}", s.term_count());
     for (name, count) in events.iter().take(20) {
         println!("  {count:>7}  {name}");
     }
@@ -251,22 +319,36 @@ enum Job {
     Parsed { profile: Box<Profile> },
 }
 
-fn cmd_compile(inputs: &[PathBuf], output: &Path, kv_bulk: Option<&Path>, policy_args: &PolicyArgs) -> CliResult {
+fn cmd_compile(
+    inputs: &[PathBuf],
+    output: &Path,
+    kv_bulk: Option<&Path>,
+    policy_args: &PolicyArgs,
+) -> CliResult {
     let policy = policy_of(policy_args);
     let limits = ImportLimits::default();
     let mut jobs: Vec<Job> = Vec::new();
     for path in inputs {
         let bytes = read(path)?;
         let text = as_text(path, &bytes)?;
-        let ndjson = path.extension().is_some_and(|e| e == "ndjson" || e == "jsonl")
-            || text.trim_start().starts_with('{') && text.trim().lines().filter(|l| !l.trim().is_empty()).count() > 1 && serde_json::from_str::<serde_json::Value>(text).is_err();
+        let ndjson = path
+            .extension()
+            .is_some_and(|e| e == "ndjson" || e == "jsonl")
+            || text.trim_start().starts_with('{')
+                && text.trim().lines().filter(|l| !l.trim().is_empty()).count() > 1
+                && serde_json::from_str::<serde_json::Value>(text).is_err();
         if ndjson {
             for result in import_ndjson(text, &limits) {
                 let profile = result.map_err(|e| format!("{}: {e}", path.display()))?;
-                jobs.push(Job::Parsed { profile: Box::new(profile) });
+                jobs.push(Job::Parsed {
+                    profile: Box::new(profile),
+                });
             }
         } else {
-            jobs.push(Job::Text { source: path.display().to_string(), text: text.to_string() });
+            jobs.push(Job::Text {
+                source: path.display().to_string(),
+                text: text.to_string(),
+            });
         }
     }
     let single = jobs.len() == 1 && !output.is_dir();
@@ -278,7 +360,9 @@ fn cmd_compile(inputs: &[PathBuf], output: &Path, kv_bulk: Option<&Path>, policy
     let results: Mutex<Vec<(usize, String, Vec<u8>)>> = Mutex::new(Vec::with_capacity(total));
     let first_error: Mutex<Option<String>> = Mutex::new(None);
     let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(total.max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(total.max(1));
     let progress = total > 1 && std::io::stderr().is_terminal();
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -291,9 +375,16 @@ fn cmd_compile(inputs: &[PathBuf], output: &Path, kv_bulk: Option<&Path>, policy
                         .map(|p| compile(&p, &policy)),
                     Job::Parsed { profile, .. } => Ok(compile(profile, &policy)),
                 };
-                let encoded = outcome.and_then(|s| s.encode().map(|b| (s.profile_id, b)).map_err(|e| e.to_string()));
+                let encoded = outcome.and_then(|s| {
+                    s.encode()
+                        .map(|b| (s.profile_id().to_string(), b))
+                        .map_err(|e| e.to_string())
+                });
                 match encoded {
-                    Ok((id, bytes)) => results.lock().map(|mut r| r.push((i, id, bytes))).unwrap_or(()),
+                    Ok((id, bytes)) => results
+                        .lock()
+                        .map(|mut r| r.push((i, id, bytes)))
+                        .unwrap_or(()),
                     Err(e) => {
                         if let Ok(mut slot) = first_error.lock() {
                             slot.get_or_insert(e);
@@ -313,12 +404,18 @@ fn cmd_compile(inputs: &[PathBuf], output: &Path, kv_bulk: Option<&Path>, policy
     if let Some(e) = first_error.into_inner().ok().flatten() {
         return Err(e);
     }
-    let mut results = results.into_inner().map_err(|_| "a worker failed".to_string())?;
+    let mut results = results
+        .into_inner()
+        .map_err(|_| "a worker failed".to_string())?;
     results.sort_by_key(|(i, _, _)| *i);
     let mut kv_entries = Vec::new();
     let mut written = 0usize;
     for (i, profile_id, bytes) in &results {
-        let path = if single { output.to_path_buf() } else { output.join(format!("{}.snap", file_stem_for(profile_id, *i))) };
+        let path = if single {
+            output.to_path_buf()
+        } else {
+            output.join(format!("{}.snap", file_stem_for(profile_id, *i)))
+        };
         write_atomically(&path, bytes)?;
         written += bytes.len();
         kv_entries.push(serde_json::json!({ "key": kv_key(profile_id), "value": base64(bytes), "base64": true }));
@@ -327,7 +424,12 @@ fn cmd_compile(inputs: &[PathBuf], output: &Path, kv_bulk: Option<&Path>, policy
         let text = serde_json::to_string(&kv_entries).map_err(|e| e.to_string())?;
         write_atomically(kv_path, text.as_bytes())?;
     }
-    eprintln!("compiled {} profile(s), {} bytes of snapshots, into {}", results.len(), written, output.display());
+    eprintln!(
+        "compiled {} profile(s), {} bytes of snapshots, into {}",
+        results.len(),
+        written,
+        output.display()
+    );
     Ok(())
 }
 
@@ -339,9 +441,22 @@ fn kv_key(profile_id: &str) -> String {
 
 fn file_stem_for(profile_id: &str, index: usize) -> String {
     let user = profile_id.strip_prefix("user_id:").unwrap_or(profile_id);
-    let safe: String = user.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
+    let safe: String = user
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let safe = safe.trim_start_matches('.');
-    if safe.is_empty() { format!("profile-{index}") } else { safe.to_string() }
+    if safe.is_empty() {
+        format!("profile-{index}")
+    } else {
+        safe.to_string()
+    }
 }
 
 /// Writes through a temporary file and a rename, so a failed run leaves no half-written snapshot.
@@ -360,18 +475,31 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> CliResult {
 fn draw_progress(done: usize, total: usize) {
     let width = 30;
     let filled = done * width / total.max(1);
-    eprint!("\r[{}{}] {done}/{total}", "#".repeat(filled), "-".repeat(width - filled));
+    eprint!(
+        "\r[{}{}] {done}/{total}",
+        "#".repeat(filled),
+        "-".repeat(width - filled)
+    );
 }
 
 fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk.first().copied().unwrap_or(0), chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
             if i <= chunk.len() {
-                out.push(char::from(ALPHABET.get(((n >> shift) & 63) as usize).copied().unwrap_or(b'A')));
+                out.push(char::from(
+                    ALPHABET
+                        .get(((n >> shift) & 63) as usize)
+                        .copied()
+                        .unwrap_or(b'A'),
+                ));
             } else {
                 out.push('=');
             }

@@ -39,7 +39,7 @@
 use serde::Serialize;
 
 use crate::errors::SettingsError;
-use crate::snapshot::{Snapshot, FIELD_COUNT};
+use crate::snapshot::{GroupView, Posting, Snapshot, TraitView, FIELD_COUNT};
 use crate::text::{expansions, query_terms};
 
 /// Every constant of the model, with its default.
@@ -106,7 +106,12 @@ impl RankSettings {
             if value.is_finite() && value >= min && value <= max {
                 Ok(())
             } else {
-                Err(SettingsError::OutOfRange { name, value: f64::from(value), min: f64::from(min), max: f64::from(max) })
+                Err(SettingsError::OutOfRange {
+                    name,
+                    value: f64::from(value),
+                    min: f64::from(min),
+                    max: f64::from(max),
+                })
             }
         };
         check("k1", self.k1, 0.0, 100.0)?;
@@ -207,19 +212,48 @@ impl Query {
 }
 
 /// Ranks `snapshot` against `query` at time `now_ms`, returning at most `settings.limit` items.
-pub fn rank(snapshot: &Snapshot, query: &str, now_ms: i64, settings: &RankSettings) -> Vec<RankedItem> {
+pub fn rank(
+    snapshot: &Snapshot,
+    query: &str,
+    now_ms: i64,
+    settings: &RankSettings,
+) -> Vec<RankedItem> {
     rank_query(snapshot, &Query::parse(query, settings), now_ms, settings)
 }
 
 /// [`rank`] with an already parsed query.
-pub fn rank_query(snapshot: &Snapshot, query: &Query, now_ms: i64, settings: &RankSettings) -> Vec<RankedItem> {
-    let mut scored = score_all(snapshot, query, now_ms, settings);
-    scored.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-    scored.truncate(settings.limit);
-    scored
+pub fn rank_query(
+    snapshot: &Snapshot,
+    query: &Query,
+    now_ms: i64,
+    settings: &RankSettings,
+) -> Vec<RankedItem> {
+    let Some(scorer) = Scorer::new(snapshot, query, settings) else {
+        return Vec::new();
+    };
+    // Score every item cheaply first; explanations are built only for the ones returned.
+    let mut candidates: Vec<(f32, ItemRef)> = Vec::new();
+    for (i, t) in snapshot.traits().enumerate() {
+        if let Some(parts) = scorer.trait_parts(&t) {
+            candidates.push((parts.score(), ItemRef::Trait(i)));
+        }
+    }
+    for (i, g) in snapshot.groups().enumerate() {
+        if let Some(parts) = scorer.group_parts(&g, now_ms) {
+            candidates.push((parts.score(), ItemRef::Group(i)));
+        }
+    }
+    candidates.retain(|(score, _)| *score > settings.min_score);
+    let mut items: Vec<RankedItem> = candidates
+        .into_iter()
+        .filter_map(|(_, item)| scorer.ranked_item(item, now_ms))
+        .collect();
+    items.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    items.truncate(settings.limit);
+    items
 }
 
-/// Resolved query term: id in this snapshot, weight, idf.
+/// A query term resolved against one snapshot.
 struct Resolved<'q> {
     id: u32,
     term: &'q str,
@@ -227,109 +261,203 @@ struct Resolved<'q> {
     idf: f32,
 }
 
-fn score_all(snapshot: &Snapshot, query: &Query, now_ms: i64, s: &RankSettings) -> Vec<RankedItem> {
-    let n = snapshot.item_count() as f32;
-    let mut resolved: Vec<Resolved> = query
-        .terms
-        .iter()
-        .filter_map(|(term, weight)| {
-            let id = snapshot.term_id(term)?;
-            let df = snapshot.doc_freq(id) as f32;
-            Some(Resolved { id, term, weight: *weight, idf: (1.0 + (n - df + 0.5) / (df + 0.5)).ln() })
-        })
-        .collect();
-    resolved.sort_by_key(|r| r.id);
-    let total_weight: f32 = query.terms.iter().map(|(_, w)| *w).sum();
-    if resolved.is_empty() || total_weight <= 0.0 {
-        return Vec::new();
-    }
-    let avg: [f32; FIELD_COUNT] = std::array::from_fn(|f| snapshot.avg_field_len(f).max(1e-3));
-    let mut out = Vec::new();
-    let mut contributions: Vec<TermContribution> = Vec::new();
+/// The factors of one item's score.
+struct Parts {
+    lexical: f32,
+    coverage: f32,
+    recency: f32,
+    frequency: f32,
+}
 
-    let score_item = |postings: &crate::snapshot::Postings, out_terms: &mut Vec<TermContribution>| -> (f32, f32) {
-        out_terms.clear();
-        let norms: [f32; FIELD_COUNT] =
-            std::array::from_fn(|f| 1.0 - s.b + s.b * postings.field_len(f) as f32 / avg.get(f).copied().unwrap_or(1.0));
-        let mut lexical = 0.0;
-        let mut matched_weight = 0.0;
-        for r in &resolved {
-            let mut tf = 0.0;
-            for (f, field) in postings.fields.iter().enumerate() {
-                if let Ok(i) = field.binary_search_by_key(&r.id, |(t, _)| *t) {
-                    let raw = field.get(i).map_or(0.0, |(_, tf)| f32::from(*tf));
-                    let w = s.field_weights.get(f).copied().unwrap_or(0.0);
-                    tf += w * raw / norms.get(f).copied().unwrap_or(1.0).max(1e-3);
+impl Parts {
+    fn score(&self) -> f32 {
+        self.lexical * self.coverage * self.recency * self.frequency
+    }
+}
+
+struct Scorer<'a> {
+    snapshot: &'a Snapshot,
+    settings: &'a RankSettings,
+    /// Sorted by term id, for a merge join with an item's postings.
+    terms: Vec<Resolved<'a>>,
+    total_weight: f32,
+    avg_len: [f32; FIELD_COUNT],
+}
+
+impl<'a> Scorer<'a> {
+    fn new(snapshot: &'a Snapshot, query: &'a Query, settings: &'a RankSettings) -> Option<Self> {
+        let n = snapshot.item_count() as f32;
+        let mut terms: Vec<Resolved> = query
+            .terms
+            .iter()
+            .filter_map(|(term, weight)| {
+                let id = snapshot.term_id(term)?;
+                let df = snapshot.doc_freq(id) as f32;
+                Some(Resolved {
+                    id,
+                    term,
+                    weight: *weight,
+                    idf: (1.0 + (n - df + 0.5) / (df + 0.5)).ln(),
+                })
+            })
+            .collect();
+        terms.sort_by_key(|r| r.id);
+        let total_weight: f32 = query.terms.iter().map(|(_, w)| *w).sum();
+        if terms.is_empty() || total_weight <= 0.0 {
+            return None;
+        }
+        let avg_len = std::array::from_fn(|f| snapshot.avg_field_len(f).max(1e-3));
+        Some(Scorer {
+            snapshot,
+            settings,
+            terms,
+            total_weight,
+            avg_len,
+        })
+    }
+
+    /// Lexical score and matched query weight of an item, calling `each` with every matched term's
+    /// index and contribution.
+    fn lexical(&self, postings: &[Posting], mut each: impl FnMut(usize, f32)) -> (f32, f32) {
+        let s = self.settings;
+        let mut lens = [0f32; FIELD_COUNT];
+        for p in postings {
+            if let Some(l) = lens.get_mut(usize::from(p.field)) {
+                *l += f32::from(p.tf);
+            }
+        }
+        let norms: [f32; FIELD_COUNT] = std::array::from_fn(|f| {
+            let len = lens.get(f).copied().unwrap_or(0.0);
+            let avg = self.avg_len.get(f).copied().unwrap_or(1.0);
+            (1.0 - s.b + s.b * len / avg).max(1e-3)
+        });
+        let (mut lexical, mut matched) = (0.0, 0.0);
+        let (mut qi, mut pi) = (0, 0);
+        while let (Some(q), Some(first)) = (self.terms.get(qi), postings.get(pi)) {
+            match q.id.cmp(&first.term) {
+                std::cmp::Ordering::Less => qi += 1,
+                std::cmp::Ordering::Greater => pi += 1,
+                std::cmp::Ordering::Equal => {
+                    let mut tf = 0.0;
+                    while let Some(p) = postings.get(pi).filter(|p| p.term == q.id) {
+                        let f = usize::from(p.field);
+                        let w = s.field_weights.get(f).copied().unwrap_or(0.0);
+                        tf += w * f32::from(p.tf) / norms.get(f).copied().unwrap_or(1.0);
+                        pi += 1;
+                    }
+                    if tf > 0.0 {
+                        let part = q.weight * q.idf * tf * (s.k1 + 1.0) / (tf + s.k1);
+                        lexical += part;
+                        matched += q.weight;
+                        each(qi, part);
+                    }
+                    qi += 1;
                 }
             }
-            if tf > 0.0 {
-                let part = r.weight * r.idf * tf * (s.k1 + 1.0) / (tf + s.k1);
-                lexical += part;
-                matched_weight += r.weight;
-                out_terms.push(TermContribution { term: r.term.to_string(), weight: r.weight, idf: r.idf, score: part });
-            }
         }
-        (lexical, matched_weight)
-    };
+        (lexical, matched)
+    }
 
-    let coverage_of = |matched: f32| (matched / total_weight).clamp(0.0, 1.0).powf(s.coverage_exponent);
-    for (i, t) in snapshot.traits.iter().enumerate() {
-        let (lexical, matched) = score_item(&t.postings, &mut contributions);
-        if lexical <= 0.0 {
-            continue;
-        }
-        let coverage = coverage_of(matched);
-        let recency = if t.withheld.is_some() { s.trait_recency * s.withheld_weight } else { s.trait_recency };
-        let score = lexical * coverage * recency;
-        if score > s.min_score {
-            out.push(RankedItem {
-                id: format!("trait:{}", t.key),
-                kind: ItemKind::Trait,
-                score,
-                explain: Explanation {
-                    lexical,
-                    coverage,
-                    recency,
-                    frequency: 1.0,
-                    age_seconds: None,
-                    count: None,
-                    terms: std::mem::take(&mut contributions),
-                },
-                item: ItemRef::Trait(i),
-            });
-        }
+    fn coverage(&self, matched: f32) -> f32 {
+        (matched / self.total_weight)
+            .clamp(0.0, 1.0)
+            .powf(self.settings.coverage_exponent)
     }
-    for (i, g) in snapshot.groups.iter().enumerate() {
-        let (lexical, matched) = score_item(&g.postings, &mut contributions);
+
+    fn trait_parts(&self, t: &TraitView) -> Option<Parts> {
+        let (lexical, matched) = self.lexical(t.postings, |_, _| {});
         if lexical <= 0.0 {
-            continue;
+            return None;
         }
-        let coverage = coverage_of(matched);
-        let age_ms = now_ms.saturating_sub(g.last_ms()).max(0);
-        let age_hours = age_ms as f32 / 3_600_000.0;
-        let recency = s.recency_floor + (1.0 - s.recency_floor) * (-age_hours / s.half_life_hours).exp2();
-        let count = g.count();
-        let frequency = 1.0 + s.frequency_weight * (count as f32).ln();
-        let score = lexical * coverage * recency * frequency;
-        if score > s.min_score {
-            out.push(RankedItem {
-                id: format!("event:{}", g.last_message_id()),
-                kind: ItemKind::Event,
-                score,
-                explain: Explanation {
-                    lexical,
-                    coverage,
-                    recency,
-                    frequency,
-                    age_seconds: Some(age_ms / 1000),
-                    count: Some(count),
-                    terms: std::mem::take(&mut contributions),
-                },
-                item: ItemRef::Group(i),
-            });
-        }
+        let s = self.settings;
+        let recency = if t.withheld.is_some() {
+            s.trait_recency * s.withheld_weight
+        } else {
+            s.trait_recency
+        };
+        Some(Parts {
+            lexical,
+            coverage: self.coverage(matched),
+            recency,
+            frequency: 1.0,
+        })
     }
-    out
+
+    fn group_parts(&self, g: &GroupView, now_ms: i64) -> Option<Parts> {
+        let (lexical, matched) = self.lexical(g.postings, |_, _| {});
+        if lexical <= 0.0 {
+            return None;
+        }
+        let s = self.settings;
+        let age_hours = now_ms.saturating_sub(g.last_ms()).max(0) as f32 / 3_600_000.0;
+        let recency =
+            s.recency_floor + (1.0 - s.recency_floor) * (-age_hours / s.half_life_hours).exp2();
+        let frequency = 1.0 + s.frequency_weight * (g.count() as f32).ln();
+        Some(Parts {
+            lexical,
+            coverage: self.coverage(matched),
+            recency,
+            frequency,
+        })
+    }
+
+    fn contributions(&self, postings: &[Posting]) -> Vec<TermContribution> {
+        let mut out = Vec::new();
+        self.lexical(postings, |qi, score| {
+            if let Some(q) = self.terms.get(qi) {
+                out.push(TermContribution {
+                    term: q.term.to_string(),
+                    weight: q.weight,
+                    idf: q.idf,
+                    score,
+                });
+            }
+        });
+        out
+    }
+
+    fn ranked_item(&self, item: ItemRef, now_ms: i64) -> Option<RankedItem> {
+        let (id, kind, parts, postings, age_seconds, count) = match item {
+            ItemRef::Trait(i) => {
+                let t = self.snapshot.trait_at(i)?;
+                (
+                    format!("trait:{}", t.key),
+                    ItemKind::Trait,
+                    self.trait_parts(&t)?,
+                    t.postings,
+                    None,
+                    None,
+                )
+            }
+            ItemRef::Group(i) => {
+                let g = self.snapshot.group_at(i)?;
+                let age = now_ms.saturating_sub(g.last_ms()).max(0) / 1000;
+                (
+                    format!("event:{}", g.last_message_id()),
+                    ItemKind::Event,
+                    self.group_parts(&g, now_ms)?,
+                    g.postings,
+                    Some(age),
+                    Some(g.count()),
+                )
+            }
+        };
+        Some(RankedItem {
+            id,
+            kind,
+            score: parts.score(),
+            explain: Explanation {
+                lexical: parts.lexical,
+                coverage: parts.coverage,
+                recency: parts.recency,
+                frequency: parts.frequency,
+                age_seconds,
+                count,
+                terms: self.contributions(postings),
+            },
+            item,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -347,16 +475,37 @@ mod tests {
             message_id: id.into(),
             name: name.into(),
             timestamp_ms: NOW - hours_ago * HOUR,
-            properties: props.iter().map(|(k, v)| (k.to_string(), Value::Text(v.to_string()))).collect(),
+            properties: props
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::Text(v.to_string())))
+                .collect(),
         };
-        let tr = |k: &str, v: &str| Trait { key: k.into(), value: Value::Text(v.into()), audience: false };
+        let tr = |k: &str, v: &str| Trait {
+            key: k.into(),
+            value: Value::Text(v.into()),
+            audience: false,
+        };
         compile(
             &Profile {
                 profile_id: "p".into(),
-                traits: vec![tr("shoe_size", "10.5"), tr("jacket_size", "L"), tr("favorite_color", "green")],
+                traits: vec![
+                    tr("shoe_size", "10.5"),
+                    tr("jacket_size", "L"),
+                    tr("favorite_color", "green"),
+                ],
                 events: vec![
-                    ev("new-shoe", 1, "Product Viewed", &[("name", "Trail Shoe"), ("category", "Running Shoes")]),
-                    ev("old-shoe", 2000, "Product Viewed", &[("name", "Road Shoe"), ("category", "Running Shoes")]),
+                    ev(
+                        "new-shoe",
+                        1,
+                        "Product Viewed",
+                        &[("name", "Trail Shoe"), ("category", "Running Shoes")],
+                    ),
+                    ev(
+                        "old-shoe",
+                        2000,
+                        "Product Viewed",
+                        &[("name", "Road Shoe"), ("category", "Running Shoes")],
+                    ),
                     ev("noise", 0, "App Opened", &[("version", "7.2")]),
                     ev("noise2", 5, "App Opened", &[("version", "7.2")]),
                 ],
@@ -372,7 +521,12 @@ mod tests {
 
     #[test]
     fn the_trait_named_by_the_query_ranks_first() {
-        let items = rank(&snapshot(), "What is my shoe size?", NOW, &RankSettings::default());
+        let items = rank(
+            &snapshot(),
+            "What is my shoe size?",
+            NOW,
+            &RankSettings::default(),
+        );
         assert_eq!(items[0].id, "trait:shoe_size");
         assert!(ids(&items).contains(&"trait:jacket_size"));
     }
@@ -380,8 +534,14 @@ mod tests {
     #[test]
     fn recency_orders_equally_relevant_events() {
         let items = rank(&snapshot(), "running shoes", NOW, &RankSettings::default());
-        let new = ids(&items).iter().position(|i| *i == "event:new-shoe").unwrap();
-        let old = ids(&items).iter().position(|i| *i == "event:old-shoe").unwrap();
+        let new = ids(&items)
+            .iter()
+            .position(|i| *i == "event:new-shoe")
+            .unwrap();
+        let old = ids(&items)
+            .iter()
+            .position(|i| *i == "event:old-shoe")
+            .unwrap();
         assert!(new < old);
         assert!(items[old].explain.recency < items[new].explain.recency);
     }
@@ -403,7 +563,12 @@ mod tests {
 
     #[test]
     fn explanation_parts_multiply_to_the_score() {
-        for item in rank(&snapshot(), "running shoes size", NOW, &RankSettings::default()) {
+        for item in rank(
+            &snapshot(),
+            "running shoes size",
+            NOW,
+            &RankSettings::default(),
+        ) {
             let e = &item.explain;
             let product = e.lexical * e.coverage * e.recency * e.frequency;
             assert!((product - item.score).abs() < 1e-4, "{item:?}");
@@ -415,7 +580,10 @@ mod tests {
     #[test]
     fn order_is_deterministic_and_limited() {
         let s = snapshot();
-        let settings = RankSettings { limit: 2, ..RankSettings::default() };
+        let settings = RankSettings {
+            limit: 2,
+            ..RankSettings::default()
+        };
         let a = rank(&s, "size shoes green", NOW, &settings);
         assert_eq!(a.len(), 2);
         assert_eq!(a, rank(&s, "size shoes green", NOW, &settings));
@@ -431,9 +599,21 @@ mod tests {
     #[test]
     fn settings_are_validated() {
         assert!(RankSettings::default().validate().is_ok());
-        let bad = RankSettings { half_life_hours: 0.0, ..RankSettings::default() };
-        assert!(matches!(bad.validate(), Err(SettingsError::OutOfRange { name: "half_life_hours", .. })));
-        let bad = RankSettings { b: f32::NAN, ..RankSettings::default() };
+        let bad = RankSettings {
+            half_life_hours: 0.0,
+            ..RankSettings::default()
+        };
+        assert!(matches!(
+            bad.validate(),
+            Err(SettingsError::OutOfRange {
+                name: "half_life_hours",
+                ..
+            })
+        ));
+        let bad = RankSettings {
+            b: f32::NAN,
+            ..RankSettings::default()
+        };
         assert!(bad.validate().is_err());
     }
 }

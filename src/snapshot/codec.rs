@@ -121,31 +121,66 @@ fn le<const N: usize>(slice: &[u8]) -> [u8; N] {
     out
 }
 
-/// CRC-32 (IEEE 802.3, reflected, as in zlib and PNG), table-driven.
-pub fn crc32(data: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut table = [0u32; 256];
+/// CRC-32 tables for slicing-by-8: `CRC_TABLES[0]` is the classic byte table; table `k` advances a
+/// byte that sits `k` positions further back, so eight bytes are folded per step.
+const CRC_TABLES: [[u32; 256]; 8] = {
+    let mut tables = [[0u32; 256]; 8];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        tables[0][i] = c;
+        i += 1;
+    }
+    let mut t = 1;
+    while t < 8 {
         let mut i = 0;
         while i < 256 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            table[i] = c;
+            let prev = tables[t - 1][i];
+            tables[t][i] = (prev >> 8) ^ tables[0][(prev & 0xFF) as usize];
             i += 1;
         }
-        table
+        t += 1;
+    }
+    tables
+};
+
+/// CRC-32 (IEEE 802.3, reflected, as in zlib and PNG), slicing-by-8: about eight times faster than
+/// the byte-at-a-time loop, which matters because every request verifies its snapshot.
+pub fn crc32(data: &[u8]) -> u32 {
+    let t = &CRC_TABLES;
+    let lookup = |table: usize, index: u32| {
+        t.get(table)
+            .and_then(|tb| tb.get((index & 0xFF) as usize))
+            .copied()
+            .unwrap_or(0)
     };
     let mut crc = !0u32;
-    for &b in data {
-        let idx = ((crc ^ u32::from(b)) & 0xFF) as usize;
-        crc = TABLE.get(idx).copied().unwrap_or(0) ^ (crc >> 8);
+    let mut chunks = data.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let lo = u32::from_le_bytes([word[0], word[1], word[2], word[3]]) ^ crc;
+        let hi = u32::from_le_bytes([word[4], word[5], word[6], word[7]]);
+        crc = lookup(7, lo)
+            ^ lookup(6, lo >> 8)
+            ^ lookup(5, lo >> 16)
+            ^ lookup(4, lo >> 24)
+            ^ lookup(3, hi)
+            ^ lookup(2, hi >> 8)
+            ^ lookup(1, hi >> 16)
+            ^ lookup(0, hi >> 24);
+    }
+    for &b in chunks.remainder() {
+        crc = lookup(0, crc ^ u32::from(b)) ^ (crc >> 8);
     }
     !crc
 }
@@ -158,6 +193,22 @@ mod tests {
     fn crc32_matches_the_standard_check_value() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32(b""), 0);
+        // Lengths around the 8-byte stride agree with the bitwise definition.
+        let data: Vec<u8> = (0..40u32).map(|i| (i * 37 + 11) as u8).collect();
+        for len in 0..data.len() {
+            let mut bitwise = !0u32;
+            for &b in &data[..len] {
+                bitwise ^= u32::from(b);
+                for _ in 0..8 {
+                    bitwise = if bitwise & 1 != 0 {
+                        0xEDB8_8320 ^ (bitwise >> 1)
+                    } else {
+                        bitwise >> 1
+                    };
+                }
+            }
+            assert_eq!(crc32(&data[..len]), !bitwise, "length {len}");
+        }
     }
 
     #[test]

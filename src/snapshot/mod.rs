@@ -54,108 +54,63 @@ pub enum Field {
 /// Number of [`Field`]s.
 pub const FIELD_COUNT: usize = 3;
 
-/// `(term id, term frequency)` postings of one item, per field, sorted by term id.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Postings {
-    pub fields: [Vec<(u32, u16)>; FIELD_COUNT],
+/// A string in the snapshot's string table: byte offset and length.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StrRef {
+    start: u32,
+    len: u32,
 }
 
-impl Postings {
-    /// Length of a field in terms (sum of frequencies).
-    pub fn field_len(&self, field: usize) -> u32 {
-        self.fields
-            .get(field)
-            .map_or(0, |p| p.iter().map(|(_, tf)| u32::from(*tf)).sum())
+/// A range of a snapshot-wide table (postings, properties, occurrences).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        let start = self.start as usize;
+        start..start + self.len as usize
     }
-}
 
-/// One trait as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TraitRecord {
-    pub key: String,
-    pub kind: ValueKind,
-    /// Display text of the value; empty when `withheld`.
-    pub text: String,
-    pub audience: bool,
-    /// Set when the value is personal data the policy withholds (server target only; the browser
-    /// target drops such traits).
-    pub withheld: Option<PiiClass>,
-    pub postings: Postings,
-}
-
-impl TraitRecord {
-    /// Truthiness for slot conditions: `true`, non-zero numbers, non-empty text other than
-    /// `false`/`0`/`no`, non-empty lists and objects.
-    pub fn is_truthy(&self) -> bool {
-        match self.kind {
-            ValueKind::Null => false,
-            ValueKind::Bool | ValueKind::Text => !matches!(
-                self.text.trim().to_ascii_lowercase().as_str(),
-                "" | "false" | "0" | "no"
-            ),
-            ValueKind::Number => self.text.parse::<f64>().is_ok_and(|n| n != 0.0),
-            ValueKind::List | ValueKind::Object => !self.text.is_empty(),
+    fn of(start: usize, end: usize) -> Span {
+        Span {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            len: u32::try_from(end - start).unwrap_or(0),
         }
     }
 }
 
-/// One event property as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PropertyRecord {
-    pub key: String,
-    pub text: String,
+/// One term of one field of an item, with its frequency there. An item's postings are sorted by
+/// `(term, field)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Posting {
+    pub term: u32,
+    pub field: u8,
+    pub tf: u16,
 }
 
-/// A group of identical events (same name and properties).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EventGroup {
-    pub name: String,
-    pub properties: Vec<PropertyRecord>,
-    pub postings: Postings,
-    /// Message ids of the occurrences, concatenated, newest first; split by `id_lens`.
-    id_blob: String,
-    id_lens: Vec<u16>,
-    /// First: newest time in ms; then non-negative deltas to each older occurrence.
-    time_deltas: Vec<i64>,
+struct TraitRecord {
+    key: StrRef,
+    kind: ValueKind,
+    text: StrRef,
+    audience: bool,
+    withheld: Option<PiiClass>,
+    postings: Span,
 }
 
-impl EventGroup {
-    /// Number of occurrences.
-    pub fn count(&self) -> usize {
-        self.id_lens.len()
-    }
-
-    /// Time of the newest occurrence (ms since the epoch).
-    pub fn last_ms(&self) -> i64 {
-        self.time_deltas.first().copied().unwrap_or(0)
-    }
-
-    /// Message id of the newest occurrence: the group's id.
-    pub fn last_message_id(&self) -> &str {
-        let len = self.id_lens.first().map_or(0, |l| usize::from(*l));
-        self.id_blob.get(..len).unwrap_or("")
-    }
-
-    /// `(message id, time ms)` of every occurrence, newest first.
-    pub fn occurrences(&self) -> impl Iterator<Item = (&str, i64)> + '_ {
-        let mut offset = 0usize;
-        let mut time = 0i64;
-        self.id_lens
-            .iter()
-            .zip(&self.time_deltas)
-            .enumerate()
-            .map(move |(i, (len, delta))| {
-                let end = offset + usize::from(*len);
-                let id = self.id_blob.get(offset..end).unwrap_or("");
-                offset = end;
-                time = if i == 0 {
-                    *delta
-                } else {
-                    time.saturating_sub(*delta)
-                };
-                (id, time)
-            })
-    }
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct GroupRecord {
+    name: StrRef,
+    /// Into `properties`.
+    properties: Span,
+    postings: Span,
+    /// The message ids of the occurrences, concatenated newest first, in the string table.
+    ids: StrRef,
+    /// Into `occurrence_id_lens` and `occurrence_times`.
+    occurrences: Span,
 }
 
 /// Bounds checked while decoding. Exceeding one is [`SnapshotError::Limit`].
@@ -189,27 +144,139 @@ impl Default for SnapshotLimits {
     }
 }
 
-/// A compiled profile, ready to rank and render.
+/// A compiled profile, ready to rank and render. Strings live in one interned table and records
+/// refer to them by offset, so decoding is a handful of allocations whatever the profile's size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
-    pub profile_id: String,
-    /// Which policy target the snapshot was compiled for.
-    pub target: Target,
-    /// The profile's `updated_at`, when known.
-    pub updated_at_ms: Option<i64>,
-    /// Sorted, unique term dictionary; a term id is an index.
-    terms: Vec<String>,
-    /// Number of items (traits and event groups) containing each term.
+    profile_id: String,
+    target: Target,
+    updated_at_ms: Option<i64>,
+    /// Every string of the snapshot, interned (each distinct string once) and concatenated.
+    strings: String,
+    /// The term dictionary, sorted by text; a term id is an index.
+    terms: Vec<StrRef>,
+    postings: Vec<Posting>,
+    properties: Vec<(StrRef, StrRef)>,
+    traits: Vec<TraitRecord>,
+    groups: Vec<GroupRecord>,
+    occurrence_id_lens: Vec<u16>,
+    /// Per group: the newest time in ms, then non-negative deltas to each older occurrence.
+    occurrence_times: Vec<i64>,
+    /// Derived on decode: items containing each term.
+    #[serde(skip)]
     doc_freq: Vec<u32>,
-    /// Average field length over items, per field.
+    /// Derived on decode: average field length over items.
+    #[serde(skip)]
     avg_field_len: [f32; FIELD_COUNT],
-    pub traits: Vec<TraitRecord>,
-    pub groups: Vec<EventGroup>,
+}
+
+/// A trait of a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TraitView<'a> {
+    pub key: &'a str,
+    pub kind: ValueKind,
+    /// Display text of the value; empty when `withheld`.
+    pub text: &'a str,
+    pub audience: bool,
+    /// Set when the value is personal data the policy withholds (server target only; the browser
+    /// target drops such traits).
+    pub withheld: Option<PiiClass>,
+    pub postings: &'a [Posting],
+}
+
+impl TraitView<'_> {
+    /// Truthiness for slot conditions: `true`, non-zero numbers, non-empty text other than
+    /// `false`/`0`/`no`, non-empty lists and objects.
+    pub fn is_truthy(&self) -> bool {
+        match self.kind {
+            ValueKind::Null => false,
+            ValueKind::Bool | ValueKind::Text => !matches!(
+                self.text.trim().to_ascii_lowercase().as_str(),
+                "" | "false" | "0" | "no"
+            ),
+            ValueKind::Number => self.text.parse::<f64>().is_ok_and(|n| n != 0.0),
+            ValueKind::List | ValueKind::Object => !self.text.is_empty(),
+        }
+    }
+}
+
+/// A group of identical events (same name and properties) of a snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupView<'a> {
+    snapshot: &'a Snapshot,
+    record: &'a GroupRecord,
+    pub name: &'a str,
+    pub postings: &'a [Posting],
+}
+
+impl<'a> GroupView<'a> {
+    /// `(key, display text)` of each property.
+    pub fn properties(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let s = self.snapshot;
+        s.properties
+            .get(self.record.properties.range())
+            .unwrap_or_default()
+            .iter()
+            .map(move |(k, v)| (s.str(*k), s.str(*v)))
+    }
+
+    /// Number of occurrences.
+    pub fn count(&self) -> usize {
+        self.record.occurrences.len as usize
+    }
+
+    fn times(&self) -> &'a [i64] {
+        self.snapshot
+            .occurrence_times
+            .get(self.record.occurrences.range())
+            .unwrap_or_default()
+    }
+
+    fn id_lens(&self) -> &'a [u16] {
+        self.snapshot
+            .occurrence_id_lens
+            .get(self.record.occurrences.range())
+            .unwrap_or_default()
+    }
+
+    /// Time of the newest occurrence (ms since the epoch).
+    pub fn last_ms(&self) -> i64 {
+        self.times().first().copied().unwrap_or(0)
+    }
+
+    /// Message id of the newest occurrence: the group's id.
+    pub fn last_message_id(&self) -> &'a str {
+        let ids = self.snapshot.str(self.record.ids);
+        let len = self.id_lens().first().map_or(0, |l| usize::from(*l));
+        ids.get(..len).unwrap_or("")
+    }
+
+    /// `(message id, time ms)` of every occurrence, newest first.
+    pub fn occurrences(&self) -> impl Iterator<Item = (&'a str, i64)> + 'a {
+        let ids = self.snapshot.str(self.record.ids);
+        let mut offset = 0usize;
+        let mut time = 0i64;
+        self.id_lens()
+            .iter()
+            .zip(self.times())
+            .enumerate()
+            .map(move |(i, (len, delta))| {
+                let end = offset + usize::from(*len);
+                let id = ids.get(offset..end).unwrap_or("");
+                offset = end;
+                time = if i == 0 {
+                    *delta
+                } else {
+                    time.saturating_sub(*delta)
+                };
+                (id, time)
+            })
+    }
 }
 
 /// Compiles a profile under a privacy policy.
 pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
-    let mut builder = TermBuilder::default();
+    let mut b = Builder::default();
     let mut traits = Vec::with_capacity(profile.traits.len());
     for t in &profile.traits {
         let restricted = policy.restricted(&t.key);
@@ -221,11 +288,11 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
         } else {
             display_value(&t.value, &t.key, policy)
         };
-        let postings = builder.postings(&[(Field::Name, &t.key), (Field::Values, &text)]);
+        let postings = b.postings(&[(Field::Name, &t.key), (Field::Values, &text)]);
         traits.push(TraitRecord {
-            key: t.key.clone(),
+            key: b.intern(&t.key),
             kind: kind_of(&t.value),
-            text,
+            text: b.intern(&text),
             audience: t.audience,
             withheld: restricted,
             postings,
@@ -233,88 +300,69 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
     }
 
     // Group identical events; BTreeMap keeps compilation deterministic.
-    let mut grouped: BTreeMap<(String, Vec<(String, String)>), Vec<(i64, &str)>> = BTreeMap::new();
+    let mut grouped: BTreeMap<(&str, Vec<(&str, String)>), Vec<(i64, &str)>> = BTreeMap::new();
     for e in &profile.events {
-        let props: Vec<(String, String)> = e
+        let props: Vec<(&str, String)> = e
             .properties
             .iter()
             .filter(|(k, _)| policy.restricted(k).is_none())
-            .map(|(k, v)| (k.clone(), display_value(v, k, policy)))
+            .map(|(k, v)| (k.as_str(), display_value(v, k, policy)))
             .collect();
         grouped
-            .entry((e.name.clone(), props))
+            .entry((e.name.as_str(), props))
             .or_default()
             .push((e.timestamp_ms, &e.message_id));
     }
+    // Newest groups first: a stable, useful order for inspection and ties.
+    let mut grouped: Vec<_> = grouped
+        .into_iter()
+        .map(|(key, mut occ)| {
+            occ.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            (key, occ)
+        })
+        .collect();
+    grouped.sort_by(|a, b| {
+        let (ta, ia) = a.1.first().copied().unwrap_or((0, ""));
+        let (tb, ib) = b.1.first().copied().unwrap_or((0, ""));
+        tb.cmp(&ta).then_with(|| ia.cmp(ib))
+    });
     let mut groups = Vec::with_capacity(grouped.len());
-    for ((name, props), mut occ) in grouped {
-        occ.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        let mut fields: Vec<(Field, &str)> = vec![(Field::Name, &name)];
+    for ((name, props), occ) in grouped {
+        let mut fields: Vec<(Field, &str)> = vec![(Field::Name, name)];
         for (k, v) in &props {
             fields.push((Field::Keys, k));
             fields.push((Field::Values, v));
         }
-        let postings = builder.postings(&fields);
-        let mut id_blob = String::new();
-        let mut id_lens = Vec::with_capacity(occ.len());
-        let mut time_deltas = Vec::with_capacity(occ.len());
+        let postings = b.postings(&fields);
+        let prop_start = b.properties.len();
+        for (k, v) in &props {
+            let pair = (b.intern(k), b.intern(v));
+            b.properties.push(pair);
+        }
+        let occ_start = b.occurrence_id_lens.len();
+        let mut ids = String::new();
         let mut prev: Option<i64> = None;
         for (ts, id) in occ {
             // Import limits keep ids far below 64 KiB; clamp rather than trust that here.
             let id = truncate_to(id, usize::from(u16::MAX));
-            id_blob.push_str(id);
-            id_lens.push(u16::try_from(id.len()).unwrap_or(u16::MAX));
-            time_deltas.push(match prev {
+            ids.push_str(id);
+            b.occurrence_id_lens
+                .push(u16::try_from(id.len()).unwrap_or(u16::MAX));
+            b.occurrence_times.push(match prev {
                 None => ts,
                 Some(p) => p.saturating_sub(ts),
             });
             prev = Some(ts);
         }
-        let properties = props
-            .into_iter()
-            .map(|(key, text)| PropertyRecord { key, text })
-            .collect();
-        groups.push(EventGroup {
-            name,
-            properties,
+        groups.push(GroupRecord {
+            name: b.intern(name),
+            properties: Span::of(prop_start, b.properties.len()),
             postings,
-            id_blob,
-            id_lens,
-            time_deltas,
+            ids: b.append(&ids),
+            occurrences: Span::of(occ_start, b.occurrence_id_lens.len()),
         });
     }
-    // Newest groups first: a stable, useful order for inspection and ties.
-    groups.sort_by(|a, b| {
-        b.last_ms()
-            .cmp(&a.last_ms())
-            .then_with(|| a.last_message_id().cmp(b.last_message_id()))
-    });
-
-    let (terms, remap) = builder.finish();
-    for postings in traits
-        .iter_mut()
-        .map(|t| &mut t.postings)
-        .chain(groups.iter_mut().map(|g| &mut g.postings))
-    {
-        for field in &mut postings.fields {
-            for (term, _) in field.iter_mut() {
-                *term = remap.get(*term as usize).copied().unwrap_or(0);
-            }
-            field.sort_unstable();
-        }
-    }
-    let mut snapshot = Snapshot {
-        profile_id: profile.profile_id.clone(),
-        target: policy.target,
-        updated_at_ms: profile.updated_at_ms,
-        doc_freq: vec![0; terms.len()],
-        terms,
-        avg_field_len: [0.0; FIELD_COUNT],
-        traits,
-        groups,
-    };
-    snapshot.derive_statistics();
-    snapshot
+    b.finish(profile, policy.target, traits, groups)
 }
 
 fn truncate_to(s: &str, max: usize) -> &str {
@@ -361,46 +409,109 @@ fn strip_restricted(v: &Value, policy: &PrivacyPolicy) -> Value {
     }
 }
 
-/// Interns terms while compiling; ids are provisional until [`TermBuilder::finish`] sorts them.
+/// Collects strings, terms and postings while compiling. Term ids are provisional until
+/// [`Builder::finish`] sorts the dictionary.
 #[derive(Default)]
-struct TermBuilder {
-    ids: HashMap<String, u32>,
+struct Builder {
+    strings: String,
+    interned: HashMap<String, StrRef>,
+    term_ids: HashMap<String, u32>,
+    postings: Vec<Posting>,
+    properties: Vec<(StrRef, StrRef)>,
+    occurrence_id_lens: Vec<u16>,
+    occurrence_times: Vec<i64>,
     scratch: Vec<String>,
 }
 
-impl TermBuilder {
-    fn postings(&mut self, fields: &[(Field, &str)]) -> Postings {
-        let mut counts: [BTreeMap<u32, u16>; FIELD_COUNT] = Default::default();
+impl Builder {
+    fn append(&mut self, s: &str) -> StrRef {
+        let start = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
+        self.strings.push_str(s);
+        StrRef {
+            start,
+            len: u32::try_from(s.len()).unwrap_or(0),
+        }
+    }
+
+    fn intern(&mut self, s: &str) -> StrRef {
+        if let Some(r) = self.interned.get(s) {
+            return *r;
+        }
+        let r = self.append(s);
+        self.interned.insert(s.to_string(), r);
+        r
+    }
+
+    fn postings(&mut self, fields: &[(Field, &str)]) -> Span {
+        let mut counts: BTreeMap<(u32, u8), u16> = BTreeMap::new();
         for (field, text) in fields {
             self.scratch.clear();
             Analyzer.terms(text, &mut self.scratch);
             for term in self.scratch.drain(..) {
-                let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
-                let id = *self.ids.entry(term).or_insert(next);
-                if let Some(map) = counts.get_mut(*field as usize) {
-                    let tf = map.entry(id).or_insert(0);
-                    *tf = tf.saturating_add(1);
-                }
+                let next = u32::try_from(self.term_ids.len()).unwrap_or(u32::MAX);
+                let id = *self.term_ids.entry(term).or_insert(next);
+                let tf = counts.entry((id, *field as u8)).or_insert(0);
+                *tf = tf.saturating_add(1);
             }
         }
-        Postings {
-            fields: counts.map(|m| m.into_iter().collect()),
-        }
+        let start = self.postings.len();
+        self.postings
+            .extend(
+                counts
+                    .into_iter()
+                    .map(|((term, field), tf)| Posting { term, field, tf }),
+            );
+        Span::of(start, self.postings.len())
     }
 
-    /// The sorted dictionary and the map from provisional to final ids.
-    fn finish(self) -> (Vec<String>, Vec<u32>) {
-        let mut entries: Vec<(String, u32)> = self.ids.into_iter().collect();
+    fn finish(
+        mut self,
+        profile: &Profile,
+        target: Target,
+        traits: Vec<TraitRecord>,
+        groups: Vec<GroupRecord>,
+    ) -> Snapshot {
+        let mut entries: Vec<(String, u32)> =
+            std::mem::take(&mut self.term_ids).into_iter().collect();
         entries.sort();
         let mut remap = vec![0u32; entries.len()];
         let mut terms = Vec::with_capacity(entries.len());
-        for (new_id, (term, old_id)) in entries.into_iter().enumerate() {
-            if let Some(slot) = remap.get_mut(old_id as usize) {
+        for (new_id, (term, old_id)) in entries.iter().enumerate() {
+            if let Some(slot) = remap.get_mut(*old_id as usize) {
                 *slot = u32::try_from(new_id).unwrap_or(u32::MAX);
             }
-            terms.push(term);
+            terms.push(self.intern(term));
         }
-        (terms, remap)
+        for p in &mut self.postings {
+            p.term = remap.get(p.term as usize).copied().unwrap_or(0);
+        }
+        let spans: Vec<Span> = traits
+            .iter()
+            .map(|t| t.postings)
+            .chain(groups.iter().map(|g| g.postings))
+            .collect();
+        for span in spans {
+            if let Some(slice) = self.postings.get_mut(span.range()) {
+                slice.sort_unstable();
+            }
+        }
+        let mut snapshot = Snapshot {
+            profile_id: profile.profile_id.clone(),
+            target,
+            updated_at_ms: profile.updated_at_ms,
+            strings: self.strings,
+            terms,
+            postings: self.postings,
+            properties: self.properties,
+            traits,
+            groups,
+            occurrence_id_lens: self.occurrence_id_lens,
+            occurrence_times: self.occurrence_times,
+            doc_freq: Vec::new(),
+            avg_field_len: [0.0; FIELD_COUNT],
+        };
+        snapshot.derive_statistics();
+        snapshot
     }
 }
 
@@ -412,20 +523,43 @@ impl Snapshot {
 
     /// Reads and validates snapshot bytes.
     pub fn decode(bytes: &[u8], limits: &SnapshotLimits) -> Result<Snapshot, SnapshotError> {
-        let snapshot: Snapshot = codec::decode_payload(bytes, limits.max_bytes)?;
+        let mut snapshot: Snapshot = codec::decode_payload(bytes, limits.max_bytes)?;
         snapshot.validate(limits)?;
+        snapshot.derive_statistics();
         Ok(snapshot)
     }
 
-    /// The term dictionary (sorted).
-    pub fn terms(&self) -> &[String] {
-        &self.terms
+    /// `user_id:<id>` style profile id.
+    pub fn profile_id(&self) -> &str {
+        &self.profile_id
+    }
+
+    /// The policy target the snapshot was compiled for.
+    pub fn target(&self) -> Target {
+        self.target
+    }
+
+    /// The profile's `updated_at`, when the export had one.
+    pub fn updated_at_ms(&self) -> Option<i64> {
+        self.updated_at_ms
+    }
+
+    fn str(&self, r: StrRef) -> &str {
+        let start = r.start as usize;
+        self.strings
+            .get(start..start + r.len as usize)
+            .unwrap_or("")
+    }
+
+    /// Number of distinct terms.
+    pub fn term_count(&self) -> usize {
+        self.terms.len()
     }
 
     /// The id of a term, if the profile has it.
     pub fn term_id(&self, term: &str) -> Option<u32> {
         self.terms
-            .binary_search_by(|t| t.as_str().cmp(term))
+            .binary_search_by(|t| self.str(*t).cmp(term))
             .ok()
             .and_then(|i| u32::try_from(i).ok())
     }
@@ -447,36 +581,78 @@ impl Snapshot {
 
     /// Total event occurrences.
     pub fn event_count(&self) -> usize {
-        self.groups.iter().map(EventGroup::count).sum()
+        self.occurrence_id_lens.len()
+    }
+
+    pub fn trait_count(&self) -> usize {
+        self.traits.len()
+    }
+
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The trait at an index.
+    pub fn trait_at(&self, i: usize) -> Option<TraitView<'_>> {
+        let t = self.traits.get(i)?;
+        Some(TraitView {
+            key: self.str(t.key),
+            kind: t.kind,
+            text: self.str(t.text),
+            audience: t.audience,
+            withheld: t.withheld,
+            postings: self.postings.get(t.postings.range()).unwrap_or_default(),
+        })
+    }
+
+    /// The event group at an index (groups are ordered newest first).
+    pub fn group_at(&self, i: usize) -> Option<GroupView<'_>> {
+        let g = self.groups.get(i)?;
+        Some(GroupView {
+            snapshot: self,
+            record: g,
+            name: self.str(g.name),
+            postings: self.postings.get(g.postings.range()).unwrap_or_default(),
+        })
+    }
+
+    pub fn traits(&self) -> impl Iterator<Item = TraitView<'_>> {
+        (0..self.traits.len()).filter_map(|i| self.trait_at(i))
+    }
+
+    pub fn groups(&self) -> impl Iterator<Item = GroupView<'_>> {
+        (0..self.groups.len()).filter_map(|i| self.group_at(i))
     }
 
     /// A trait by key.
-    pub fn trait_by_key(&self, key: &str) -> Option<&TraitRecord> {
-        self.traits.iter().find(|t| t.key == key)
+    pub fn trait_by_key(&self, key: &str) -> Option<TraitView<'_>> {
+        self.traits().find(|t| t.key == key)
     }
 
-    fn all_postings(&self) -> impl Iterator<Item = &Postings> {
+    fn item_spans(&self) -> impl Iterator<Item = Span> + '_ {
         self.traits
             .iter()
-            .map(|t| &t.postings)
-            .chain(self.groups.iter().map(|g| &g.postings))
+            .map(|t| t.postings)
+            .chain(self.groups.iter().map(|g| g.postings))
     }
 
-    /// Recomputes document frequencies and average field lengths from the postings.
+    /// Computes document frequencies and average field lengths from the postings.
     fn derive_statistics(&mut self) {
         let mut doc_freq = vec![0u32; self.terms.len()];
         let mut totals = [0f64; FIELD_COUNT];
-        for postings in self.all_postings() {
-            let mut seen: Vec<u32> = postings.fields.iter().flatten().map(|(t, _)| *t).collect();
-            seen.sort_unstable();
-            seen.dedup();
-            for t in seen {
-                if let Some(df) = doc_freq.get_mut(t as usize) {
-                    *df += 1;
+        for span in self.item_spans() {
+            let mut last_term = None;
+            for p in self.postings.get(span.range()).unwrap_or_default() {
+                // Postings are sorted by term, so each term of an item is counted once.
+                if last_term != Some(p.term) {
+                    if let Some(df) = doc_freq.get_mut(p.term as usize) {
+                        *df += 1;
+                    }
+                    last_term = Some(p.term);
                 }
-            }
-            for (f, total) in totals.iter_mut().enumerate() {
-                *total += f64::from(postings.field_len(f));
+                if let Some(total) = totals.get_mut(usize::from(p.field)) {
+                    *total += f64::from(p.tf);
+                }
             }
         }
         let n = self.item_count().max(1) as f64;
@@ -484,6 +660,7 @@ impl Snapshot {
         self.avg_field_len = totals.map(|t| (t / n) as f32);
     }
 
+    /// Checks every limit, index, range and ordering, so that accessors never see a bad reference.
     fn validate(&self, limits: &SnapshotLimits) -> Result<(), SnapshotError> {
         let limit = |what: &'static str, limit: usize, actual: usize| {
             if actual > limit {
@@ -496,73 +673,113 @@ impl Snapshot {
                 Ok(())
             }
         };
-        let corrupt = |detail: String| Err(SnapshotError::Corrupt { detail });
+        let corrupt = |detail: &str| {
+            Err(SnapshotError::Corrupt {
+                detail: detail.to_string(),
+            })
+        };
         limit("max_traits", limits.max_traits, self.traits.len())?;
         limit("max_groups", limits.max_groups, self.groups.len())?;
         limit("max_terms", limits.max_terms, self.terms.len())?;
-        let mut occurrences = 0usize;
-        let strings = std::iter::once(&self.profile_id)
-            .chain(&self.terms)
-            .chain(self.traits.iter().flat_map(|t| [&t.key, &t.text]))
-            .chain(self.groups.iter().flat_map(|g| {
-                std::iter::once(&g.name).chain(g.properties.iter().flat_map(|p| [&p.key, &p.text]))
-            }));
-        for s in strings {
-            limit("max_string_bytes", limits.max_string_bytes, s.len())?;
+        limit(
+            "max_occurrences",
+            limits.max_occurrences,
+            self.occurrence_id_lens.len(),
+        )?;
+        limit(
+            "max_string_bytes",
+            limits.max_string_bytes,
+            self.profile_id.len(),
+        )?;
+        let string_ok = |r: &StrRef| {
+            let start = r.start as usize;
+            self.strings.get(start..start + r.len as usize).is_some()
+        };
+        let mut refs = self
+            .terms
+            .iter()
+            .chain(self.properties.iter().flat_map(|(k, v)| [k, v]));
+        let mut refs2 = self
+            .traits
+            .iter()
+            .flat_map(|t| [&t.key, &t.text])
+            .chain(self.groups.iter().map(|g| &g.name));
+        if !refs.all(string_ok) || !refs2.all(string_ok) {
+            return corrupt("a string reference is outside the string table");
         }
-        if !self.terms.windows(2).all(|w| matches!(w, [a, b] if a < b)) {
-            return corrupt("term dictionary is not sorted and unique".into());
+        let too_long = self
+            .terms
+            .iter()
+            .chain(self.properties.iter().flat_map(|(k, v)| [k, v]))
+            .chain(self.traits.iter().flat_map(|t| [&t.key, &t.text]))
+            .map(|r| r.len as usize)
+            .max()
+            .unwrap_or(0);
+        limit("max_string_bytes", limits.max_string_bytes, too_long)?;
+        if !self
+            .terms
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if self.str(*a) < self.str(*b)))
+        {
+            return corrupt("term dictionary is not sorted and unique");
         }
         let n_terms = self.terms.len();
-        for postings in self.all_postings() {
-            for field in &postings.fields {
-                if field
-                    .iter()
-                    .any(|(t, tf)| *t as usize >= n_terms || *tf == 0)
-                {
-                    return corrupt("posting names a term outside the dictionary".into());
-                }
-                if !field.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0)) {
-                    return corrupt("postings are not sorted by term".into());
-                }
+        if self
+            .postings
+            .iter()
+            .any(|p| p.term as usize >= n_terms || usize::from(p.field) >= FIELD_COUNT || p.tf == 0)
+        {
+            return corrupt("a posting names a term or field that does not exist");
+        }
+        for span in self.item_spans() {
+            match self.postings.get(span.range()) {
+                Some(slice) if slice.windows(2).all(|w| matches!(w, [a, b] if a < b)) => {}
+                Some(_) => return corrupt("postings are not sorted"),
+                None => return corrupt("a postings range is out of bounds"),
             }
         }
-        for (i, g) in self.groups.iter().enumerate() {
-            occurrences += g.count();
-            limit("max_occurrences", limits.max_occurrences, occurrences)?;
-            if g.count() == 0 || g.time_deltas.len() != g.count() {
-                return corrupt(format!("event group {i} has inconsistent occurrences"));
+        if self.occurrence_times.len() != self.occurrence_id_lens.len() {
+            return corrupt("occurrence tables differ in length");
+        }
+        let mut expected_start = 0usize;
+        for g in &self.groups {
+            if self.properties.get(g.properties.range()).is_none() {
+                return corrupt("a properties range is out of bounds");
             }
-            let total: usize = g.id_lens.iter().map(|l| usize::from(*l)).sum();
-            if total != g.id_blob.len() {
-                return corrupt(format!("event group {i} message ids do not add up"));
+            let occ = g.occurrences.range();
+            // Groups own consecutive, non-empty occurrence ranges covering the tables.
+            if occ.start != expected_start || occ.is_empty() {
+                return corrupt("event group occurrences are not consecutive and non-empty");
             }
-            let mut offset = 0;
-            for len in &g.id_lens {
+            expected_start = occ.end;
+            let (Some(lens), Some(times)) = (
+                self.occurrence_id_lens.get(occ.clone()),
+                self.occurrence_times.get(occ),
+            ) else {
+                return corrupt("an occurrence range is out of bounds");
+            };
+            if times.iter().skip(1).any(|d| *d < 0) {
+                return corrupt("event group occurrences are not newest first");
+            }
+            let start = g.ids.start as usize;
+            let Some(ids) = self.strings.get(start..start + g.ids.len as usize) else {
+                return corrupt("message ids are outside the string table");
+            };
+            let mut offset = 0usize;
+            for len in lens {
                 offset += usize::from(*len);
-                if !g.id_blob.is_char_boundary(offset) {
-                    return corrupt(format!("event group {i} message id splits a character"));
+                if !ids.is_char_boundary(offset) || offset > ids.len() {
+                    return corrupt("message id lengths do not match their text");
                 }
             }
-            if g.time_deltas.iter().skip(1).any(|d| *d < 0) {
-                return corrupt(format!("event group {i} occurrences are not newest first"));
+            if offset != ids.len() {
+                return corrupt("message id lengths do not match their text");
             }
         }
-        // Statistics are derived, not trusted: recompute and compare.
-        let mut check = Snapshot {
-            doc_freq: Vec::new(),
-            avg_field_len: [0.0; FIELD_COUNT],
-            ..self.clone_structure()
-        };
-        check.derive_statistics();
-        if check.doc_freq != self.doc_freq || check.avg_field_len != self.avg_field_len {
-            return corrupt("term statistics do not match the postings".into());
+        if expected_start != self.occurrence_id_lens.len() {
+            return corrupt("occurrences belong to no event group");
         }
         Ok(())
-    }
-
-    fn clone_structure(&self) -> Snapshot {
-        self.clone()
     }
 }
 
@@ -615,25 +832,28 @@ mod tests {
     #[test]
     fn groups_identical_events_newest_first() {
         let s = compile(&profile(), &PrivacyPolicy::default());
-        assert_eq!(s.groups.len(), 2);
-        let page = s.groups.iter().find(|g| g.name == "Page Viewed").unwrap();
+        assert_eq!(s.group_count(), 2);
+        let page = s.group_at(0).unwrap();
+        assert_eq!(page.name, "Page Viewed");
         assert_eq!(page.count(), 2);
         assert_eq!(page.last_message_id(), "m2");
         assert_eq!(
             page.occurrences().collect::<Vec<_>>(),
             [("m2", 5_000), ("m1", 1_000)]
         );
-        assert_eq!(s.groups[0].name, "Page Viewed");
+        assert_eq!(page.properties().collect::<Vec<_>>(), [("page", "Home")]);
+        assert_eq!(
+            s.group_at(1).unwrap().occurrences().collect::<Vec<_>>(),
+            [("m3", 3_000)]
+        );
+        assert_eq!(s.event_count(), 3);
     }
 
     #[test]
     fn server_target_withholds_and_browser_target_drops_personal_data() {
         let server = compile(&profile(), &PrivacyPolicy::new(Target::Server));
         let email = server.trait_by_key("email").unwrap();
-        assert_eq!(
-            (email.text.as_str(), email.withheld),
-            ("", Some(PiiClass::Email))
-        );
+        assert_eq!((email.text, email.withheld), ("", Some(PiiClass::Email)));
         assert_eq!(
             server.trait_by_key("note").unwrap().text,
             "call [phone withheld]"
@@ -663,28 +883,47 @@ mod tests {
         assert!(s.term_id("zebra").is_none());
         let size = s.term_id("siz").unwrap();
         assert_eq!(s.doc_freq(size), 1);
+        let home = s.term_id("hom").unwrap();
+        assert_eq!(
+            s.doc_freq(home),
+            2,
+            "counted once per item, not per occurrence"
+        );
+    }
+
+    fn decode_err(s: &Snapshot) -> SnapshotError {
+        Snapshot::decode(&s.encode().unwrap(), &SnapshotLimits::default()).unwrap_err()
     }
 
     #[test]
     fn decode_rejects_inconsistent_payloads_with_valid_checksums() {
-        let mut s = compile(&profile(), &PrivacyPolicy::default());
-        s.traits[0].postings.fields[0].push((u32::MAX, 1));
-        let err = Snapshot::decode(&s.encode().unwrap(), &SnapshotLimits::default()).unwrap_err();
-        assert!(matches!(err, SnapshotError::Corrupt { .. }), "{err}");
-
-        let mut s = compile(&profile(), &PrivacyPolicy::default());
-        s.doc_freq[0] += 1;
-        assert!(matches!(
-            Snapshot::decode(&s.encode().unwrap(), &SnapshotLimits::default()),
-            Err(SnapshotError::Corrupt { .. })
-        ));
-
-        let mut s = compile(&profile(), &PrivacyPolicy::default());
-        s.groups[0].id_lens[0] += 1;
-        assert!(matches!(
-            Snapshot::decode(&s.encode().unwrap(), &SnapshotLimits::default()),
-            Err(SnapshotError::Corrupt { .. })
-        ));
+        let fresh = || compile(&profile(), &PrivacyPolicy::default());
+        let mut s = fresh();
+        s.postings[0].term = u32::MAX;
+        assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
+        let mut s = fresh();
+        s.terms.swap(0, 1);
+        assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
+        let mut s = fresh();
+        s.occurrence_id_lens[0] += 1;
+        assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
+        let mut s = fresh();
+        s.traits[0].key.start = u32::MAX - 1;
+        assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
+        let mut s = fresh();
+        s.groups[1].occurrences.start = 0;
+        assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
+        let mut s = fresh();
+        s.traits[0].postings.len = 10_000;
+        assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
+        let mut s = fresh();
+        s.strings.push('é');
+        let r = s.strings.len() as u32 - 1;
+        s.traits[0].key = StrRef { start: r, len: 1 };
+        assert!(
+            matches!(decode_err(&s), SnapshotError::Corrupt { .. }),
+            "reference splitting a character"
+        );
     }
 
     #[test]
@@ -710,6 +949,17 @@ mod tests {
             Snapshot::decode(&bytes, &tight),
             Err(SnapshotError::Limit(LimitExceeded {
                 what: "max_occurrences",
+                ..
+            }))
+        ));
+        let tight = SnapshotLimits {
+            max_string_bytes: 5,
+            ..SnapshotLimits::default()
+        };
+        assert!(matches!(
+            Snapshot::decode(&bytes, &tight),
+            Err(SnapshotError::Limit(LimitExceeded {
+                what: "max_string_bytes",
                 ..
             }))
         ));

@@ -25,12 +25,17 @@ pub fn fixture_text(name: &str) -> String {
     }
     let gz = std::fs::File::open(dir.join(format!("{name}.gz"))).expect("open compressed fixture");
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut text).expect("gunzip fixture");
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut text)
+        .expect("gunzip fixture");
     text
 }
 
 pub fn profile(name: &str) -> Profile {
-    import_bundle(&fixture_text(&format!("{name}.json")), &ImportLimits::default()).expect("import fixture")
+    import_bundle(
+        &fixture_text(&format!("{name}.json")),
+        &ImportLimits::default(),
+    )
+    .expect("import fixture")
 }
 
 pub fn snapshot(name: &str) -> Snapshot {
@@ -50,7 +55,8 @@ pub struct DevSet {
 }
 
 pub fn dev_set() -> DevSet {
-    let doc: serde_json::Value = serde_json::from_str(&fixture_text("relevance-dev.json")).expect("labels");
+    let doc: serde_json::Value =
+        serde_json::from_str(&fixture_text("relevance-dev.json")).expect("labels");
     let now_ms = parse_timestamp(doc["now"].as_str().expect("now")).expect("now time");
     let cases = doc["cases"]
         .as_array()
@@ -82,8 +88,17 @@ pub fn ndcg_at(ranked: &[String], relevant: &HashMap<String, u32>, k: usize) -> 
         .sum();
     let mut ideal: Vec<u32> = relevant.values().copied().collect();
     ideal.sort_unstable_by(|a, b| b.cmp(a));
-    let idcg: f64 = ideal.iter().take(k).enumerate().map(|(i, g)| gain(*g) / ((i + 2) as f64).log2()).sum();
-    if idcg == 0.0 { 0.0 } else { dcg / idcg }
+    let idcg: f64 = ideal
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, g)| gain(*g) / ((i + 2) as f64).log2())
+        .sum();
+    if idcg == 0.0 {
+        0.0
+    } else {
+        dcg / idcg
+    }
 }
 
 pub struct CaseResult {
@@ -104,12 +119,25 @@ pub struct Evaluation {
 pub fn evaluate(settings: &RankSettings) -> Evaluation {
     let dev = dev_set();
     let mut snapshots: HashMap<String, Snapshot> = HashMap::new();
-    let settings = RankSettings { limit: 10, ..settings.clone() };
+    let settings = RankSettings {
+        limit: 10,
+        ..settings.clone()
+    };
     let mut cases = Vec::new();
     for case in &dev.cases {
-        let snap = snapshots.entry(case.profile.clone()).or_insert_with(|| snapshot(&case.profile));
-        let ranked: Vec<String> = rank(snap, &case.query, dev.now_ms, &settings).into_iter().map(|i| i.id).collect();
-        let must: Vec<&String> = case.relevant.iter().filter(|(_, g)| **g == 3).map(|(id, _)| id).collect();
+        let snap = snapshots
+            .entry(case.profile.clone())
+            .or_insert_with(|| snapshot(&case.profile));
+        let ranked: Vec<String> = rank(snap, &case.query, dev.now_ms, &settings)
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        let must: Vec<&String> = case
+            .relevant
+            .iter()
+            .filter(|(_, g)| **g == 3)
+            .map(|(id, _)| id)
+            .collect();
         cases.push(CaseResult {
             id: case.id.clone(),
             ndcg: ndcg_at(&ranked, &case.relevant, 10),
@@ -121,6 +149,9 @@ pub fn evaluate(settings: &RankSettings) -> Evaluation {
     let mean_ndcg = cases.iter().map(|c| c.ndcg).sum::<f64>() / cases.len() as f64;
     let total: usize = cases.iter().map(|c| c.must_total).sum();
     let found: usize = cases.iter().map(|c| c.must_found).sum();
-    Evaluation { cases, mean_ndcg, must_recall: found as f64 / total as f64 }
+    Evaluation {
+        cases,
+        mean_ndcg,
+        must_recall: found as f64 / total as f64,
+    }
 }
-
