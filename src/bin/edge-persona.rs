@@ -293,13 +293,13 @@ fn cmd_inspect(path: &Path, format: OutputFormat) -> CliResult {
         return print_json(&info);
     }
     println!("profile       {}", s.profile_id());
-    println!("target        {}", info["target"].as_str().unwrap_or(""));
+    println!("target        {}", format!("{:?}", s.target()).to_lowercase());
     println!("size          {} bytes", bytes.len());
     println!(
         "traits        {} ({} audiences, {} withheld)",
         s.trait_count(),
-        info["audiences"].as_array().map_or(0, Vec::len),
-        info["withheld"].as_array().map_or(0, Vec::len)
+        s.traits().filter(|t| t.audience).count(),
+        s.traits().filter(|t| t.withheld.is_some()).count()
     );
     println!(
         "events        {} in {} groups",

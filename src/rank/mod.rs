@@ -244,6 +244,19 @@ pub fn rank_query(
         }
     }
     candidates.retain(|(score, _)| *score > settings.min_score);
+    // Keep the `limit` best scores and anything tied with the last of them (ties are broken by id,
+    // which only the built items have).
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+    match settings
+        .limit
+        .checked_sub(1)
+        .and_then(|i| candidates.get(i))
+        .map(|c| c.0)
+    {
+        Some(cutoff) => candidates.retain(|(score, _)| score.total_cmp(&cutoff).is_ge()),
+        None if settings.limit == 0 => candidates.clear(),
+        None => {}
+    }
     let mut items: Vec<RankedItem> = candidates
         .into_iter()
         .filter_map(|(_, item)| scorer.ranked_item(item, now_ms))

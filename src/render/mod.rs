@@ -156,7 +156,7 @@ fn text_line(
 }
 
 fn trait_line(t: &TraitView, s: &RenderSettings) -> String {
-    let label = neutralize(&humanize_key(&t.key), s.max_value_chars);
+    let label = neutralize(&humanize_key(t.key), s.max_value_chars);
     if t.withheld.is_some() {
         return format!("- {label}: on file (withheld)");
     }
@@ -259,7 +259,7 @@ fn json_entry(
             let t = snapshot.trait_at(i)?;
             entry.insert(
                 "label".into(),
-                Json::String(neutralize(&humanize_key(&t.key), s.max_value_chars)),
+                Json::String(neutralize(&humanize_key(t.key), s.max_value_chars)),
             );
             if t.withheld.is_some() {
                 entry.insert("withheld".into(), Json::Bool(true));

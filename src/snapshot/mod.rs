@@ -300,7 +300,8 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
     }
 
     // Group identical events; BTreeMap keeps compilation deterministic.
-    let mut grouped: BTreeMap<(&str, Vec<(&str, String)>), Vec<(i64, &str)>> = BTreeMap::new();
+    type GroupKey<'p> = (&'p str, Vec<(&'p str, String)>);
+    let mut grouped: BTreeMap<GroupKey, Vec<(i64, &str)>> = BTreeMap::new();
     for e in &profile.events {
         let props: Vec<(&str, String)> = e
             .properties
