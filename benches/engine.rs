@@ -2,7 +2,12 @@
 //! jeff: 132 traits, 2,114 events; large: 600 traits, 20,000 events), and the whole per-request path
 //! (decode + rank + render). Run: `cargo bench --bench engine`.
 // Test and tooling code may panic on broken fixtures; the no-panic rule is for src/.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -1,7 +1,12 @@
 //! Prints nDCG@10 and grade-3 recall@10 of the ranker on fixtures/relevance-dev.json.
 //! Run: `cargo run --release --example relevance [-- -v]` (`-v` lists each case's top 10).
 // Test and tooling code may panic on broken fixtures; the no-panic rule is for src/.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

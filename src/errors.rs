@@ -170,3 +170,41 @@ impl fmt::Display for SettingsError {
 }
 
 impl std::error::Error for SettingsError {}
+
+/// Why an LLM request body could not be personalized. `path` names the member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InjectError {
+    /// The body is not a JSON object.
+    NotAnObject,
+    /// The body is not JSON at all.
+    Json { message: String },
+    /// A member has the wrong type.
+    Invalid {
+        path: String,
+        expected: &'static str,
+    },
+    /// A required member is missing.
+    Missing { path: String },
+    /// The API could not be told from the body; name it explicitly.
+    UnknownApi,
+}
+
+impl fmt::Display for InjectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotAnObject => write!(f, "request body: expected a JSON object"),
+            Self::Json { message } => write!(f, "request body is not valid JSON: {message}"),
+            Self::Invalid { path, expected } => {
+                write!(f, "request body {path}: expected {expected}")
+            }
+            Self::Missing { path } => write!(f, "request body {path}: missing"),
+            Self::UnknownApi => write!(
+                f,
+                "request body: not a Chat Completions, Responses or Messages request"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InjectError {}

@@ -48,12 +48,16 @@
 //!   ([`policy`]); values are neutralized before they reach a prompt ([`render::neutralize`]).
 #![forbid(unsafe_code)]
 
+pub mod bindings;
 pub mod errors;
 pub mod import;
+pub mod inject;
+pub mod personalizer;
 pub mod policy;
 pub mod profile;
 pub mod rank;
 pub mod render;
+pub mod slots;
 pub mod snapshot;
 pub mod text;
 pub mod time;

@@ -1,6 +1,11 @@
 //! The `edge-persona` binary, run as a user would.
 // Test and tooling code may panic on broken fixtures; the no-panic rule is for src/.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 

@@ -1,7 +1,12 @@
 //! Integration tests over the Segment fixtures: import, snapshot size and round trip, golden bytes,
 //! corruption classes, privacy defaults, and the relevance floor.
 // Test and tooling code may panic on broken fixtures; the no-panic rule is for src/.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 

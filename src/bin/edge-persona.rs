@@ -293,7 +293,10 @@ fn cmd_inspect(path: &Path, format: OutputFormat) -> CliResult {
         return print_json(&info);
     }
     println!("profile       {}", s.profile_id());
-    println!("target        {}", format!("{:?}", s.target()).to_lowercase());
+    println!(
+        "target        {}",
+        format!("{:?}", s.target()).to_lowercase()
+    );
     println!("size          {} bytes", bytes.len());
     println!(
         "traits        {} ({} audiences, {} withheld)",

@@ -29,7 +29,7 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::rank::{ItemKind, ItemRef, RankedItem};
 use crate::snapshot::{GroupView, Snapshot, TraitView};
-use crate::text::humanize_key;
+use crate::text::{humanize_key, Analyzer, Tokenizer};
 use crate::time::{format_timestamp, relative};
 
 /// The tag that delimits the text block.
@@ -151,7 +151,9 @@ fn text_line(
 ) -> Option<String> {
     match item.item {
         ItemRef::Trait(i) => snapshot.trait_at(i).map(|t| trait_line(&t, s)),
-        ItemRef::Group(i) => snapshot.group_at(i).map(|g| event_line(&g, now_ms, s)),
+        ItemRef::Group(i) => snapshot
+            .group_at(i)
+            .map(|g| event_line(&g, item, now_ms, s)),
     }
 }
 
@@ -171,7 +173,40 @@ fn trait_line(t: &TraitView, s: &RenderSettings) -> String {
     format!("- {label}: \"{}\"", neutralize(t.text, s.max_value_chars))
 }
 
-fn event_line(g: &GroupView, now_ms: i64, s: &RenderSettings) -> String {
+/// The properties of an event to show, at most `max_properties`: those that matched the query first
+/// (the size of the shoe asked about), then the rest in stored order.
+fn shown_properties<'a>(
+    g: &GroupView<'a>,
+    item: &RankedItem,
+    s: &RenderSettings,
+) -> Vec<(&'a str, &'a str)> {
+    let shown = g.properties().filter(|(_, text)| !text.is_empty());
+    if g.properties().filter(|(_, text)| !text.is_empty()).count() <= s.max_properties {
+        return shown.collect();
+    }
+    let matched: Vec<&str> = item.explain.terms.iter().map(|t| t.term.as_str()).collect();
+    let mut terms = Vec::new();
+    let mut props: Vec<(bool, &str, &str)> = shown
+        .map(|(key, text)| {
+            terms.clear();
+            Analyzer.terms(key, &mut terms);
+            Analyzer.terms(text, &mut terms);
+            (
+                terms.iter().any(|t| matched.contains(&t.as_str())),
+                key,
+                text,
+            )
+        })
+        .collect();
+    props.sort_by_key(|(relevant, _, _)| !relevant);
+    props
+        .into_iter()
+        .take(s.max_properties)
+        .map(|(_, k, v)| (k, v))
+        .collect()
+}
+
+fn event_line(g: &GroupView, item: &RankedItem, now_ms: i64, s: &RenderSettings) -> String {
     let name = neutralize(g.name, s.max_value_chars);
     let when = relative(g.last_ms(), now_ms);
     let mut line = if g.count() > 1 {
@@ -179,10 +214,8 @@ fn event_line(g: &GroupView, now_ms: i64, s: &RenderSettings) -> String {
     } else {
         format!("- {name}, {when}")
     };
-    let props: Vec<String> = g
-        .properties()
-        .filter(|(_, text)| !text.is_empty())
-        .take(s.max_properties)
+    let props: Vec<String> = shown_properties(g, item, s)
+        .into_iter()
         .map(|(key, text)| {
             format!(
                 "{} \"{}\"",
@@ -282,10 +315,8 @@ fn json_entry(
             entry.insert("count".into(), json!(g.count()));
             entry.insert("last".into(), Json::String(relative(g.last_ms(), now_ms)));
             entry.insert("at".into(), Json::String(format_timestamp(g.last_ms())));
-            let props: Map<String, Json> = g
-                .properties()
-                .filter(|(_, text)| !text.is_empty())
-                .take(s.max_properties)
+            let props: Map<String, Json> = shown_properties(&g, item, s)
+                .into_iter()
                 .map(|(key, text)| {
                     (
                         neutralize(key, 40),

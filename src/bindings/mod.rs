@@ -1,0 +1,7 @@
+//! Thin bindings over the core, one per cargo feature. They convert types and errors once, at the
+//! edge; no logic lives here that the core could hold.
+
+#[cfg(feature = "wasm")]
+pub mod wasm;
+#[cfg(feature = "worker")]
+pub mod worker;

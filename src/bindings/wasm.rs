@@ -1,0 +1,1 @@
+//! The npm package API (wasm-bindgen), feature `wasm`.

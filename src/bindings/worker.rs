@@ -1,0 +1,1 @@
+//! The Cloudflare Worker (workers-rs), feature `worker`.
