@@ -50,6 +50,7 @@
 
 pub mod bindings;
 pub mod errors;
+pub mod identity;
 pub mod import;
 pub mod inject;
 pub mod personalizer;

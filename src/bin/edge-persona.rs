@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use edge_persona::identity::{mint, TokenFormat};
 use edge_persona::import::segment::{import_bundle, import_ndjson};
 use edge_persona::import::ImportLimits;
 use edge_persona::policy::{PrivacyPolicy, Target};
@@ -72,6 +73,31 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+    /// Mint a signed identity token (HS256 JWT or signed cookie value) for the Worker.
+    Token {
+        /// The Worker's IDENTITY_SECRET (16 bytes at least); or set EDGE_PERSONA_IDENTITY_SECRET.
+        #[arg(long)]
+        secret: Option<String>,
+        /// The user id (the `<user_id>` of KV key `snap:v1:<user_id>`).
+        #[arg(long)]
+        user: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+        #[arg(long, value_enum, default_value_t = TokenKind::Jwt)]
+        format: TokenKind,
+        /// Mint as if the time were this (RFC 3339); default: now. For tests of expiry.
+        #[arg(long)]
+        now: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TokenKind {
+    /// `Authorization: Bearer <jwt>` or `x-edge-persona-identity: <jwt>`.
+    Jwt,
+    /// `Cookie: ep_id=<value>`.
+    Cookie,
 }
 
 #[derive(clap::Args)]
@@ -131,6 +157,13 @@ fn main() {
             budget,
             format,
         } => cmd_context(&request, limit, budget, format),
+        Command::Token {
+            secret,
+            user,
+            ttl,
+            format,
+            now,
+        } => cmd_token(secret, &user, ttl, format, now.as_deref()),
     };
     if let Err(message) = result {
         eprintln!("error: {message}");
@@ -261,6 +294,26 @@ fn cmd_context(req: &RequestArgs, limit: usize, budget: usize, format: OutputFor
         context.estimated_tokens,
         context.omitted
     );
+    Ok(())
+}
+
+fn cmd_token(
+    secret: Option<String>,
+    user: &str,
+    ttl: u64,
+    format: TokenKind,
+    now: Option<&str>,
+) -> CliResult {
+    let format = match format {
+        TokenKind::Jwt => TokenFormat::Jwt,
+        TokenKind::Cookie => TokenFormat::Cookie,
+    };
+    let secret = secret
+        .or_else(|| std::env::var("EDGE_PERSONA_IDENTITY_SECRET").ok())
+        .ok_or("--secret (or EDGE_PERSONA_IDENTITY_SECRET) is required")?;
+    let token =
+        mint(format, secret.as_bytes(), user, now_ms(now)?, ttl).map_err(|e| e.to_string())?;
+    println!("{token}");
     Ok(())
 }
 
