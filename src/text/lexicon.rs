@@ -60,7 +60,7 @@ const GROUPS: &[&[&str]] = &[
     &["sport", "fitness", "workout", "training", "exercise"],
     &["review", "rating", "feedback", "survey"],
     // membership and support
-    &["loyalty", "reward", "point", "member", "membership"],
+    &["loyalty", "reward", "point", "member", "membership", "mile"],
     &["tier", "level", "status", "rank"],
     &["ticket", "case", "complaint", "issue", "support", "problem"],
     &["cancel", "cancellation", "churn", "terminate"],
@@ -93,6 +93,7 @@ const GROUPS: &[&[&str]] = &[
         "vacation",
     ],
     &["flight", "booking", "reservation", "itinerary", "seat"],
+    &["baggage", "luggage", "bag", "suitcase"],
     &["hotel", "stay", "room", "accommodation"],
     // streaming and media
     &[
@@ -104,9 +105,19 @@ const GROUPS: &[&[&str]] = &[
     &["integration", "api", "connector", "webhook"],
     &["admin", "owner", "role", "permission"],
     &["trial", "onboarding", "demo"],
+    &["quota", "limit", "usage", "overage"],
     // grocery
     &["substitution", "substitute", "replacement", "swap"],
     &["produce", "fruit", "vegetable", "fresh"],
+    &[
+        "allergy",
+        "allergen",
+        "dietary",
+        "gluten",
+        "vegan",
+        "vegetarian",
+    ],
+    &["slot", "window", "schedule", "appointment"],
 ];
 
 fn stemmed_groups() -> &'static [Vec<String>] {
