@@ -1,0 +1,301 @@
+//! Segment: the Profile API client (a KV miss builds the snapshot from it) and webhook payloads.
+//!
+//! Profile API: `GET <base>/v1/spaces/<space>/collections/users/profiles/user_id:<id>/{traits,events}`,
+//! HTTP Basic with the access token as user name and an empty password, pages followed through
+//! `cursor.next` (bounded), every call bounded by a timeout (`AbortSignal.timeout`). A 429 or 5xx is
+//! retried once after a short pause; a 404, a second failure or a timeout gives up: the request is then
+//! served unpersonalized.
+
+use serde_json::{json, Map, Value as Json};
+use worker::{AbortSignal, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+/// Profile API settings.
+#[derive(Debug, Clone)]
+pub struct SegmentApi {
+    pub base: String,
+    pub space_id: String,
+    pub token: String,
+    pub timeout_ms: u32,
+    pub max_pages: usize,
+}
+
+/// Why a profile could not be fetched (logged, never shown to callers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchFailure {
+    NotFound,
+    RateLimited,
+    Upstream(u16),
+    Network,
+    BadBody,
+}
+
+const RETRY_PAUSE_MS: u64 = 250;
+
+/// Percent-encodes a path segment (RFC 3986 unreserved characters stay).
+pub fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn basic_auth(token: &str) -> String {
+    const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = format!("{token}:").into_bytes();
+    let mut out = String::from("Basic ");
+    for chunk in bytes.chunks(3) {
+        let b0 = chunk.first().copied().unwrap_or(0);
+        let b1 = chunk.get(1).copied().unwrap_or(0);
+        let b2 = chunk.get(2).copied().unwrap_or(0);
+        let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                let idx = ((n >> shift) & 63) as usize;
+                out.push(char::from(STD.get(idx).copied().unwrap_or(b'A')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+impl SegmentApi {
+    fn profile_url(&self, user_id: &str, what: &str) -> String {
+        format!(
+            "{}/v1/spaces/{}/collections/users/profiles/user_id:{}/{what}",
+            self.base.trim_end_matches('/'),
+            encode_segment(&self.space_id),
+            encode_segment(user_id)
+        )
+    }
+
+    async fn get_once(&self, url: &str) -> Result<Json, FetchFailure> {
+        let headers = Headers::new();
+        headers
+            .set("authorization", &basic_auth(&self.token))
+            .map_err(|_| FetchFailure::Network)?;
+        headers
+            .set("accept", "application/json")
+            .map_err(|_| FetchFailure::Network)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get).with_headers(headers);
+        let req = Request::new_with_init(url, &init).map_err(|_| FetchFailure::Network)?;
+        let signal = AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(
+            self.timeout_ms,
+        ));
+        let mut resp = Fetch::Request(req)
+            .send_with_signal(&signal)
+            .await
+            .map_err(|_| FetchFailure::Network)?;
+        match resp.status_code() {
+            200..=299 => resp.json::<Json>().await.map_err(|_| FetchFailure::BadBody),
+            404 => Err(FetchFailure::NotFound),
+            429 => Err(FetchFailure::RateLimited),
+            s => Err(FetchFailure::Upstream(s)),
+        }
+    }
+
+    /// One GET with a single retry on 429, 5xx and network errors (timeouts included).
+    async fn get(&self, url: &str) -> Result<Json, FetchFailure> {
+        match self.get_once(url).await {
+            Err(
+                FetchFailure::RateLimited
+                | FetchFailure::Upstream(500..=599)
+                | FetchFailure::Network,
+            ) => {
+                Delay::from(std::time::Duration::from_millis(RETRY_PAUSE_MS)).await;
+                self.get_once(url).await
+            }
+            other => other,
+        }
+    }
+
+    /// All pages of a list (`traits` or `events`), following `cursor.next` up to `max_pages`.
+    async fn pages(
+        &self,
+        user_id: &str,
+        what: &str,
+        limit: u32,
+    ) -> Result<Vec<Json>, FetchFailure> {
+        let base = self.profile_url(user_id, what);
+        let mut pages = Vec::new();
+        let mut next: Option<String> = None;
+        for _ in 0..self.max_pages.max(1) {
+            let url = match &next {
+                None => format!("{base}?limit={limit}"),
+                Some(cursor) => format!("{base}?limit={limit}&next={}", encode_segment(cursor)),
+            };
+            let page = self.get(&url).await?;
+            let cursor = page.get("cursor");
+            let has_more = cursor
+                .and_then(|c| c.get("has_more"))
+                .and_then(Json::as_bool)
+                .unwrap_or(false);
+            next = cursor
+                .and_then(|c| c.get("next"))
+                .and_then(Json::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string);
+            pages.push(page);
+            if !has_more || next.is_none() {
+                break;
+            }
+        }
+        Ok(pages)
+    }
+
+    /// The person's bundle (`{"profile_id", "traits": [pages], "events": [pages]}`), as the core's
+    /// importer reads it.
+    pub async fn fetch_bundle(&self, user_id: &str) -> Result<Json, FetchFailure> {
+        let traits = self.pages(user_id, "traits", 200).await?;
+        // Events are optional: a profile whose events cannot be read still has its traits.
+        let events = self.pages(user_id, "events", 100).await.unwrap_or_default();
+        Ok(json!({
+            "profile_id": format!("user_id:{user_id}"),
+            "traits": traits,
+            "events": events,
+        }))
+    }
+}
+
+/// Most events kept in a stored source bundle (newest first), so webhooks cannot grow it forever.
+pub const MAX_SOURCE_EVENTS: usize = 5_000;
+
+/// An empty bundle for a person the source store does not know yet.
+pub fn empty_bundle(user_id: &str) -> Json {
+    json!({"profile_id": format!("user_id:{user_id}"), "traits": {"traits": {}}, "events": {"data": []}})
+}
+
+/// The user id a Segment webhook payload is about (`userId`, or `user_id` in Engage payloads).
+pub fn webhook_user_id(payload: &Json) -> Option<String> {
+    ["userId", "user_id"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(Json::as_str))
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= crate::identity::MAX_USER_ID_BYTES)
+        .map(str::to_string)
+}
+
+/// Merges a webhook payload (identify, track, page, screen; Engage audience and computed-trait
+/// payloads are identify or track calls) into a source bundle. Returns whether anything changed.
+pub fn merge_webhook(bundle: &mut Json, payload: &Json) -> bool {
+    let kind = payload.get("type").and_then(Json::as_str).unwrap_or("");
+    let mut changed = false;
+    // Traits: identify `traits`, or `context.traits`, and Engage's `properties.audience_key` /
+    // `properties.<key>` on `Audience Entered/Exited` track calls.
+    let mut new_traits: Map<String, Json> = Map::new();
+    if kind == "identify" {
+        if let Some(t) = payload.get("traits").and_then(Json::as_object) {
+            new_traits.extend(t.clone());
+        }
+    }
+    let event = payload.get("event").and_then(Json::as_str).unwrap_or("");
+    if kind == "track" && matches!(event, "Audience Entered" | "Audience Exited") {
+        let props = payload.get("properties");
+        if let Some(key) = props
+            .and_then(|p| p.get("audience_key"))
+            .and_then(Json::as_str)
+        {
+            new_traits.insert(key.to_string(), Json::Bool(event == "Audience Entered"));
+        }
+    }
+    if !new_traits.is_empty() {
+        let traits = merged_traits(bundle);
+        let mut traits = traits;
+        for (k, v) in new_traits {
+            traits.insert(k, v);
+        }
+        if let Some(obj) = bundle.as_object_mut() {
+            obj.insert("traits".into(), json!({"traits": traits}));
+        }
+        changed = true;
+    }
+    if matches!(kind, "track" | "page" | "screen") {
+        let mut event = Map::new();
+        let id = payload
+            .get("messageId")
+            .or_else(|| payload.get("message_id"))
+            .cloned()
+            .unwrap_or(Json::Null);
+        if id.is_null() {
+            return changed;
+        }
+        event.insert("message_id".into(), id);
+        event.insert("type".into(), Json::String(kind.into()));
+        let name = match kind {
+            "track" => payload.get("event").cloned(),
+            _ => payload
+                .get("name")
+                .cloned()
+                .or_else(|| Some(Json::String(format!("{} Viewed", title(kind))))),
+        };
+        if let Some(n) = name {
+            event.insert("event".into(), n);
+        }
+        if let Some(ts) = payload
+            .get("timestamp")
+            .or_else(|| payload.get("receivedAt"))
+            .or_else(|| payload.get("sentAt"))
+        {
+            event.insert("timestamp".into(), ts.clone());
+        }
+        if let Some(p) = payload.get("properties") {
+            event.insert("properties".into(), p.clone());
+        }
+        let mut events = merged_events(bundle);
+        events.insert(0, Json::Object(event));
+        events.truncate(MAX_SOURCE_EVENTS);
+        if let Some(obj) = bundle.as_object_mut() {
+            obj.insert("events".into(), json!({"data": events}));
+        }
+        changed = true;
+    }
+    changed
+}
+
+fn title(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// All traits of a bundle whose `traits` is one body or an array of pages, as one map.
+fn merged_traits(bundle: &Json) -> Map<String, Json> {
+    let mut out = Map::new();
+    let mut add = |page: &Json| {
+        if let Some(t) = page.get("traits").and_then(Json::as_object) {
+            for (k, v) in t {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    };
+    match bundle.get("traits") {
+        Some(Json::Array(pages)) => pages.iter().for_each(&mut add),
+        Some(page) => add(page),
+        None => {}
+    }
+    out
+}
+
+/// All events of a bundle (one body or an array of pages), in order.
+fn merged_events(bundle: &Json) -> Vec<Json> {
+    let mut out = Vec::new();
+    let mut add = |page: &Json| {
+        if let Some(d) = page.get("data").and_then(Json::as_array) {
+            out.extend(d.iter().cloned());
+        }
+    };
+    match bundle.get("events") {
+        Some(Json::Array(pages)) => pages.iter().for_each(&mut add),
+        Some(page) => add(page),
+        None => {}
+    }
+    out
+}
