@@ -1,1 +1,487 @@
 //! The npm package API (wasm-bindgen), feature `wasm`.
+//!
+//! A thin layer over [`crate::personalizer::Personalizer`]: options arrive as plain JS objects and
+//! are validated into core settings; results leave as plain JS objects (never `Map`s); every error
+//! is a thrown JS `Error` with a stable `code` property and the core error's message. The exact
+//! TypeScript declarations are hand-written in `npm/index.d.ts` (wasm-bindgen's are not generated).
+//!
+//! Profile import and compilation (`fromProfile`, `compileSnapshot`) need the `wasm-compiler`
+//! feature: the Node build has it; the browser build leaves it out to stay small and loads a second
+//! module that has it only when a page compiles a profile itself.
+//!
+//! | code | raised for |
+//! | --- | --- |
+//! | `E_SNAPSHOT_CORRUPT` | truncated bytes, wrong magic, checksum mismatch, undecodable payload |
+//! | `E_SNAPSHOT_VERSION` | a snapshot format version this build does not read |
+//! | `E_SNAPSHOT_LIMIT` | a snapshot over a [`SnapshotLimits`] limit (or that fails to encode) |
+//! | `E_PROFILE_INVALID` | a Segment profile that does not import |
+//! | `E_REQUEST_INVALID` | an LLM request body that cannot be personalized |
+//! | `E_OPTIONS_INVALID` | an option of the wrong type, unknown or out of range |
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+#[cfg(feature = "wasm-compiler")]
+use crate::errors::ImportError;
+use crate::errors::{InjectError, SettingsError, SnapshotError};
+#[cfg(feature = "wasm-compiler")]
+use crate::import::ImportLimits;
+use crate::inject::Api;
+use crate::personalizer::Personalizer as Core;
+#[cfg(feature = "wasm-compiler")]
+use crate::policy::{PrivacyPolicy, Target};
+use crate::rank::{ItemKind, RankSettings, RankedItem};
+use crate::render::{Context, ContextFormat, RenderSettings};
+use crate::snapshot::SnapshotLimits;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+fn js_error(code: &str, message: &str) -> JsValue {
+    let err = js_sys::Error::new(message);
+    // Setting a property on a fresh Error cannot fail; ignore the Result rather than unwrap.
+    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
+    err.into()
+}
+
+fn snapshot_error(e: &SnapshotError) -> JsValue {
+    let code = match e {
+        SnapshotError::UnsupportedVersion { .. } => "E_SNAPSHOT_VERSION",
+        SnapshotError::Limit(_) | SnapshotError::Encode { .. } => "E_SNAPSHOT_LIMIT",
+        _ => "E_SNAPSHOT_CORRUPT",
+    };
+    js_error(code, &e.to_string())
+}
+
+#[cfg(feature = "wasm-compiler")]
+fn profile_error(e: &ImportError) -> JsValue {
+    js_error("E_PROFILE_INVALID", &format!("profile: {e}"))
+}
+
+fn request_error(e: &InjectError) -> JsValue {
+    js_error("E_REQUEST_INVALID", &e.to_string())
+}
+
+fn options_error(what: &str, detail: &dyn std::fmt::Display) -> JsValue {
+    js_error("E_OPTIONS_INVALID", &format!("{what}: {detail}"))
+}
+
+fn settings_error(e: &SettingsError) -> JsValue {
+    js_error("E_OPTIONS_INVALID", &format!("options: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options (plain objects; unknown members are an error so that typos do not pass silently)
+
+/// `undefined`/`null` → defaults; otherwise a plain object with only the `allowed` members, which
+/// must deserialize into `T`.
+fn options<T: Default + for<'de> Deserialize<'de>>(
+    what: &str,
+    value: JsValue,
+    allowed: &[&str],
+) -> Result<T, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    if !value.is_object() || js_sys::Array::is_array(&value) {
+        return Err(options_error(what, &"expected a plain object"));
+    }
+    for key in js_sys::Object::keys(&js_sys::Object::from(value.clone())).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !allowed.contains(&key.as_str()) {
+            let known = allowed.join(", ");
+            return Err(options_error(
+                what,
+                &format!("unknown option {key:?} (known: {known})"),
+            ));
+        }
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| options_error(what, &de_message(&e)))
+}
+
+/// serde-wasm-bindgen's message without the `Error: ` that its conversion to a JS value adds.
+fn de_message(e: &serde_wasm_bindgen::Error) -> String {
+    let text = e.to_string();
+    text.strip_prefix("Error: ").unwrap_or(&text).to_string()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RankOptions {
+    limit: Option<u32>,
+    now: Option<f64>,
+    min_score: Option<f32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ContextOptions {
+    budget_tokens: Option<u32>,
+    format: Option<String>,
+    limit: Option<u32>,
+    now: Option<f64>,
+    max_value_chars: Option<u32>,
+    max_properties: Option<u32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InjectOptions {
+    api: Option<String>,
+    query: Option<String>,
+    budget_tokens: Option<u32>,
+    format: Option<String>,
+    limit: Option<u32>,
+    now: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NowOptions {
+    now: Option<f64>,
+}
+
+#[cfg(feature = "wasm-compiler")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PolicyOptions {
+    target: Option<String>,
+    allow: Option<Vec<String>>,
+}
+
+fn now_ms(now: Option<f64>) -> Result<i64, JsValue> {
+    match now {
+        None => Ok(js_sys::Date::now() as i64),
+        // ±8.64e15 ms is the range of a JS Date.
+        Some(ms) if ms.is_finite() && ms.abs() <= 8.64e15 => Ok(ms as i64),
+        Some(ms) => Err(settings_error(&out_of_range("now", ms, -8.64e15, 8.64e15))),
+    }
+}
+
+fn out_of_range(name: &'static str, value: f64, min: f64, max: f64) -> SettingsError {
+    SettingsError::OutOfRange {
+        name,
+        value,
+        min,
+        max,
+    }
+}
+
+fn rank_settings(limit: Option<u32>, min_score: Option<f32>) -> Result<RankSettings, JsValue> {
+    let mut s = RankSettings::default();
+    if let Some(limit) = limit {
+        s.limit = limit as usize;
+    }
+    if let Some(min_score) = min_score {
+        s.min_score = min_score;
+    }
+    s.validate().map_err(|e| settings_error(&e))?;
+    Ok(s)
+}
+
+const MAX_BUDGET_TOKENS: u32 = 1_000_000;
+
+fn render_settings(
+    budget_tokens: Option<u32>,
+    format: Option<&str>,
+    max_value_chars: Option<u32>,
+    max_properties: Option<u32>,
+) -> Result<RenderSettings, JsValue> {
+    let mut s = RenderSettings::default();
+    if let Some(b) = budget_tokens {
+        if b > MAX_BUDGET_TOKENS {
+            let e = out_of_range(
+                "budgetTokens",
+                f64::from(b),
+                0.0,
+                f64::from(MAX_BUDGET_TOKENS),
+            );
+            return Err(settings_error(&e));
+        }
+        s.budget_tokens = b as usize;
+    }
+    match format {
+        None | Some("text") => s.format = ContextFormat::Text,
+        Some("json") => s.format = ContextFormat::Json,
+        Some(other) => {
+            return Err(options_error(
+                "options.format",
+                &format!("expected \"text\" or \"json\", got {other:?}"),
+            ))
+        }
+    }
+    if let Some(n) = max_value_chars {
+        s.max_value_chars = (n as usize).max(1);
+    }
+    if let Some(n) = max_properties {
+        s.max_properties = n as usize;
+    }
+    Ok(s)
+}
+
+#[cfg(feature = "wasm-compiler")]
+fn policy(opts: PolicyOptions) -> Result<PrivacyPolicy, JsValue> {
+    let target = match opts.target.as_deref() {
+        // The package's default is the browser policy: what a page holds must not carry personal data.
+        None | Some("browser") => Target::Browser,
+        Some("server") => Target::Server,
+        Some(other) => {
+            return Err(options_error(
+                "policy.target",
+                &format!("expected \"browser\" or \"server\", got {other:?}"),
+            ))
+        }
+    };
+    Ok(PrivacyPolicy {
+        target,
+        allow: opts.allow.unwrap_or_default(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results (camelCase plain objects)
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsTerm<'a> {
+    term: &'a str,
+    weight: f32,
+    idf: f32,
+    score: f32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsExplain<'a> {
+    lexical: f32,
+    coverage: f32,
+    recency: f32,
+    frequency: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    age_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<usize>,
+    terms: Vec<JsTerm<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsItem<'a> {
+    id: &'a str,
+    kind: ItemKind,
+    score: f32,
+    explain: JsExplain<'a>,
+}
+
+impl<'a> From<&'a RankedItem> for JsItem<'a> {
+    fn from(i: &'a RankedItem) -> Self {
+        let e = &i.explain;
+        JsItem {
+            id: &i.id,
+            kind: i.kind,
+            score: i.score,
+            explain: JsExplain {
+                lexical: e.lexical,
+                coverage: e.coverage,
+                recency: e.recency,
+                frequency: e.frequency,
+                age_seconds: e.age_seconds,
+                count: e.count,
+                terms: e
+                    .terms
+                    .iter()
+                    .map(|t| JsTerm {
+                        term: &t.term,
+                        weight: t.weight,
+                        idf: t.idf,
+                        score: t.score,
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsContext<'a> {
+    text: &'a str,
+    items: &'a [String],
+    estimated_tokens: usize,
+    omitted: usize,
+}
+
+impl<'a> From<&'a Context> for JsContext<'a> {
+    fn from(c: &'a Context) -> Self {
+        JsContext {
+            text: &c.text,
+            items: &c.items,
+            estimated_tokens: c.estimated_tokens,
+            omitted: c.omitted,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsInjected<'a> {
+    body: &'a serde_json::Value,
+    api: &'static str,
+    context: JsContext<'a>,
+}
+
+fn api_name(api: Api) -> &'static str {
+    match api {
+        Api::OpenAiChat => "openai-chat",
+        Api::OpenAiResponses => "openai-responses",
+        Api::AnthropicMessages => "anthropic-messages",
+    }
+}
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| js_error("E_OUTPUT", &e.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API
+
+/// A profile snapshot decoded once, ready for many queries.
+#[wasm_bindgen]
+pub struct Personalizer {
+    inner: Core,
+}
+
+#[wasm_bindgen]
+impl Personalizer {
+    /// Decodes snapshot bytes (as made by `compileSnapshot` or the CLI's `compile`).
+    #[wasm_bindgen(js_name = fromSnapshot)]
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Personalizer, JsValue> {
+        Core::from_snapshot(bytes, &SnapshotLimits::default())
+            .map(|inner| Personalizer { inner })
+            .map_err(|e| snapshot_error(&e))
+    }
+
+    /// Imports a Segment profile bundle (JSON text) and compiles it under a privacy policy
+    /// (default: the browser policy). Only in builds with the `wasm-compiler` feature.
+    #[cfg(feature = "wasm-compiler")]
+    #[wasm_bindgen(js_name = fromProfile)]
+    pub fn from_profile(json: &str, policy_options: JsValue) -> Result<Personalizer, JsValue> {
+        let policy = policy(options("policy", policy_options, &["target", "allow"])?)?;
+        Core::from_profile(json, &policy, &ImportLimits::default())
+            .map(|inner| Personalizer { inner })
+            .map_err(|e| profile_error(&e))
+    }
+
+    /// The profile's items most relevant to `query`, best first.
+    pub fn rank(&self, query: &str, opts: JsValue) -> Result<JsValue, JsValue> {
+        let o: RankOptions = options("rank options", opts, &["limit", "now", "minScore"])?;
+        let settings = rank_settings(o.limit, o.min_score)?;
+        let items = self.inner.rank(query, now_ms(o.now)?, &settings);
+        let out: Vec<JsItem<'_>> = items.iter().map(JsItem::from).collect();
+        to_js(&out)
+    }
+
+    /// The delimited context block for `query`.
+    pub fn context(&self, query: &str, opts: JsValue) -> Result<JsValue, JsValue> {
+        let o: ContextOptions = options(
+            "context options",
+            opts,
+            &[
+                "budgetTokens",
+                "format",
+                "limit",
+                "now",
+                "maxValueChars",
+                "maxProperties",
+            ],
+        )?;
+        let rs = rank_settings(o.limit, None)?;
+        let ren = render_settings(
+            o.budget_tokens,
+            o.format.as_deref(),
+            o.max_value_chars,
+            o.max_properties,
+        )?;
+        let ctx = self.inner.context(query, now_ms(o.now)?, &rs, &ren);
+        to_js(&JsContext::from(&ctx))
+    }
+
+    /// Adds the context for the request's last user turn (or `opts.query`) to an OpenAI Chat
+    /// Completions, OpenAI Responses or Anthropic Messages request body; returns the new body, the
+    /// API it was treated as and the context. The input object is not modified.
+    #[wasm_bindgen(js_name = injectChat)]
+    pub fn inject_chat(&self, body: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
+        let o: InjectOptions = options(
+            "injectChat options",
+            opts,
+            &["api", "query", "budgetTokens", "format", "limit", "now"],
+        )?;
+        let api = match o.api.as_deref() {
+            None => None,
+            Some(name) => Some(Api::from_name(name).ok_or_else(|| {
+                options_error(
+                    "options.api",
+                    &format!("expected \"openai-chat\", \"openai-responses\" or \"anthropic-messages\", got {name:?}"),
+                )
+            })?),
+        };
+        let body: serde_json::Value = serde_wasm_bindgen::from_value(body).map_err(|e| {
+            js_error(
+                "E_REQUEST_INVALID",
+                &format!("request body: {}", de_message(&e)),
+            )
+        })?;
+        let rs = rank_settings(o.limit, None)?;
+        let ren = render_settings(o.budget_tokens, o.format.as_deref(), None, None)?;
+        let out = self
+            .inner
+            .personalize_request(body, api, o.query.as_deref(), now_ms(o.now)?, &rs, &ren)
+            .map_err(|e| request_error(&e))?;
+        to_js(&JsInjected {
+            body: &out.body,
+            api: api_name(out.api),
+            context: JsContext::from(&out.context),
+        })
+    }
+
+    /// The value of a `data-persona` slot (`trait:<key>`), or `undefined`.
+    #[wasm_bindgen(js_name = slotValue)]
+    pub fn slot_value(&self, spec: &str) -> Option<String> {
+        self.inner.slot_value(spec).map(str::to_string)
+    }
+
+    /// Whether a `data-persona-if` / `-unless` condition holds.
+    #[wasm_bindgen(js_name = conditionHolds)]
+    pub fn condition_holds(&self, expr: &str) -> bool {
+        self.inner.condition_holds(expr)
+    }
+
+    /// The index of the most relevant variant (each a string of words), or `undefined`.
+    #[wasm_bindgen(js_name = chooseVariant)]
+    pub fn choose_variant(&self, variants: JsValue, opts: JsValue) -> Result<Option<u32>, JsValue> {
+        if !js_sys::Array::is_array(&variants) {
+            return Err(options_error("variants", &"expected an array of strings"));
+        }
+        let variants: Vec<String> = serde_wasm_bindgen::from_value(variants)
+            .map_err(|e| options_error("variants", &de_message(&e)))?;
+        let o: NowOptions = options("chooseVariant options", opts, &["now"])?;
+        let words: Vec<&str> = variants.iter().map(String::as_str).collect();
+        let chosen = self
+            .inner
+            .choose_variant(&words, now_ms(o.now)?, &RankSettings::default());
+        Ok(chosen.and_then(|i| u32::try_from(i).ok()))
+    }
+}
+
+/// Imports a Segment profile bundle and compiles it to snapshot bytes under a privacy policy
+/// (default: the browser policy). Only in builds with the `wasm-compiler` feature.
+#[cfg(feature = "wasm-compiler")]
+#[wasm_bindgen(js_name = compileSnapshot)]
+pub fn compile_snapshot(profile_json: &str, policy_options: JsValue) -> Result<Vec<u8>, JsValue> {
+    let policy = policy(options("policy", policy_options, &["target", "allow"])?)?;
+    let p = Core::from_profile(profile_json, &policy, &ImportLimits::default())
+        .map_err(|e| profile_error(&e))?;
+    p.snapshot().encode().map_err(|e| snapshot_error(&e))
+}

@@ -125,7 +125,69 @@ fn le<const N: usize>(slice: &[u8]) -> [u8; N] {
 /// where there is one (native builds: about ten times a table loop) and slicing-by-16 elsewhere
 /// (wasm); every request verifies its snapshot, so this is on the hot path.
 pub fn crc32(data: &[u8]) -> u32 {
-    crc32fast::hash(data)
+    #[cfg(not(target_arch = "wasm32"))]
+    return crc32fast::hash(data);
+    #[cfg(target_arch = "wasm32")]
+    return crc32_sliced(data);
+}
+
+/// Slicing-by-8 over a table built on first use (about 10 µs) rather than stored: crc32fast's
+/// 16 KiB static table does not compress and the npm package's browser wasm has a size budget.
+#[cfg(any(test, target_arch = "wasm32"))]
+fn crc32_sliced(data: &[u8]) -> u32 {
+    static TABLES: std::sync::OnceLock<[[u32; 256]; 8]> = std::sync::OnceLock::new();
+    let t = TABLES.get_or_init(|| {
+        let mut t = [[0u32; 256]; 8];
+        let mut first = [0u32; 256];
+        for (i, slot) in (0u32..).zip(first.iter_mut()) {
+            let mut c = i;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+            *slot = c;
+        }
+        let mut prev = first;
+        for table in t.iter_mut() {
+            *table = prev;
+            let mut next = [0u32; 256];
+            for (n, p) in next.iter_mut().zip(prev.iter()) {
+                *n = (p >> 8) ^ byte_entry(&first, *p as u8);
+            }
+            prev = next;
+        }
+        t
+    });
+    let [t0, t1, t2, t3, t4, t5, t6, t7] = t;
+    let mut crc = !0u32;
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        let Ok([b0, b1, b2, b3, b4, b5, b6, b7]) = <[u8; 8]>::try_from(c) else {
+            continue;
+        };
+        let lo = u32::from_le_bytes([b0, b1, b2, b3]) ^ crc;
+        crc = byte_entry(t7, lo as u8)
+            ^ byte_entry(t6, (lo >> 8) as u8)
+            ^ byte_entry(t5, (lo >> 16) as u8)
+            ^ byte_entry(t4, (lo >> 24) as u8)
+            ^ byte_entry(t3, b4)
+            ^ byte_entry(t2, b5)
+            ^ byte_entry(t1, b6)
+            ^ byte_entry(t0, b7);
+    }
+    for &b in chunks.remainder() {
+        crc = (crc >> 8) ^ byte_entry(t0, (crc as u8) ^ b);
+    }
+    !crc
+}
+
+#[cfg(any(test, target_arch = "wasm32"))]
+#[inline(always)]
+fn byte_entry(table: &[u32; 256], index: u8) -> u32 {
+    table.get(usize::from(index)).copied().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -151,6 +213,7 @@ mod tests {
                 }
             }
             assert_eq!(crc32(&data[..len]), !bitwise, "length {len}");
+            assert_eq!(crc32_sliced(&data[..len]), !bitwise, "sliced, length {len}");
         }
     }
 

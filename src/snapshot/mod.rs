@@ -194,7 +194,13 @@ impl TraitView<'_> {
                 self.text.trim().to_ascii_lowercase().as_str(),
                 "" | "false" | "0" | "no"
             ),
-            ValueKind::Number => self.text.parse::<f64>().is_ok_and(|n| n != 0.0),
+            // A number's text is an f64's display: non-zero iff its mantissa has a non-zero digit
+            // (checked without float parsing, whose tables would weigh on the browser wasm).
+            ValueKind::Number => self
+                .text
+                .split(['e', 'E'])
+                .next()
+                .is_some_and(|m| m.bytes().any(|b| (b'1'..=b'9').contains(&b))),
             ValueKind::List | ValueKind::Object => !self.text.is_empty(),
         }
     }

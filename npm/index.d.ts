@@ -1,0 +1,191 @@
+// Type declarations of edge-persona (hand-written; they describe the Rust binding in
+// src/bindings/wasm.rs and the wrapper in npm/src/wrap.js exactly).
+
+/** The stable `code` of every error the package throws. */
+export type ErrorCode =
+  | 'E_SNAPSHOT_CORRUPT'
+  | 'E_SNAPSHOT_VERSION'
+  | 'E_SNAPSHOT_LIMIT'
+  | 'E_PROFILE_INVALID'
+  | 'E_REQUEST_INVALID'
+  | 'E_OPTIONS_INVALID'
+  | 'E_NOT_INITIALIZED';
+
+/** An `Error` thrown by the package: `code` is stable, `message` names the problem. */
+export interface EdgePersonaError extends Error {
+  readonly code: ErrorCode;
+}
+
+/** Snapshot bytes as made by `compileSnapshot` or the CLI's `compile`. */
+export type SnapshotBytes = Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/** A JSON value. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Where the compiled profile will be used. */
+export interface PrivacyPolicy {
+  /**
+   * `'browser'` (the default): personal-data traits and properties (e-mail, phone, address,
+   * birthday, ids, IP) are dropped. `'server'`: their keys are kept, their values withheld.
+   */
+  target?: 'browser' | 'server';
+  /** Keys (exact trait or property keys) whose personal data may pass. */
+  allow?: readonly string[];
+}
+
+/** Milliseconds since the Unix epoch (as `Date.now()`); defaults to `Date.now()`. */
+export type EpochMillis = number;
+
+export interface RankOptions {
+  /** How many items to return, 0..=10000. Default 10. */
+  limit?: number;
+  now?: EpochMillis;
+  /** Items scoring at or below this are left out. Default 0. */
+  minScore?: number;
+}
+
+export type ContextFormat = 'text' | 'json';
+
+export interface ContextOptions {
+  /** Most estimated tokens (characters / 4) for the whole block, 0..=1000000. Default 200. */
+  budgetTokens?: number;
+  /** Default `'text'`: a `<user_profile_context>` block; `'json'`: the same facts as JSON text. */
+  format?: ContextFormat;
+  /** How many ranked items to consider. Default 10. */
+  limit?: number;
+  now?: EpochMillis;
+  /** Longest value, in characters, before it is cut with `…`. Default 120. */
+  maxValueChars?: number;
+  /** Most properties shown per event. Default 6. */
+  maxProperties?: number;
+}
+
+/** The LLM request shapes `injectChat` understands. */
+export type ChatApi = 'openai-chat' | 'openai-responses' | 'anthropic-messages';
+
+export interface InjectOptions {
+  /** Detected from the body when absent (`input`/`instructions` → Responses, `system` + `messages` → Anthropic, `messages` → Chat). */
+  api?: ChatApi;
+  /** The ranking query; default: the text of the last user turn. */
+  query?: string;
+  budgetTokens?: number;
+  format?: ContextFormat;
+  limit?: number;
+  now?: EpochMillis;
+}
+
+export interface VariantOptions {
+  now?: EpochMillis;
+}
+
+/** One query term's part of a score. */
+export interface TermContribution {
+  /** The stemmed term. */
+  term: string;
+  /** 1 for a typed word, less for a lexicon expansion. */
+  weight: number;
+  idf: number;
+  score: number;
+}
+
+/** The parts of a score: `score = lexical · coverage · recency · frequency`. */
+export interface Explanation {
+  lexical: number;
+  coverage: number;
+  recency: number;
+  frequency: number;
+  /** Age of the newest occurrence in seconds (events only). */
+  ageSeconds?: number;
+  /** Occurrences of the event (events only). */
+  count?: number;
+  terms: TermContribution[];
+}
+
+export type ItemId = `trait:${string}` | `event:${string}`;
+
+export interface RankedItem {
+  /** `trait:<key>` or `event:<message_id>` (the newest occurrence of a group of repeated events). */
+  id: ItemId;
+  kind: 'trait' | 'event';
+  score: number;
+  explain: Explanation;
+}
+
+export interface Context {
+  /** The delimited block (`<user_profile_context>…</user_profile_context>`); empty when nothing was relevant. */
+  text: string;
+  /** Ids of the items in the block, in order. */
+  items: ItemId[];
+  /** Estimated tokens of `text`. */
+  estimatedTokens: number;
+  /** Relevant items that did not fit the budget. */
+  omitted: number;
+}
+
+export interface InjectResult<B extends object> {
+  /** A new body: the input with the context added as a system part; nothing else changed. */
+  body: B;
+  /** The API the body was treated as. */
+  api: ChatApi;
+  context: Context;
+}
+
+/** A WebAssembly source for `init`: a URL (string or `URL`), bytes, a `Response` or a promise of one. */
+export type InitInput =
+  | string
+  | { readonly href: string }
+  | ArrayBuffer
+  | ArrayBufferView
+  | { arrayBuffer(): Promise<ArrayBuffer> }
+  | PromiseLike<{ arrayBuffer(): Promise<ArrayBuffer> }>;
+
+/**
+ * Loads the WebAssembly module once (browser/bundler builds fetch `edge_persona_bg.wasm` next to
+ * the module unless given `input`). A no-op in Node. The async constructors call it.
+ */
+export function init(input?: InitInput): Promise<void>;
+
+/**
+ * Loads the profile compiler (once): in browsers a second WebAssembly module (`compiler/`), fetched
+ * only by pages that compile profiles themselves. Needed before `compileSnapshot` and
+ * `Personalizer.fromProfileSync`; `Personalizer.fromProfile` calls it. A no-op in Node.
+ */
+export function loadCompiler(input?: InitInput): Promise<void>;
+
+/** A profile snapshot decoded once, ready for many queries. */
+export declare class Personalizer {
+  private constructor();
+  /** Initializes the module if needed, then decodes snapshot bytes. */
+  static fromSnapshot(bytes: SnapshotBytes): Promise<Personalizer>;
+  /** Decodes snapshot bytes; the module must be initialized (always true in Node). */
+  static fromSnapshotSync(bytes: SnapshotBytes): Personalizer;
+  /** Imports a Segment profile bundle (JSON text or the parsed object) under a privacy policy (default: browser). */
+  static fromProfile(profile: string | object, policy?: PrivacyPolicy): Promise<Personalizer>;
+  /** As `fromProfile`; needs `init()` and `loadCompiler()` done (always true in Node). */
+  static fromProfileSync(profile: string | object, policy?: PrivacyPolicy): Personalizer;
+  /** The profile's items most relevant to `query`, best first. */
+  rank(query: string, options?: RankOptions): RankedItem[];
+  /** The context block for `query`, within a token budget. */
+  context(query: string, options?: ContextOptions): Context;
+  /**
+   * Returns a copy of an OpenAI Chat Completions (`messages`), OpenAI Responses
+   * (`instructions`/`input`) or Anthropic Messages (`system`) request body with the context for its
+   * last user turn added as a delimited system part; existing system prompts are kept.
+   */
+  injectChat<B extends object>(body: B, options?: InjectOptions): InjectResult<B>;
+  /** The value of a `data-persona` slot such as `'trait:first_name'`, or `undefined`. */
+  slotValue(spec: string): string | undefined;
+  /** Whether a condition such as `'audience:running_enthusiasts'` holds. */
+  conditionHolds(expr: string): boolean;
+  /** The index of the variant (a string of words each) most relevant to the profile, or `undefined`. */
+  chooseVariant(variants: readonly string[], options?: VariantOptions): number | undefined;
+  /** Frees the WebAssembly memory now (otherwise it is freed when garbage-collected). */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Imports a Segment profile bundle and compiles it to snapshot bytes (default policy: browser).
+ * Needs `loadCompiler()` done in browsers (always ready in Node).
+ */
+export function compileSnapshot(profile: string | object, policy?: PrivacyPolicy): Uint8Array;

@@ -1,0 +1,38 @@
+// Browser and bundler entry (ESM): wasm-bindgen's `web` target, initialized on first use. Profile
+// compilation (fromProfile, compileSnapshot) lives in a second, larger module loaded on demand.
+import initWasm, * as raw from './edge_persona.js';
+import { wrap } from './wrap.js';
+
+let started = null;
+let initialized = false;
+let compilerStarted = null;
+let compiler = null;
+
+const source = (input) => (input === undefined ? undefined : { module_or_path: input });
+
+/** Loads the WebAssembly module (once). By default from edge_persona_bg.wasm next to this file. */
+export function init(input) {
+  if (!started) {
+    started = initWasm(source(input)).then(
+      () => { initialized = true; },
+      (err) => { started = null; throw err; },
+    );
+  }
+  return started;
+}
+
+/** Loads the profile compiler module (once), needed by compileSnapshot and Personalizer.fromProfileSync. */
+export function loadCompiler(input) {
+  if (!compilerStarted) {
+    compilerStarted = import('./compiler/edge_persona.js').then(
+      async (m) => { await m.default(source(input)); compiler = m; },
+      (err) => { compilerStarted = null; throw err; },
+    );
+  }
+  return compilerStarted;
+}
+
+export const { Personalizer, compileSnapshot } = wrap(raw, init, () => initialized, {
+  load: () => loadCompiler(),
+  get: () => compiler,
+});

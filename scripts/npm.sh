@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The npm package (npm/), the storefront demo (www/) and their tests and benchmark.
+#   scripts/npm.sh build   wasm (cargo, profile `wasm`) → wasm-bindgen (web + nodejs) → wasm-opt -Oz → npm/dist
+#   scripts/npm.sh test    build, then: types, Node ESM/CJS/Vite from the `npm pack` tarball, Chromium on www/
+#   scripts/npm.sh bench   edge-persona (wasm) vs MiniSearch vs Orama, one process, fixtures/relevance-dev.json
+#   scripts/npm.sh serve   build, compile the demo snapshots, serve www/ on 127.0.0.1 (PORT, default 5180)
+# Every step installs what it needs and skips what is already there (a fresh clone works).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate version in Cargo.toml
+DIST="$ROOT/npm/dist"
+WASM_BINDGEN=""
+
+log() { printf '== %s\n' "$*"; }
+
+# `npm ci` in a folder unless its node_modules already matches the lockfile.
+npm_ci() {
+  local dir="$1"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_wasm_tools() {
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+  fi
+  local candidate
+  for candidate in "${WASM_BINDGEN_BIN:-}" "$(command -v wasm-bindgen || true)" "$HOME/.cargo/bin/wasm-bindgen"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+      WASM_BINDGEN="$candidate"
+      break
+    fi
+  done
+  if [ -z "$WASM_BINDGEN" ]; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2.5 minutes)"
+    # No --locked: its lockfile wants a webpki-roots version the registry no longer has.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+    WASM_BINDGEN="$HOME/.cargo/bin/wasm-bindgen"
+  fi
+  npm_ci npm
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Chromium from Debian"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
+# ESM source → CommonJS copy (the sources are written so that this is the only difference).
+to_cjs() {
+  local src="$1" dst="$2" names="$3"
+  { echo "'use strict';"; sed -e 's/^export function /function /' "$src"; echo "module.exports = { $names };"; } >"$dst"
+}
+
+build() {
+  ensure_wasm_tools
+  local out="$TARGET_DIR/wasm32-unknown-unknown/wasm/edge_persona.wasm"
+  local flags=(--no-typescript --remove-name-section --remove-producers-section)
+  rm -rf "$DIST"
+  mkdir -p "$DIST/web/compiler" "$DIST/node" "$DIST/.tmp"
+  # 1. The browser module: decode, rank, render, inject, slots (feature wasm).
+  log "cargo build --profile wasm --target wasm32-unknown-unknown --features wasm (browser)"
+  cargo build --quiet --lib --profile wasm --target wasm32-unknown-unknown --features wasm
+  cp "$out" "$DIST/.tmp/browser.wasm"
+  # 2. With profile import and compilation (feature wasm-compiler): Node, and the browser's on-demand compiler.
+  log "cargo build --profile wasm --target wasm32-unknown-unknown --features wasm-compiler (Node; browser compiler)"
+  cargo build --quiet --lib --profile wasm --target wasm32-unknown-unknown --features wasm-compiler
+  cp "$out" "$DIST/.tmp/full.wasm"
+  "$WASM_BINDGEN" --target web "${flags[@]}" --out-name edge_persona --out-dir "$DIST/web" "$DIST/.tmp/browser.wasm"
+  "$WASM_BINDGEN" --target web "${flags[@]}" --out-name edge_persona --out-dir "$DIST/web/compiler" "$DIST/.tmp/full.wasm"
+  "$WASM_BINDGEN" --target nodejs "${flags[@]}" --out-name edge_persona --out-dir "$DIST/node" "$DIST/.tmp/full.wasm"
+  local before
+  before=$(wc -c <"$DIST/web/edge_persona_bg.wasm")
+  for w in web/edge_persona_bg.wasm web/compiler/edge_persona_bg.wasm node/edge_persona_bg.wasm; do
+    npm/node_modules/.bin/wasm-opt -Oz --converge "$DIST/$w" -o "$DIST/$w"
+  done
+  rm -rf "$DIST/.tmp"
+  cp npm/src/wrap.js "$DIST/web/wrap.js"
+  cp npm/src/web.js "$DIST/web/index.js"
+  to_cjs npm/src/wrap.js "$DIST/node/wrap.cjs" wrap
+  cp npm/src/node.cjs "$DIST/node/index.cjs"
+  cp npm/src/node.mjs "$DIST/node/index.mjs"
+  echo '{"type":"commonjs"}' >"$DIST/node/package.json"
+  cp npm/src/dom.js "$DIST/dom.js"
+  to_cjs npm/src/dom.js "$DIST/dom.cjs" personalize
+  local wasm gz js jsgz cwasm cgz
+  wasm=$(wc -c <"$DIST/web/edge_persona_bg.wasm")
+  gz=$(gzip -9 -c "$DIST/web/edge_persona_bg.wasm" | wc -c)
+  js=$(cat "$DIST/web/edge_persona.js" "$DIST/web/wrap.js" "$DIST/web/index.js" | wc -c)
+  jsgz=$(cat "$DIST/web/edge_persona.js" "$DIST/web/wrap.js" "$DIST/web/index.js" | gzip -9 | wc -c)
+  cwasm=$(wc -c <"$DIST/web/compiler/edge_persona_bg.wasm")
+  cgz=$(gzip -9 -c "$DIST/web/compiler/edge_persona_bg.wasm" | wc -c)
+  printf '{"wasmBeforeOpt":%d,"wasm":%d,"wasmGzip":%d,"js":%d,"jsGzip":%d,"compilerWasm":%d,"compilerWasmGzip":%d}\n' \
+    "$before" "$wasm" "$gz" "$js" "$jsgz" "$cwasm" "$cgz" >"$DIST/sizes.json"
+  log "browser wasm: $wasm bytes ($gz gzipped; $before before wasm-opt); JS $js bytes ($jsgz gzipped); on-demand compiler wasm: $cwasm bytes ($cgz gzipped)"
+  if [ "$gz" -gt $((120 * 1024)) ]; then
+    echo "browser wasm is over the 120 KB gzipped budget" >&2
+    exit 1
+  fi
+}
+
+# The demo's snapshots, compiled by the CLI with the browser policy.
+snapshots() {
+  log "compiling the demo snapshots (edge-persona compile --policy browser)"
+  cargo build --quiet --release --features cli
+  local cli="$TARGET_DIR/release/edge-persona"
+  mkdir -p www/snapshots
+  "$cli" compile fixtures/profile-retail-jeff.json -o www/snapshots/jeff.snap --policy browser >/dev/null
+  "$cli" compile fixtures/profile-telecom-maria.json -o www/snapshots/maria.snap --policy browser >/dev/null
+  "$cli" compile npm/test/profile-hostile.json -o www/snapshots/hostile.snap --policy browser >/dev/null
+  head -c 200 www/snapshots/jeff.snap >www/snapshots/corrupt.snap
+  printf 'not a snapshot at all' >www/snapshots/garbage.snap
+}
+
+serve() {
+  build
+  snapshots
+  exec node www/server.mjs
+}
+
+test_all() {
+  build
+  snapshots
+  ensure_chromium
+  log "TypeScript declarations (tsc --strict)"
+  npm/node_modules/.bin/tsc -p npm/test/tsconfig.json
+  log "npm pack → scratch project: Node ESM, Node CommonJS, Vite production build"
+  node npm/test/package.test.mjs
+  log "Chromium (playwright-core) against www/ on 127.0.0.1"
+  node npm/test/browser.test.mjs
+}
+
+bench() {
+  [ -f "$DIST/web/edge_persona_bg.wasm" ] || build
+  npm_ci npm
+  node npm/bench/bench.mjs "$@"
+}
+
+case "${1:-}" in
+  build) build ;;
+  snapshots) snapshots ;;
+  test) test_all ;;
+  bench) shift; bench "$@" ;;
+  serve) serve ;;
+  *) echo "usage: scripts/npm.sh build | test | bench | serve | snapshots" >&2; exit 2 ;;
+esac
