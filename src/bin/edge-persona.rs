@@ -18,6 +18,17 @@ use edge_persona::render::{render, ContextFormat, RenderSettings};
 use edge_persona::snapshot::{codec::MAGIC, compile, Snapshot, SnapshotLimits};
 use edge_persona::time::{format_timestamp, parse_timestamp};
 
+/// `println!` that ends the process quietly when the reader closes stdout early
+/// (`edge-persona inspect x.snap | head`) instead of panicking on the broken pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "edge-persona",
@@ -217,7 +228,7 @@ fn now_ms(now: Option<&str>) -> CliResult<i64> {
 }
 
 fn print_json(value: &serde_json::Value) -> CliResult {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(value).map_err(|e| e.to_string())?
     );
@@ -246,14 +257,14 @@ fn cmd_rank(req: &RequestArgs, limit: usize, format: OutputFormat) -> CliResult 
             }
             let text = serde_json::to_string_pretty(&RankOutput { items: &items })
                 .map_err(|e| e.to_string())?;
-            println!("{text}");
+            outln!("{text}");
             Ok(())
         }
         OutputFormat::Text => {
             for (i, item) in items.iter().enumerate() {
                 let e = &item.explain;
                 let terms: Vec<&str> = e.terms.iter().map(|t| t.term.as_str()).collect();
-                println!(
+                outln!(
                     "{:>2}. {:<40} {:>7.3}  lexical {:.2} × coverage {:.2} × recency {:.2} × frequency {:.2}  [{}]",
                     i + 1, item.id, item.score, e.lexical, e.coverage, e.recency, e.frequency, terms.join(" ")
                 );
@@ -287,7 +298,7 @@ fn cmd_context(req: &RequestArgs, limit: usize, budget: usize, format: OutputFor
             ..RenderSettings::default()
         },
     );
-    println!("{}", context.text);
+    outln!("{}", context.text);
     eprintln!(
         "{} items, ~{} tokens, {} omitted for the budget",
         context.items.len(),
@@ -313,7 +324,7 @@ fn cmd_token(
         .ok_or("--secret (or EDGE_PERSONA_IDENTITY_SECRET) is required")?;
     let token =
         mint(format, secret.as_bytes(), user, now_ms(now)?, ttl).map_err(|e| e.to_string())?;
-    println!("{token}");
+    outln!("{token}");
     Ok(())
 }
 
@@ -345,26 +356,26 @@ fn cmd_inspect(path: &Path, format: OutputFormat) -> CliResult {
     if format == OutputFormat::Json {
         return print_json(&info);
     }
-    println!("profile       {}", s.profile_id());
-    println!(
+    outln!("profile       {}", s.profile_id());
+    outln!(
         "target        {}",
         format!("{:?}", s.target()).to_lowercase()
     );
-    println!("size          {} bytes", bytes.len());
-    println!(
+    outln!("size          {} bytes", bytes.len());
+    outln!(
         "traits        {} ({} audiences, {} withheld)",
         s.trait_count(),
         s.traits().filter(|t| t.audience).count(),
         s.traits().filter(|t| t.withheld.is_some()).count()
     );
-    println!(
+    outln!(
         "events        {} in {} groups",
         s.event_count(),
         s.group_count()
     );
-    println!("terms         {}", s.term_count());
+    outln!("terms         {}", s.term_count());
     for (name, count) in events.iter().take(20) {
-        println!("  {count:>7}  {name}");
+        outln!("  {count:>7}  {name}");
     }
     Ok(())
 }
