@@ -67,7 +67,8 @@ const GROUPS: &[&[&str]] = &[
     &["pause", "hold", "suspend"],
     &["renew", "renewal", "expire", "expiry", "expiration"],
     &["warranty", "guarantee", "repair"],
-    &["account", "login", "password", "signin", "credentials"],
+    &["account", "login", "password", "signin", "sign", "credentials"],
+    &["change", "modify", "reschedule", "rebook", "switch"],
     &["language", "locale", "translation"],
     // telecom and devices
     &["phone", "mobile", "device", "handset", "smartphone", "cell"],
@@ -101,7 +102,7 @@ const GROUPS: &[&[&str]] = &[
     ],
     // B2B SaaS
     &["license", "seat", "user"],
-    &["workspace", "team", "organization", "company"],
+    &["workspace", "team", "organization", "company", "invite", "colleague"],
     &["integration", "api", "connector", "webhook"],
     &["admin", "owner", "role", "permission"],
     &["trial", "onboarding", "demo"],
