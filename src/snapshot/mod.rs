@@ -888,9 +888,9 @@ mod tests {
         let back = Snapshot::decode(&s.encode().unwrap(), &SnapshotLimits::default()).unwrap();
         assert_eq!(back, s);
         assert!(s.term_id("zebra").is_none());
-        let size = s.term_id("siz").unwrap();
+        let size = s.term_id("size").unwrap();
         assert_eq!(s.doc_freq(size), 1);
-        let home = s.term_id("hom").unwrap();
+        let home = s.term_id("home").unwrap();
         assert_eq!(
             s.doc_freq(home),
             2,

@@ -67,7 +67,14 @@ const GROUPS: &[&[&str]] = &[
     &["pause", "hold", "suspend"],
     &["renew", "renewal", "expire", "expiry", "expiration"],
     &["warranty", "guarantee", "repair"],
-    &["account", "login", "password", "signin", "sign", "credentials"],
+    &[
+        "account",
+        "login",
+        "password",
+        "signin",
+        "sign",
+        "credentials",
+    ],
     &["change", "modify", "reschedule", "rebook", "switch"],
     &["language", "locale", "translation"],
     // telecom and devices
@@ -98,11 +105,21 @@ const GROUPS: &[&[&str]] = &[
     &["hotel", "stay", "room", "accommodation"],
     // streaming and media
     &[
-        "watch", "stream", "episode", "show", "movie", "series", "film",
+        "watch", "stream", "episode", "show", "movie", "series", "film", "video", "playback",
+        "program",
     ],
+    &["watchlist", "queue", "playlist"],
+    &["download", "offline"],
     // B2B SaaS
     &["license", "seat", "user"],
-    &["workspace", "team", "organization", "company", "invite", "colleague"],
+    &[
+        "workspace",
+        "team",
+        "organization",
+        "company",
+        "invite",
+        "colleague",
+    ],
     &["integration", "api", "connector", "webhook"],
     &["admin", "owner", "role", "permission"],
     &["trial", "onboarding", "demo"],

@@ -1,61 +1,105 @@
-//! A light English stemmer: enough to fold `shoes`/`shoe`, `running`/`run`, `arrived`/`arrive`,
-//! `monthly`/`month`, without Porter's full rule set (which over-stems short CDP keys).
+//! A light English stemmer: Porter's steps 1a, 1b and 5 (plurals, `-ed`/`-ing`, final `-e` and
+//! `-ll`) plus `-ly`, without the derivational steps that over-stem short CDP keys.
+//!
+//! Both the data and the query go through it, so consistency matters more than linguistics:
+//! `shoes`/`shoe`, `running`/`run`, `arrived`/`arrive`, `created`/`create`, `monthly`/`month`,
+//! `travelling`/`travel` fold together, while `plane` stays apart from `plan` and `rate` from `rat`
+//! (Porter's measure and consonant-vowel-consonant rules decide where a final `e` belongs).
 
 /// Returns the stem of one lowercase word. Words with digits or non-ASCII letters, and words of three
 /// letters or fewer, are returned unchanged.
-///
-/// Rules, in order: plural (`-ies` → `-y`, `-sses` → `-ss`, `-s` unless `-ss`/`-us`/`-is`); then
-/// `-ing`, `-ed` or `-ly` when at least three letters with a vowel remain (a doubled final consonant
-/// other than `l`, `s`, `z` is undoubled: `running` → `run`); then a final `-e` is dropped
-/// (`arrive`/`arrived` → `arriv`); a final `-ll` of a stem of six letters or more becomes `-l`
-/// (`travelling`/`travel`, `cancelled`/`cancel`). Both the data and the query go through it, so only
-/// consistency matters, not linguistic correctness.
 pub fn stem(word: &str) -> String {
     if word.len() <= 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
         return word.to_string();
     }
-    let mut s = word.to_string();
-    if let Some(base) = s.strip_suffix("ies") {
-        if s.len() > 4 {
-            s = format!("{base}y");
-        }
-    } else if s.ends_with("sses") {
+    let mut s: Vec<u8> = word.as_bytes().to_vec();
+    // Step 1a: plurals (`-ies` → `-y` keeps `category`/`categories` together).
+    if s.ends_with(b"ies") && s.len() > 4 {
+        s.truncate(s.len() - 3);
+        s.push(b'y');
+    } else if s.ends_with(b"sses") {
         s.truncate(s.len() - 2);
-    } else if s.ends_with('s') && !(s.ends_with("ss") || s.ends_with("us") || s.ends_with("is")) {
+    } else if s.ends_with(b"s") && !(s.ends_with(b"ss") || s.ends_with(b"us") || s.ends_with(b"is"))
+    {
         s.pop();
     }
-    for (suffix, min_stem) in [("ing", 3), ("ed", 3), ("ly", 4)] {
+    // Step 1b: `-ed`, `-ing`, and `-ly`, when a vowel remains in a stem of three letters or more.
+    for (suffix, min_stem) in [(&b"ing"[..], 3), (&b"ed"[..], 3), (&b"ly"[..], 4)] {
         if let Some(base) = s.strip_suffix(suffix) {
-            if base.len() >= min_stem && base.bytes().any(is_vowel) {
-                let mut base = base.to_string();
-                undouble(&mut base);
+            if base.len() >= min_stem && has_vowel(base) {
+                let mut base = base.to_vec();
+                if suffix != b"ly" {
+                    restore_after_suffix(&mut base);
+                }
                 s = base;
-                break;
             }
+            break;
         }
     }
-    if s.len() >= 4 && s.ends_with('e') {
+    // Step 5a: a final `e` goes when the rest is long enough not to need it.
+    if let Some(rest) = s.strip_suffix(b"e").filter(|r| r.len() >= 3) {
+        let m = measure(rest);
+        if m > 1 || (m == 1 && !ends_cvc(rest)) {
+            s.pop();
+        }
+    }
+    // Step 5b: `-ll` → `-l` in longer words (`travell` → `travel`, but `bill` stays).
+    if s.ends_with(b"ll") && measure(&s) > 1 {
         s.pop();
     }
-    if s.len() >= 6 && s.ends_with("ll") {
-        s.pop();
-    }
-    s
+    String::from_utf8(s).unwrap_or_else(|_| word.to_string())
 }
 
-fn is_vowel(b: u8) -> bool {
-    matches!(b, b'a' | b'e' | b'i' | b'o' | b'u' | b'y')
-}
-
-/// Undoubles a final consonant pair (`runn` → `run`) unless that would leave fewer than three letters
-/// (`add` stays `add`).
-fn undouble(base: &mut String) {
-    let bytes = base.as_bytes();
-    if let [_, _, .., a, b] = bytes {
-        if a == b && !is_vowel(*a) && !matches!(a, b'l' | b's' | b'z') {
+/// After removing `-ed`/`-ing`: `creat` → `create`, `runn` → `run`, `hop` → `hope`.
+fn restore_after_suffix(base: &mut Vec<u8>) {
+    if base.ends_with(b"at") || base.ends_with(b"bl") || base.ends_with(b"iz") {
+        base.push(b'e');
+    } else if let [.., a, b] = base.as_slice() {
+        let doubled =
+            a == b && is_consonant(base, base.len() - 1) && !matches!(a, b'l' | b's' | b'z');
+        if doubled && base.len() > 3 {
             base.pop();
+        } else if !doubled && measure(base) == 1 && ends_cvc(base) {
+            base.push(b'e');
         }
     }
+}
+
+fn is_consonant(w: &[u8], i: usize) -> bool {
+    match w.get(i) {
+        Some(b'a' | b'e' | b'i' | b'o' | b'u') => false,
+        Some(b'y') => i == 0 || !is_consonant(w, i - 1),
+        Some(_) => true,
+        None => false,
+    }
+}
+
+fn has_vowel(w: &[u8]) -> bool {
+    (0..w.len()).any(|i| !is_consonant(w, i))
+}
+
+/// Porter's measure: the number of vowel-consonant sequences.
+fn measure(w: &[u8]) -> usize {
+    let mut m = 0;
+    let mut prev_vowel = false;
+    for i in 0..w.len() {
+        let vowel = !is_consonant(w, i);
+        if prev_vowel && !vowel {
+            m += 1;
+        }
+        prev_vowel = vowel;
+    }
+    m
+}
+
+/// Ends consonant-vowel-consonant, the last not `w`, `x` or `y` (`hop`, `rat`, but not `show`).
+fn ends_cvc(w: &[u8]) -> bool {
+    let n = w.len();
+    n >= 3
+        && is_consonant(w, n - 3)
+        && !is_consonant(w, n - 2)
+        && is_consonant(w, n - 1)
+        && !matches!(w.last(), Some(b'w' | b'x' | b'y'))
 }
 
 #[cfg(test)]
@@ -66,6 +110,10 @@ mod tests {
         assert_eq!(stem(a), stem(b), "{a} / {b}");
     }
 
+    fn apart(a: &str, b: &str) {
+        assert_ne!(stem(a), stem(b), "{a} / {b}");
+    }
+
     #[test]
     fn folds_plurals() {
         same("shoes", "shoe");
@@ -73,6 +121,7 @@ mod tests {
         same("points", "point");
         same("addresses", "address");
         same("sizes", "size");
+        same("phones", "phone");
         assert_eq!(stem("tennis"), "tennis");
         assert_eq!(stem("status"), "status");
     }
@@ -88,7 +137,21 @@ mod tests {
         same("cancelled", "cancel");
         same("monthly", "month");
         same("updated", "update");
+        same("created", "create");
         same("added", "add");
+        same("rated", "rate");
+        same("shared", "share");
+        same("charged", "charge");
+        same("preferred", "prefer");
+        same("scheduled", "schedule");
+    }
+
+    #[test]
+    fn keeps_different_words_apart() {
+        apart("plane", "plan");
+        apart("rate", "rat");
+        apart("hoping", "hopping");
+        apart("bill", "bil");
     }
 
     #[test]
