@@ -1,0 +1,160 @@
+// edge-persona (the browser wasm, run in Node) against MiniSearch 7 and Orama 3, in one process.
+// Per request, what each would do in a frontend:
+//   edge-persona: decode the snapshot bytes + rank + render the context block (then free).
+//   MiniSearch / Orama: JSON.parse the profile + build an index of its traits and events + search.
+// Prints per-request medians, the ratio per profile, cold start (a fresh process: compile and
+// instantiate the module + the first request) and nDCG@10 on fixtures/relevance-dev.json.
+// Usage: node npm/bench/bench.mjs [--quick] [--json FILE]
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import MiniSearch from 'minisearch';
+import { create, insertMultiple, search } from '@orama/orama';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const dist = resolve(here, '../dist');
+const quick = process.argv.includes('--quick');
+const jsonOut = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : null;
+
+const { init, Personalizer } = await import(join(dist, 'web/index.js'));
+await init(readFileSync(join(dist, 'web/edge_persona_bg.wasm')));
+const { compileSnapshot } = await import(join(dist, 'node/index.mjs'));
+
+const dev = JSON.parse(readFileSync(join(root, 'fixtures/relevance-dev.json'), 'utf8'));
+const NOW = Date.parse(dev.now);
+const profileText = (name) => {
+  const file = join(root, 'fixtures', `${name}.json`);
+  try { return readFileSync(file, 'utf8'); } catch { return gunzipSync(readFileSync(`${file}.gz`)).toString('utf8'); }
+};
+
+// ---- the baselines: index the raw profile the way a frontend would ----------------------------
+const flatten = (v) => (v === null || typeof v !== 'object' ? String(v) : Object.entries(v).map(([k, x]) => `${k} ${flatten(x)}`).join(' '));
+const human = (key) => key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[_.]+/g, ' ');
+function documents(text) {
+  const profile = JSON.parse(text);
+  const docs = [];
+  const traits = profile.traits?.traits ?? profile.traits ?? {};
+  for (const [key, value] of Object.entries(traits)) docs.push({ id: `trait:${key}`, name: human(key), text: flatten(value) });
+  for (const e of profile.events?.data ?? []) {
+    const props = Object.entries(e.properties ?? {}).map(([k, v]) => `${human(k)} ${flatten(v)}`).join(' ');
+    docs.push({ id: `event:${e.message_id}`, name: e.event ?? '', text: props });
+  }
+  return docs;
+}
+function miniSearch(text, query) {
+  const ms = new MiniSearch({ fields: ['name', 'text'], storeFields: [], searchOptions: { boost: { name: 2 } } });
+  ms.addAll(documents(text));
+  return ms.search(query).slice(0, 10).map((r) => r.id);
+}
+async function orama(text, query) {
+  const db = create({ schema: { id: 'string', name: 'string', text: 'string' } });
+  await insertMultiple(db, documents(text));
+  const res = await search(db, { term: query, properties: ['name', 'text'], boost: { name: 2 }, limit: 10 });
+  return res.hits.map((h) => h.document.id);
+}
+function edgePersona(bytes, query) {
+  const p = Personalizer.fromSnapshotSync(bytes);
+  try {
+    return p.context(query, { now: NOW }).items;
+  } finally {
+    p.free();
+  }
+}
+
+// ---- measurement -------------------------------------------------------------------------------
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+async function time(fn, queries, budgetMs, minReps) {
+  const samples = [];
+  const start = performance.now();
+  for (let rep = 0; rep < 1e6 && (rep < minReps || performance.now() - start < budgetMs); rep++) {
+    for (const q of queries) {
+      const t0 = performance.now();
+      await fn(q);
+      samples.push(performance.now() - t0);
+    }
+  }
+  return { median: median(samples), n: samples.length };
+}
+
+function ndcg10(ranked, labels) {
+  const gain = (g) => 2 ** g - 1;
+  const dcg = ranked.slice(0, 10).reduce((s, id, i) => s + gain(labels[id] ?? 0) / Math.log2(i + 2), 0);
+  const ideal = Object.values(labels).sort((a, b) => b - a).slice(0, 10).reduce((s, g, i) => s + gain(g) / Math.log2(i + 2), 0);
+  return ideal ? dcg / ideal : 0;
+}
+
+const retailQueries = dev.cases.filter((c) => c.profile === 'profile-retail-jeff').map((c) => c.query);
+const rows = [];
+for (const name of ['profile-retail-small', 'profile-retail-jeff', 'profile-retail-large']) {
+  const text = profileText(name);
+  const bytes = compileSnapshot(text); // the browser policy, as `edge-persona compile --policy browser`
+  const large = name.endsWith('large');
+  const budget = quick ? 300 : large ? 4000 : 2000;
+  // Warm up each engine on this profile.
+  for (const q of retailQueries.slice(0, 2)) { edgePersona(bytes, q); miniSearch(text, q); await orama(text, q); }
+  const ep = await time((q) => edgePersona(bytes, q), retailQueries, budget, 3);
+  const ms = await time((q) => miniSearch(text, q), retailQueries, budget, 1);
+  const or = await time((q) => orama(text, q), retailQueries, budget, 1);
+  rows.push({ profile: name, jsonBytes: text.length, snapshotBytes: bytes.length, edgePersona: ep.median, miniSearch: ms.median, orama: or.median, samples: [ep.n, ms.n, or.n] });
+}
+
+// Relevance on the dev labels (jeff and maria profiles).
+const rel = { edgePersona: [], miniSearch: [], orama: [] };
+const cache = new Map();
+for (const c of dev.cases) {
+  if (!cache.has(c.profile)) { const text = profileText(c.profile); cache.set(c.profile, { text, bytes: compileSnapshot(text) }); }
+  const { text, bytes } = cache.get(c.profile);
+  const p = Personalizer.fromSnapshotSync(bytes);
+  rel.edgePersona.push(ndcg10(p.rank(c.query, { limit: 10, now: NOW }).map((i) => i.id), c.relevant));
+  p.free();
+  rel.miniSearch.push(ndcg10(miniSearch(text, c.query), c.relevant));
+  rel.orama.push(ndcg10(await orama(text, c.query), c.relevant));
+}
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+// Cold start: a fresh Node process compiles and instantiates the browser wasm, then serves one request.
+const coldScript = `
+const t0 = performance.now();
+const { readFileSync } = await import('node:fs');
+const { init, Personalizer } = await import(${JSON.stringify(join(dist, 'web/index.js'))});
+const wasm = readFileSync(${JSON.stringify(join(dist, 'web/edge_persona_bg.wasm'))});
+const bytes = readFileSync(process.argv[1]);
+const t1 = performance.now();
+await init(wasm);
+const t2 = performance.now();
+const p = Personalizer.fromSnapshotSync(bytes);
+p.context(${JSON.stringify(retailQueries[0])}, { now: ${NOW} });
+const t3 = performance.now();
+console.log(JSON.stringify({ instantiate: t2 - t1, firstRequest: t3 - t2, total: t3 - t1 }));`;
+const jeffSnap = join(root, 'npm/.scratch/bench-jeff.snap');
+execFileSync('mkdir', ['-p', dirname(jeffSnap)]);
+writeFileSync(jeffSnap, compileSnapshot(profileText('profile-retail-jeff')));
+const colds = [];
+for (let i = 0; i < (quick ? 3 : 7); i++) {
+  colds.push(JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', coldScript, jeffSnap], { encoding: 'utf8' })));
+}
+const cold = { instantiate: median(colds.map((c) => c.instantiate)), firstRequest: median(colds.map((c) => c.firstRequest)), total: median(colds.map((c) => c.total)) };
+
+// ---- report --------------------------------------------------------------------------------------
+const ms = (x) => (x < 1 ? x.toFixed(3) : x.toFixed(2));
+console.log(`edge-persona ${JSON.parse(readFileSync(join(here, '../package.json'), 'utf8')).version} (browser wasm), MiniSearch 7, Orama 3; Node ${process.version}; ${retailQueries.length} retail queries of relevance-dev.json; now = ${dev.now}`);
+console.log('');
+console.log('| profile | JSON | snapshot | edge-persona (decode + rank + render) | MiniSearch (parse + index + search) | Orama (parse + index + search) | vs MiniSearch | vs Orama |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  console.log(`| ${r.profile} | ${(r.jsonBytes / 1024).toFixed(0)} KiB | ${(r.snapshotBytes / 1024).toFixed(0)} KiB | ${ms(r.edgePersona)} ms | ${ms(r.miniSearch)} ms | ${ms(r.orama)} ms | ${(r.miniSearch / r.edgePersona).toFixed(0)}× | ${(r.orama / r.edgePersona).toFixed(0)}× |`);
+}
+console.log('');
+console.log(`nDCG@10 on the ${dev.cases.length} dev cases (gain 2^grade − 1): edge-persona ${mean(rel.edgePersona).toFixed(3)}, MiniSearch ${mean(rel.miniSearch).toFixed(3)}, Orama ${mean(rel.orama).toFixed(3)}`);
+console.log(`cold start (fresh process, median of ${colds.length}): instantiate ${ms(cold.instantiate)} ms + first request on jeff ${ms(cold.firstRequest)} ms = ${ms(cold.total)} ms`);
+const jeff = rows.find((r) => r.profile === 'profile-retail-jeff');
+const targets = [
+  [`jeff ≥ 50× faster than MiniSearch`, jeff.miniSearch / jeff.edgePersona >= 50],
+  [`jeff median ≤ 0.3 ms`, jeff.edgePersona <= 0.3],
+  [`cold start ≤ 10 ms`, cold.total <= 10],
+];
+console.log(`targets: ${targets.map(([t, ok]) => `${t}: ${ok ? 'met' : 'MISSED'}`).join('; ')}`);
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ rows, ndcg: { edgePersona: mean(rel.edgePersona), miniSearch: mean(rel.miniSearch), orama: mean(rel.orama) }, cold }, null, 2));
