@@ -107,40 +107,79 @@ fn render_text(
 ) -> Context {
     let open = format!("<{CONTEXT_TAG}>\n{PREAMBLE}\n");
     let close = format!("</{CONTEXT_TAG}>");
-    let mut body = String::new();
-    let mut included = Vec::new();
-    let mut omitted = 0;
     let frame_chars = open.chars().count() + close.chars().count();
-    let mut body_chars = 0;
+    let picked = fill_budget(items, frame_chars, s.budget_tokens, |item| {
+        let line = text_line(snapshot, item, now_ms, s)?;
+        let chars = line.chars().count() + 1;
+        Some((line, chars))
+    });
+    picked.into_context(|lines| {
+        let mut text = open.clone();
+        for line in lines {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text.push_str(&close);
+        text
+    })
+}
+
+/// Items chosen for a block: their rendered pieces, ids, and how many did not fit.
+struct Picked<T> {
+    pieces: Vec<T>,
+    ids: Vec<String>,
+    omitted: usize,
+}
+
+impl<T> Picked<T> {
+    /// The context for these pieces: empty (no block at all) when nothing was picked.
+    fn into_context(self, assemble: impl FnOnce(Vec<T>) -> String) -> Context {
+        if self.pieces.is_empty() {
+            return Context {
+                text: String::new(),
+                items: self.ids,
+                estimated_tokens: 0,
+                omitted: self.omitted,
+            };
+        }
+        let text = assemble(self.pieces);
+        Context {
+            estimated_tokens: estimate_tokens(&text),
+            text,
+            items: self.ids,
+            omitted: self.omitted,
+        }
+    }
+}
+
+/// Takes items in rank order while the whole block (`frame_chars` plus the pieces so far) stays
+/// within `budget_tokens`; an item that does not fit is skipped and counted, so a shorter one
+/// further down can still be used. `piece` renders an item and says how many characters it adds.
+fn fill_budget<T>(
+    items: &[RankedItem],
+    frame_chars: usize,
+    budget_tokens: usize,
+    mut piece: impl FnMut(&RankedItem) -> Option<(T, usize)>,
+) -> Picked<T> {
+    let mut picked = Picked {
+        pieces: Vec::new(),
+        ids: Vec::new(),
+        omitted: 0,
+    };
+    let mut chars = frame_chars;
     for item in items {
-        let Some(line) = text_line(snapshot, item, now_ms, s) else {
+        let Some((rendered, added)) = piece(item) else {
             continue;
         };
-        let line_chars = line.chars().count() + 1;
-        if (frame_chars + body_chars + line_chars).div_ceil(4) > s.budget_tokens {
-            omitted += 1;
+        if (chars + added).div_ceil(4) > budget_tokens {
+            picked.omitted += 1;
             continue;
         }
-        body.push_str(&line);
-        body.push('\n');
-        body_chars += line_chars;
-        included.push(item.id.clone());
+        chars += added;
+        picked.pieces.push(rendered);
+        picked.ids.push(item.id.clone());
     }
-    if included.is_empty() {
-        return Context {
-            text: String::new(),
-            items: included,
-            estimated_tokens: 0,
-            omitted,
-        };
-    }
-    let text = format!("{open}{body}{close}");
-    Context {
-        estimated_tokens: estimate_tokens(&text),
-        text,
-        items: included,
-        omitted,
-    }
+    picked
 }
 
 fn text_line(
@@ -237,42 +276,16 @@ fn render_json(
     now_ms: i64,
     s: &RenderSettings,
 ) -> Context {
-    let mut entries: Vec<Json> = Vec::new();
-    let mut included = Vec::new();
-    let mut omitted = 0;
-    let frame = json!({ "note": PREAMBLE, "facts": [] })
+    let frame_chars = json!({ "note": PREAMBLE, "facts": [] })
         .to_string()
         .chars()
         .count();
-    let mut chars = frame;
-    for item in items {
-        let Some(entry) = json_entry(snapshot, item, now_ms, s) else {
-            continue;
-        };
-        let entry_chars = entry.to_string().chars().count() + 1;
-        if (chars + entry_chars).div_ceil(4) > s.budget_tokens {
-            omitted += 1;
-            continue;
-        }
-        chars += entry_chars;
-        entries.push(entry);
-        included.push(item.id.clone());
-    }
-    if included.is_empty() {
-        return Context {
-            text: String::new(),
-            items: included,
-            estimated_tokens: 0,
-            omitted,
-        };
-    }
-    let text = json!({ "note": PREAMBLE, "facts": entries }).to_string();
-    Context {
-        estimated_tokens: estimate_tokens(&text),
-        text,
-        items: included,
-        omitted,
-    }
+    let picked = fill_budget(items, frame_chars, s.budget_tokens, |item| {
+        let entry = json_entry(snapshot, item, now_ms, s)?;
+        let chars = entry.to_string().chars().count() + 1;
+        Some((entry, chars))
+    });
+    picked.into_context(|entries| json!({ "note": PREAMBLE, "facts": entries }).to_string())
 }
 
 fn json_entry(
