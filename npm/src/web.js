@@ -1,6 +1,7 @@
 // Browser and bundler entry (ESM): wasm-bindgen's `web` target, initialized on first use. Profile
 // compilation (fromProfile, compileSnapshot) lives in a second, larger module loaded on demand.
-import initWasm, * as raw from './edge_persona.js';
+import initWasm, { initSync } from './edge_persona.js';
+import * as raw from './edge_persona.js';
 import { wrap } from './wrap.js';
 
 let started = null;
@@ -10,8 +11,21 @@ let compiler = null;
 
 const source = (input) => (input === undefined ? undefined : { module_or_path: input });
 
+const isBytes = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x) || x instanceof WebAssembly.Module;
+
 /** Loads the WebAssembly module (once). By default from edge_persona_bg.wasm next to this file. */
 export function init(input) {
+  if (!started && isBytes(input)) {
+    // Bytes or a compiled module: instantiate synchronously (far quicker than the async path for
+    // a module this small; browsers allow synchronous compilation of modules up to 8 MB).
+    try {
+      initSync({ module: input });
+      initialized = true;
+      started = Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
   if (!started) {
     started = initWasm(source(input)).then(
       () => { initialized = true; },

@@ -18,7 +18,7 @@
 //! | `E_REQUEST_INVALID` | an LLM request body that cannot be personalized |
 //! | `E_OPTIONS_INVALID` | an option of the wrong type, unknown or out of range |
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 #[cfg(feature = "wasm-compiler")]
@@ -66,105 +66,112 @@ fn options_error(what: &str, detail: &dyn std::fmt::Display) -> JsValue {
     js_error("E_OPTIONS_INVALID", &format!("{what}: {detail}"))
 }
 
+/// The setting's name only: formatting the value would link float printing into the browser wasm.
 fn settings_error(e: &SettingsError) -> JsValue {
-    js_error("E_OPTIONS_INVALID", &format!("options: {e}"))
+    let SettingsError::OutOfRange { name, .. } = e;
+    js_error(
+        "E_OPTIONS_INVALID",
+        &format!("options: setting {name} is out of range"),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
-// Options (plain objects; unknown members are an error so that typos do not pass silently)
+// Options: plain objects read member by member (no serde here: its error messages would link
+// float formatting into the browser wasm); unknown members are an error so typos do not pass.
 
-/// `undefined`/`null` → defaults; otherwise a plain object with only the `allowed` members, which
-/// must deserialize into `T`.
-fn options<T: Default + for<'de> Deserialize<'de>>(
-    what: &str,
-    value: JsValue,
-    allowed: &[&str],
-) -> Result<T, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(T::default());
+struct Opts {
+    what: &'static str,
+    obj: Option<js_sys::Object>,
+}
+
+impl Opts {
+    /// `undefined`/`null` → all defaults; otherwise a plain object with only `allowed` members.
+    fn new(what: &'static str, value: JsValue, allowed: &[&str]) -> Result<Opts, JsValue> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Opts { what, obj: None });
+        }
+        if !value.is_object() || js_sys::Array::is_array(&value) {
+            return Err(options_error(what, &"expected a plain object"));
+        }
+        let obj = js_sys::Object::from(value);
+        for key in js_sys::Object::keys(&obj).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !allowed.contains(&key.as_str()) {
+                let known = allowed.join(", ");
+                return Err(options_error(
+                    what,
+                    &format!("unknown option \"{key}\" (known: {known})"),
+                ));
+            }
+        }
+        Ok(Opts {
+            what,
+            obj: Some(obj),
+        })
     }
-    if !value.is_object() || js_sys::Array::is_array(&value) {
-        return Err(options_error(what, &"expected a plain object"));
+
+    fn get(&self, key: &str) -> Option<JsValue> {
+        let obj = self.obj.as_ref()?;
+        let v = js_sys::Reflect::get(obj, &JsValue::from_str(key)).ok()?;
+        (!v.is_undefined()).then_some(v)
     }
-    for key in js_sys::Object::keys(&js_sys::Object::from(value.clone())).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !allowed.contains(&key.as_str()) {
-            let known = allowed.join(", ");
-            return Err(options_error(
-                what,
-                &format!("unknown option {key:?} (known: {known})"),
-            ));
+
+    fn fail(&self, key: &str, expected: &str) -> JsValue {
+        options_error(self.what, &format!("{key}: expected {expected}"))
+    }
+
+    fn number(&self, key: &str) -> Result<Option<f64>, JsValue> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => match v.as_f64() {
+                Some(n) if n.is_finite() => Ok(Some(n)),
+                _ => Err(self.fail(key, "a finite number")),
+            },
         }
     }
-    serde_wasm_bindgen::from_value(value).map_err(|e| options_error(what, &de_message(&e)))
-}
 
-/// serde-wasm-bindgen's message without the `Error: ` that its conversion to a JS value adds.
-fn de_message(e: &serde_wasm_bindgen::Error) -> String {
-    let text = e.to_string();
-    text.strip_prefix("Error: ").unwrap_or(&text).to_string()
-}
+    fn count(&self, key: &str) -> Result<Option<u32>, JsValue> {
+        match self.number(key)? {
+            None => Ok(None),
+            Some(n) if n >= 0.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0 => {
+                Ok(Some(n as u32))
+            }
+            Some(_) => Err(self.fail(key, "a non-negative integer")),
+        }
+    }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RankOptions {
-    limit: Option<u32>,
-    now: Option<f64>,
-    min_score: Option<f32>,
-}
+    fn string(&self, key: &str) -> Result<Option<String>, JsValue> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_string()
+                .map(Some)
+                .ok_or_else(|| self.fail(key, "a string")),
+        }
+    }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ContextOptions {
-    budget_tokens: Option<u32>,
-    format: Option<String>,
-    limit: Option<u32>,
-    now: Option<f64>,
-    max_value_chars: Option<u32>,
-    max_properties: Option<u32>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct InjectOptions {
-    api: Option<String>,
-    query: Option<String>,
-    budget_tokens: Option<u32>,
-    format: Option<String>,
-    limit: Option<u32>,
-    now: Option<f64>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct NowOptions {
-    now: Option<f64>,
-}
-
-#[cfg(feature = "wasm-compiler")]
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PolicyOptions {
-    target: Option<String>,
-    allow: Option<Vec<String>>,
-}
-
-fn now_ms(now: Option<f64>) -> Result<i64, JsValue> {
-    match now {
-        None => Ok(js_sys::Date::now() as i64),
-        // ±8.64e15 ms is the range of a JS Date.
-        Some(ms) if ms.is_finite() && ms.abs() <= 8.64e15 => Ok(ms as i64),
-        Some(ms) => Err(settings_error(&out_of_range("now", ms, -8.64e15, 8.64e15))),
+    fn now(&self) -> Result<i64, JsValue> {
+        match self.number("now")? {
+            None => Ok(js_sys::Date::now() as i64),
+            // ±8.64e15 ms is the range of a JS Date.
+            Some(ms) if ms.abs() <= 8.64e15 => Ok(ms as i64),
+            Some(_) => Err(self.fail("now", "milliseconds within the range of a Date")),
+        }
     }
 }
 
-fn out_of_range(name: &'static str, value: f64, min: f64, max: f64) -> SettingsError {
-    SettingsError::OutOfRange {
-        name,
-        value,
-        min,
-        max,
+/// An array of strings (variants, policy keys).
+fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, JsValue> {
+    if !js_sys::Array::is_array(value) {
+        return Err(options_error(what, &"expected an array of strings"));
     }
+    js_sys::Array::from(value)
+        .iter()
+        .map(|v| {
+            v.as_string()
+                .ok_or_else(|| options_error(what, &"expected an array of strings"))
+        })
+        .collect()
 }
 
 fn rank_settings(limit: Option<u32>, min_score: Option<f32>) -> Result<RankSettings, JsValue> {
@@ -190,13 +197,10 @@ fn render_settings(
     let mut s = RenderSettings::default();
     if let Some(b) = budget_tokens {
         if b > MAX_BUDGET_TOKENS {
-            let e = out_of_range(
-                "budgetTokens",
-                f64::from(b),
-                0.0,
-                f64::from(MAX_BUDGET_TOKENS),
-            );
-            return Err(settings_error(&e));
+            return Err(options_error(
+                "options.budgetTokens",
+                &"expected at most 1000000",
+            ));
         }
         s.budget_tokens = b as usize;
     }
@@ -206,7 +210,7 @@ fn render_settings(
         Some(other) => {
             return Err(options_error(
                 "options.format",
-                &format!("expected \"text\" or \"json\", got {other:?}"),
+                &format!("expected \"text\" or \"json\", got \"{other}\""),
             ))
         }
     }
@@ -220,22 +224,24 @@ fn render_settings(
 }
 
 #[cfg(feature = "wasm-compiler")]
-fn policy(opts: PolicyOptions) -> Result<PrivacyPolicy, JsValue> {
-    let target = match opts.target.as_deref() {
+fn policy(value: JsValue) -> Result<PrivacyPolicy, JsValue> {
+    let o = Opts::new("policy", value, &["target", "allow"])?;
+    let target = match o.string("target")?.as_deref() {
         // The package's default is the browser policy: what a page holds must not carry personal data.
         None | Some("browser") => Target::Browser,
         Some("server") => Target::Server,
         Some(other) => {
             return Err(options_error(
                 "policy.target",
-                &format!("expected \"browser\" or \"server\", got {other:?}"),
+                &format!("expected \"browser\" or \"server\", got \"{other}\""),
             ))
         }
     };
-    Ok(PrivacyPolicy {
-        target,
-        allow: opts.allow.unwrap_or_default(),
-    })
+    let allow = match o.get("allow") {
+        None => Vec::new(),
+        Some(v) => strings(&v, "policy.allow")?,
+    };
+    Ok(PrivacyPolicy { target, allow })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,7 +374,7 @@ impl Personalizer {
     #[cfg(feature = "wasm-compiler")]
     #[wasm_bindgen(js_name = fromProfile)]
     pub fn from_profile(json: &str, policy_options: JsValue) -> Result<Personalizer, JsValue> {
-        let policy = policy(options("policy", policy_options, &["target", "allow"])?)?;
+        let policy = policy(policy_options)?;
         Core::from_profile(json, &policy, &ImportLimits::default())
             .map(|inner| Personalizer { inner })
             .map_err(|e| profile_error(&e))
@@ -376,16 +382,17 @@ impl Personalizer {
 
     /// The profile's items most relevant to `query`, best first.
     pub fn rank(&self, query: &str, opts: JsValue) -> Result<JsValue, JsValue> {
-        let o: RankOptions = options("rank options", opts, &["limit", "now", "minScore"])?;
-        let settings = rank_settings(o.limit, o.min_score)?;
-        let items = self.inner.rank(query, now_ms(o.now)?, &settings);
+        let o = Opts::new("rank options", opts, &["limit", "now", "minScore"])?;
+        let min_score = o.number("minScore")?.map(|n| n as f32);
+        let settings = rank_settings(o.count("limit")?, min_score)?;
+        let items = self.inner.rank(query, o.now()?, &settings);
         let out: Vec<JsItem<'_>> = items.iter().map(JsItem::from).collect();
         to_js(&out)
     }
 
     /// The delimited context block for `query`.
     pub fn context(&self, query: &str, opts: JsValue) -> Result<JsValue, JsValue> {
-        let o: ContextOptions = options(
+        let o = Opts::new(
             "context options",
             opts,
             &[
@@ -397,14 +404,14 @@ impl Personalizer {
                 "maxProperties",
             ],
         )?;
-        let rs = rank_settings(o.limit, None)?;
+        let rs = rank_settings(o.count("limit")?, None)?;
         let ren = render_settings(
-            o.budget_tokens,
-            o.format.as_deref(),
-            o.max_value_chars,
-            o.max_properties,
+            o.count("budgetTokens")?,
+            o.string("format")?.as_deref(),
+            o.count("maxValueChars")?,
+            o.count("maxProperties")?,
         )?;
-        let ctx = self.inner.context(query, now_ms(o.now)?, &rs, &ren);
+        let ctx = self.inner.context(query, o.now()?, &rs, &ren);
         to_js(&JsContext::from(&ctx))
     }
 
@@ -413,31 +420,36 @@ impl Personalizer {
     /// API it was treated as and the context. The input object is not modified.
     #[wasm_bindgen(js_name = injectChat)]
     pub fn inject_chat(&self, body: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
-        let o: InjectOptions = options(
+        let o = Opts::new(
             "injectChat options",
             opts,
             &["api", "query", "budgetTokens", "format", "limit", "now"],
         )?;
-        let api = match o.api.as_deref() {
+        let api = match o.string("api")?.as_deref() {
             None => None,
             Some(name) => Some(Api::from_name(name).ok_or_else(|| {
                 options_error(
                     "options.api",
-                    &format!("expected \"openai-chat\", \"openai-responses\" or \"anthropic-messages\", got {name:?}"),
+                    &format!("expected \"openai-chat\", \"openai-responses\" or \"anthropic-messages\", got \"{name}\""),
                 )
             })?),
         };
         let body: serde_json::Value = serde_wasm_bindgen::from_value(body).map_err(|e| {
-            js_error(
-                "E_REQUEST_INVALID",
-                &format!("request body: {}", de_message(&e)),
-            )
+            let text = e.to_string();
+            let text = text.strip_prefix("Error: ").unwrap_or(&text);
+            js_error("E_REQUEST_INVALID", &format!("request body: {text}"))
         })?;
-        let rs = rank_settings(o.limit, None)?;
-        let ren = render_settings(o.budget_tokens, o.format.as_deref(), None, None)?;
+        let rs = rank_settings(o.count("limit")?, None)?;
+        let ren = render_settings(
+            o.count("budgetTokens")?,
+            o.string("format")?.as_deref(),
+            None,
+            None,
+        )?;
+        let query = o.string("query")?;
         let out = self
             .inner
-            .personalize_request(body, api, o.query.as_deref(), now_ms(o.now)?, &rs, &ren)
+            .personalize_request(body, api, query.as_deref(), o.now()?, &rs, &ren)
             .map_err(|e| request_error(&e))?;
         to_js(&JsInjected {
             body: &out.body,
@@ -461,16 +473,12 @@ impl Personalizer {
     /// The index of the most relevant variant (each a string of words), or `undefined`.
     #[wasm_bindgen(js_name = chooseVariant)]
     pub fn choose_variant(&self, variants: JsValue, opts: JsValue) -> Result<Option<u32>, JsValue> {
-        if !js_sys::Array::is_array(&variants) {
-            return Err(options_error("variants", &"expected an array of strings"));
-        }
-        let variants: Vec<String> = serde_wasm_bindgen::from_value(variants)
-            .map_err(|e| options_error("variants", &de_message(&e)))?;
-        let o: NowOptions = options("chooseVariant options", opts, &["now"])?;
+        let variants = strings(&variants, "variants")?;
+        let o = Opts::new("chooseVariant options", opts, &["now"])?;
         let words: Vec<&str> = variants.iter().map(String::as_str).collect();
         let chosen = self
             .inner
-            .choose_variant(&words, now_ms(o.now)?, &RankSettings::default());
+            .choose_variant(&words, o.now()?, &RankSettings::default());
         Ok(chosen.and_then(|i| u32::try_from(i).ok()))
     }
 }
@@ -480,7 +488,7 @@ impl Personalizer {
 #[cfg(feature = "wasm-compiler")]
 #[wasm_bindgen(js_name = compileSnapshot)]
 pub fn compile_snapshot(profile_json: &str, policy_options: JsValue) -> Result<Vec<u8>, JsValue> {
-    let policy = policy(options("policy", policy_options, &["target", "allow"])?)?;
+    let policy = policy(policy_options)?;
     let p = Core::from_profile(profile_json, &policy, &ImportLimits::default())
         .map_err(|e| profile_error(&e))?;
     p.snapshot().encode().map_err(|e| snapshot_error(&e))
