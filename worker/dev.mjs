@@ -1,0 +1,117 @@
+// The Worker on local workerd through `wrangler dev`, KV seeded from the sample profiles, a local LLM
+// stand-in and a demo origin (unless LLM_UPSTREAM_URL / ORIGIN_URL are set). Prints URLs and curl
+// examples. `--smoke` checks the main routes and exits (the wrangler dev smoke test).
+// Usage: node worker/dev.mjs [--port 8787] [--smoke]
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  FIXTURES, PAGE, ROOT, compileSeeds, fakeLlm, listen, token,
+} from './test/helpers.mjs';
+
+const argv = process.argv.slice(2);
+const smoke = argv.includes('--smoke');
+const portArg = argv.indexOf('--port');
+const PORT = portArg >= 0 ? Number(argv[portArg + 1]) : (smoke ? 18787 : 8787);
+const SECRET = process.env.IDENTITY_SECRET || 'dev-identity-secret-change-me';
+const persist = path.join(ROOT, 'build', smoke ? 'smoke-state' : 'dev-state');
+const wrangler = path.join(ROOT, 'worker', 'node_modules', '.bin', 'wrangler');
+const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+
+const run = (args) => new Promise((resolve, reject) => {
+  const child = spawn(wrangler, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrangler ${args[0]} exited ${code}: ${out}`))));
+});
+
+// Upstreams: the real ones when configured, else local stand-ins.
+let llmUrl = process.env.LLM_UPSTREAM_URL;
+const closers = [];
+if (!llmUrl) { const llm = await fakeLlm(); llmUrl = llm.url; closers.push(llm.close); }
+let originUrl = process.env.ORIGIN_URL;
+if (!originUrl) {
+  const www = path.join(ROOT, 'www');
+  const origin = await listen((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/' || url.pathname === '/persona-demo') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(PAGE);
+      return;
+    }
+    const file = path.join(www, path.normalize(url.pathname).replace(/^(\.\.[/\\])+/, ''));
+    if (file.startsWith(www) && existsSync(file) && !file.endsWith('/')) {
+      const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+      try {
+        const body = readFileSync(file);
+        res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream' });
+        res.end(body);
+        return;
+      } catch { /* a directory */ }
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found');
+  });
+  originUrl = origin.url;
+  closers.push(origin.close);
+}
+
+// KV: snapshots (server and browser policy) and source bundles of the sample profiles.
+if (smoke) rmSync(persist, { recursive: true, force: true });
+mkdirSync(persist, { recursive: true });
+const entries = compileSeeds(['profile-retail-jeff.json', 'profile-telecom-maria.json'].map((f) => path.join(FIXTURES, f)));
+const bulk = path.join(persist, 'seed.json');
+writeFileSync(bulk, JSON.stringify(entries.map((e) => ({ key: e.key, value: e.value.toString('base64'), base64: true }))));
+await run(['kv', 'bulk', 'put', bulk, '--binding', 'PROFILES', '--local', '--persist-to', persist]);
+
+const vars = { IDENTITY_SECRET: SECRET, LLM_UPSTREAM_URL: llmUrl, ORIGIN_URL: originUrl };
+const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(PORT), '--persist-to', persist,
+  '--show-interactive-dev-session=false', ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
+const dev = spawn(wrangler, args, { cwd: ROOT, env, stdio: ['ignore', smoke ? 'pipe' : 'inherit', smoke ? 'pipe' : 'inherit'] });
+let devLog = '';
+dev.stdout?.on('data', (d) => { devLog += d; });
+dev.stderr?.on('data', (d) => { devLog += d; });
+const stop = async () => { dev.kill('SIGTERM'); for (const c of closers) await c(); };
+process.on('SIGINT', async () => { await stop(); process.exit(0); });
+
+const base = `http://127.0.0.1:${PORT}`;
+let ready = false;
+for (let i = 0; i < 240 && !ready; i += 1) {
+  try { ready = (await fetch(`${base}/v1/snapshot`)).status === 401; } catch { await new Promise((r) => setTimeout(r, 250)); }
+}
+if (!ready) { console.error(devLog); await stop(); throw new Error('wrangler dev did not become ready'); }
+
+const jeff = token('jeff-lawson-1138', { secret: SECRET, ttl: 86400 });
+if (smoke) {
+  const check = (cond, what) => { if (!cond) throw new Error(`smoke: ${what}`); console.log(`ok - ${what}`); };
+  try {
+    const ctx = await (await fetch(`${base}/v1/context`, { method: 'POST', headers: { authorization: `Bearer ${jeff}` }, body: JSON.stringify({ query: 'running shoes in my size' }) })).json();
+    check(ctx.personalized && /Shoe size/.test(ctx.context.text), 'POST /v1/context personalized from seeded KV');
+    const chat = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sk-x', 'x-edge-persona-identity': jeff, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'running shoes in my size' }] }) });
+    check(chat.status === 200 && /^items=[1-9]/.test(chat.headers.get('x-edge-persona')), `chat proxy (${chat.headers.get('x-edge-persona')})`);
+    const html = await (await fetch(`${base}/persona-demo`, { headers: { cookie: `ep_id=${token('jeff-lawson-1138', { secret: SECRET, format: 'cookie' })}` } })).text();
+    check(/>Jeff<\/span>/.test(html) && html.includes('RUNNING PROMO') && !html.includes('LOANS PROMO'), 'HTML slots filled through the origin proxy');
+    const snap = await fetch(`${base}/v1/snapshot`, { headers: { authorization: `Bearer ${jeff}` } });
+    check(snap.status === 200 && snap.headers.get('etag'), 'GET /v1/snapshot');
+  } finally {
+    await stop();
+  }
+} else {
+  console.log(`
+edge-persona Worker on local workerd: ${base}
+  origin proxied: ${originUrl}   (demo page with slots: ${base}/persona-demo)
+  LLM upstream:   ${llmUrl}
+  KV (local):     ${persist}   seeded: jeff-lawson-1138, maria-gonzalez-77
+
+Identity token for jeff-lawson-1138 (also: target/release/edge-persona token --secret '${SECRET}' --user jeff-lawson-1138):
+  TOKEN=${jeff}
+
+curl -s ${base}/v1/context -H "authorization: Bearer $TOKEN" -d '{"query":"running shoes in my size"}'
+curl -si ${base}/v1/chat/completions -H 'authorization: Bearer sk-your-llm-key' -H "x-edge-persona-identity: $TOKEN" \\
+     -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"running shoes in my size?"}]}'
+curl -s ${base}/persona-demo -H "cookie: ep_id=$(${path.relative(process.cwd(), process.env.EDGE_PERSONA_CLI || 'target/release/edge-persona')} token --secret '${SECRET}' --user jeff-lawson-1138 --format cookie)"
+curl -sI ${base}/v1/snapshot -H "authorization: Bearer $TOKEN"
+Ctrl-C to stop.`);
+}
