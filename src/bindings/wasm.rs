@@ -244,6 +244,62 @@ fn policy(value: JsValue) -> Result<PrivacyPolicy, JsValue> {
     Ok(PrivacyPolicy { target, allow })
 }
 
+/// Deepest nesting accepted in a request body.
+const MAX_BODY_DEPTH: usize = 64;
+
+/// A JS value as JSON, member by member (JSON semantics: `undefined` and functions in objects are
+/// skipped, non-finite numbers become null). Written out rather than through serde-wasm-bindgen's
+/// deserializer, which would link float formatting into the browser wasm.
+fn json_of(v: &JsValue, depth: usize) -> Result<serde_json::Value, InjectError> {
+    use serde_json::Value as J;
+    if depth > MAX_BODY_DEPTH {
+        return Err(InjectError::Invalid {
+            path: "nesting".into(),
+            expected: "at most 64 levels",
+        });
+    }
+    if v.is_null() || v.is_undefined() {
+        return Ok(J::Null);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(J::Bool(b));
+    }
+    if let Some(n) = v.as_f64() {
+        const SAFE: f64 = 9_007_199_254_740_991.0;
+        if n.fract() == 0.0 && n.abs() <= SAFE {
+            return Ok(J::from(n as i64));
+        }
+        return Ok(serde_json::Number::from_f64(n).map_or(J::Null, J::Number));
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(J::String(s));
+    }
+    if js_sys::Array::is_array(v) {
+        return js_sys::Array::from(v)
+            .iter()
+            .map(|x| json_of(&x, depth + 1))
+            .collect::<Result<Vec<_>, _>>()
+            .map(J::Array);
+    }
+    if v.is_object() && !v.is_function() {
+        let mut map = serde_json::Map::new();
+        for entry in js_sys::Object::entries(&js_sys::Object::from(v.clone())).iter() {
+            let pair = js_sys::Array::from(&entry);
+            let value = pair.get(1);
+            if value.is_undefined() || value.is_function() {
+                continue;
+            }
+            let key = pair.get(0).as_string().unwrap_or_default();
+            map.insert(key, json_of(&value, depth + 1)?);
+        }
+        return Ok(J::Object(map));
+    }
+    Err(InjectError::Invalid {
+        path: "value".into(),
+        expected: "JSON values (no BigInt, symbol or function)",
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Results (camelCase plain objects)
 
@@ -434,11 +490,7 @@ impl Personalizer {
                 )
             })?),
         };
-        let body: serde_json::Value = serde_wasm_bindgen::from_value(body).map_err(|e| {
-            let text = e.to_string();
-            let text = text.strip_prefix("Error: ").unwrap_or(&text);
-            js_error("E_REQUEST_INVALID", &format!("request body: {text}"))
-        })?;
+        let body = json_of(&body, 0).map_err(|e| request_error(&e))?;
         let rs = rank_settings(o.count("limit")?, None)?;
         let ren = render_settings(
             o.count("budgetTokens")?,

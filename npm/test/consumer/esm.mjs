@@ -107,3 +107,16 @@ const tmp = Personalizer.fromSnapshotSync(bytes);
 tmp.free();
 tmp.free();
 console.log(`ESM: ok (${bytes.length}-byte snapshot equals the CLI's; ${[...codes].join(', ')} on 300 mutated snapshots)`);
+
+// Request bodies go through JSON semantics: undefined members dropped, BigInt rejected with a code.
+const withUndefined = p.injectChat({ model: 'm', stream: undefined, messages: [{ role: 'user', content: 'shoe size', name: undefined }] }, { now });
+assert.ok(!('stream' in withUndefined.body) && !('name' in withUndefined.body.messages.at(-1)));
+assert.equal(code(() => p.injectChat({ model: 1n, messages: [{ role: 'user', content: 'x' }] })), 'E_REQUEST_INVALID');
+let deep = { role: 'user', content: 'x' };
+for (let i = 0; i < 100; i++) deep = { nested: deep };
+assert.equal(code(() => p.injectChat({ messages: [{ role: 'user', content: 'x' }], extra: deep })), 'E_REQUEST_INVALID');
+assert.equal(typeof withUndefined.body.messages[0].content, 'string');
+const big = p.injectChat({ model: 'm', max_tokens: 2 ** 53 + 2, temperature: 0.7, messages: [{ role: 'user', content: 'x' }] }, { now, query: 'shoe size' });
+assert.equal(big.body.temperature, 0.7);
+assert.equal(big.body.max_tokens, 2 ** 53 + 2);
+console.log('ESM: request bodies ok');
