@@ -83,7 +83,7 @@ test_worker() {
   export EDGE_PERSONA_CLI
   EDGE_PERSONA_CLI="$(cli_bin)"
   log "Worker tests on workerd (Miniflare)"
-  (cd worker && node --test --test-concurrency=1 test/)
+  (cd worker && node --test --test-concurrency=1 --test-timeout=60000 test/*.test.mjs)
 }
 
 dev() {

@@ -87,7 +87,7 @@ if (smoke) {
   const check = (cond, what) => { if (!cond) throw new Error(`smoke: ${what}`); console.log(`ok - ${what}`); };
   try {
     const ctx = await (await fetch(`${base}/v1/context`, { method: 'POST', headers: { authorization: `Bearer ${jeff}` }, body: JSON.stringify({ query: 'running shoes in my size' }) })).json();
-    check(ctx.personalized && /Shoe size/.test(ctx.context.text), 'POST /v1/context personalized from seeded KV');
+    check(ctx.personalized && /Shoe size/.test(ctx.context.text), `POST /v1/context personalized from seeded KV (${JSON.stringify(ctx).slice(0, 120)})`);
     const chat = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sk-x', 'x-edge-persona-identity': jeff, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'running shoes in my size' }] }) });
     check(chat.status === 200 && /^items=[1-9]/.test(chat.headers.get('x-edge-persona')), `chat proxy (${chat.headers.get('x-edge-persona')})`);
@@ -95,6 +95,9 @@ if (smoke) {
     check(/>Jeff<\/span>/.test(html) && html.includes('RUNNING PROMO') && !html.includes('LOANS PROMO'), 'HTML slots filled through the origin proxy');
     const snap = await fetch(`${base}/v1/snapshot`, { headers: { authorization: `Bearer ${jeff}` } });
     check(snap.status === 200 && snap.headers.get('etag'), 'GET /v1/snapshot');
+  } catch (err) {
+    console.error(devLog.split('\n').slice(-30).join('\n'));
+    throw err;
   } finally {
     await stop();
   }

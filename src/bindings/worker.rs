@@ -295,7 +295,8 @@ async fn store(
         .await
 }
 
-/// The person's server-policy personalizer: isolate cache, then KV, then the Profile API.
+/// The person's server-policy personalizer: isolate cache, then the KV snapshot, then the stored
+/// source bundle, then the Profile API.
 async fn load(
     user: &str,
     env: &Env,
@@ -317,13 +318,25 @@ async fn load(
             Err(e) => worker::console_warn!("edge-persona: stored snapshot unreadable: {e}"),
         }
     }
-    let api = cfg.segment.as_ref()?;
-    let bundle = match api.fetch_bundle(user).await {
-        Ok(b) => b,
-        Err(e) => {
-            worker::console_warn!("edge-persona: Profile API: {e:?}");
-            return None;
-        }
+    // A miss or an unreadable snapshot (e.g. written by an older format version): recompile from the
+    // stored source bundle when there is one, else from the Profile API.
+    let stored_source = kv
+        .get(&kv_source_key(user))
+        .text()
+        .await
+        .ok()
+        .flatten()
+        .and_then(|t| serde_json::from_str::<Json>(&t).ok());
+    let bundle = match (stored_source, cfg.segment.as_ref()) {
+        (Some(b), _) => b,
+        (None, Some(api)) => match api.fetch_bundle(user).await {
+            Ok(b) => b,
+            Err(e) => {
+                worker::console_warn!("edge-persona: Profile API: {e:?}");
+                return None;
+            }
+        },
+        (None, None) => return None,
     };
     let (server, browser, snapshot) = compile_both(&bundle, cfg)?;
     let p = Rc::new(Personalizer::from_compiled(snapshot));
