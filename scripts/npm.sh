@@ -71,16 +71,18 @@ build() {
   cargo build --quiet --lib --profile wasm --target wasm32-unknown-unknown --features wasm
   cp "$out" "$DIST/.tmp/browser.wasm"
   # 2. With profile import and compilation (feature wasm-compiler): Node, and the browser's on-demand compiler.
-  log "cargo build --profile wasm --target wasm32-unknown-unknown --features wasm-compiler (Node; browser compiler)"
-  cargo build --quiet --lib --profile wasm --target wasm32-unknown-unknown --features wasm-compiler
-  cp "$out" "$DIST/.tmp/full.wasm"
+  log "cargo build --profile wasm-compiler --target wasm32-unknown-unknown --features wasm-compiler (Node; browser compiler)"
+  cargo build --quiet --lib --profile wasm-compiler --target wasm32-unknown-unknown --features wasm-compiler
+  cp "$TARGET_DIR/wasm32-unknown-unknown/wasm-compiler/edge_persona.wasm" "$DIST/.tmp/full.wasm"
   "$WASM_BINDGEN" --target web "${flags[@]}" --out-name edge_persona --out-dir "$DIST/web" "$DIST/.tmp/browser.wasm"
   "$WASM_BINDGEN" --target web "${flags[@]}" --out-name edge_persona --out-dir "$DIST/web/compiler" "$DIST/.tmp/full.wasm"
   "$WASM_BINDGEN" --target nodejs "${flags[@]}" --out-name edge_persona --out-dir "$DIST/node" "$DIST/.tmp/full.wasm"
   local before
   before=$(wc -c <"$DIST/web/edge_persona_bg.wasm")
-  for w in web/edge_persona_bg.wasm web/compiler/edge_persona_bg.wasm node/edge_persona_bg.wasm; do
-    npm/node_modules/.bin/wasm-opt -Oz --converge "$DIST/$w" -o "$DIST/$w"
+  # --converge (repeat until nothing shrinks) only where size is budgeted.
+  npm/node_modules/.bin/wasm-opt -Oz --converge "$DIST/web/edge_persona_bg.wasm" -o "$DIST/web/edge_persona_bg.wasm"
+  for w in web/compiler/edge_persona_bg.wasm node/edge_persona_bg.wasm; do
+    npm/node_modules/.bin/wasm-opt -Oz "$DIST/$w" -o "$DIST/$w"
   done
   rm -rf "$DIST/.tmp"
   cp npm/src/wrap.js "$DIST/web/wrap.js"
