@@ -358,3 +358,98 @@ fn matching_end(bytes: &[u8], hold: &[u8], unhold: &[u8]) -> Option<usize> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::ImportLimits;
+    use crate::policy::PrivacyPolicy;
+
+    fn personalizer() -> Rc<Personalizer> {
+        let bundle = r#"{"profile_id":"user_id:u","traits":{"traits":{"first_name":"Ana <b>","email":"a@example.com",
+            "running_enthusiasts":true,"sms_opt_in":false}},
+            "events":{"data":[{"message_id":"m","event":"Product Viewed","timestamp":"2026-11-20T11:00:00Z",
+            "properties":{"category":"Running Shoes","name":"Trail Runner 5"}}]}}"#;
+        Rc::new(
+            Personalizer::from_profile(bundle, &PrivacyPolicy::default(), &ImportLimits::default())
+                .unwrap(),
+        )
+    }
+
+    fn rewrite(html: &str, chunk: usize) -> String {
+        let mut r = SlotRewriter::new(personalizer(), 1_795_000_000_000);
+        let mut out = Vec::new();
+        for c in html.as_bytes().chunks(chunk.max(1)) {
+            out.extend(r.push(c).unwrap());
+        }
+        out.extend(r.finish().unwrap());
+        String::from_utf8(out).unwrap()
+    }
+
+    const PAGE: &str = r#"<p>Hi <b data-persona="trait:first_name" data-persona-default="there">x</b>
+<i data-persona="trait:email" data-persona-default="A &amp; B">y</i>
+<span data-persona-if="audience:running_enthusiasts">RUN</span><span data-persona-unless="trait:sms_opt_in">SMS</span>
+<span data-persona-if="event:Order Completed">ORDER</span>
+<ul data-persona-variants><li data-persona-variant="golf">G</li><li data-persona-variant="running shoes">R</li>
+<li data-persona-variant="knitting"><ul data-persona-variants><li data-persona-variant="yoga">Y</li><li data-persona-variant="zebra">Z</li></ul></li></ul>
+<div data-persona-variants><p data-persona-variant="zebra">1</p><p data-persona-variant="quartz">2</p></div></p>"#;
+
+    #[test]
+    fn slots_conditions_and_variants_whatever_the_chunking() {
+        let one = rewrite(PAGE, usize::MAX);
+        assert!(one.contains(">Ana &lt;b&gt;</b>"), "{one}");
+        assert!(
+            one.contains(">A &amp; B</i>"),
+            "withheld → default, decoded then escaped once: {one}"
+        );
+        assert!(one.contains("RUN") && one.contains("SMS") && !one.contains("ORDER"));
+        assert!(one.contains(">R</li>") && !one.contains(">G</li>"), "{one}");
+        assert!(one.contains(r#"data-persona-chosen="1""#));
+        assert!(
+            one.contains(">1</p>") && one.contains(">2</p>"),
+            "no match: as authored"
+        );
+        assert!(!one.contains("ep-hold") && !one.contains("ep-unhold"));
+        for chunk in [1, 2, 3, 7, 64] {
+            assert_eq!(rewrite(PAGE, chunk), one, "chunk size {chunk}");
+        }
+    }
+
+    #[test]
+    fn output_streams_except_inside_a_variants_group() {
+        let mut r = SlotRewriter::new(personalizer(), 0);
+        let first = r
+            .push(b"<p>hello</p><div data-persona-variants><i data-persona-variant=\"golf\">")
+            .unwrap();
+        assert!(String::from_utf8_lossy(&first).contains("hello"));
+        assert!(!String::from_utf8_lossy(&first).contains("golf"));
+        let rest = [
+            r.push(b"g</i></div><p>after</p>").unwrap(),
+            r.finish().unwrap(),
+        ]
+        .concat();
+        let rest = String::from_utf8(rest).unwrap();
+        assert!(rest.contains("golf") && rest.contains("after"), "{rest}");
+    }
+
+    #[test]
+    fn a_truncated_document_is_released_without_markers() {
+        let out = rewrite(
+            "<div data-persona-variants><i data-persona-variant=\"a\">x",
+            5,
+        );
+        assert!(out.contains('x') && !out.contains("ep-hold"), "{out}");
+    }
+
+    #[test]
+    fn entities_and_content_types() {
+        assert_eq!(
+            decode_entities("a &amp; b &lt;&gt; &quot;&#39;&#x41;&#66; &bogus; &"),
+            "a & b <> \"'AB &bogus; &"
+        );
+        assert_eq!(decode_entities("&#0; &#xFFFFFFFF;"), "&#0; &#xFFFFFFFF;");
+        assert!(is_html(Some("text/html; charset=utf-8")));
+        assert!(is_html(Some("TEXT/HTML")));
+        assert!(!is_html(Some("text/css")) && !is_html(None));
+    }
+}

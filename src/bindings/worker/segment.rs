@@ -238,13 +238,15 @@ pub fn merge_webhook(bundle: &mut Json, payload: &Json) -> bool {
         if let Some(n) = name {
             event.insert("event".into(), n);
         }
-        if let Some(ts) = payload
+        // An event without a time cannot be ranked for recency (nor imported): skip it.
+        let Some(ts) = payload
             .get("timestamp")
             .or_else(|| payload.get("receivedAt"))
             .or_else(|| payload.get("sentAt"))
-        {
-            event.insert("timestamp".into(), ts.clone());
-        }
+        else {
+            return changed;
+        };
+        event.insert("timestamp".into(), ts.clone());
         if let Some(p) = payload.get("properties") {
             event.insert("properties".into(), p.clone());
         }
@@ -298,4 +300,62 @@ fn merged_events(bundle: &Json) -> Vec<Json> {
         None => {}
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_and_paths() {
+        assert_eq!(basic_auth("tok"), "Basic dG9rOg==");
+        assert_eq!(encode_segment("a b/c:d"), "a%20b%2Fc%3Ad");
+        let api = SegmentApi {
+            base: "https://profiles.segment.com/".into(),
+            space_id: "spa".into(),
+            token: "t".into(),
+            timeout_ms: 1,
+            max_pages: 1,
+        };
+        assert_eq!(
+            api.profile_url("jeff/1", "traits"),
+            "https://profiles.segment.com/v1/spaces/spa/collections/users/profiles/user_id:jeff%2F1/traits"
+        );
+    }
+
+    #[test]
+    fn webhooks_merge_into_the_source_bundle() {
+        let mut b = json!({"profile_id": "user_id:u", "traits": [{"traits": {"a": 1}}, {"traits": {"b": 2}}],
+                           "events": [{"data": [{"message_id": "old", "event": "Old", "timestamp": "2026-11-01T00:00:00Z"}]}]});
+        assert!(merge_webhook(
+            &mut b,
+            &json!({"type": "identify", "userId": "u", "traits": {"b": 3, "c": true}})
+        ));
+        assert_eq!(b["traits"], json!({"traits": {"a": 1, "b": 3, "c": true}}));
+        assert!(merge_webhook(
+            &mut b,
+            &json!({"type": "track", "userId": "u", "messageId": "n", "event": "Audience Entered",
+            "properties": {"audience_key": "vips"}, "timestamp": "2026-11-20T00:00:00Z"})
+        ));
+        assert_eq!(b["traits"]["traits"]["vips"], json!(true));
+        assert_eq!(b["events"]["data"][0]["message_id"], "n");
+        assert_eq!(b["events"]["data"][1]["message_id"], "old");
+        assert!(merge_webhook(
+            &mut b,
+            &json!({"type": "page", "userId": "u", "messageId": "p", "timestamp": "2026-11-21T00:00:00Z"})
+        ));
+        assert_eq!(b["events"]["data"][0]["event"], "Page Viewed");
+        assert!(!merge_webhook(
+            &mut b,
+            &json!({"type": "track", "userId": "u", "event": "No Id"})
+        ));
+        assert!(!merge_webhook(
+            &mut b,
+            &json!({"type": "track", "userId": "u", "messageId": "t", "event": "No Time"})
+        ));
+        assert!(!merge_webhook(&mut b, &json!({"type": "alias"})));
+        assert_eq!(webhook_user_id(&json!({"userId": " u "})), Some("u".into()));
+        assert_eq!(webhook_user_id(&json!({"anonymousId": "x"})), None);
+        crate::import::segment::import_value(&b, &crate::import::ImportLimits::default()).unwrap();
+    }
 }
