@@ -67,7 +67,9 @@ load().then(
     showChat(p, input.value);
   },
   (err) => {
-    console.error(`edge-persona: ${err.code ?? 'E_UNKNOWN'}: ${err.message}`);
+    // 401/404 from the snapshot URL: an anonymous visitor, not an error.
+    const anonymous = err.code === 'E_SNAPSHOT_FETCH' && / HTTP (401|404)$/.test(err.message);
+    (anonymous ? console.info : console.error)(`edge-persona: ${err.code ?? 'E_UNKNOWN'}: ${err.message}`);
     status.textContent = 'Default page (not personalized).';
     document.documentElement.dataset.persona = 'failed';
     showChat(null, input.value);
