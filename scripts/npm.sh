@@ -143,7 +143,7 @@ test_all() {
 bench() {
   [ -f "$DIST/web/edge_persona_bg.wasm" ] || build
   npm_ci npm
-  node npm/bench/bench.mjs "$@"
+  node --no-warnings npm/bench/bench.mjs "$@" # (Orama warns on every bulk insert)
 }
 
 case "${1:-}" in
