@@ -318,8 +318,21 @@ async fn load(
             Err(e) => worker::console_warn!("edge-persona: stored snapshot unreadable: {e}"),
         }
     }
-    // A miss or an unreadable snapshot (e.g. written by an older format version): recompile from the
-    // stored source bundle when there is one, else from the Profile API.
+    let rebuilt = rebuild(user, &kv, ctx, cfg).await?;
+    let p = Rc::new(Personalizer::from_compiled(rebuilt));
+    cache_put(user, p.clone(), now + cfg.cache_ms);
+    Some(p)
+}
+
+/// A miss or an unreadable snapshot (e.g. written by an older format version): recompiles from the
+/// stored source bundle when there is one, else from the Profile API; stores both policies'
+/// snapshots after the response (`waitUntil`). Returns the server snapshot and the browser bytes.
+async fn rebuild_both(
+    user: &str,
+    kv: &worker::KvStore,
+    ctx: &Context,
+    cfg: &Config,
+) -> Option<(Snapshot, Vec<u8>)> {
     let stored_source = kv
         .get(&kv_source_key(user))
         .text()
@@ -339,15 +352,27 @@ async fn load(
         (None, None) => return None,
     };
     let (server, browser, snapshot) = compile_both(&bundle, cfg)?;
-    let p = Rc::new(Personalizer::from_compiled(snapshot));
-    cache_put(user, p.clone(), now + cfg.cache_ms);
-    let (user_owned, ttl) = (user.to_string(), cfg.snapshot_ttl);
+    let (kv, user_owned, ttl, browser_copy) = (
+        kv.clone(),
+        user.to_string(),
+        cfg.snapshot_ttl,
+        browser.clone(),
+    );
     ctx.wait_until(async move {
-        if let Err(e) = store(&kv, &user_owned, &server, &browser, &bundle, ttl).await {
+        if let Err(e) = store(&kv, &user_owned, &server, &browser_copy, &bundle, ttl).await {
             worker::console_warn!("edge-persona: KV store: {e}");
         }
     });
-    Some(p)
+    Some((snapshot, browser))
+}
+
+async fn rebuild(
+    user: &str,
+    kv: &worker::KvStore,
+    ctx: &Context,
+    cfg: &Config,
+) -> Option<Snapshot> {
+    rebuild_both(user, kv, ctx, cfg).await.map(|(s, _)| s)
 }
 
 #[event(fetch)]
@@ -592,16 +617,10 @@ async fn snapshot_route(req: Request, env: &Env, ctx: &Context, cfg: &Config) ->
     let user = identify(&req, cfg, now, false).ok_or(Failure::Unauthorized)?;
     let kv = env.kv("PROFILES").map_err(|_| Failure::Internal)?;
     let mut bytes = kv.get(&kv_browser_key(&user)).bytes().await.ok().flatten();
-    if bytes.is_none() && cfg.segment.is_some() {
-        // A miss: the Profile API path stores both policies' snapshots.
+    if bytes.is_none() {
+        // A miss: rebuild from the stored source or the Profile API (which stores both policies).
         cache_forget(&user);
-        if load(&user, env, ctx, cfg, now).await.is_some() {
-            if let Some(api) = &cfg.segment {
-                if let Ok(bundle) = api.fetch_bundle(&user).await {
-                    bytes = compile_both(&bundle, cfg).map(|(_, b, _)| b);
-                }
-            }
-        }
+        bytes = rebuild_both(&user, &kv, ctx, cfg).await.map(|(_, b)| b);
     }
     let bytes = bytes.ok_or(Failure::NotFound)?;
     let etag = etag_of(&bytes);

@@ -29,7 +29,7 @@ before(async () => {
   origin = await fakeOrigin();
   const small = readFixture('profile-retail-small.json');
   small.traits.traits.firstName = 'Samira';
-  segment = await fakeSegment({ [SEGMENT_ONLY]: small, 'rate-limited-once': small });
+  segment = await fakeSegment({ [SEGMENT_ONLY]: small, 'rate-limited-once': small, 'snapshot-first': small });
   const xss = bundleFile({
     profile_id: `user_id:${XSS}`,
     traits: { traits: { firstName: '<script>alert(1)</script>', nickname: '<b>bold</b> & "quoted"', email_opt_in: false, sms_opt_in: true } },
@@ -322,6 +322,20 @@ describe('KV miss → Segment Profile API', () => {
     const html = await (await fetch(new URL('/page', base), { headers: { cookie: `ep_id=${token(SEGMENT_ONLY, { format: 'cookie' })}` } })).text();
     assert.match(html, />Samira<\/span>/);
     assert.equal(segment.seen.length, n);
+  });
+
+  test('GET /v1/snapshot on a miss builds the browser snapshot from the Profile API', async () => {
+    const res = await fetch(new URL('/v1/snapshot', base), { headers: { authorization: `Bearer ${token('snapshot-first')}` } });
+    assert.equal(res.status, 200);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    assert.ok(bytes.length > 100);
+    assert.ok(!bytes.toString('latin1').includes('jeff@example.com'), 'browser policy');
+    let stored = null;
+    for (let i = 0; i < 50 && !stored; i += 1) {
+      stored = await kv.get('snapb:v1:snapshot-first', 'arrayBuffer');
+      if (!stored) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(stored && Buffer.from(stored).equals(bytes));
   });
 
   test('a 429 is retried once', async () => {
