@@ -2,6 +2,7 @@
 // tokens), KV seeding, and fake origin / LLM / Segment Profile API servers on 127.0.0.1.
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -182,6 +183,18 @@ export async function fakeOrigin() {
         setImmediate(step);
       };
       step();
+      return;
+    }
+    if (req.url.startsWith('/gz')) {
+      res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' });
+      res.end(gzipSync(Buffer.from(PAGE)));
+      return;
+    }
+    if (req.url.startsWith('/slow')) {
+      // The head now, the rest after a pause: a streaming proxy shows the head before the pause ends.
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.write('<html><body><h1>Hello, <span data-persona="trait:firstName">friend</span></h1>');
+      setTimeout(() => res.end('<p>tail</p></body></html>'), 700);
       return;
     }
     if (req.url.startsWith('/style.css')) {

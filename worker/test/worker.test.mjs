@@ -266,6 +266,38 @@ describe('origin proxy with streaming HTML rewriting', () => {
     });
   }
 
+  test('a gzip-encoded origin page is personalized too', async () => {
+    const res = await fetch(new URL('/gz', base), { headers: { cookie: `ep_id=${token(JEFF, { format: 'cookie' })}` } });
+    const html = await res.text();
+    assert.match(html, /<span id="name"[^>]*>Jeff<\/span>/);
+    assert.ok(html.includes('RUNNING PROMO'));
+  });
+
+  test('the page streams: personalized head before the origin has finished', async () => {
+    const started = Date.now();
+    // identity: the local runtime gzips for clients that accept it, and gzip holds small chunks back.
+    const res = await fetch(new URL('/slow', base), { headers: { 'accept-encoding': 'identity', cookie: `ep_id=${token(JEFF, { format: 'cookie' })}` } });
+    const reader = res.body.getReader();
+    let head = '';
+    while (!head.includes('</h1>')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      head += Buffer.from(value).toString('utf8');
+    }
+    const headAt = Date.now() - started;
+    assert.match(head, />Jeff<\/span>/);
+    assert.ok(!head.includes('tail'));
+    let rest = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += Buffer.from(value).toString('utf8');
+    }
+    assert.ok(rest.includes('<p>tail</p>'));
+    assert.ok(headAt < 600, `head after ${headAt} ms`);
+    assert.ok(Date.now() - started >= 650);
+  });
+
   test('other content types and redirects are untouched', async () => {
     const css = await (await fetch(new URL('/style.css', base), { headers: { cookie: `ep_id=${token(JEFF, { format: 'cookie' })}` } })).text();
     assert.equal(css, '/* data-persona="trait:firstName" stays as is */ body{color:green}');
