@@ -32,23 +32,29 @@ const closers = [];
 if (!llmUrl) { const llm = await fakeLlm(); llmUrl = llm.url; closers.push(llm.close); }
 let originUrl = process.env.ORIGIN_URL;
 if (!originUrl) {
-  const www = path.join(ROOT, 'www');
+  // The demo origin: /persona-demo (a page of slots), the storefront demo (www/, the npm package's
+  // build at /pkg/) whose ?snapshot=/v1/snapshot loads the person's snapshot through the Worker.
+  const roots = [['/pkg/', path.join(ROOT, 'npm', 'dist')], ['/', path.join(ROOT, 'www')]];
+  const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
   const origin = await listen((req, res) => {
     const url = new URL(req.url, 'http://x');
-    if (url.pathname === '/' || url.pathname === '/persona-demo') {
+    const hasWww = existsSync(path.join(ROOT, 'www', 'index.html'));
+    if (url.pathname === '/persona-demo' || (url.pathname === '/' && !hasWww)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(PAGE);
       return;
     }
-    const file = path.join(www, path.normalize(url.pathname).replace(/^(\.\.[/\\])+/, ''));
-    if (file.startsWith(www) && existsSync(file) && !file.endsWith('/')) {
-      const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+    for (const [prefix, dir] of roots) {
+      if (!url.pathname.startsWith(prefix)) continue;
+      const rel = decodeURIComponent(url.pathname.slice(prefix.length)) || 'index.html';
+      const file = path.resolve(dir, rel);
+      if (!file.startsWith(dir + path.sep)) break;
       try {
         const body = readFileSync(file);
-        res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream' });
+        res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
         res.end(body);
         return;
-      } catch { /* a directory */ }
+      } catch { break; }
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found');
@@ -83,6 +89,7 @@ for (let i = 0; i < 240 && !ready; i += 1) {
 if (!ready) { console.error(devLog); await stop(); throw new Error('wrangler dev did not become ready'); }
 
 const jeff = token('jeff-lawson-1138', { secret: SECRET, ttl: 86400 });
+const cliShown = process.env.EDGE_PERSONA_CLI || 'target/release/edge-persona';
 if (smoke) {
   const check = (cond, what) => { if (!cond) throw new Error(`smoke: ${what}`); console.log(`ok - ${what}`); };
   try {
@@ -93,6 +100,10 @@ if (smoke) {
     check(chat.status === 200 && /^items=[1-9]/.test(chat.headers.get('x-edge-persona')), `chat proxy (${chat.headers.get('x-edge-persona')})`);
     const html = await (await fetch(`${base}/persona-demo`, { headers: { cookie: `ep_id=${token('jeff-lawson-1138', { secret: SECRET, format: 'cookie' })}` } })).text();
     check(/>Jeff<\/span>/.test(html) && html.includes('RUNNING PROMO') && !html.includes('LOANS PROMO'), 'HTML slots filled through the origin proxy');
+    if (existsSync(path.join(ROOT, 'www', 'index.html'))) {
+      const store = await (await fetch(`${base}/`, { headers: { cookie: `ep_id=${token('jeff-lawson-1138', { secret: SECRET, format: 'cookie' })}` } })).text();
+      check(/data-persona="trait:firstName"[^>]*>Jeff</.test(store), 'storefront demo (www/) personalized at the edge');
+    }
     const snap = await fetch(`${base}/v1/snapshot`, { headers: { authorization: `Bearer ${jeff}` } });
     check(snap.status === 200 && snap.headers.get('etag'), 'GET /v1/snapshot');
   } catch (err) {
@@ -104,17 +115,20 @@ if (smoke) {
 } else {
   console.log(`
 edge-persona Worker on local workerd: ${base}
-  origin proxied: ${originUrl}   (demo page with slots: ${base}/persona-demo)
+  origin proxied: ${originUrl}
+  slots page:     ${base}/persona-demo   (filled at the edge when the ep_id cookie is set)
+  storefront:     ${base}/?snapshot=/v1/snapshot   (in the browser's console first:
+                  document.cookie = 'ep_id=${token('jeff-lawson-1138', { secret: SECRET, format: 'cookie', ttl: 86400 })}; path=/')
   LLM upstream:   ${llmUrl}
   KV (local):     ${persist}   seeded: jeff-lawson-1138, maria-gonzalez-77
 
-Identity token for jeff-lawson-1138 (also: target/release/edge-persona token --secret '${SECRET}' --user jeff-lawson-1138):
+Identity token for jeff-lawson-1138 (${cliShown} token --secret '${SECRET}' --user jeff-lawson-1138):
   TOKEN=${jeff}
 
 curl -s ${base}/v1/context -H "authorization: Bearer $TOKEN" -d '{"query":"running shoes in my size"}'
 curl -si ${base}/v1/chat/completions -H 'authorization: Bearer sk-your-llm-key' -H "x-edge-persona-identity: $TOKEN" \\
      -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"running shoes in my size?"}]}'
-curl -s ${base}/persona-demo -H "cookie: ep_id=$(${path.relative(process.cwd(), process.env.EDGE_PERSONA_CLI || 'target/release/edge-persona')} token --secret '${SECRET}' --user jeff-lawson-1138 --format cookie)"
+curl -s ${base}/persona-demo -H "cookie: ep_id=$(${cliShown} token --secret '${SECRET}' --user jeff-lawson-1138 --format cookie)"
 curl -sI ${base}/v1/snapshot -H "authorization: Bearer $TOKEN"
 Ctrl-C to stop.`);
 }

@@ -6,8 +6,10 @@
 //!   (as text) when present, else the authored content stays.
 //! * `data-persona-if` / `data-persona-unless`: the element (and its content) is removed unless it
 //!   should show. The browser module hides instead (`hidden`); here nothing needs to reach the page.
+//!   An element that shows loses an authored `hidden` attribute, as in the browser module.
 //! * `data-persona-variants`: only the chosen `data-persona-variant` child is kept, and the group gets
-//!   `data-persona-chosen="<index>"`; when no variant is relevant the group is left as authored.
+//!   `data-persona-chosen="<index>"`, and the chosen child loses an authored `hidden`; when no variant
+//!   is relevant the group is left as authored.
 //!
 //! Output streams chunk by chunk. The one exception is a variants group: its children must all be seen
 //! before one is chosen, so the output from the group's start tag to its end tag is held back (and
@@ -119,7 +121,10 @@ fn fill_slot(el: &mut Element<'_, '_>, p: &Personalizer) {
 fn apply_condition(el: &mut Element<'_, '_>, p: &Personalizer) {
     let keep_if = attr(el, "data-persona-if").is_none_or(|c| p.condition_holds(&c));
     let keep_unless = attr(el, "data-persona-unless").is_none_or(|c| !p.condition_holds(&c));
-    if !(keep_if && keep_unless) {
+    if keep_if && keep_unless {
+        // As the browser module does (`hidden = !keep`): an element authored hidden shows when it holds.
+        el.remove_attribute("hidden");
+    } else {
         el.remove();
     }
 }
@@ -311,7 +316,9 @@ impl SlotRewriter {
                         let mut s = stack.borrow_mut();
                         if let Some((g, i)) = s.last_mut() {
                             if let Some(Some(chosen)) = choices.get(*g) {
-                                if *i != *chosen {
+                                if *i == *chosen {
+                                    el.remove_attribute("hidden");
+                                } else {
                                     el.remove();
                                 }
                             }
@@ -388,9 +395,9 @@ mod tests {
 
     const PAGE: &str = r#"<p>Hi <b data-persona="trait:first_name" data-persona-default="there">x</b>
 <i data-persona="trait:email" data-persona-default="A &amp; B">y</i>
-<span data-persona-if="audience:running_enthusiasts">RUN</span><span data-persona-unless="trait:sms_opt_in">SMS</span>
+<span data-persona-if="audience:running_enthusiasts" hidden>RUN</span><span data-persona-unless="trait:sms_opt_in">SMS</span>
 <span data-persona-if="event:Order Completed">ORDER</span>
-<ul data-persona-variants><li data-persona-variant="golf">G</li><li data-persona-variant="running shoes">R</li>
+<ul data-persona-variants><li data-persona-variant="golf">G</li><li data-persona-variant="running shoes" hidden>R</li>
 <li data-persona-variant="knitting"><ul data-persona-variants><li data-persona-variant="yoga">Y</li><li data-persona-variant="zebra">Z</li></ul></li></ul>
 <div data-persona-variants><p data-persona-variant="zebra">1</p><p data-persona-variant="quartz">2</p></div></p>"#;
 
@@ -404,6 +411,10 @@ mod tests {
         );
         assert!(one.contains("RUN") && one.contains("SMS") && !one.contains("ORDER"));
         assert!(one.contains(">R</li>") && !one.contains(">G</li>"), "{one}");
+        assert!(
+            !one.contains("hidden"),
+            "shown elements lose an authored hidden: {one}"
+        );
         assert!(one.contains(r#"data-persona-chosen="1""#));
         assert!(
             one.contains(">1</p>") && one.contains(">2</p>"),
