@@ -414,3 +414,43 @@ describe('POST /v1/webhooks/segment', () => {
     assert.match(out.context.text, /Colorado/);
   });
 });
+
+describe('robustness', () => {
+  test('malformed input on every route: a 4xx or an unpersonalized answer, never a 5xx, and the Worker keeps working', async () => {
+    const garbage = [
+      '', 'null', '[]', '"x"', '{"query": 5}', '{"messages": "x"}', '{"messages": [{"role": "user", "content": {"deep": [1, 2]}}]}',
+      '{"input": [null, 3, {"role": "user"}]}', '\u0000\uffff', '{'.repeat(5000), Buffer.from([0xff, 0xfe, 0x00, 0xc3]),
+    ];
+    const tokens = [token(JEFF), 'x.y.z', 'v1.a.b.c', '.'.repeat(3000), `${'eyJ'.repeat(600)}.e.e`, 'Bearer', ''];
+    const statuses = new Set();
+    for (const p of ['/v1/context', '/v1/chat/completions', '/v1/responses', '/v1/messages', '/v1/webhooks/segment', '/v1/snapshot']) {
+      for (const body of garbage) {
+        for (const t of tokens.slice(0, 3)) {
+          const method = p === '/v1/snapshot' ? 'GET' : 'POST';
+          const res = await fetch(new URL(p, base), {
+            method, body: method === 'GET' ? undefined : body,
+            headers: { authorization: `Bearer ${t}`, 'x-edge-persona-identity': t, cookie: `ep_id=${t}`, 'x-signature': 'zz' },
+          });
+          const text = await res.text();
+          statuses.add(res.status);
+          assert.ok(res.status < 500, `${p} ${JSON.stringify(String(body).slice(0, 40))}: ${res.status} ${text.slice(0, 200)}`);
+          assertNoMaria(text);
+        }
+      }
+    }
+    for (const t of tokens) {
+      const res = await fetch(new URL('/v1/context', base), { method: 'POST', body: '{"query":"shoes"}', headers: { authorization: `Bearer ${t}`, cookie: `ep_id=${t}` } });
+      assert.equal(res.status, 200);
+    }
+    // Too large: a 413 (the runtime may also reset the connection while the client is still sending).
+    try {
+      const res = await fetch(new URL('/v1/context', base), { method: 'POST', body: 'x'.repeat(9 << 20) });
+      assert.equal(res.status, 413);
+    } catch (err) {
+      assert.match(String(err.cause?.code ?? err), /ECONNRESET|EPIPE/);
+    }
+    const ok = await (await post('/v1/context', { query: 'running shoes' }, { authorization: `Bearer ${token(JEFF)}` })).json();
+    assert.equal(ok.personalized, true);
+    assert.ok(statuses.has(400) && statuses.has(200));
+  });
+});
