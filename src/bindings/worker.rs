@@ -230,14 +230,19 @@ fn identify(req: &Request, cfg: &Config, now: i64, llm_route: bool) -> Option<St
         .map(|id| id.user_id)
 }
 
+/// Until when (ms) an entry holds, and the person's personalizer (`None`: known to have none).
+type CacheEntry = (i64, Option<Rc<Personalizer>>);
+
 thread_local! {
     /// Decoded snapshots of this isolate, for `SNAPSHOT_CACHE_SECONDS` (KV itself is eventually
     /// consistent for about 60 s, so this adds little staleness and saves a KV read and a decode).
-    static CACHE: RefCell<HashMap<String, (i64, Rc<Personalizer>)>> = RefCell::new(HashMap::new());
+    /// `None` remembers a person with no snapshot anywhere (KV, source, Profile API), so that their
+    /// requests do not read KV or call the Profile API again until the entry expires.
+    static CACHE: RefCell<HashMap<String, CacheEntry>> = RefCell::new(HashMap::new());
 }
 const CACHE_ENTRIES: usize = 512;
 
-fn cache_get(user: &str, now: i64) -> Option<Rc<Personalizer>> {
+fn cache_get(user: &str, now: i64) -> Option<Option<Rc<Personalizer>>> {
     CACHE.with(|c| {
         let c = c.borrow();
         c.get(user)
@@ -246,7 +251,7 @@ fn cache_get(user: &str, now: i64) -> Option<Rc<Personalizer>> {
     })
 }
 
-fn cache_put(user: &str, p: Rc<Personalizer>, until: i64) {
+fn cache_put(user: &str, p: Option<Rc<Personalizer>>, until: i64) {
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= CACHE_ENTRIES {
@@ -304,24 +309,25 @@ async fn load(
     cfg: &Config,
     now: i64,
 ) -> Option<Rc<Personalizer>> {
-    if let Some(p) = cache_get(user, now) {
-        return Some(p);
+    if let Some(known) = cache_get(user, now) {
+        return known;
     }
     let kv = env.kv("PROFILES").ok()?;
     if let Ok(Some(bytes)) = kv.get(&kv_snapshot_key(user)).bytes().await {
         match Personalizer::from_snapshot(&bytes, &SnapshotLimits::default()) {
             Ok(p) => {
                 let p = Rc::new(p);
-                cache_put(user, p.clone(), now + cfg.cache_ms);
+                cache_put(user, Some(p.clone()), now + cfg.cache_ms);
                 return Some(p);
             }
             Err(e) => worker::console_warn!("edge-persona: stored snapshot unreadable: {e}"),
         }
     }
-    let rebuilt = rebuild(user, &kv, ctx, cfg).await?;
-    let p = Rc::new(Personalizer::from_compiled(rebuilt));
+    let p = rebuild(user, &kv, ctx, cfg)
+        .await
+        .map(|s| Rc::new(Personalizer::from_compiled(s)));
     cache_put(user, p.clone(), now + cfg.cache_ms);
-    Some(p)
+    p
 }
 
 /// A miss or an unreadable snapshot (e.g. written by an older format version): recompiles from the
