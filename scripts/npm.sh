@@ -79,10 +79,15 @@ build() {
   "$WASM_BINDGEN" --target nodejs "${flags[@]}" --out-name edge_persona --out-dir "$DIST/node" "$DIST/.tmp/full.wasm"
   local before
   before=$(wc -c <"$DIST/web/edge_persona_bg.wasm")
-  # --converge (repeat until nothing shrinks) only where size is budgeted.
-  npm/node_modules/.bin/wasm-opt -Oz --converge "$DIST/web/edge_persona_bg.wasm" -o "$DIST/web/edge_persona_bg.wasm"
+  # --converge (repeat until nothing shrinks) only where size is budgeted. -ocimfs=0: no inlining of
+  # functions merely because they have one caller (binaryen's default inlines them whatever their
+  # size), which at -Oz folded snapshot decoding into an 18 KB export and rank + render into a 15 KB
+  # function. V8 tiers up (TurboFan, in the background) whole functions that get hot during the first
+  # request; smaller functions make that about 40% less CPU, and the browser wasm 2 KB smaller gzipped.
+  local opt=(-Oz --one-caller-inline-max-function-size=0)
+  npm/node_modules/.bin/wasm-opt "${opt[@]}" --converge "$DIST/web/edge_persona_bg.wasm" -o "$DIST/web/edge_persona_bg.wasm"
   for w in web/compiler/edge_persona_bg.wasm node/edge_persona_bg.wasm; do
-    npm/node_modules/.bin/wasm-opt -Oz "$DIST/$w" -o "$DIST/$w"
+    npm/node_modules/.bin/wasm-opt "${opt[@]}" "$DIST/$w" -o "$DIST/$w"
   done
   rm -rf "$DIST/.tmp"
   cp npm/src/wrap.js "$DIST/web/wrap.js"
