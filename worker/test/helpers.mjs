@@ -244,7 +244,9 @@ export async function fakeSegment(profiles) {
     if (user === 'server-error') return json(500, { error: { code: 'internal', message: 'oops' } });
     if (user === 'rate-limited-once' && !throttled.has(req.url)) {
       throttled.add(req.url);
-      return json(429, { error: { code: 'too_many_requests', message: 'Too many requests' } });
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.end(JSON.stringify({ error: { code: 'too_many_requests', message: 'Too many requests' } }));
+      return;
     }
     if (user === 'slow-user') { setTimeout(() => json(200, { traits: {}, cursor: { has_more: false } }), 5000); return; }
     const bundle = profiles[user];

@@ -370,9 +370,11 @@ describe('KV miss → Segment Profile API', () => {
     assert.ok(stored && Buffer.from(stored).equals(bytes));
   });
 
-  test('a 429 is retried once', async () => {
+  test('a 429 is retried once, after Retry-After', async () => {
+    const started = Date.now();
     const out = await (await post('/v1/context', { query: 'shoes' }, { authorization: `Bearer ${token('rate-limited-once')}` })).json();
     assert.equal(out.personalized, true);
+    assert.ok(Date.now() - started >= 950, 'waited for Retry-After: 1');
   });
 
   for (const user of ['server-error', 'nobody-404', 'slow-user']) {

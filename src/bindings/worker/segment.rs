@@ -23,13 +23,16 @@ pub struct SegmentApi {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FetchFailure {
     NotFound,
-    RateLimited,
+    /// A 429, with the pause `Retry-After` asked for (milliseconds), when it did.
+    RateLimited(Option<u64>),
     Upstream(u16),
     Network,
     BadBody,
 }
 
 const RETRY_PAUSE_MS: u64 = 250;
+/// The longest pause before the retry, whatever `Retry-After` says: the person is waiting.
+const MAX_RETRY_PAUSE_MS: u64 = 1_000;
 
 /// Percent-encodes a path segment (RFC 3986 unreserved characters stay).
 pub fn encode_segment(s: &str) -> String {
@@ -96,24 +99,31 @@ impl SegmentApi {
         match resp.status_code() {
             200..=299 => resp.json::<Json>().await.map_err(|_| FetchFailure::BadBody),
             404 => Err(FetchFailure::NotFound),
-            429 => Err(FetchFailure::RateLimited),
+            429 => Err(FetchFailure::RateLimited(
+                resp.headers()
+                    .get("retry-after")
+                    .ok()
+                    .flatten()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(|s| s.saturating_mul(1000)),
+            )),
             s => Err(FetchFailure::Upstream(s)),
         }
     }
 
-    /// One GET with a single retry on 429, 5xx and network errors (timeouts included).
+    /// One GET with a single retry on 429 (after `Retry-After`, at most [`MAX_RETRY_PAUSE_MS`]), 5xx and
+    /// network errors (timeouts included).
     async fn get(&self, url: &str) -> Result<Json, FetchFailure> {
-        match self.get_once(url).await {
-            Err(
-                FetchFailure::RateLimited
-                | FetchFailure::Upstream(500..=599)
-                | FetchFailure::Network,
-            ) => {
-                Delay::from(std::time::Duration::from_millis(RETRY_PAUSE_MS)).await;
-                self.get_once(url).await
-            }
-            other => other,
-        }
+        let pause = match self.get_once(url).await {
+            Err(FetchFailure::RateLimited(asked)) => asked.unwrap_or(RETRY_PAUSE_MS),
+            Err(FetchFailure::Upstream(500..=599) | FetchFailure::Network) => RETRY_PAUSE_MS,
+            other => return other,
+        };
+        Delay::from(std::time::Duration::from_millis(
+            pause.min(MAX_RETRY_PAUSE_MS),
+        ))
+        .await;
+        self.get_once(url).await
     }
 
     /// All pages of a list (`traits` or `events`), following `cursor.next` up to `max_pages`.
