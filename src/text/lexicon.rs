@@ -6,160 +6,22 @@
 //! members of every group it belongs to (one hop, no chaining), at a reduced weight set in
 //! [`crate::rank::RankSettings::expansion_weight`].
 
-use std::sync::OnceLock;
-
-use super::stem;
-
-const GROUPS: &[&[&str]] = &[
-    // messaging channels and consent
-    &["sms", "text", "texting", "message", "messaging"],
-    &["email", "mail", "newsletter", "inbox"],
-    &["notification", "push", "alert", "reminder"],
-    &["stop", "unsubscribe", "opt", "consent", "subscribe"],
-    // money
-    &["bill", "invoice", "charge", "statement", "fee"],
-    &["pay", "payment", "paid", "autopay", "transaction", "card"],
-    &["refund", "return", "exchange", "reimburse"],
-    &["price", "cost", "amount", "total", "spend", "value"],
-    &["higher", "increase", "overage", "extra", "spike"],
-    &[
-        "discount",
-        "coupon",
-        "promo",
-        "promotion",
-        "sale",
-        "deal",
-        "voucher",
-        "offer",
-    ],
-    &["credit", "balance", "wallet", "funds"],
-    // orders and delivery
-    &["buy", "purchase", "order", "bought"],
-    &[
-        "late", "delay", "arrive", "arrival", "deliver", "delivery", "ship", "shipment", "track",
-        "carrier", "parcel", "transit", "dispatch",
-    ],
-    &["cart", "basket", "add", "checkout"],
-    &["broken", "damaged", "defective", "wrong"],
-    &["wishlist", "wish", "saved"],
-    &["gift", "present"],
-    &["store", "shop", "pickup"],
-    // product fit and taste
-    &["size", "fit", "sizing"],
-    &["shoe", "sneaker", "trainer", "footwear"],
-    &["jacket", "coat", "outerwear"],
-    &[
-        "recommend",
-        "suggest",
-        "favorite",
-        "favourite",
-        "prefer",
-        "preferred",
-        "interest",
-    ],
-    &["sport", "fitness", "workout", "training", "exercise"],
-    &["review", "rating", "feedback", "survey"],
-    // membership and support
-    &["loyalty", "reward", "point", "member", "membership", "mile"],
-    &["tier", "level", "status", "rank"],
-    &["ticket", "case", "complaint", "issue", "support", "problem"],
-    &["cancel", "cancellation", "churn", "terminate"],
-    &["pause", "hold", "suspend"],
-    &["renew", "renewal", "expire", "expiry", "expiration"],
-    &["warranty", "guarantee", "repair"],
-    &[
-        "account",
-        "login",
-        "password",
-        "signin",
-        "sign",
-        "credentials",
-    ],
-    &["change", "modify", "reschedule", "rebook", "switch"],
-    &["language", "locale", "translation"],
-    // telecom and devices
-    &["phone", "mobile", "device", "handset", "smartphone", "cell"],
-    &[
-        "upgrade",
-        "eligible",
-        "eligibility",
-        "contract",
-        "financing",
-        "installment",
-    ],
-    &["plan", "subscription", "bundle"],
-    &["data", "usage", "gigabyte", "gb"],
-    &["outage", "network", "coverage", "signal", "slow"],
-    // travel
-    &[
-        "travel",
-        "trip",
-        "abroad",
-        "overseas",
-        "international",
-        "roaming",
-        "vacation",
-    ],
-    &["flight", "booking", "reservation", "itinerary", "seat"],
-    &["baggage", "luggage", "bag", "suitcase"],
-    &["hotel", "stay", "room", "accommodation"],
-    // streaming and media
-    &[
-        "watch", "stream", "episode", "show", "movie", "series", "film", "video", "playback",
-        "program",
-    ],
-    &["watchlist", "queue", "playlist"],
-    &["download", "offline"],
-    // B2B SaaS
-    &["license", "seat", "user"],
-    &[
-        "workspace",
-        "team",
-        "organization",
-        "company",
-        "invite",
-        "colleague",
-    ],
-    &["integration", "api", "connector", "webhook"],
-    &["admin", "owner", "role", "permission"],
-    &["trial", "onboarding", "demo"],
-    &["quota", "limit", "usage", "overage"],
-    // grocery
-    &["substitution", "substitute", "replacement", "swap"],
-    &["produce", "fruit", "vegetable", "fresh"],
-    &[
-        "allergy",
-        "allergen",
-        "dietary",
-        "gluten",
-        "vegan",
-        "vegetarian",
-    ],
-    &["slot", "window", "schedule", "appointment"],
-];
-
-fn stemmed_groups() -> &'static [Vec<String>] {
-    static GROUPS_STEMMED: OnceLock<Vec<Vec<String>>> = OnceLock::new();
-    GROUPS_STEMMED.get_or_init(|| {
-        GROUPS
-            .iter()
-            .map(|group| {
-                let mut terms: Vec<String> = group.iter().map(|w| stem(w)).collect();
-                terms.dedup();
-                terms
-            })
-            .collect()
-    })
-}
+// The groups as written (tests only) and stemmed by build.rs with the same stemmer (text::stem):
+// `static GROUPS_STEMMED: &[&[&str]]`, each group's stems in order, consecutive duplicates removed.
+// Stemming them on first use instead cost the first query about 420 stem calls and 340 allocations,
+// enough to make V8 tier the stemmer and the allocator up during a cold start.
+#[cfg(test)]
+include!("lexicon_groups.rs");
+include!(concat!(env!("OUT_DIR"), "/lexicon_stemmed.rs"));
 
 /// The stemmed terms linked to a stemmed query term, without the term itself, in lexicon order.
 pub fn expansions(term: &str) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
-    for group in stemmed_groups() {
-        if group.iter().any(|t| t == term) {
-            for other in group {
-                if other != term && !out.contains(&other.as_str()) {
-                    out.push(other.as_str());
+    for group in GROUPS_STEMMED {
+        if group.contains(&term) {
+            for &other in *group {
+                if other != term && !out.contains(&other) {
+                    out.push(other);
                 }
             }
         }
@@ -169,7 +31,18 @@ pub fn expansions(term: &str) -> Vec<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::stem;
     use super::*;
+
+    #[test]
+    fn the_build_time_table_is_the_stemmer_applied_to_the_groups() {
+        assert_eq!(GROUPS.len(), GROUPS_STEMMED.len());
+        for (group, stemmed) in GROUPS.iter().zip(GROUPS_STEMMED) {
+            let mut terms: Vec<String> = group.iter().map(|w| stem(w)).collect();
+            terms.dedup();
+            assert_eq!(&terms, stemmed, "{group:?}");
+        }
+    }
 
     #[test]
     fn everyday_words_reach_cdp_words() {
