@@ -247,16 +247,7 @@ impl SlotRewriter {
                     let mut g = groups.borrow_mut();
                     stack.borrow_mut().push(g.len());
                     g.push(Vec::new());
-                    let stack = stack.clone();
-                    if el.can_have_content() {
-                        let handler: EndTagHandler<'static> =
-                            Box::new(move |_end: &mut EndTag<'_>| {
-                                stack.borrow_mut().pop();
-                                Ok(())
-                            });
-                        el.on_end_tag(handler)?;
-                    }
-                    Ok(())
+                    pop_at_end_tag(el, &stack)
                 }))
                 .append_element_content_handler(element!(
                     "[data-persona-variants] > [data-persona-variant]",
@@ -299,16 +290,7 @@ impl SlotRewriter {
                         el.set_attribute("data-persona-chosen", &chosen.to_string())?;
                     }
                     stack.borrow_mut().push((g, 0));
-                    let stack = stack.clone();
-                    if el.can_have_content() {
-                        let handler: EndTagHandler<'static> =
-                            Box::new(move |_end: &mut EndTag<'_>| {
-                                stack.borrow_mut().pop();
-                                Ok(())
-                            });
-                        el.on_end_tag(handler)?;
-                    }
-                    Ok(())
+                    pop_at_end_tag(el, &stack)
                 }))
                 .append_element_content_handler(element!(
                     "[data-persona-variants] > [data-persona-variant]",
@@ -330,6 +312,22 @@ impl SlotRewriter {
         );
         resolved.unwrap_or(html).into_bytes()
     }
+}
+
+/// Pops `stack` when the element's end tag passes: a variants group's scope ends with it.
+fn pop_at_end_tag<T: 'static>(
+    el: &mut Element<'_, '_>,
+    stack: &Rc<RefCell<Vec<T>>>,
+) -> lol_html::HandlerResult {
+    if el.can_have_content() {
+        let stack = Rc::clone(stack);
+        let handler: EndTagHandler<'static> = Box::new(move |_end: &mut EndTag<'_>| {
+            stack.borrow_mut().pop();
+            Ok(())
+        });
+        el.on_end_tag(handler)?;
+    }
+    Ok(())
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
