@@ -47,7 +47,7 @@ pub fn condition_holds(snapshot: &Snapshot, expr: &str) -> bool {
 }
 
 /// How many of the profile's best matches count towards a variant's score.
-const VARIANT_DEPTH: usize = 5;
+pub const VARIANT_DEPTH: usize = 5;
 
 /// The index of the variant most relevant to the profile: each variant's words are ranked as a query
 /// and scored by the sum of its best [`VARIANT_DEPTH`] item scores. Ties go to the earlier variant;
