@@ -19,6 +19,8 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value as Json};
 use sha2::Sha256;
 
+use crate::base64;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// The cookie name the Worker reads (`Cookie: ep_id=<cookie value>`).
@@ -119,13 +121,13 @@ pub fn mint_jwt(
 ) -> Result<String, IdentityError> {
     check_user_id(user_id)?;
     let mut mac = mac(secret)?;
-    let header = b64url_encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let header = base64::url_encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let claims =
         json!({"sub": user_id, "iat": now_ms.div_euclid(1000), "exp": expiry(now_ms, ttl_seconds)});
-    let payload = b64url_encode(claims.to_string().as_bytes());
+    let payload = base64::url_encode(claims.to_string().as_bytes());
     let signing_input = format!("{header}.{payload}");
     mac.update(signing_input.as_bytes());
-    let sig = b64url_encode(&mac.finalize().into_bytes());
+    let sig = base64::url_encode(&mac.finalize().into_bytes());
     Ok(format!("{signing_input}.{sig}"))
 }
 
@@ -142,14 +144,15 @@ pub fn verify_jwt(secret: &[u8], token: &str, now_ms: i64) -> Result<Identity, I
     else {
         return Err(IdentityError::Malformed);
     };
-    let header: Json = serde_json::from_slice(&b64url_decode(h).ok_or(IdentityError::Malformed)?)
-        .map_err(|_| IdentityError::Malformed)?;
+    let header: Json =
+        serde_json::from_slice(&base64::url_decode(h).ok_or(IdentityError::Malformed)?)
+            .map_err(|_| IdentityError::Malformed)?;
     match header.get("alg").and_then(Json::as_str) {
         Some("HS256") => {}
         Some(_) => return Err(IdentityError::UnsupportedAlgorithm),
         None => return Err(IdentityError::Malformed),
     }
-    let sig = b64url_decode(s).ok_or(IdentityError::Malformed)?;
+    let sig = base64::url_decode(s).ok_or(IdentityError::Malformed)?;
     // `h.p` is a prefix of the token: the bytes that were signed.
     let signing_input = token
         .get(..h.len() + 1 + p.len())
@@ -157,8 +160,9 @@ pub fn verify_jwt(secret: &[u8], token: &str, now_ms: i64) -> Result<Identity, I
     mac.update(signing_input.as_bytes());
     mac.verify_slice(&sig)
         .map_err(|_| IdentityError::BadSignature)?;
-    let claims: Json = serde_json::from_slice(&b64url_decode(p).ok_or(IdentityError::Malformed)?)
-        .map_err(|_| IdentityError::Malformed)?;
+    let claims: Json =
+        serde_json::from_slice(&base64::url_decode(p).ok_or(IdentityError::Malformed)?)
+            .map_err(|_| IdentityError::Malformed)?;
     let user_id = claims
         .get("sub")
         .and_then(Json::as_str)
@@ -192,14 +196,14 @@ pub fn mint_cookie(
     let mut mac = mac(secret)?;
     let body = format!(
         "{COOKIE_VERSION}.{}.{}",
-        b64url_encode(user_id.as_bytes()),
+        base64::url_encode(user_id.as_bytes()),
         expiry(now_ms, ttl_seconds)
     );
     mac.update(COOKIE_DOMAIN);
     mac.update(body.as_bytes());
     Ok(format!(
         "{body}.{}",
-        b64url_encode(&mac.finalize().into_bytes())
+        base64::url_encode(&mac.finalize().into_bytes())
     ))
 }
 
@@ -216,12 +220,12 @@ pub fn verify_cookie(secret: &[u8], value: &str, now_ms: i64) -> Result<Identity
     else {
         return Err(IdentityError::Malformed);
     };
-    let sig = b64url_decode(sig).ok_or(IdentityError::Malformed)?;
+    let sig = base64::url_decode(sig).ok_or(IdentityError::Malformed)?;
     mac.update(COOKIE_DOMAIN);
     mac.update(body.as_bytes());
     mac.verify_slice(&sig)
         .map_err(|_| IdentityError::BadSignature)?;
-    let user_id = String::from_utf8(b64url_decode(user).ok_or(IdentityError::Malformed)?)
+    let user_id = String::from_utf8(base64::url_decode(user).ok_or(IdentityError::Malformed)?)
         .map_err(|_| IdentityError::Malformed)?;
     check_user_id(&user_id).map_err(|_| IdentityError::Malformed)?;
     let exp: i64 = exp.parse().map_err(|_| IdentityError::Malformed)?;
@@ -265,76 +269,12 @@ pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// Base64url without padding (RFC 4648 §5), as JWTs use.
-pub fn b64url_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b0 = chunk.first().copied().unwrap_or(0);
-        let b1 = chunk.get(1).copied().unwrap_or(0);
-        let b2 = chunk.get(2).copied().unwrap_or(0);
-        let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-        let chars = chunk.len() + 1;
-        for shift in [18u32, 12, 6, 0].into_iter().take(chars) {
-            let idx = ((n >> shift) & 63) as usize;
-            out.push(char::from(B64URL.get(idx).copied().unwrap_or(b'A')));
-        }
-    }
-    out
-}
-
-/// Decodes base64url without padding; `None` on any character outside the alphabet, padding, or an
-/// impossible length.
-pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((acc >> bits) & 0xff) as u8);
-        }
-    }
-    // Leftover bits must be zero (canonical encoding only).
-    (acc & ((1 << bits) - 1) == 0).then_some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const SECRET: &[u8] = b"test-secret-0123456789abcdef";
     const NOW: i64 = 1_795_000_000_000; // ms
-
-    #[test]
-    fn base64url_round_trips_and_rejects_garbage() {
-        for n in 0..40usize {
-            let bytes: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
-            assert_eq!(b64url_decode(&b64url_encode(&bytes)).unwrap(), bytes);
-        }
-        assert_eq!(b64url_encode(b"hi?"), "aGk_");
-        assert!(b64url_decode("a").is_none());
-        assert!(b64url_decode("aGk=").is_none());
-        assert!(b64url_decode("aGk+").is_none());
-        assert!(
-            b64url_decode("aGl").is_none(),
-            "non-canonical trailing bits"
-        );
-    }
 
     #[test]
     fn valid_jwt_and_cookie_verify() {
@@ -391,14 +331,14 @@ mod tests {
         let (body, sig) = cookie.rsplit_once('.').unwrap();
         let forged = format!(
             "{}.{sig}",
-            body.replace(&b64url_encode(b"jeff"), &b64url_encode(b"maria"))
+            body.replace(&base64::url_encode(b"jeff"), &base64::url_encode(b"maria"))
         );
         assert_eq!(
             verify(SECRET, &forged, NOW),
             Err(IdentityError::BadSignature)
         );
         // A cookie signature is not a JWT signature.
-        let sig = b64url_encode(&{
+        let sig = base64::url_encode(&{
             let mut m = mac(SECRET).unwrap();
             m.update(COOKIE_DOMAIN);
             m.update(b"x");
@@ -412,13 +352,13 @@ mod tests {
 
     #[test]
     fn alg_none_and_other_algorithms_are_rejected() {
-        let payload = b64url_encode(br#"{"sub":"jeff","exp":99999999999}"#);
+        let payload = base64::url_encode(br#"{"sub":"jeff","exp":99999999999}"#);
         for header in [
             r#"{"alg":"none","typ":"JWT"}"#,
             r#"{"alg":"HS512"}"#,
             r#"{"alg":"RS256"}"#,
         ] {
-            let token = format!("{}.{payload}.", b64url_encode(header.as_bytes()));
+            let token = format!("{}.{payload}.", base64::url_encode(header.as_bytes()));
             assert_eq!(
                 verify(SECRET, &token, NOW),
                 Err(IdentityError::UnsupportedAlgorithm)
@@ -450,11 +390,11 @@ mod tests {
         let mut m = mac(SECRET).unwrap();
         let input = format!(
             "{}.{}",
-            b64url_encode(br#"{"alg":"HS256"}"#),
-            b64url_encode(br#"{"sub":"jeff"}"#)
+            base64::url_encode(br#"{"alg":"HS256"}"#),
+            base64::url_encode(br#"{"sub":"jeff"}"#)
         );
         m.update(input.as_bytes());
-        let token = format!("{input}.{}", b64url_encode(&m.finalize().into_bytes()));
+        let token = format!("{input}.{}", base64::url_encode(&m.finalize().into_bytes()));
         assert_eq!(verify(SECRET, &token, NOW), Err(IdentityError::Malformed));
     }
 

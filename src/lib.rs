@@ -48,6 +48,7 @@
 //!   ([`policy`]); values are neutralized before they reach a prompt ([`render::neutralize`]).
 #![forbid(unsafe_code)]
 
+pub mod base64;
 pub mod bindings;
 pub mod errors;
 pub mod identity;

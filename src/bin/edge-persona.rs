@@ -15,7 +15,7 @@ use edge_persona::policy::{PrivacyPolicy, Target};
 use edge_persona::profile::Profile;
 use edge_persona::rank::{rank, RankSettings};
 use edge_persona::render::{render, ContextFormat, RenderSettings};
-use edge_persona::snapshot::{codec::MAGIC, compile, Snapshot, SnapshotLimits};
+use edge_persona::snapshot::{codec::MAGIC, compile, kv, Snapshot, SnapshotLimits};
 use edge_persona::time::{format_timestamp, parse_timestamp};
 
 /// `println!` that ends the process quietly when the reader closes stdout early
@@ -485,7 +485,7 @@ fn cmd_compile(
         };
         write_atomically(&path, bytes)?;
         written += bytes.len();
-        kv_entries.push(serde_json::json!({ "key": kv_key(profile_id), "value": base64(bytes), "base64": true }));
+        kv_entries.push(serde_json::json!({ "key": kv::snapshot_key(kv::user_id(profile_id)), "value": edge_persona::base64::standard_encode(bytes), "base64": true }));
     }
     if let Some(kv_path) = kv_bulk {
         let text = serde_json::to_string(&kv_entries).map_err(|e| e.to_string())?;
@@ -500,14 +500,8 @@ fn cmd_compile(
     Ok(())
 }
 
-/// The Workers KV key of a profile's snapshot: `snap:v1:<user id>`.
-fn kv_key(profile_id: &str) -> String {
-    let user = profile_id.strip_prefix("user_id:").unwrap_or(profile_id);
-    format!("snap:v1:{user}")
-}
-
 fn file_stem_for(profile_id: &str, index: usize) -> String {
-    let user = profile_id.strip_prefix("user_id:").unwrap_or(profile_id);
+    let user = kv::user_id(profile_id);
     let safe: String = user
         .chars()
         .map(|c| {
@@ -547,30 +541,4 @@ fn draw_progress(done: usize, total: usize) {
         "#".repeat(filled),
         "-".repeat(width - filled)
     );
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(
-                    ALPHABET
-                        .get(((n >> shift) & 63) as usize)
-                        .copied()
-                        .unwrap_or(b'A'),
-                ));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }

@@ -36,7 +36,7 @@ use crate::personalizer::Personalizer;
 use crate::policy::{PrivacyPolicy, Target};
 use crate::rank::RankSettings;
 use crate::render::{ContextFormat, RenderSettings};
-use crate::snapshot::{compile, Snapshot, SnapshotLimits};
+use crate::snapshot::{compile, kv, Snapshot, SnapshotLimits};
 
 use html::{is_html, SlotRewriter};
 use segment::SegmentApi;
@@ -47,16 +47,6 @@ pub const IDENTITY_HEADER: &str = "x-edge-persona-identity";
 pub const REPORT_HEADER: &str = "x-edge-persona";
 const MAX_JSON_BODY: usize = 8 << 20;
 const MAX_WEBHOOK_BODY: usize = 1 << 20;
-
-fn kv_snapshot_key(user: &str) -> String {
-    format!("snap:v1:{user}")
-}
-fn kv_browser_key(user: &str) -> String {
-    format!("snapb:v1:{user}")
-}
-fn kv_source_key(user: &str) -> String {
-    format!("src:v1:{user}")
-}
 
 /// What went wrong, as callers see it: a status and a fixed message, nothing internal.
 #[derive(Debug)]
@@ -286,16 +276,16 @@ async fn store(
     source: &Json,
     ttl: u64,
 ) -> Result<(), worker::KvError> {
-    kv.put_bytes(&kv_snapshot_key(user), server)?
+    kv.put_bytes(&kv::snapshot_key(user), server)?
         .expiration_ttl(ttl)
         .execute()
         .await?;
-    kv.put_bytes(&kv_browser_key(user), browser)?
+    kv.put_bytes(&kv::browser_snapshot_key(user), browser)?
         .expiration_ttl(ttl)
         .execute()
         .await?;
     // The source outlives the snapshots: webhooks recompile from it.
-    kv.put(&kv_source_key(user), source.to_string())?
+    kv.put(&kv::source_key(user), source.to_string())?
         .execute()
         .await
 }
@@ -313,7 +303,7 @@ async fn load(
         return known;
     }
     let kv = env.kv("PROFILES").ok()?;
-    if let Ok(Some(bytes)) = kv.get(&kv_snapshot_key(user)).bytes().await {
+    if let Ok(Some(bytes)) = kv.get(&kv::snapshot_key(user)).bytes().await {
         match Personalizer::from_snapshot(&bytes, &SnapshotLimits::default()) {
             Ok(p) => {
                 let p = Rc::new(p);
@@ -340,7 +330,7 @@ async fn rebuild_both(
     cfg: &Config,
 ) -> Option<(Snapshot, Vec<u8>)> {
     let stored_source = kv
-        .get(&kv_source_key(user))
+        .get(&kv::source_key(user))
         .text()
         .await
         .ok()
@@ -622,7 +612,12 @@ async fn snapshot_route(req: Request, env: &Env, ctx: &Context, cfg: &Config) ->
     let now = now_ms();
     let user = identify(&req, cfg, now, false).ok_or(Failure::Unauthorized)?;
     let kv = env.kv("PROFILES").map_err(|_| Failure::Internal)?;
-    let mut bytes = kv.get(&kv_browser_key(&user)).bytes().await.ok().flatten();
+    let mut bytes = kv
+        .get(&kv::browser_snapshot_key(&user))
+        .bytes()
+        .await
+        .ok()
+        .flatten();
     if bytes.is_none() {
         // A miss: rebuild from the stored source or the Profile API (which stores both policies).
         cache_forget(&user);
@@ -676,7 +671,7 @@ async fn webhook_route(mut req: Request, env: &Env, cfg: &Config) -> Outcome {
         );
     };
     let kv = env.kv("PROFILES").map_err(|_| Failure::Internal)?;
-    let mut bundle = match kv.get(&kv_source_key(&user)).text().await.ok().flatten() {
+    let mut bundle = match kv.get(&kv::source_key(&user)).text().await.ok().flatten() {
         Some(text) => serde_json::from_str(&text).unwrap_or_else(|_| segment::empty_bundle(&user)),
         None => match &cfg.segment {
             Some(api) => api

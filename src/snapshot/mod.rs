@@ -19,6 +19,7 @@
 //! decodes can be ranked and rendered without further checks.
 
 pub mod codec;
+pub mod kv;
 
 use std::collections::{BTreeMap, HashMap};
 
