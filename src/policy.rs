@@ -174,11 +174,6 @@ pub fn mask_text(text: &str) -> String {
     out
 }
 
-/// Whether `mask_text` would change `text` (cheap pre-check).
-pub fn contains_pii(text: &str) -> bool {
-    mask_text(text) != text
-}
-
 fn match_pii(chars: &[char], start: usize) -> Option<(usize, PiiClass)> {
     if let Some(len) = match_email(chars, start) {
         return Some((len, PiiClass::Email));

@@ -232,18 +232,18 @@ pub fn rank_query(
         return Vec::new();
     };
     // Score every item cheaply first; explanations are built only for the ones returned.
-    let mut candidates: Vec<(f32, ItemRef)> = Vec::new();
+    let mut candidates: Vec<(f32, Parts, ItemRef)> = Vec::new();
     for (i, t) in snapshot.traits().enumerate() {
         if let Some(parts) = scorer.trait_parts(&t) {
-            candidates.push((parts.score(), ItemRef::Trait(i)));
+            candidates.push((parts.score(), parts, ItemRef::Trait(i)));
         }
     }
     for (i, g) in snapshot.groups().enumerate() {
         if let Some(parts) = scorer.group_parts(&g, now_ms) {
-            candidates.push((parts.score(), ItemRef::Group(i)));
+            candidates.push((parts.score(), parts, ItemRef::Group(i)));
         }
     }
-    candidates.retain(|(score, _)| *score > settings.min_score);
+    candidates.retain(|(score, _, _)| *score > settings.min_score);
     // Keep the `limit` best scores and anything tied with the last of them (ties are broken by id,
     // which only the built items have).
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -253,13 +253,13 @@ pub fn rank_query(
         .and_then(|i| candidates.get(i))
         .map(|c| c.0)
     {
-        Some(cutoff) => candidates.retain(|(score, _)| score.total_cmp(&cutoff).is_ge()),
+        Some(cutoff) => candidates.retain(|(score, _, _)| score.total_cmp(&cutoff).is_ge()),
         None if settings.limit == 0 => candidates.clear(),
         None => {}
     }
     let mut items: Vec<RankedItem> = candidates
         .into_iter()
-        .filter_map(|(_, item)| scorer.ranked_item(item, now_ms))
+        .filter_map(|(_, parts, item)| scorer.ranked_item(item, parts, now_ms))
         .collect();
     items.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
     items.truncate(settings.limit);
@@ -429,14 +429,14 @@ impl<'a> Scorer<'a> {
         out
     }
 
-    fn ranked_item(&self, item: ItemRef, now_ms: i64) -> Option<RankedItem> {
-        let (id, kind, parts, postings, age_seconds, count) = match item {
+    /// The returned form of a scored item: its id and an explanation of `parts`.
+    fn ranked_item(&self, item: ItemRef, parts: Parts, now_ms: i64) -> Option<RankedItem> {
+        let (id, kind, postings, age_seconds, count) = match item {
             ItemRef::Trait(i) => {
                 let t = self.snapshot.trait_at(i)?;
                 (
                     format!("trait:{}", t.key),
                     ItemKind::Trait,
-                    self.trait_parts(&t)?,
                     t.postings,
                     None,
                     None,
@@ -448,7 +448,6 @@ impl<'a> Scorer<'a> {
                 (
                     format!("event:{}", g.last_message_id()),
                     ItemKind::Event,
-                    self.group_parts(&g, now_ms)?,
                     g.postings,
                     Some(age),
                     Some(g.count()),

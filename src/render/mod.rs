@@ -219,13 +219,17 @@ fn shown_properties<'a>(
     item: &RankedItem,
     s: &RenderSettings,
 ) -> Vec<(&'a str, &'a str)> {
-    let shown = g.properties().filter(|(_, text)| !text.is_empty());
-    if g.properties().filter(|(_, text)| !text.is_empty()).count() <= s.max_properties {
-        return shown.collect();
+    let shown: Vec<(&str, &str)> = g
+        .properties()
+        .filter(|(_, text)| !text.is_empty())
+        .collect();
+    if shown.len() <= s.max_properties {
+        return shown;
     }
     let matched: Vec<&str> = item.explain.terms.iter().map(|t| t.term.as_str()).collect();
     let mut terms = Vec::new();
     let mut props: Vec<(bool, &str, &str)> = shown
+        .into_iter()
         .map(|(key, text)| {
             terms.clear();
             Analyzer.terms(key, &mut terms);
