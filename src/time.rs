@@ -98,11 +98,40 @@ pub fn relative(ms: i64, now_ms: i64) -> String {
         s if s < 365 * 86_400 => (s / (30 * 86_400), "month"),
         s => (s / (365 * 86_400), "year"),
     };
-    let plural = if n == 1 { "" } else { "s" };
+    // Built by hand rather than with `format!`: this runs for every rendered event, and the
+    // formatting machinery is code a cold start would compile first.
+    let mut out = String::with_capacity(20);
+    if delta < 0 {
+        out.push_str("in ");
+    }
+    push_number(&mut out, n);
+    out.push(' ');
+    out.push_str(unit);
+    if n != 1 {
+        out.push('s');
+    }
     if delta >= 0 {
-        format!("{n} {unit}{plural} ago")
-    } else {
-        format!("in {n} {unit}{plural}")
+        out.push_str(" ago");
+    }
+    out
+}
+
+/// Appends the decimal digits of `n`.
+pub fn push_number(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || start == 0 {
+            break;
+        }
+    }
+    for d in digits.get(start..).unwrap_or_default() {
+        out.push(char::from(*d));
     }
 }
 
@@ -160,6 +189,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pushes_decimal_numbers() {
+        for n in [0, 7, 10, 99, 1_234_567_890, u64::MAX] {
+            let mut out = String::from("x");
+            push_number(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
+    }
 
     #[test]
     fn parses_segment_timestamps() {

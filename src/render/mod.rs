@@ -29,8 +29,8 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::rank::{ItemKind, ItemRef, RankedItem};
 use crate::snapshot::{GroupView, Snapshot, TraitView};
-use crate::text::{humanize_key, Analyzer, Tokenizer};
-use crate::time::{format_timestamp, relative};
+use crate::text::{humanize_key, key_words, Analyzer, Tokenizer};
+use crate::time::{format_timestamp, push_number, relative};
 
 /// The tag that delimits the text block.
 pub const CONTEXT_TAG: &str = "user_profile_context";
@@ -83,7 +83,13 @@ pub struct Context {
 
 /// Estimated tokens of `text`: characters / 4, rounded up.
 pub fn estimate_tokens(text: &str) -> usize {
-    text.chars().count().div_ceil(4)
+    char_count(text).div_ceil(4)
+}
+
+/// Characters in `text` (UTF-8 lead bytes): `chars().count()` in a few bytes of wasm where the
+/// standard one is a kilobyte.
+fn char_count(text: &str) -> usize {
+    text.bytes().filter(|b| b & 0xC0 != 0x80).count()
 }
 
 /// Renders `items` (as returned by [`crate::rank::rank`] for the same snapshot) at time `now_ms`.
@@ -99,22 +105,23 @@ pub fn render(
     }
 }
 
+#[inline(never)]
 fn render_text(
     snapshot: &Snapshot,
     items: &[RankedItem],
     now_ms: i64,
     s: &RenderSettings,
 ) -> Context {
-    let open = format!("<{CONTEXT_TAG}>\n{PREAMBLE}\n");
-    let close = format!("</{CONTEXT_TAG}>");
-    let frame_chars = open.chars().count() + close.chars().count();
+    let open = ["<", CONTEXT_TAG, ">\n", PREAMBLE, "\n"].concat();
+    let close = ["</", CONTEXT_TAG, ">"].concat();
+    let frame_chars = char_count(&open) + char_count(&close);
     let picked = fill_budget(items, frame_chars, s.budget_tokens, |item| {
         let line = text_line(snapshot, item, now_ms, s)?;
-        let chars = line.chars().count() + 1;
+        let chars = char_count(&line) + 1;
         Some((line, chars))
     });
     picked.into_context(|lines| {
-        let mut text = open.clone();
+        let mut text = open;
         for line in lines {
             text.push_str(&line);
             text.push('\n');
@@ -196,20 +203,28 @@ fn text_line(
     }
 }
 
+// Lines are built with `push_str` rather than `format!`, whose machinery a cold start would have
+// to compile first.
 fn trait_line(t: &TraitView, s: &RenderSettings) -> String {
     let label = neutralize(&humanize_key(t.key), s.max_value_chars);
+    let mut line = String::from("- ");
     if t.withheld.is_some() {
-        return format!("- {label}: on file (withheld)");
-    }
-    if t.audience {
-        let member = if t.is_truthy() {
-            "In audience"
+        line.push_str(&label);
+        line.push_str(": on file (withheld)");
+    } else if t.audience {
+        line.push_str(if t.is_truthy() {
+            "In audience: "
         } else {
-            "Not in audience"
-        };
-        return format!("- {member}: {label}");
+            "Not in audience: "
+        });
+        line.push_str(&label);
+    } else {
+        line.push_str(&label);
+        line.push_str(": \"");
+        line.push_str(&neutralize(t.text, s.max_value_chars));
+        line.push('"');
     }
-    format!("- {label}: \"{}\"", neutralize(t.text, s.max_value_chars))
+    line
 }
 
 /// The properties of an event to show, at most `max_properties`: those that matched the query first
@@ -228,7 +243,7 @@ fn shown_properties<'a>(
     }
     let matched: Vec<&str> = item.explain.terms.iter().map(|t| t.term.as_str()).collect();
     let mut terms = Vec::new();
-    let mut props: Vec<(bool, &str, &str)> = shown
+    let props: Vec<(bool, &str, &str)> = shown
         .into_iter()
         .map(|(key, text)| {
             terms.clear();
@@ -241,52 +256,50 @@ fn shown_properties<'a>(
             )
         })
         .collect();
-    props.sort_by_key(|(relevant, _, _)| !relevant);
-    props
+    let (relevant, rest): (Vec<_>, Vec<_>) =
+        props.into_iter().partition(|(relevant, _, _)| *relevant);
+    relevant
         .into_iter()
+        .chain(rest)
         .take(s.max_properties)
         .map(|(_, k, v)| (k, v))
         .collect()
 }
 
 fn event_line(g: &GroupView, item: &RankedItem, now_ms: i64, s: &RenderSettings) -> String {
-    let name = neutralize(g.name, s.max_value_chars);
-    let when = relative(g.last_ms(), now_ms);
-    let mut line = if g.count() > 1 {
-        format!("- {name} ×{}, last {when}", g.count())
+    let mut line = String::from("- ");
+    line.push_str(&neutralize(g.name, s.max_value_chars));
+    if g.count() > 1 {
+        line.push_str(" ×");
+        push_number(&mut line, g.count() as u64);
+        line.push_str(", last ");
     } else {
-        format!("- {name}, {when}")
-    };
-    let props: Vec<String> = shown_properties(g, item, s)
-        .into_iter()
-        .map(|(key, text)| {
-            format!(
-                "{} \"{}\"",
-                neutralize(&humanize_key(key).to_lowercase(), 40),
-                neutralize(text, s.max_value_chars)
-            )
-        })
-        .collect();
-    if !props.is_empty() {
-        line.push_str(": ");
-        line.push_str(&props.join("; "));
+        line.push_str(", ");
+    }
+    line.push_str(&relative(g.last_ms(), now_ms));
+    for (i, (key, text)) in shown_properties(g, item, s).into_iter().enumerate() {
+        line.push_str(if i == 0 { ": " } else { "; " });
+        line.push_str(&neutralize(&key_words(key), 40));
+        line.push_str(" \"");
+        line.push_str(&neutralize(text, s.max_value_chars));
+        line.push('"');
     }
     line
 }
 
+// Not inlined into `render`: a wasm function is compiled whole on its first call, so the text path
+// should not carry the JSON path's code (and the reverse).
+#[inline(never)]
 fn render_json(
     snapshot: &Snapshot,
     items: &[RankedItem],
     now_ms: i64,
     s: &RenderSettings,
 ) -> Context {
-    let frame_chars = json!({ "note": PREAMBLE, "facts": [] })
-        .to_string()
-        .chars()
-        .count();
+    let frame_chars = char_count(&json!({ "note": PREAMBLE, "facts": [] }).to_string());
     let picked = fill_budget(items, frame_chars, s.budget_tokens, |item| {
         let entry = json_entry(snapshot, item, now_ms, s)?;
-        let chars = entry.to_string().chars().count() + 1;
+        let chars = char_count(&entry.to_string()) + 1;
         Some((entry, chars))
     });
     picked.into_context(|entries| json!({ "note": PREAMBLE, "facts": entries }).to_string())
@@ -399,7 +412,7 @@ pub fn neutralize(value: &str, max_chars: usize) -> String {
         cleaned.push(c);
     }
     let mut out = redact_phrases(cleaned.trim_end());
-    if out.chars().count() > max_chars {
+    if char_count(&out) > max_chars {
         out = out
             .chars()
             .take(max_chars.saturating_sub(1))
@@ -412,6 +425,9 @@ pub fn neutralize(value: &str, max_chars: usize) -> String {
     out
 }
 
+// Not inlined into `neutralize`: this is the loop that gets hot, and V8 recompiles a hot function
+// whole, so it should be a small one.
+#[inline(never)]
 fn redact_phrases(text: &str) -> String {
     // ASCII lowercasing keeps byte offsets, so positions found in `lower` are valid in `text`.
     let lower = text.to_ascii_lowercase();
@@ -446,6 +462,13 @@ fn redact_phrases(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn char_count_counts_characters() {
+        for text in ["", "abc", "été", "×14 · 🏃 ok", "\u{10FFFF}a"] {
+            assert_eq!(char_count(text), text.chars().count(), "{text}");
+        }
+    }
     use crate::policy::PrivacyPolicy;
     use crate::profile::{Event, Profile, Trait, Value};
     use crate::rank::{rank, RankSettings};

@@ -38,6 +38,12 @@ impl Tokenizer for Analyzer {
 /// (`firstName`); the last capital of an acronym followed by lowercase (`HTMLParser` → `html`, `parser`).
 /// A `.` or `,` between two digits stays inside the number (`10.5`); the comma is dropped (`18,420`).
 pub fn split_words(text: &str, mut emit: impl FnMut(&str)) {
+    split_words_into(text, &mut emit);
+}
+
+// One compiled copy for all callers (a generic `emit` made one per caller, 1.5 KB each in wasm).
+#[inline(never)]
+fn split_words_into(text: &str, emit: &mut dyn FnMut(&str)) {
     let chars: Vec<char> = text.chars().collect();
     let mut word = String::new();
     let mut prev: Option<char> = None;
@@ -98,6 +104,29 @@ pub fn query_terms(text: &str, max_terms: usize) -> Vec<String> {
 
 /// Words of a key for display: `shoe_size` → `Shoe size`, `firstName` → `First name`.
 pub fn humanize_key(key: &str) -> String {
+    let mut words = key_words(key);
+    match words.chars().next() {
+        Some(first) if first.is_ascii() => words.get_mut(..1).map_or((), str::make_ascii_uppercase),
+        Some(_) => words = capitalized(&words),
+        None => {}
+    }
+    words
+}
+
+// Unicode capitalization in a function of its own, compiled only when a key starts with a
+// non-ASCII letter.
+#[inline(never)]
+fn capitalized(words: &str) -> String {
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Lowercase words of a key, space-separated: `shoeSize` → `shoe size`; a key without letters or
+/// digits as it is.
+pub fn key_words(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     split_words(key, |word| {
         if !out.is_empty() {
@@ -105,11 +134,10 @@ pub fn humanize_key(key: &str) -> String {
         }
         out.push_str(word);
     });
-    let mut chars = out.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => key.to_string(),
+    if out.is_empty() {
+        out.push_str(key);
     }
+    out
 }
 
 #[cfg(test)]
@@ -170,5 +198,8 @@ mod tests {
         assert_eq!(humanize_key("shoe_size"), "Shoe size");
         assert_eq!(humanize_key("firstName"), "First name");
         assert_eq!(humanize_key("__"), "__");
+        assert_eq!(humanize_key("été_sale"), "Été sale");
+        assert_eq!(key_words("preferredShoeSize"), "preferred shoe size");
+        assert_eq!(key_words("--"), "--");
     }
 }
