@@ -102,33 +102,36 @@ impl Default for RankSettings {
 impl RankSettings {
     /// Checks every numeric setting's range.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        let check = |name: &'static str, value: f32, min: f32, max: f32| {
-            if value.is_finite() && value >= min && value <= max {
-                Ok(())
-            } else {
-                Err(SettingsError::OutOfRange {
+        let [name_w, keys_w, values_w] = self.field_weights;
+        // (setting, value, min, max), checked in a loop: it runs on every request, and one call
+        // site is less wasm to compile on a cold start than fifteen.
+        let checks = [
+            ("k1", self.k1, 0.0, 100.0),
+            ("b", self.b, 0.0, 1.0),
+            ("field_weights", name_w, 0.0, 100.0),
+            ("field_weights", keys_w, 0.0, 100.0),
+            ("field_weights", values_w, 0.0, 100.0),
+            ("expansion_weight", self.expansion_weight, 0.0, 1.0),
+            ("coverage_exponent", self.coverage_exponent, 0.0, 10.0),
+            ("half_life_hours", self.half_life_hours, 0.001, 1e7),
+            ("recency_floor", self.recency_floor, 0.0, 1.0),
+            ("trait_recency", self.trait_recency, 0.0, 10.0),
+            ("withheld_weight", self.withheld_weight, 0.0, 1.0),
+            ("frequency_weight", self.frequency_weight, 0.0, 10.0),
+            ("min_score", self.min_score, 0.0, f32::MAX),
+            ("limit", self.limit as f32, 0.0, 10_000.0),
+            ("max_query_terms", self.max_query_terms as f32, 1.0, 1024.0),
+        ];
+        for (name, value, min, max) in checks {
+            if !(value.is_finite() && value >= min && value <= max) {
+                return Err(SettingsError::OutOfRange {
                     name,
                     value: f64::from(value),
                     min: f64::from(min),
                     max: f64::from(max),
-                })
+                });
             }
-        };
-        check("k1", self.k1, 0.0, 100.0)?;
-        check("b", self.b, 0.0, 1.0)?;
-        for w in self.field_weights {
-            check("field_weights", w, 0.0, 100.0)?;
         }
-        check("expansion_weight", self.expansion_weight, 0.0, 1.0)?;
-        check("coverage_exponent", self.coverage_exponent, 0.0, 10.0)?;
-        check("half_life_hours", self.half_life_hours, 0.001, 1e7)?;
-        check("recency_floor", self.recency_floor, 0.0, 1.0)?;
-        check("trait_recency", self.trait_recency, 0.0, 10.0)?;
-        check("withheld_weight", self.withheld_weight, 0.0, 1.0)?;
-        check("frequency_weight", self.frequency_weight, 0.0, 10.0)?;
-        check("min_score", self.min_score, 0.0, f32::MAX)?;
-        check("limit", self.limit as f32, 0.0, 10_000.0)?;
-        check("max_query_terms", self.max_query_terms as f32, 1.0, 1024.0)?;
         Ok(())
     }
 }
@@ -232,27 +235,11 @@ pub fn rank_query(
         return Vec::new();
     };
     // Score every item cheaply first; explanations are built only for the ones returned.
-    let mut candidates: Vec<(f32, Parts, ItemRef)> = Vec::new();
-    for (i, t) in snapshot.traits().enumerate() {
-        if let Some(parts) = scorer.trait_parts(&t) {
-            candidates.push((parts.score(), parts, ItemRef::Trait(i)));
-        }
-    }
-    for (i, g) in snapshot.groups().enumerate() {
-        if let Some(parts) = scorer.group_parts(&g, now_ms) {
-            candidates.push((parts.score(), parts, ItemRef::Group(i)));
-        }
-    }
+    let mut candidates = scorer.candidates(now_ms);
     candidates.retain(|(score, _, _)| *score > settings.min_score);
     // Keep the `limit` best scores and anything tied with the last of them (ties are broken by id,
     // which only the built items have).
-    candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-    match settings
-        .limit
-        .checked_sub(1)
-        .and_then(|i| candidates.get(i))
-        .map(|c| c.0)
-    {
+    match cutoff(candidates.iter().map(|c| c.0), settings.limit) {
         Some(cutoff) => candidates.retain(|(score, _, _)| score.total_cmp(&cutoff).is_ge()),
         None if settings.limit == 0 => candidates.clear(),
         None => {}
@@ -261,9 +248,53 @@ pub fn rank_query(
         .into_iter()
         .filter_map(|(_, parts, item)| scorer.ranked_item(item, parts, now_ms))
         .collect();
-    items.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    sort_by(&mut items, |a, b| {
+        b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id))
+    });
     items.truncate(settings.limit);
     items
+}
+
+/// `prefix` + `text` (an item id).
+fn prefixed(prefix: &str, text: &str) -> String {
+    let mut id = String::with_capacity(prefix.len() + text.len());
+    id.push_str(prefix);
+    id.push_str(text);
+    id
+}
+
+/// The `limit`-th best of `scores`, or `None` when there are fewer. One pass keeping the best
+/// `limit` so far, in order (`limit` is small next to the number of candidates).
+fn cutoff(scores: impl Iterator<Item = f32>, limit: usize) -> Option<f32> {
+    let mut best: Vec<f32> = Vec::with_capacity(limit.min(64));
+    for score in scores {
+        if best.len() == limit && best.last().is_none_or(|last| score <= *last) {
+            continue;
+        }
+        let at = best.iter().position(|b| score > *b).unwrap_or(best.len());
+        best.insert(at, score);
+        best.truncate(limit);
+    }
+    best.get(limit.checked_sub(1)?).copied()
+}
+
+/// Sorts stably by `order`. Short slices (the usual: items returned, query terms) use insertion
+/// sort: the standard sort is several kilobytes of wasm, which a cold start would compile first.
+pub(crate) fn sort_by<T>(v: &mut [T], mut order: impl FnMut(&T, &T) -> std::cmp::Ordering) {
+    if v.len() > 24 {
+        v.sort_by(order);
+        return;
+    }
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 {
+            match (v.get(j - 1), v.get(j)) {
+                (Some(a), Some(b)) if order(a, b).is_gt() => v.swap(j - 1, j),
+                _ => break,
+            }
+            j -= 1;
+        }
+    }
 }
 
 /// A query term resolved against one snapshot.
@@ -314,7 +345,7 @@ impl<'a> Scorer<'a> {
                 })
             })
             .collect();
-        terms.sort_by_key(|r| r.id);
+        sort_by(&mut terms, |a, b| a.id.cmp(&b.id));
         let total_weight: f32 = query.terms.iter().map(|(_, w)| *w).sum();
         if terms.is_empty() || total_weight <= 0.0 {
             return None;
@@ -372,11 +403,35 @@ impl<'a> Scorer<'a> {
     }
 
     fn coverage(&self, matched: f32) -> f32 {
-        (matched / self.total_weight)
-            .clamp(0.0, 1.0)
-            .powf(self.settings.coverage_exponent)
+        let share = (matched / self.total_weight).clamp(0.0, 1.0);
+        if share <= 0.0 {
+            return 0.0;
+        }
+        // share^exponent as 2^(exponent · log2 share): `exp2` is already used for recency, and
+        // `powf` would be 1.5 KB more wasm to compile on a cold start.
+        (self.settings.coverage_exponent * share.log2()).exp2()
     }
 
+    /// Every item with a lexical match, with its score and factors. The scoring loops are kept out
+    /// of `rank_query` (and each other): V8 recompiles hot functions whole on a cold start, and
+    /// small ones recompile quickly.
+    #[inline(never)]
+    fn candidates(&self, now_ms: i64) -> Vec<(f32, Parts, ItemRef)> {
+        let mut candidates = Vec::new();
+        for (i, t) in self.snapshot.traits().enumerate() {
+            if let Some(parts) = self.trait_parts(&t) {
+                candidates.push((parts.score(), parts, ItemRef::Trait(i)));
+            }
+        }
+        for (i, g) in self.snapshot.groups().enumerate() {
+            if let Some(parts) = self.group_parts(&g, now_ms) {
+                candidates.push((parts.score(), parts, ItemRef::Group(i)));
+            }
+        }
+        candidates
+    }
+
+    #[inline(never)]
     fn trait_parts(&self, t: &TraitView) -> Option<Parts> {
         let (lexical, matched) = self.lexical(t.postings, |_, _| {});
         if lexical <= 0.0 {
@@ -396,6 +451,7 @@ impl<'a> Scorer<'a> {
         })
     }
 
+    #[inline(never)]
     fn group_parts(&self, g: &GroupView, now_ms: i64) -> Option<Parts> {
         let (lexical, matched) = self.lexical(g.postings, |_, _| {});
         if lexical <= 0.0 {
@@ -435,7 +491,7 @@ impl<'a> Scorer<'a> {
             ItemRef::Trait(i) => {
                 let t = self.snapshot.trait_at(i)?;
                 (
-                    format!("trait:{}", t.key),
+                    prefixed("trait:", t.key),
                     ItemKind::Trait,
                     t.postings,
                     None,
@@ -446,7 +502,7 @@ impl<'a> Scorer<'a> {
                 let g = self.snapshot.group_at(i)?;
                 let age = now_ms.saturating_sub(g.last_ms()).max(0) / 1000;
                 (
-                    format!("event:{}", g.last_message_id()),
+                    prefixed("event:", g.last_message_id()),
                     ItemKind::Event,
                     g.postings,
                     Some(age),
@@ -475,6 +531,36 @@ impl<'a> Scorer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cutoff_is_the_limit_th_best_score() {
+        let scores = [3.0, 1.0, 2.0, 2.0, 5.0];
+        assert_eq!(cutoff(scores.into_iter(), 1), Some(5.0));
+        assert_eq!(cutoff(scores.into_iter(), 2), Some(3.0));
+        assert_eq!(cutoff(scores.into_iter(), 4), Some(2.0));
+        assert_eq!(cutoff(scores.into_iter(), 5), Some(1.0));
+        assert_eq!(cutoff(scores.into_iter(), 6), None);
+        assert_eq!(cutoff(scores.into_iter(), 0), None);
+        assert_eq!(cutoff([2.0, 2.0, 2.0].into_iter(), 2), Some(2.0));
+    }
+
+    #[test]
+    fn sort_by_matches_the_standard_stable_sort() {
+        let mut seed = 7u32;
+        for len in 0..60 {
+            let v: Vec<(u32, usize)> = (0..len)
+                .map(|i| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 29, i)
+                })
+                .collect();
+            let mut ours = v.clone();
+            sort_by(&mut ours, |a, b| a.0.cmp(&b.0));
+            let mut std = v;
+            std.sort_by(|a, b| a.0.cmp(&b.0));
+            assert_eq!(ours, std, "length {len}");
+        }
+    }
     use crate::policy::PrivacyPolicy;
     use crate::profile::{Event, Profile, Trait, Value};
     use crate::snapshot::compile;
