@@ -16,7 +16,18 @@
 use serde::{Deserialize, Serialize};
 
 /// Kinds of personal data the policy recognises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 pub enum PiiClass {
     Email,
     Phone,
@@ -43,7 +54,18 @@ impl PiiClass {
 }
 
 /// Where a compiled snapshot will be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 pub enum Target {
     /// Stays on the server (Worker, CLI); personal-data values are withheld, keys kept.
     #[default]

@@ -13,8 +13,6 @@
 //! Swapping the codec means changing [`encode_payload`] / [`decode_payload`] and bumping
 //! [`FORMAT_VERSION`]; the header stays.
 
-use serde::{de::DeserializeOwned, Serialize};
-
 use crate::errors::{LimitExceeded, SnapshotError};
 
 /// The first four bytes of every snapshot.
@@ -32,13 +30,12 @@ fn config() -> impl bincode::config::Config {
 }
 
 /// Wraps an encoded payload in the header.
-pub fn encode_payload<T: Serialize>(payload: &T) -> Result<Vec<u8>, SnapshotError> {
-    let body =
-        bincode::serde::encode_to_vec(payload, bincode::config::standard()).map_err(|e| {
-            SnapshotError::Encode {
-                detail: e.to_string(),
-            }
-        })?;
+pub fn encode_payload<T: bincode::Encode>(payload: &T) -> Result<Vec<u8>, SnapshotError> {
+    let body = bincode::encode_to_vec(payload, bincode::config::standard()).map_err(|e| {
+        SnapshotError::Encode {
+            detail: e.to_string(),
+        }
+    })?;
     let len = u32::try_from(body.len()).map_err(|_| SnapshotError::Encode {
         detail: "payload over 4 GiB".into(),
     })?;
@@ -53,7 +50,7 @@ pub fn encode_payload<T: Serialize>(payload: &T) -> Result<Vec<u8>, SnapshotErro
 }
 
 /// Checks the header (size limit, magic, version, length, checksum) and decodes the payload.
-pub fn decode_payload<T: DeserializeOwned>(
+pub fn decode_payload<T: bincode::Decode<()>>(
     bytes: &[u8],
     max_bytes: usize,
 ) -> Result<T, SnapshotError> {
@@ -102,7 +99,7 @@ pub fn decode_payload<T: DeserializeOwned>(
         });
     }
     let (value, used) =
-        bincode::serde::decode_from_slice(body, config()).map_err(|e| SnapshotError::Corrupt {
+        bincode::decode_from_slice(body, config()).map_err(|e| SnapshotError::Corrupt {
             detail: e.to_string(),
         })?;
     if used != body.len() {

@@ -23,6 +23,7 @@ pub mod kv;
 
 use std::collections::{BTreeMap, HashMap};
 
+use bincode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::{LimitExceeded, SnapshotError};
@@ -31,7 +32,7 @@ use crate::profile::{Profile, Value};
 use crate::text::{Analyzer, Tokenizer};
 
 /// The kind of a trait's value, kept so slots and JSON output can tell `true` from `"true"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Encode, Decode)]
 pub enum ValueKind {
     Null,
     Bool,
@@ -56,14 +57,14 @@ pub enum Field {
 pub const FIELD_COUNT: usize = 3;
 
 /// A string in the snapshot's string table: byte offset and length.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Encode, Decode)]
 pub struct StrRef {
     start: u32,
     len: u32,
 }
 
 /// A range of a snapshot-wide table (postings, properties, occurrences).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode)]
 pub struct Span {
     start: u32,
     len: u32,
@@ -85,14 +86,14 @@ impl Span {
 
 /// One term of one field of an item, with its frequency there. An item's postings are sorted by
 /// `(term, field)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Encode, Decode)]
 pub struct Posting {
     pub term: u32,
     pub field: u8,
     pub tf: u16,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
 struct TraitRecord {
     key: StrRef,
     kind: ValueKind,
@@ -102,7 +103,7 @@ struct TraitRecord {
     postings: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
 struct GroupRecord {
     name: StrRef,
     /// Into `properties`.
@@ -147,7 +148,7 @@ impl Default for SnapshotLimits {
 
 /// A compiled profile, ready to rank and render. Strings live in one interned table and records
 /// refer to them by offset, so decoding is a handful of allocations whatever the profile's size.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     profile_id: String,
     target: Target,
@@ -164,11 +165,61 @@ pub struct Snapshot {
     /// Per group: the newest time in ms, then non-negative deltas to each older occurrence.
     occurrence_times: Vec<i64>,
     /// Derived on decode: items containing each term.
-    #[serde(skip)]
     doc_freq: Vec<u32>,
     /// Derived on decode: average field length over items.
-    #[serde(skip)]
     avg_field_len: [f32; FIELD_COUNT],
+}
+
+// By hand rather than derived, to leave out the fields derived on decode. The payload is these
+// fields in this order; changing them means a new `codec::FORMAT_VERSION`.
+impl Encode for Snapshot {
+    fn encode<E: bincode::enc::Encoder>(
+        &self,
+        e: &mut E,
+    ) -> Result<(), bincode::error::EncodeError> {
+        self.profile_id.encode(e)?;
+        self.target.encode(e)?;
+        self.updated_at_ms.encode(e)?;
+        self.strings.encode(e)?;
+        self.terms.encode(e)?;
+        self.postings.encode(e)?;
+        self.properties.encode(e)?;
+        self.traits.encode(e)?;
+        self.groups.encode(e)?;
+        self.occurrence_id_lens.encode(e)?;
+        self.occurrence_times.encode(e)
+    }
+}
+
+impl<C> Decode<C> for Snapshot {
+    fn decode<D: bincode::de::Decoder<Context = C>>(
+        d: &mut D,
+    ) -> Result<Self, bincode::error::DecodeError> {
+        Ok(Snapshot {
+            profile_id: field(d)?,
+            target: field(d)?,
+            updated_at_ms: field(d)?,
+            strings: field(d)?,
+            terms: field(d)?,
+            postings: field(d)?,
+            properties: field(d)?,
+            traits: field(d)?,
+            groups: field(d)?,
+            occurrence_id_lens: field(d)?,
+            occurrence_times: field(d)?,
+            doc_freq: Vec::new(),
+            avg_field_len: [0.0; FIELD_COUNT],
+        })
+    }
+}
+
+/// Decodes one field. Not inlined, so each table's loop is its own small wasm function: V8
+/// recompiles the ones that get hot on the first decode, and small ones recompile quickly.
+#[inline(never)]
+fn field<T: Decode<C>, C, D: bincode::de::Decoder<Context = C>>(
+    d: &mut D,
+) -> Result<T, bincode::error::DecodeError> {
+    T::decode(d)
 }
 
 /// A trait of a snapshot.
@@ -681,11 +732,6 @@ impl Snapshot {
                 Ok(())
             }
         };
-        let corrupt = |detail: &str| {
-            Err(SnapshotError::Corrupt {
-                detail: detail.to_string(),
-            })
-        };
         limit("max_traits", limits.max_traits, self.traits.len())?;
         limit("max_groups", limits.max_groups, self.groups.len())?;
         limit("max_terms", limits.max_terms, self.terms.len())?;
@@ -699,93 +745,130 @@ impl Snapshot {
             limits.max_string_bytes,
             self.profile_id.len(),
         )?;
-        let string_ok = |r: &StrRef| {
+        limit(
+            "max_string_bytes",
+            limits.max_string_bytes,
+            self.check_string_refs()?,
+        )?;
+        // Each check is its own function: V8 recompiles whichever loop gets hot during the first
+        // request, and a small function is a small recompilation.
+        self.check_terms_sorted()
+            .and_then(|()| self.check_postings())
+            .and_then(|()| self.check_groups())
+            .map_err(|detail| SnapshotError::Corrupt {
+                detail: detail.to_string(),
+            })
+    }
+
+    /// Every string reference inside the string table; returns the longest length.
+    #[inline(never)]
+    fn check_string_refs(&self) -> Result<usize, SnapshotError> {
+        let mut longest = 0;
+        let mut inside = true;
+        let mut check = |r: &StrRef| {
             let start = r.start as usize;
-            self.strings.get(start..start + r.len as usize).is_some()
+            inside &= self.strings.get(start..start + r.len as usize).is_some();
+            longest = longest.max(r.len as usize);
         };
-        let mut refs = self
-            .terms
-            .iter()
-            .chain(self.properties.iter().flat_map(|(k, v)| [k, v]));
-        let mut refs2 = self
-            .traits
-            .iter()
-            .flat_map(|t| [&t.key, &t.text])
-            .chain(self.groups.iter().map(|g| &g.name));
-        if !refs.all(string_ok) || !refs2.all(string_ok) {
-            return corrupt("a string reference is outside the string table");
+        self.terms.iter().for_each(&mut check);
+        for (key, text) in &self.properties {
+            check(key);
+            check(text);
         }
-        let too_long = self
-            .terms
-            .iter()
-            .chain(self.properties.iter().flat_map(|(k, v)| [k, v]))
-            .chain(self.traits.iter().flat_map(|t| [&t.key, &t.text]))
-            .map(|r| r.len as usize)
-            .max()
-            .unwrap_or(0);
-        limit("max_string_bytes", limits.max_string_bytes, too_long)?;
-        if !self
+        for t in &self.traits {
+            check(&t.key);
+            check(&t.text);
+        }
+        // Event names are checked for place, not length (they were not limited when compiled).
+        let names_inside = self.groups.iter().all(|g| {
+            let start = g.name.start as usize;
+            self.strings
+                .get(start..start + g.name.len as usize)
+                .is_some()
+        });
+        if !inside || !names_inside {
+            return Err(SnapshotError::Corrupt {
+                detail: "a string reference is outside the string table".into(),
+            });
+        }
+        Ok(longest)
+    }
+
+    #[inline(never)]
+    fn check_terms_sorted(&self) -> Result<(), &'static str> {
+        if self
             .terms
             .windows(2)
             .all(|w| matches!(w, [a, b] if self.str(*a) < self.str(*b)))
         {
-            return corrupt("term dictionary is not sorted and unique");
+            Ok(())
+        } else {
+            Err("term dictionary is not sorted and unique")
         }
+    }
+
+    #[inline(never)]
+    fn check_postings(&self) -> Result<(), &'static str> {
         let n_terms = self.terms.len();
         if self
             .postings
             .iter()
             .any(|p| p.term as usize >= n_terms || usize::from(p.field) >= FIELD_COUNT || p.tf == 0)
         {
-            return corrupt("a posting names a term or field that does not exist");
+            return Err("a posting names a term or field that does not exist");
         }
         for span in self.item_spans() {
             match self.postings.get(span.range()) {
                 Some(slice) if slice.windows(2).all(|w| matches!(w, [a, b] if a < b)) => {}
-                Some(_) => return corrupt("postings are not sorted"),
-                None => return corrupt("a postings range is out of bounds"),
+                Some(_) => return Err("postings are not sorted"),
+                None => return Err("a postings range is out of bounds"),
             }
         }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn check_groups(&self) -> Result<(), &'static str> {
         if self.occurrence_times.len() != self.occurrence_id_lens.len() {
-            return corrupt("occurrence tables differ in length");
+            return Err("occurrence tables differ in length");
         }
         let mut expected_start = 0usize;
         for g in &self.groups {
             if self.properties.get(g.properties.range()).is_none() {
-                return corrupt("a properties range is out of bounds");
+                return Err("a properties range is out of bounds");
             }
             let occ = g.occurrences.range();
             // Groups own consecutive, non-empty occurrence ranges covering the tables.
             if occ.start != expected_start || occ.is_empty() {
-                return corrupt("event group occurrences are not consecutive and non-empty");
+                return Err("event group occurrences are not consecutive and non-empty");
             }
             expected_start = occ.end;
             let (Some(lens), Some(times)) = (
                 self.occurrence_id_lens.get(occ.clone()),
                 self.occurrence_times.get(occ),
             ) else {
-                return corrupt("an occurrence range is out of bounds");
+                return Err("an occurrence range is out of bounds");
             };
             if times.iter().skip(1).any(|d| *d < 0) {
-                return corrupt("event group occurrences are not newest first");
+                return Err("event group occurrences are not newest first");
             }
             let start = g.ids.start as usize;
             let Some(ids) = self.strings.get(start..start + g.ids.len as usize) else {
-                return corrupt("message ids are outside the string table");
+                return Err("message ids are outside the string table");
             };
             let mut offset = 0usize;
             for len in lens {
                 offset += usize::from(*len);
                 if !ids.is_char_boundary(offset) || offset > ids.len() {
-                    return corrupt("message id lengths do not match their text");
+                    return Err("message id lengths do not match their text");
                 }
             }
             if offset != ids.len() {
-                return corrupt("message id lengths do not match their text");
+                return Err("message id lengths do not match their text");
             }
         }
         if expected_start != self.occurrence_id_lens.len() {
-            return corrupt("occurrences belong to no event group");
+            return Err("occurrences belong to no event group");
         }
         Ok(())
     }
