@@ -217,7 +217,7 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     let corrupt = dir.join("corrupt.snap");
     std::fs::write(
         &corrupt,
-        b"EPSN\x01\x00\x00\x00\xff\x00\x00\x00\x00\x00\x00\x00",
+        b"EPSN\x02\x00\x00\x00\xff\x00\x00\x00\x00\x00\x00\x00",
     )
     .unwrap();
     let out = cli(&["inspect", corrupt.to_str().unwrap()]);

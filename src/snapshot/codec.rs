@@ -3,7 +3,7 @@
 //! ```text
 //! offset  size  field
 //! 0       4     magic  b"EPSN"
-//! 4       2     format version, u16 little-endian (currently 1)
+//! 4       2     format version, u16 little-endian (currently 2)
 //! 6       2     flags, u16 little-endian (0; reserved)
 //! 8       4     payload length in bytes, u32 little-endian
 //! 12      4     CRC-32 (IEEE) of the payload, u32 little-endian
@@ -18,7 +18,8 @@ use crate::errors::{LimitExceeded, SnapshotError};
 /// The first four bytes of every snapshot.
 pub const MAGIC: [u8; 4] = *b"EPSN";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// 2: event groups keep only their newest occurrence's message id (1 kept every occurrence's).
+pub const FORMAT_VERSION: u16 = 2;
 /// Header length in bytes.
 pub const HEADER_LEN: usize = 16;
 /// Upper bound on what the codec may allocate for strings while decoding, whatever the input claims.
@@ -219,7 +220,7 @@ mod tests {
         let bytes = encode_payload(&(7u32, "ab".to_string())).unwrap();
         assert_eq!(
             bytes,
-            [b'E', b'P', b'S', b'N', 1, 0, 0, 0, 4, 0, 0, 0, 89, 105, 77, 96, 7, 2, b'a', b'b']
+            [b'E', b'P', b'S', b'N', 2, 0, 0, 0, 4, 0, 0, 0, 89, 105, 77, 96, 7, 2, b'a', b'b']
         );
         let back: (u32, String) = decode_payload(&bytes, 1 << 20).unwrap();
         assert_eq!(back, (7, "ab".to_string()));
@@ -249,7 +250,7 @@ mod tests {
             decode(&bad),
             SnapshotError::UnsupportedVersion {
                 found: 9,
-                supported: 1
+                supported: FORMAT_VERSION
             }
         );
         let mut bad = good.clone();
@@ -272,7 +273,7 @@ mod tests {
         // A payload whose string claims u64::MAX bytes, with a valid checksum.
         let body = [7u8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
         let mut bytes = Vec::from(MAGIC);
-        bytes.extend_from_slice(&1u16.to_le_bytes());
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         bytes.extend_from_slice(&0u16.to_le_bytes());
         bytes.extend_from_slice(&(body.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&crc32(&body).to_le_bytes());

@@ -5,9 +5,10 @@
 //! Everything the per-request path would otherwise recompute is done at compile time:
 //!
 //! * **Event groups.** Occurrences of the same event with the same properties (441 `Page Viewed` of
-//!   ten pages) become one group with its occurrence list (message ids, times newest first). The ranker
-//!   scores groups, the renderer says "×14, last 10 seconds ago", and the id of a group is the id of
-//!   its newest occurrence.
+//!   ten pages) become one group with its occurrence times (newest first) and the message id of its
+//!   newest occurrence, which is the group's id. The ranker scores groups and the renderer says "×14,
+//!   last 10 seconds ago"; older occurrences' message ids are not kept (they were half the bytes of
+//!   a real profile's snapshot, and nothing reads them).
 //! * **Terms.** Every field is analyzed once ([`crate::text::Analyzer`]); the snapshot holds a sorted
 //!   term dictionary with document frequencies, and each item holds `(term id, frequency)` postings per
 //!   field: name (trait key / event name), property keys, values.
@@ -109,9 +110,9 @@ struct GroupRecord {
     /// Into `properties`.
     properties: Span,
     postings: Span,
-    /// The message ids of the occurrences, concatenated newest first, in the string table.
-    ids: StrRef,
-    /// Into `occurrence_id_lens` and `occurrence_times`.
+    /// The message id of the newest occurrence: the group's id.
+    id: StrRef,
+    /// Into `occurrence_times`.
     occurrences: Span,
 }
 
@@ -161,7 +162,6 @@ pub struct Snapshot {
     properties: Vec<(StrRef, StrRef)>,
     traits: Vec<TraitRecord>,
     groups: Vec<GroupRecord>,
-    occurrence_id_lens: Vec<u16>,
     /// Per group: the newest time in ms, then non-negative deltas to each older occurrence.
     occurrence_times: Vec<i64>,
     /// Derived on decode: items containing each term.
@@ -186,7 +186,6 @@ impl Encode for Snapshot {
         self.properties.encode(e)?;
         self.traits.encode(e)?;
         self.groups.encode(e)?;
-        self.occurrence_id_lens.encode(e)?;
         self.occurrence_times.encode(e)
     }
 }
@@ -205,7 +204,6 @@ impl<C> Decode<C> for Snapshot {
             properties: field(d)?,
             traits: field(d)?,
             groups: field(d)?,
-            occurrence_id_lens: field(d)?,
             occurrence_times: field(d)?,
             doc_freq: Vec::new(),
             avg_field_len: [0.0; FIELD_COUNT],
@@ -290,13 +288,6 @@ impl<'a> GroupView<'a> {
             .unwrap_or_default()
     }
 
-    fn id_lens(&self) -> &'a [u16] {
-        self.snapshot
-            .occurrence_id_lens
-            .get(self.record.occurrences.range())
-            .unwrap_or_default()
-    }
-
     /// Time of the newest occurrence (ms since the epoch).
     pub fn last_ms(&self) -> i64 {
         self.times().first().copied().unwrap_or(0)
@@ -304,31 +295,20 @@ impl<'a> GroupView<'a> {
 
     /// Message id of the newest occurrence: the group's id.
     pub fn last_message_id(&self) -> &'a str {
-        let ids = self.snapshot.str(self.record.ids);
-        let len = self.id_lens().first().map_or(0, |l| usize::from(*l));
-        ids.get(..len).unwrap_or("")
+        self.snapshot.str(self.record.id)
     }
 
-    /// `(message id, time ms)` of every occurrence, newest first.
-    pub fn occurrences(&self) -> impl Iterator<Item = (&'a str, i64)> + 'a {
-        let ids = self.snapshot.str(self.record.ids);
-        let mut offset = 0usize;
+    /// The time (ms since the epoch) of every occurrence, newest first.
+    pub fn occurrence_times(&self) -> impl Iterator<Item = i64> + 'a {
         let mut time = 0i64;
-        self.id_lens()
-            .iter()
-            .zip(self.times())
-            .enumerate()
-            .map(move |(i, (len, delta))| {
-                let end = offset + usize::from(*len);
-                let id = ids.get(offset..end).unwrap_or("");
-                offset = end;
-                time = if i == 0 {
-                    *delta
-                } else {
-                    time.saturating_sub(*delta)
-                };
-                (id, time)
-            })
+        self.times().iter().enumerate().map(move |(i, delta)| {
+            time = if i == 0 {
+                *delta
+            } else {
+                time.saturating_sub(*delta)
+            };
+            time
+        })
     }
 }
 
@@ -398,31 +378,33 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
             let pair = (b.intern(k), b.intern(v));
             b.properties.push(pair);
         }
-        let occ_start = b.occurrence_id_lens.len();
-        let mut ids = String::new();
+        let occ_start = b.occurrence_times.len();
         let mut prev: Option<i64> = None;
-        for (ts, id) in occ {
-            // Import limits keep ids far below 64 KiB; clamp rather than trust that here.
-            let id = truncate_to(id, usize::from(u16::MAX));
-            ids.push_str(id);
-            b.occurrence_id_lens
-                .push(u16::try_from(id.len()).unwrap_or(u16::MAX));
+        for (ts, _) in &occ {
             b.occurrence_times.push(match prev {
-                None => ts,
-                Some(p) => p.saturating_sub(ts),
+                None => *ts,
+                Some(p) => p.saturating_sub(*ts),
             });
-            prev = Some(ts);
+            prev = Some(*ts);
         }
+        // Import limits keep ids far below the decoder's string limit; clamp rather than trust that.
+        let newest_id = occ
+            .first()
+            .map_or("", |(_, id)| truncate_to(id, MAX_ID_BYTES));
         groups.push(GroupRecord {
             name: b.intern(name),
             properties: Span::of(prop_start, b.properties.len()),
             postings,
-            ids: b.append(&ids),
-            occurrences: Span::of(occ_start, b.occurrence_id_lens.len()),
+            id: b.append(newest_id),
+            occurrences: Span::of(occ_start, b.occurrence_times.len()),
         });
     }
     b.finish(profile, policy.target, traits, groups)
 }
+
+/// Longest message id kept, in bytes: under the default [`SnapshotLimits::max_string_bytes`], so
+/// that a snapshot compiled with default limits decodes with them.
+const MAX_ID_BYTES: usize = 65_535;
 
 fn truncate_to(s: &str, max: usize) -> &str {
     let mut end = s.len().min(max);
@@ -477,7 +459,6 @@ struct Builder {
     term_ids: HashMap<String, u32>,
     postings: Vec<Posting>,
     properties: Vec<(StrRef, StrRef)>,
-    occurrence_id_lens: Vec<u16>,
     occurrence_times: Vec<i64>,
     scratch: Vec<String>,
 }
@@ -564,7 +545,6 @@ impl Builder {
             properties: self.properties,
             traits,
             groups,
-            occurrence_id_lens: self.occurrence_id_lens,
             occurrence_times: self.occurrence_times,
             doc_freq: Vec::new(),
             avg_field_len: [0.0; FIELD_COUNT],
@@ -640,7 +620,7 @@ impl Snapshot {
 
     /// Total event occurrences.
     pub fn event_count(&self) -> usize {
-        self.occurrence_id_lens.len()
+        self.occurrence_times.len()
     }
 
     pub fn trait_count(&self) -> usize {
@@ -738,7 +718,7 @@ impl Snapshot {
         limit(
             "max_occurrences",
             limits.max_occurrences,
-            self.occurrence_id_lens.len(),
+            self.occurrence_times.len(),
         )?;
         limit(
             "max_string_bytes",
@@ -778,6 +758,9 @@ impl Snapshot {
         for t in &self.traits {
             check(&t.key);
             check(&t.text);
+        }
+        for g in &self.groups {
+            check(&g.id);
         }
         // Event names are checked for place, not length (they were not limited when compiled).
         let names_inside = self.groups.iter().all(|g| {
@@ -829,45 +812,25 @@ impl Snapshot {
 
     #[inline(never)]
     fn check_groups(&self) -> Result<(), &'static str> {
-        if self.occurrence_times.len() != self.occurrence_id_lens.len() {
-            return Err("occurrence tables differ in length");
-        }
         let mut expected_start = 0usize;
         for g in &self.groups {
             if self.properties.get(g.properties.range()).is_none() {
                 return Err("a properties range is out of bounds");
             }
             let occ = g.occurrences.range();
-            // Groups own consecutive, non-empty occurrence ranges covering the tables.
+            // Groups own consecutive, non-empty occurrence ranges covering the table.
             if occ.start != expected_start || occ.is_empty() {
                 return Err("event group occurrences are not consecutive and non-empty");
             }
             expected_start = occ.end;
-            let (Some(lens), Some(times)) = (
-                self.occurrence_id_lens.get(occ.clone()),
-                self.occurrence_times.get(occ),
-            ) else {
+            let Some(times) = self.occurrence_times.get(occ) else {
                 return Err("an occurrence range is out of bounds");
             };
             if times.iter().skip(1).any(|d| *d < 0) {
                 return Err("event group occurrences are not newest first");
             }
-            let start = g.ids.start as usize;
-            let Some(ids) = self.strings.get(start..start + g.ids.len as usize) else {
-                return Err("message ids are outside the string table");
-            };
-            let mut offset = 0usize;
-            for len in lens {
-                offset += usize::from(*len);
-                if !ids.is_char_boundary(offset) || offset > ids.len() {
-                    return Err("message id lengths do not match their text");
-                }
-            }
-            if offset != ids.len() {
-                return Err("message id lengths do not match their text");
-            }
         }
-        if expected_start != self.occurrence_id_lens.len() {
+        if expected_start != self.occurrence_times.len() {
             return Err("occurrences belong to no event group");
         }
         Ok(())
@@ -928,15 +891,11 @@ mod tests {
         assert_eq!(page.name, "Page Viewed");
         assert_eq!(page.count(), 2);
         assert_eq!(page.last_message_id(), "m2");
-        assert_eq!(
-            page.occurrences().collect::<Vec<_>>(),
-            [("m2", 5_000), ("m1", 1_000)]
-        );
+        assert_eq!(page.occurrence_times().collect::<Vec<_>>(), [5_000, 1_000]);
         assert_eq!(page.properties().collect::<Vec<_>>(), [("page", "Home")]);
-        assert_eq!(
-            s.group_at(1).unwrap().occurrences().collect::<Vec<_>>(),
-            [("m3", 3_000)]
-        );
+        let other = s.group_at(1).unwrap();
+        assert_eq!(other.last_message_id(), "m3");
+        assert_eq!(other.occurrence_times().collect::<Vec<_>>(), [3_000]);
         assert_eq!(s.event_count(), 3);
     }
 
@@ -996,7 +955,13 @@ mod tests {
         s.terms.swap(0, 1);
         assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
         let mut s = fresh();
-        s.occurrence_id_lens[0] += 1;
+        s.groups[0].id.len = u32::MAX;
+        assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
+        let mut s = fresh();
+        s.occurrence_times.push(1);
+        assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
+        let mut s = fresh();
+        s.occurrence_times[1] = -1;
         assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
         let mut s = fresh();
         s.traits[0].key.start = u32::MAX - 1;
