@@ -168,9 +168,9 @@ fn bulk_compile_of_ndjson_writes_snapshots_and_a_kv_bulk_file() {
     assert_eq!(
         keys,
         [
-            "snap:v1:profile-retail-small",
-            "snap:v1:maria-gonzalez-77",
-            "snap:v1:jeff-lawson-1138"
+            "snapb:v1:profile-retail-small",
+            "snapb:v1:maria-gonzalez-77",
+            "snapb:v1:jeff-lawson-1138"
         ]
     );
     assert!(entries[0]["base64"].as_bool().unwrap());

@@ -485,7 +485,9 @@ fn cmd_compile(
         };
         write_atomically(&path, bytes)?;
         written += bytes.len();
-        kv_entries.push(serde_json::json!({ "key": kv::snapshot_key(kv::user_id(profile_id)), "value": edge_persona::base64::standard_encode(bytes), "base64": true }));
+        // The Worker reads server-policy snapshots from `snap:v1:` and browser-policy ones from `snapb:v1:`.
+        let key = kv::snapshot_key_for(policy.target, kv::user_id(profile_id));
+        kv_entries.push(serde_json::json!({ "key": key, "value": edge_persona::base64::standard_encode(bytes), "base64": true }));
     }
     if let Some(kv_path) = kv_bulk {
         let text = serde_json::to_string(&kv_entries).map_err(|e| e.to_string())?;

@@ -54,11 +54,11 @@ export function jwt(claims, { secret = SECRET, alg = 'HS256' } = {}) {
 export function compileSeeds(bundlePaths) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ep-seed-'));
   const entries = [];
-  for (const [policy, prefix] of [['server', 'snap:v1:'], ['browser', 'snapb:v1:']]) {
+  for (const policy of ['server', 'browser']) {
     const bulk = path.join(dir, `kv-${policy}.json`);
     cli('compile', ...bundlePaths, '-o', path.join(dir, policy), '--kv-bulk', bulk, '--policy', policy);
     for (const e of JSON.parse(readFileSync(bulk, 'utf8'))) {
-      entries.push({ key: e.key.replace(/^snap:v1:/, prefix), value: Buffer.from(e.value, 'base64') });
+      entries.push({ key: e.key, value: Buffer.from(e.value, 'base64') });
     }
   }
   // The source bundles, which webhooks recompile from.
