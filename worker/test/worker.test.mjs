@@ -2,6 +2,7 @@
 // origin, a fake LLM provider and a fake Segment Profile API on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 import OpenAI from 'openai';
@@ -368,6 +369,29 @@ describe('KV miss → Segment Profile API', () => {
       if (!stored) await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(stored && Buffer.from(stored).equals(bytes));
+  });
+
+  test('a snapshot of an older format in KV is rebuilt from the stored source bundle', async () => {
+    // fixtures/golden/profile-retail-small.v1.snap: written by snapshot format 1.
+    const user = 'format-one';
+    const old = readFileSync(path.join(FIXTURES, 'golden/profile-retail-small.v1.snap'));
+    const source = readFixture('profile-retail-small.json');
+    source.traits.traits.firstName = 'Olde';
+    await kv.put(`snap:v1:${user}`, old.buffer.slice(old.byteOffset, old.byteOffset + old.byteLength));
+    await kv.put(`src:v1:${user}`, JSON.stringify(source));
+    const before = segment.seen.length;
+    const out = await (await post('/v1/context', { query: 'first name' }, { authorization: `Bearer ${token(user)}` })).json();
+    assert.equal(out.personalized, true);
+    assert.match(out.context.text, /Olde/);
+    assert.equal(segment.seen.length, before, 'rebuilt from the stored source, not the Profile API');
+    let stored = old;
+    for (let i = 0; i < 50 && Buffer.from(stored).equals(old); i += 1) {
+      stored = await kv.get(`snap:v1:${user}`, 'arrayBuffer');
+      if (Buffer.from(stored).equals(old)) await new Promise((r) => setTimeout(r, 50));
+    }
+    const bytes = Buffer.from(stored);
+    assert.equal(bytes.subarray(0, 4).toString('latin1'), 'EPSN');
+    assert.equal(bytes.readUInt16LE(4), 2, 'stored again in the current format');
   });
 
   test('a 429 is retried once, after Retry-After', async () => {
