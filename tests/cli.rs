@@ -215,11 +215,15 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
         .contains("events.data[0].timestamp: not an ISO-8601 time"));
     assert!(!target.exists());
     let corrupt = dir.join("corrupt.snap");
-    std::fs::write(
-        &corrupt,
-        b"EPSN\x02\x00\x00\x00\xff\x00\x00\x00\x00\x00\x00\x00",
-    )
-    .unwrap();
+    // A header of the current version that claims 255 payload bytes, with none after it.
+    let version = edge_persona::snapshot::codec::FORMAT_VERSION.to_le_bytes();
+    let header = [
+        b"EPSN".as_slice(),
+        &version,
+        &[0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0],
+    ]
+    .concat();
+    std::fs::write(&corrupt, header).unwrap();
     let out = cli(&["inspect", corrupt.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("snapshot truncated"));
     let out = cli(&[

@@ -42,14 +42,16 @@ fn imports_every_fixture() {
     assert!(!common::profile("profile-retail-small").traits.is_empty());
 }
 
+/// The target is an eighth; fixed-width integers (format 3) made it about a fourteenth, and this
+/// bound keeps a margin under that.
 #[test]
-fn jeff_snapshot_is_at_most_a_sixteenth_of_its_minified_json() {
+fn jeff_snapshot_is_at_most_a_twelfth_of_its_minified_json() {
     let doc: serde_json::Value =
         serde_json::from_str(&common::fixture_text("profile-retail-jeff.json")).unwrap();
     let minified = serde_json::to_string(&doc).unwrap().len();
     let bytes = common::snapshot("profile-retail-jeff").encode().unwrap();
     assert!(
-        bytes.len() * 16 <= minified,
+        bytes.len() * 12 <= minified,
         "snapshot {} bytes vs JSON {minified}",
         bytes.len()
     );

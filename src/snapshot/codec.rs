@@ -3,11 +3,11 @@
 //! ```text
 //! offset  size  field
 //! 0       4     magic  b"EPSN"
-//! 4       2     format version, u16 little-endian (currently 2)
+//! 4       2     format version, u16 little-endian (currently 3)
 //! 6       2     flags, u16 little-endian (0; reserved)
 //! 8       4     payload length in bytes, u32 little-endian
 //! 12      4     CRC-32 (IEEE) of the payload, u32 little-endian
-//! 16      …     payload: bincode 2, standard config (varint integers, little-endian)
+//! 16      …     payload: bincode 2, standard config with fixed-width little-endian integers
 //! ```
 //!
 //! Swapping the codec means changing [`encode_payload`] / [`decode_payload`] and bumping
@@ -19,23 +19,27 @@ use crate::errors::{LimitExceeded, SnapshotError};
 pub const MAGIC: [u8; 4] = *b"EPSN";
 /// The format version this build writes and reads.
 /// 2: event groups keep only their newest occurrence's message id (1 kept every occurrence's).
-pub const FORMAT_VERSION: u16 = 2;
+/// 3: integers are fixed-width instead of varints: decoding, most of a request, is a fifth faster
+/// (the npm package's wasm, jeff: 0.40 → 0.32 ms per request) for a half again as many bytes, about
+/// the same gzipped (25.5 → 26.3 KB).
+pub const FORMAT_VERSION: u16 = 3;
 /// Header length in bytes.
 pub const HEADER_LEN: usize = 16;
 /// Upper bound on what the codec may allocate for strings while decoding, whatever the input claims.
 /// It also caps [`super::SnapshotLimits::max_bytes`].
 pub const DECODE_ALLOCATION_CAP: usize = 32 << 20;
 
-fn config() -> impl bincode::config::Config {
-    bincode::config::standard().with_limit::<DECODE_ALLOCATION_CAP>()
+/// Fixed-width integers: a varint costs a branch per byte to decode, and every request decodes its
+/// snapshot whole.
+fn config() -> bincode::config::Configuration<bincode::config::LittleEndian, bincode::config::Fixint>
+{
+    bincode::config::standard().with_fixed_int_encoding()
 }
 
 /// Wraps an encoded payload in the header.
 pub fn encode_payload<T: bincode::Encode>(payload: &T) -> Result<Vec<u8>, SnapshotError> {
-    let body = bincode::encode_to_vec(payload, bincode::config::standard()).map_err(|e| {
-        SnapshotError::Encode {
-            detail: e.to_string(),
-        }
+    let body = bincode::encode_to_vec(payload, config()).map_err(|e| SnapshotError::Encode {
+        detail: e.to_string(),
     })?;
     let len = u32::try_from(body.len()).map_err(|_| SnapshotError::Encode {
         detail: "payload over 4 GiB".into(),
@@ -100,9 +104,11 @@ pub fn decode_payload<T: bincode::Decode<()>>(
         });
     }
     let (value, used) =
-        bincode::decode_from_slice(body, config()).map_err(|e| SnapshotError::Corrupt {
-            detail: e.to_string(),
-        })?;
+        bincode::decode_from_slice(body, config().with_limit::<DECODE_ALLOCATION_CAP>()).map_err(
+            |e| SnapshotError::Corrupt {
+                detail: e.to_string(),
+            },
+        )?;
     if used != body.len() {
         return Err(SnapshotError::Corrupt {
             detail: "payload has unread bytes".into(),
@@ -220,7 +226,11 @@ mod tests {
         let bytes = encode_payload(&(7u32, "ab".to_string())).unwrap();
         assert_eq!(
             bytes,
-            [b'E', b'P', b'S', b'N', 2, 0, 0, 0, 4, 0, 0, 0, 89, 105, 77, 96, 7, 2, b'a', b'b']
+            [
+                b'E', b'P', b'S', b'N', 3, 0, 0, 0, 14, 0, 0, 0, 168, 89, 217, 111, // header
+                7, 0, 0, 0, // 7u32
+                2, 0, 0, 0, 0, 0, 0, 0, b'a', b'b', // "ab": u64 length, bytes
+            ]
         );
         let back: (u32, String) = decode_payload(&bytes, 1 << 20).unwrap();
         assert_eq!(back, (7, "ab".to_string()));
