@@ -96,7 +96,7 @@ function chromiumVersion(executablePath) {
   // Debian's wrapper script prints shell noise on stderr; keep the first two words ("Chromium 156.…").
   try { return execFileSync(executablePath, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/).slice(0, 2).join(' '); } catch { return 'Chromium'; }
 }
-const browserCold = await chromiumColdStart(quick ? 3 : 9);
+const browserCold = await chromiumColdStart(quick ? 3 : 15);
 
 // ---- the baselines: index the raw profile the way a frontend would ----------------------------
 const flatten = (v) => (v === null || typeof v !== 'object' ? String(v) : Object.entries(v).map(([k, x]) => `${k} ${flatten(x)}`).join(' '));
