@@ -682,18 +682,26 @@ impl Snapshot {
     }
 
     /// Computes document frequencies and average field lengths from the postings, in the same pass
-    /// that checks them: each item's range in bounds, its postings strictly increasing by (term,
-    /// field), every term in the dictionary, every field known, no zero frequency. A compiled
+    /// that checks them: items' ranges consecutive and covering the table, each item's postings
+    /// strictly increasing by (term, field), every term in the dictionary, every field known, no
+    /// zero frequency. A compiled
     /// snapshot passes by construction; a decoded one that fails is refused. One pass rather than a
     /// check and then a count: decoding is most of a request.
     #[inline(never)]
     fn derive_statistics(&mut self) -> Result<(), &'static str> {
         let mut doc_freq = vec![0u32; self.terms.len()];
         let mut totals = [0f64; FIELD_COUNT];
+        // Items' ranges tile the table in item order, so that every posting is checked here.
+        let mut expected_start = 0;
         for span in self.item_spans() {
+            let range = span.range();
+            if range.start != expected_start {
+                return Err("postings ranges are not consecutive");
+            }
+            expected_start = range.end;
             let postings = self
                 .postings
-                .get(span.range())
+                .get(range)
                 .ok_or("a postings range is out of bounds")?;
             let mut last: Option<&Posting> = None;
             for p in postings {
@@ -714,6 +722,9 @@ impl Snapshot {
                 *total += f64::from(p.tf);
                 last = Some(p);
             }
+        }
+        if expected_start != self.postings.len() {
+            return Err("postings belong to no item");
         }
         let n = self.item_count().max(1) as f64;
         self.doc_freq = doc_freq;
@@ -971,6 +982,16 @@ mod tests {
         let mut s = fresh();
         s.groups[1].occurrences.start = 0;
         assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
+        let mut s = fresh();
+        s.postings.push(Posting {
+            term: u32::MAX,
+            field: 0,
+            tf: 1,
+        });
+        assert!(
+            matches!(decode_err(&s), SnapshotError::Corrupt { .. }),
+            "a posting outside every item"
+        );
         let mut s = fresh();
         s.traits[0].postings.len = 10_000;
         assert!(matches!(decode_err(&s), SnapshotError::Corrupt { .. }));
