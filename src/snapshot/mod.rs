@@ -684,24 +684,20 @@ impl Snapshot {
     /// Computes document frequencies and average field lengths from the postings, in the same pass
     /// that checks them: items' ranges consecutive and covering the table, each item's postings
     /// strictly increasing by (term, field), every term in the dictionary, every field known, no
-    /// zero frequency. A compiled
-    /// snapshot passes by construction; a decoded one that fails is refused. One pass rather than a
-    /// check and then a count: decoding is most of a request.
+    /// zero frequency. A compiled snapshot passes by construction; a decoded one that fails is
+    /// refused. One pass rather than a check and then a count: decoding is most of a request.
     #[inline(never)]
     fn derive_statistics(&mut self) -> Result<(), &'static str> {
         let mut doc_freq = vec![0u32; self.terms.len()];
         let mut totals = [0f64; FIELD_COUNT];
-        // Items' ranges tile the table in item order, so that every posting is checked here.
-        let mut expected_start = 0;
+        // Items' ranges tile the table in item order, so that every posting is checked below.
+        if !tiles(self.item_spans(), self.postings.len()) {
+            return Err("postings ranges do not cover the table in item order");
+        }
         for span in self.item_spans() {
-            let range = span.range();
-            if range.start != expected_start {
-                return Err("postings ranges are not consecutive");
-            }
-            expected_start = range.end;
             let postings = self
                 .postings
-                .get(range)
+                .get(span.range())
                 .ok_or("a postings range is out of bounds")?;
             let mut last: Option<&Posting> = None;
             for p in postings {
@@ -722,9 +718,6 @@ impl Snapshot {
                 *total += f64::from(p.tf);
                 last = Some(p);
             }
-        }
-        if expected_start != self.postings.len() {
-            return Err("postings belong to no item");
         }
         let n = self.item_count().max(1) as f64;
         self.doc_freq = doc_freq;
@@ -825,17 +818,21 @@ impl Snapshot {
 
     #[inline(never)]
     fn check_groups(&self) -> Result<(), &'static str> {
-        let mut expected_start = 0usize;
+        // Groups own non-empty occurrence ranges that cover the table in group order.
+        if !tiles(
+            self.groups.iter().map(|g| g.occurrences),
+            self.occurrence_times.len(),
+        ) {
+            return Err("event group occurrences do not cover the table in group order");
+        }
         for g in &self.groups {
             if self.properties.get(g.properties.range()).is_none() {
                 return Err("a properties range is out of bounds");
             }
             let occ = g.occurrences.range();
-            // Groups own consecutive, non-empty occurrence ranges covering the table.
-            if occ.start != expected_start || occ.is_empty() {
-                return Err("event group occurrences are not consecutive and non-empty");
+            if occ.is_empty() {
+                return Err("an event group has no occurrences");
             }
-            expected_start = occ.end;
             let Some(times) = self.occurrence_times.get(occ) else {
                 return Err("an occurrence range is out of bounds");
             };
@@ -843,11 +840,22 @@ impl Snapshot {
                 return Err("event group occurrences are not newest first");
             }
         }
-        if expected_start != self.occurrence_times.len() {
-            return Err("occurrences belong to no event group");
-        }
         Ok(())
     }
+}
+
+/// Whether `spans`, in order, are consecutive from 0 and end at `table_len`: each row of the table
+/// belongs to exactly one of them.
+fn tiles(spans: impl Iterator<Item = Span>, table_len: usize) -> bool {
+    let mut next = 0usize;
+    for span in spans {
+        let range = span.range();
+        if range.start != next {
+            return false;
+        }
+        next = range.end;
+    }
+    next == table_len
 }
 
 #[cfg(test)]
