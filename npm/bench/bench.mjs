@@ -6,13 +6,14 @@
 // + the first request, in a fresh Node process and in a fresh headless Chromium) and nDCG@10 on
 // fixtures/relevance-dev.json.
 // Usage: node npm/bench/bench.mjs [--quick] [--json FILE]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import MiniSearch from 'minisearch';
 import { create, insertMultiple, search } from '@orama/orama';
+import { CHROMIUM_PATH, launchChromium, startDemo } from '../test/chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -64,19 +65,12 @@ const cold = { instantiate: median(colds.map((c) => c.instantiate)), firstReques
 // sample loads www/bench.html, which imports the package, waits for the page to go idle, then
 // times instantiating the module from its bytes + the first request (the same work as above).
 async function chromiumColdStart(samples) {
-  const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-  if (!existsSync(executablePath)) return null;
-  const { chromium } = await import('playwright-core');
-  const server = spawn(process.execPath, [join(root, 'www/server.mjs')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (!existsSync(CHROMIUM_PATH)) return null;
+  const { url, child } = await startDemo();
   try {
-    const url = await new Promise((ok, fail) => {
-      server.stdout.setEncoding('utf8');
-      server.stdout.on('data', (chunk) => { const m = chunk.match(/http:\/\/127\.0\.0\.1:\d+\//); if (m) ok(m[0]); });
-      server.on('exit', (code) => fail(new Error(`demo server exited with ${code}`)));
-    });
     const runs = [];
     for (let i = 0; i < samples; i++) {
-      const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         await page.goto(`${url}bench.html`);
@@ -87,14 +81,14 @@ async function chromiumColdStart(samples) {
       }
     }
     const of = (key) => median(runs.map((r) => r[key]));
-    return { samples, version: await chromiumVersion(executablePath), import: of('importMs'), instantiate: of('instantiateMs'), firstRequest: of('firstRequestMs'), total: of('coldStartMs'), warm: of('warmMedianMs') };
+    return { samples, version: chromiumVersion(), import: of('importMs'), instantiate: of('instantiateMs'), firstRequest: of('firstRequestMs'), total: of('coldStartMs'), warm: of('warmMedianMs') };
   } finally {
-    server.kill();
+    child.kill();
   }
 }
-function chromiumVersion(executablePath) {
+function chromiumVersion() {
   // Debian's wrapper script prints shell noise on stderr; keep the first two words ("Chromium 156.…").
-  try { return execFileSync(executablePath, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/).slice(0, 2).join(' '); } catch { return 'Chromium'; }
+  try { return execFileSync(CHROMIUM_PATH, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/).slice(0, 2).join(' '); } catch { return 'Chromium'; }
 }
 const browserCold = await chromiumColdStart(quick ? 3 : 15);
 

@@ -1,32 +1,18 @@
 // playwright-core + Debian's Chromium (headless) against the www/ demo served on 127.0.0.1, and the
 // Vite build made by package.test.mjs. Screenshots go to npm/test/artifacts/.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, startDemo } from './chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
 const artifacts = join(here, 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 const NOW = '2026-11-20T12:00:00Z';
 // Personal data of the jeff profile that the browser policy must keep out of the page.
 const SECRETS = ['jeff@example.com', '+1 415 555 0142', '555 0142', '101 Spear Street', '94105', '1977-12-04'];
-
-function startDemo() {
-  return new Promise((resolveUrl, reject) => {
-    const child = spawn(process.execPath, [join(root, 'www/server.mjs')], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      const m = chunk.match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m) resolveUrl({ url: m[0], child });
-    });
-    child.on('exit', (code) => reject(new Error(`demo server exited with ${code}`)));
-  });
-}
 
 function serveDir(dir) {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
@@ -40,11 +26,7 @@ function serveDir(dir) {
 }
 
 const { url, child } = await startDemo();
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 
 async function open(query, { javaScriptEnabled = true } = {}) {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, javaScriptEnabled });
