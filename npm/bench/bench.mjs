@@ -190,7 +190,7 @@ console.log(`cold start, Node (fresh process, median of ${colds.length}): instan
 if (browserCold) {
   console.log(`cold start, ${browserCold.version} (fresh browser, idle page, median of ${browserCold.samples}): instantiate ${ms(browserCold.instantiate)} ms + first request on jeff ${ms(browserCold.firstRequest)} ms = ${ms(browserCold.total)} ms (import of the package beforehand ${ms(browserCold.import)} ms; warm request ${ms(browserCold.warm)} ms)`);
 } else {
-  console.log('cold start in Chromium: skipped (no /usr/bin/chromium; set CHROMIUM)');
+  console.log(`cold start in Chromium: skipped (no ${CHROMIUM_PATH}; set CHROMIUM)`);
 }
 const jeff = rows.find((r) => r.profile === 'profile-retail-jeff');
 const miniSearchRatio = jeff.miniSearch / jeff.edgePersona;
