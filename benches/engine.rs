@@ -14,9 +14,9 @@ mod common;
 
 use divan::counter::BytesCount;
 use divan::{black_box, Bencher};
-use edge_persona::rank::{rank, RankSettings};
-use edge_persona::render::{render, RenderSettings};
 use edge_persona::snapshot::{Snapshot, SnapshotLimits};
+use edge_persona::{rank, RankSettings};
+use edge_persona::{render, RenderSettings};
 
 const PROFILES: &[&str] = &[
     "profile-retail-small",

@@ -11,7 +11,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use edge_persona::rank::RankSettings;
+use edge_persona::RankSettings;
 
 fn main() {
     let verbose = std::env::args().any(|a| a == "-v");

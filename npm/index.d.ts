@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'E_PROFILE_INVALID'
   | 'E_REQUEST_INVALID'
   | 'E_OPTIONS_INVALID'
-  | 'E_NOT_INITIALIZED';
+  | 'E_NOT_INITIALIZED'
+  | 'E_OUTPUT';
 
 /** An `Error` thrown by the package: `code` is stable, `message` names the problem. */
 export interface EdgePersonaError extends Error {
@@ -37,7 +38,7 @@ export interface PrivacyPolicy {
 export type EpochMillis = number;
 
 export interface RankOptions {
-  /** How many items to return, 0..=10000. Default 10. */
+  /** How many items to return, 1..=1000. Default 10. */
   limit?: number;
   now?: EpochMillis;
   /** Items scoring at or below this are left out. Default 0. */
@@ -47,16 +48,16 @@ export interface RankOptions {
 export type ContextFormat = 'text' | 'json';
 
 export interface ContextOptions {
-  /** Most estimated tokens (characters / 4) for the whole block, 0..=1000000. Default 200. */
+  /** Most estimated tokens (characters / 4) for the whole block, 0..=100000. Default 200. */
   budgetTokens?: number;
   /** Default `'text'`: a `<user_profile_context>` block; `'json'`: the same facts as JSON text. */
   format?: ContextFormat;
-  /** How many ranked items to consider. Default 10. */
+  /** How many ranked items to consider, 1..=1000. Default 10. */
   limit?: number;
   now?: EpochMillis;
-  /** Longest value, in characters, before it is cut with `…`. Default 120. */
+  /** Longest value, in characters, before it is cut with `…`, 1..=10000. Default 120. */
   maxValueChars?: number;
-  /** Most properties shown per event. Default 6. */
+  /** Most properties shown per event, 0..=100. Default 6. */
   maxProperties?: number;
 }
 

@@ -1,7 +1,10 @@
-//! One error type per failure domain, all re-exported here. Display texts are short and name the
-//! place and the problem; none of them carries profile data.
+//! One error type per failure domain, all of them here (identity tokens' [`IdentityError`] lives
+//! beside the token code and is re-exported here). Display texts are short and name the place and
+//! the problem; none of them carries profile data.
 
 use std::fmt;
+
+pub use crate::identity::IdentityError;
 
 /// A documented limit was exceeded; `what` names the setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,21 +34,37 @@ impl fmt::Display for LimitExceeded {
 pub enum ImportError {
     /// The input is not JSON; `line`/`column` as serde_json reports them.
     Json {
+        /// Line of the error, from 1.
         line: usize,
+        /// Column of the error, from 1.
         column: usize,
+        /// serde_json's description, without its position.
         message: String,
     },
     /// A member has the wrong type or shape.
     Invalid {
+        /// Where, as `events.data[17].properties`.
         path: String,
+        /// What was expected there.
         expected: &'static str,
     },
     /// A timestamp is not an ISO-8601 time.
-    Timestamp { path: String },
+    Timestamp {
+        /// Where, as `events.data[17].timestamp`.
+        path: String,
+    },
     /// A required member is missing.
-    Missing { path: String },
-    /// A limit of [`crate::import::ImportLimits`] was exceeded.
-    Limit { path: String, limit: LimitExceeded },
+    Missing {
+        /// Where, as `events.data[0].timestamp`.
+        path: String,
+    },
+    /// A limit of [`crate::ImportLimits`] was exceeded.
+    Limit {
+        /// Where.
+        path: String,
+        /// Which limit, and by how much.
+        limit: LimitExceeded,
+    },
 }
 
 impl ImportError {
@@ -96,24 +115,55 @@ impl fmt::Display for ImportError {
 impl std::error::Error for ImportError {}
 
 /// Why snapshot bytes could not be decoded. Each corruption class has its own variant, so callers
-/// can tell "rebuild from the source" (`Version`) from "storage is damaged" (`Checksum`, `Corrupt`).
+/// can tell "rebuild from the source" (`UnsupportedVersion`) from "storage is damaged"
+/// (`ChecksumMismatch`, `Corrupt`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SnapshotError {
     /// Fewer bytes than the header announces, or than a header needs.
-    Truncated { needed: usize, actual: usize },
+    Truncated {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes given.
+        actual: usize,
+    },
     /// The bytes do not start with the snapshot magic: not a snapshot at all.
     WrongMagic,
     /// A snapshot of a format version this build does not read.
-    UnsupportedVersion { found: u16, supported: u16 },
+    UnsupportedVersion {
+        /// The version in the header.
+        found: u16,
+        /// The version this build reads and writes.
+        supported: u16,
+    },
     /// The payload does not match its checksum: damaged in storage or transit.
-    ChecksumMismatch { expected: u32, actual: u32 },
+    ChecksumMismatch {
+        /// The checksum in the header.
+        expected: u32,
+        /// The checksum of the payload.
+        actual: u32,
+    },
     /// The payload passed its checksum but does not decode or is inconsistent; names what is wrong.
-    Corrupt { detail: String },
-    /// A limit of [`crate::snapshot::SnapshotLimits`] was exceeded.
+    Corrupt {
+        /// What is inconsistent.
+        detail: String,
+    },
+    /// A limit of [`crate::SnapshotLimits`] was exceeded.
     Limit(LimitExceeded),
     /// Encoding failed (only on a broken codec; never for valid input).
-    Encode { detail: String },
+    Encode {
+        /// What the codec said.
+        detail: String,
+    },
+}
+
+impl SnapshotError {
+    /// A [`SnapshotError::Corrupt`] naming the inconsistency.
+    pub(crate) fn corrupt(detail: &str) -> Self {
+        Self::Corrupt {
+            detail: detail.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for SnapshotError {
@@ -147,9 +197,13 @@ impl std::error::Error for SnapshotError {}
 pub enum SettingsError {
     /// A numeric setting is outside its valid range; `name` is the setting's field name.
     OutOfRange {
+        /// The setting's field name.
         name: &'static str,
+        /// The value given.
         value: f64,
+        /// The least valid value.
         min: f64,
+        /// The greatest valid value.
         max: f64,
     },
 }
@@ -178,14 +232,22 @@ pub enum InjectError {
     /// The body is not a JSON object.
     NotAnObject,
     /// The body is not JSON at all.
-    Json { message: String },
+    Json {
+        /// serde_json's description.
+        message: String,
+    },
     /// A member has the wrong type.
     Invalid {
+        /// Where, as `messages[2].content`.
         path: String,
+        /// What was expected there.
         expected: &'static str,
     },
     /// A required member is missing.
-    Missing { path: String },
+    Missing {
+        /// Where, as `messages`.
+        path: String,
+    },
     /// The API could not be told from the body; name it explicitly.
     UnknownApi,
 }

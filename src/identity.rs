@@ -47,7 +47,9 @@ pub struct Identity {
 /// Which token format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenFormat {
+    /// An HS256 JSON Web Token (`Authorization: Bearer`, `x-edge-persona-identity`).
     Jwt,
+    /// A signed cookie value (`ep_id`).
     Cookie,
 }
 

@@ -5,11 +5,10 @@
 //! in well under a millisecond, at the edge or in the browser.
 //!
 //! ```
-//! use edge_persona::import::{segment::import_bundle, ImportLimits};
-//! use edge_persona::policy::PrivacyPolicy;
-//! use edge_persona::rank::{rank, RankSettings};
-//! use edge_persona::render::{render, RenderSettings};
-//! use edge_persona::snapshot::{compile, Snapshot, SnapshotLimits};
+//! use edge_persona::{
+//!     compile, import_bundle, rank, render, ImportLimits, PrivacyPolicy, RankSettings,
+//!     RenderSettings, Snapshot, SnapshotLimits,
+//! };
 //! use edge_persona::time::parse_timestamp;
 //!
 //! let bundle = r#"{"profile_id": "user_id:u1",
@@ -36,30 +35,62 @@
 //!
 //! * **A pure core.** No I/O, no clock (`now` is an argument), no wasm or Worker types; bindings are
 //!   thin modules behind cargo features that convert types and errors once, at the edge.
-//! * **Compile once, decode per request.** [`snapshot::compile`] does the expensive work (grouping
+//! * **Compile once, decode per request.** [`compile`] does the expensive work (grouping
 //!   repeated events, tokenizing, interning, applying the privacy policy); a snapshot is a compact,
 //!   checksummed, versioned byte string ([`snapshot::codec`]) that decodes in microseconds.
-//! * **A relevance model you can read.** [`rank`] documents its formula and exposes every constant
-//!   in [`rank::RankSettings`]; each result carries an explanation of its score.
+//! * **A relevance model you can read.** [`rank()`] documents its formula and exposes every
+//!   constant in [`RankSettings`]; each result carries an explanation of its score.
 //! * **No panic on any input.** Bad input is a typed error from [`errors`]; limits are settings
-//!   ([`import::ImportLimits`], [`snapshot::SnapshotLimits`]). `unwrap`, `expect`, `panic!` and
+//!   ([`ImportLimits`], [`SnapshotLimits`]). `unwrap`, `expect`, `panic!` and
 //!   indexing are denied in this crate by lint.
 //! * **Privacy by default.** Personal data is withheld or removed when a snapshot is compiled
-//!   ([`policy`]); values are neutralized before they reach a prompt ([`render::neutralize`]).
+//!   ([`PrivacyPolicy`]); values are neutralized before they reach a prompt ([`neutralize`]).
+//!
+//! ## The public surface
+//!
+//! Modules are private and their types re-exported here, as the pipeline's steps: import
+//! ([`import_bundle`]), compile under a policy ([`compile`], [`PrivacyPolicy`]), decode
+//! ([`Snapshot::decode`]), rank ([`rank()`]), render ([`render()`]), inject into LLM requests
+//! ([`inject()`]), or all of it behind one handle ([`Personalizer`]). A few namespaces stay
+//! public: [`errors`], [`identity`] (signed tokens), [`slots`] (the page slot language),
+//! [`snapshot`] (its byte layout and KV keys), [`text`] (the tokenizer), [`time`] and [`base64`].
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod base64;
-pub mod bindings;
+mod bindings;
 pub mod errors;
 pub mod identity;
-pub mod import;
-pub mod inject;
-pub mod personalizer;
-pub mod policy;
-pub mod profile;
-pub mod rank;
-pub mod render;
+mod import;
+mod inject;
+mod personalizer;
+mod policy;
+mod profile;
+mod rank;
+mod render;
 pub mod slots;
 pub mod snapshot;
+#[cfg(test)]
+mod testing;
 pub mod text;
 pub mod time;
+
+pub use errors::{
+    IdentityError, ImportError, InjectError, LimitExceeded, SettingsError, SnapshotError,
+};
+pub use import::segment::{import_bundle, import_ndjson, import_value};
+pub use import::ImportLimits;
+pub use inject::{inject, last_user_text, Api};
+pub use personalizer::{PersonalizedRequest, Personalizer};
+pub use policy::{classify_key, mask_text, PiiClass, PrivacyPolicy, Target};
+pub use profile::{looks_like_audience, Event, Identity, Profile, Trait, Value};
+pub use rank::{
+    rank, rank_query, Explanation, ItemKind, ItemRef, Query, RankSettings, RankedItem,
+    TermContribution,
+};
+pub use render::{
+    estimate_tokens, neutralize, render, Context, ContextFormat, RenderSettings, CONTEXT_TAG,
+};
+pub use snapshot::{
+    compile, Field, GroupView, Posting, Snapshot, SnapshotLimits, TraitView, ValueKind,
+};

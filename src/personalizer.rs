@@ -1,5 +1,6 @@
-//! One decoded profile and its settings: the object every binding wraps (the npm package's
-//! `Personalizer`, the Worker's per-request state), so that bindings only convert types.
+//! One decoded profile behind one handle: the object every binding wraps (the npm package's
+//! `Personalizer`, the Worker's per-request state), so that bindings only convert types. Settings
+//! are passed per call.
 
 use serde_json::Value as Json;
 
@@ -23,7 +24,9 @@ pub struct Personalizer {
 pub struct PersonalizedRequest {
     /// The request body with the context added (unchanged when nothing was relevant).
     pub body: Json,
+    /// The rendered context that was added.
     pub context: Context,
+    /// The request shape the body was read as.
     pub api: Api,
 }
 
@@ -46,10 +49,12 @@ impl Personalizer {
         })
     }
 
+    /// Wraps an already compiled snapshot (the Worker after a rebuild, the CLI).
     pub fn from_compiled(snapshot: Snapshot) -> Self {
         Self { snapshot }
     }
 
+    /// The decoded snapshot.
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
     }

@@ -29,12 +29,19 @@ use serde::{Deserialize, Serialize};
     bincode::Decode,
 )]
 pub enum PiiClass {
+    /// An e-mail address.
     Email,
+    /// A phone number.
     Phone,
+    /// A street or postal address.
     Address,
+    /// A birthday or date of birth.
     Birthday,
+    /// A government identifier (SSN, passport, national id, driver's licence).
     GovernmentId,
+    /// A payment identifier (card number, IBAN, account number).
     PaymentId,
+    /// An IP address.
     IpAddress,
 }
 
@@ -77,6 +84,7 @@ pub enum Target {
 /// The privacy policy of a deployment: a target and the keys it explicitly allows.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PrivacyPolicy {
+    /// Where the compiled snapshot will be used.
     pub target: Target,
     /// Keys (trait keys or event property keys, exact match) whose personal data may pass.
     pub allow: Vec<String>,
@@ -97,6 +105,7 @@ impl PrivacyPolicy {
         self
     }
 
+    /// Whether `key` is on the allow-list.
     pub fn is_allowed(&self, key: &str) -> bool {
         self.allow.iter().any(|k| k == key)
     }

@@ -5,11 +5,17 @@ use serde::{Deserialize, Serialize};
 /// A JSON-like value with object members kept in input order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Value {
+    /// JSON `null`.
     Null,
+    /// A boolean.
     Bool(bool),
+    /// A number (JSON numbers are read as `f64`).
     Number(f64),
+    /// A string.
     Text(String),
+    /// An array.
     List(Vec<Value>),
+    /// An object, members in input order.
     Object(Vec<(String, Value)>),
 }
 
@@ -76,26 +82,33 @@ pub fn format_number(n: f64) -> String {
 /// `audience: true`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trait {
+    /// The trait key as the CDP writes it (`shoe_size`, `firstName`).
     pub key: String,
+    /// Its value.
     pub value: Value,
+    /// Whether the trait is an audience membership.
     pub audience: bool,
 }
 
 /// One event occurrence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    /// Segment's `message_id`: the event's identity, for deduplication and as the item id.
     pub message_id: String,
     /// The event name (`Product Viewed`); `Page Viewed` / `Screen Viewed` / `Identify` for non-track calls.
     pub name: String,
     /// Milliseconds since the Unix epoch.
     pub timestamp_ms: i64,
+    /// Properties, in input order.
     pub properties: Vec<(String, Value)>,
 }
 
 /// An identity of the person (`user_id`, `email`, `anonymous_id`, …).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
+    /// The kind of id (`user_id`, `email`, `anonymous_id`, …).
     pub id_type: String,
+    /// The id itself.
     pub id: String,
 }
 
@@ -104,8 +117,11 @@ pub struct Identity {
 pub struct Profile {
     /// `user_id:jeff-lawson-1138` style id, or empty when the export did not name one.
     pub profile_id: String,
+    /// Traits, in input order; a key appears once.
     pub traits: Vec<Trait>,
+    /// Events, in input order; a message id appears once.
     pub events: Vec<Event>,
+    /// External ids.
     pub identities: Vec<Identity>,
     /// The profile's `metadata.updated_at`, in milliseconds, when present.
     pub updated_at_ms: Option<i64>,

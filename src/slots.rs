@@ -78,36 +78,17 @@ pub fn choose_variant(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::PrivacyPolicy;
-    use crate::profile::{Event, Profile, Trait, Value};
-    use crate::snapshot::compile;
+    use crate::testing::profile;
 
     fn snapshot() -> Snapshot {
-        let tr = |k: &str, v: Value, audience: bool| Trait {
-            key: k.into(),
-            value: v,
-            audience,
-        };
-        compile(
-            &Profile {
-                profile_id: "p".into(),
-                traits: vec![
-                    tr("first_name", Value::Text("Jeff".into()), false),
-                    tr("email", Value::Text("j@example.com".into()), false),
-                    tr("running_enthusiasts", Value::Bool(true), true),
-                    tr("golfers", Value::Bool(false), true),
-                    tr("sms_opt_in", Value::Bool(false), false),
-                ],
-                events: vec![Event {
-                    message_id: "m".into(),
-                    name: "Product Viewed".into(),
-                    timestamp_ms: 0,
-                    properties: vec![("category".into(), Value::Text("Running Shoes".into()))],
-                }],
-                ..Profile::default()
-            },
-            &PrivacyPolicy::default(),
-        )
+        profile("p")
+            .text("first_name", "Jeff")
+            .text("email", "j@example.com")
+            .audience("running_enthusiasts", true)
+            .audience("golfers", false)
+            .value("sms_opt_in", crate::profile::Value::Bool(false))
+            .event("m", 0, "Product Viewed", &[("category", "Running Shoes")])
+            .compile()
     }
 
     #[test]

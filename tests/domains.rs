@@ -1,6 +1,7 @@
 //! Small hand-made profiles from domains the dev labels do not cover (streaming, B2B SaaS, grocery,
-//! travel), each with noise events, to keep the model honest about generality: the item a support
-//! agent would want must be in the top three.
+//! travel), each with noise events: the item a support agent would want must be in the top three.
+//! They are regression tests, not a measure of generality: they were written by the same hands as
+//! the lexicon, which has groups for these very domains (src/text/lexicon_groups.rs).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,10 +9,10 @@
     clippy::panic
 )]
 
-use edge_persona::import::{segment::import_bundle, ImportLimits};
-use edge_persona::policy::PrivacyPolicy;
-use edge_persona::rank::{rank, RankSettings};
 use edge_persona::snapshot::compile;
+use edge_persona::PrivacyPolicy;
+use edge_persona::{import_bundle, ImportLimits};
+use edge_persona::{rank, RankSettings};
 use serde_json::{json, Value};
 
 const NOW: i64 = 1_795_176_000_000; // 2026-11-20T12:00:00Z

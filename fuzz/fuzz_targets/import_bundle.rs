@@ -2,8 +2,8 @@
 //! accepts must compile under the default policy into a snapshot that encodes and decodes.
 #![no_main]
 
-use edge_persona::import::{segment::import_bundle, ImportLimits};
-use edge_persona::policy::PrivacyPolicy;
+use edge_persona::{import_bundle, ImportLimits};
+use edge_persona::PrivacyPolicy;
 use edge_persona::snapshot::{compile, Snapshot, SnapshotLimits};
 use libfuzzer_sys::fuzz_target;
 

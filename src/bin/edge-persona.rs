@@ -9,14 +9,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use edge_persona::identity::{mint, TokenFormat};
-use edge_persona::import::segment::{import_bundle, import_ndjson};
-use edge_persona::import::ImportLimits;
-use edge_persona::policy::{PrivacyPolicy, Target};
-use edge_persona::profile::Profile;
-use edge_persona::rank::{rank, RankSettings};
-use edge_persona::render::{render, ContextFormat, RenderSettings};
 use edge_persona::snapshot::{codec::MAGIC, compile, kv, Snapshot, SnapshotLimits};
 use edge_persona::time::{format_timestamp, parse_timestamp};
+use edge_persona::ImportLimits;
+use edge_persona::Profile;
+use edge_persona::{import_bundle, import_ndjson};
+use edge_persona::{rank, RankSettings};
+use edge_persona::{render, ContextFormat, RenderSettings};
+use edge_persona::{PrivacyPolicy, Target};
 
 /// `println!` that ends the process quietly when the reader closes stdout early
 /// (`edge-persona inspect x.snap | head`) instead of panicking on the broken pipe.
@@ -253,7 +253,7 @@ fn cmd_rank(req: &RequestArgs, limit: usize, format: OutputFormat) -> CliResult 
             // A struct, not `json!`, so members keep the documented order: id, kind, score, explain.
             #[derive(serde::Serialize)]
             struct RankOutput<'a> {
-                items: &'a [edge_persona::rank::RankedItem],
+                items: &'a [edge_persona::RankedItem],
             }
             let text = serde_json::to_string_pretty(&RankOutput { items: &items })
                 .map_err(|e| e.to_string())?;

@@ -17,6 +17,7 @@
 //! | `E_PROFILE_INVALID` | a Segment profile that does not import |
 //! | `E_REQUEST_INVALID` | an LLM request body that cannot be personalized |
 //! | `E_OPTIONS_INVALID` | an option of the wrong type, unknown or out of range |
+//! | `E_OUTPUT` | a result that could not be converted to a JS value (never for valid input) |
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -192,8 +193,6 @@ fn rank_settings(limit: Option<u32>, min_score: Option<f32>) -> Result<RankSetti
     Ok(s)
 }
 
-const MAX_BUDGET_TOKENS: u32 = 1_000_000;
-
 fn render_settings(
     budget_tokens: Option<u32>,
     format: Option<&str>,
@@ -202,12 +201,6 @@ fn render_settings(
 ) -> Result<RenderSettings, JsValue> {
     let mut s = RenderSettings::default();
     if let Some(b) = budget_tokens {
-        if b > MAX_BUDGET_TOKENS {
-            return Err(options_error(
-                "options.budgetTokens",
-                &"expected at most 1000000",
-            ));
-        }
         s.budget_tokens = b as usize;
     }
     match format {
@@ -221,11 +214,12 @@ fn render_settings(
         }
     }
     if let Some(n) = max_value_chars {
-        s.max_value_chars = (n as usize).max(1);
+        s.max_value_chars = n as usize;
     }
     if let Some(n) = max_properties {
         s.max_properties = n as usize;
     }
+    s.validate().map_err(|e| settings_error(&e))?;
     Ok(s)
 }
 

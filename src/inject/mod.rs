@@ -16,8 +16,11 @@ use crate::errors::InjectError;
 /// Which request body shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
+    /// OpenAI Chat Completions (`/v1/chat/completions`).
     OpenAiChat,
+    /// OpenAI Responses (`/v1/responses`).
     OpenAiResponses,
+    /// Anthropic Messages (`/v1/messages`).
     AnthropicMessages,
 }
 

@@ -100,11 +100,15 @@ impl Default for RankSettings {
 }
 
 impl RankSettings {
-    /// Checks every numeric setting's range.
+    /// Most items one ranking may return; the bindings refuse a larger `limit`.
+    pub const MAX_LIMIT: usize = 1_000;
+
+    /// Checks every setting's range. The bindings call it on settings built from a caller's
+    /// options, so that every binding accepts the same values.
     pub fn validate(&self) -> Result<(), SettingsError> {
         let [name_w, keys_w, values_w] = self.field_weights;
-        // (setting, value, min, max), checked in a loop: it runs on every request, and one call
-        // site is less wasm to compile on a cold start than fifteen.
+        // (setting, value, min, max), checked in one loop: one call site is less wasm for a cold
+        // start to compile than fifteen.
         let checks = [
             ("k1", self.k1, 0.0, 100.0),
             ("b", self.b, 0.0, 1.0),
@@ -119,54 +123,71 @@ impl RankSettings {
             ("withheld_weight", self.withheld_weight, 0.0, 1.0),
             ("frequency_weight", self.frequency_weight, 0.0, 10.0),
             ("min_score", self.min_score, 0.0, f32::MAX),
-            ("limit", self.limit as f32, 0.0, 10_000.0),
+            ("limit", self.limit as f32, 1.0, Self::MAX_LIMIT as f32),
             ("max_query_terms", self.max_query_terms as f32, 1.0, 1024.0),
         ];
-        for (name, value, min, max) in checks {
-            if !(value.is_finite() && value >= min && value <= max) {
-                return Err(SettingsError::OutOfRange {
-                    name,
-                    value: f64::from(value),
-                    min: f64::from(min),
-                    max: f64::from(max),
-                });
-            }
-        }
-        Ok(())
+        check_ranges(&checks)
     }
+}
+
+/// Checks `(setting, value, min, max)` rows: the first value that is not finite or lies outside
+/// its `min..=max` is the error.
+pub(crate) fn check_ranges(checks: &[(&'static str, f32, f32, f32)]) -> Result<(), SettingsError> {
+    for &(name, value, min, max) in checks {
+        if !(value.is_finite() && value >= min && value <= max) {
+            return Err(SettingsError::OutOfRange {
+                name,
+                value: f64::from(value),
+                min: f64::from(min),
+                max: f64::from(max),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Trait or event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {
+    /// A trait (including audiences).
     Trait,
+    /// An event group.
     Event,
 }
 
 /// Where an item lives in its snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ItemRef {
+    /// The trait at this index of the snapshot.
     Trait(usize),
+    /// The event group at this index of the snapshot.
     Group(usize),
 }
 
 /// One query term's part of a score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TermContribution {
+    /// The stemmed query term.
     pub term: String,
     /// 1 for a typed word, less for a lexicon expansion.
     pub weight: f32,
+    /// Its inverse document frequency in this profile.
     pub idf: f32,
+    /// Its part of the lexical score.
     pub score: f32,
 }
 
 /// The parts of a score; `score = lexical · coverage · recency · frequency`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Explanation {
+    /// The BM25F sum over matched terms.
     pub lexical: f32,
+    /// The share of the query's weight the item matches, raised to `coverage_exponent`.
     pub coverage: f32,
+    /// The recency factor (events) or the trait factor (traits).
     pub recency: f32,
+    /// `1 + frequency_weight · ln(count)`.
     pub frequency: f32,
     /// Age of the newest occurrence in seconds (events only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,6 +195,7 @@ pub struct Explanation {
     /// Occurrences (events only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<usize>,
+    /// Each matched term's contribution.
     pub terms: Vec<TermContribution>,
 }
 
@@ -182,10 +204,14 @@ pub struct Explanation {
 pub struct RankedItem {
     /// `trait:<key>` or `event:<message_id>` (the newest occurrence of the group).
     pub id: String,
+    /// Trait or event.
     pub kind: ItemKind,
+    /// The score; the product of the explanation's factors.
     pub score: f32,
+    /// How the score was reached.
     pub explain: Explanation,
     #[serde(skip)]
+    /// Where the item lives in the snapshot it was ranked in (not serialized).
     pub item: ItemRef,
 }
 
@@ -561,56 +587,35 @@ mod tests {
             assert_eq!(ours, std, "length {len}");
         }
     }
-    use crate::policy::PrivacyPolicy;
-    use crate::profile::{Event, Profile, Trait, Value};
-    use crate::snapshot::compile;
+    use crate::testing::{profile, HOUR};
 
-    const HOUR: i64 = 3_600_000;
     const NOW: i64 = 1_000 * HOUR;
 
     fn snapshot() -> Snapshot {
-        let ev = |id: &str, hours_ago: i64, name: &str, props: &[(&str, &str)]| Event {
-            message_id: id.into(),
-            name: name.into(),
-            timestamp_ms: NOW - hours_ago * HOUR,
-            properties: props
-                .iter()
-                .map(|(k, v)| (k.to_string(), Value::Text(v.to_string())))
-                .collect(),
-        };
-        let tr = |k: &str, v: &str| Trait {
-            key: k.into(),
-            value: Value::Text(v.into()),
-            audience: false,
-        };
-        compile(
-            &Profile {
-                profile_id: "p".into(),
-                traits: vec![
-                    tr("shoe_size", "10.5"),
-                    tr("jacket_size", "L"),
-                    tr("favorite_color", "green"),
-                ],
-                events: vec![
-                    ev(
-                        "new-shoe",
-                        1,
-                        "Product Viewed",
-                        &[("name", "Trail Shoe"), ("category", "Running Shoes")],
-                    ),
-                    ev(
-                        "old-shoe",
-                        2000,
-                        "Product Viewed",
-                        &[("name", "Road Shoe"), ("category", "Running Shoes")],
-                    ),
-                    ev("noise", 0, "App Opened", &[("version", "7.2")]),
-                    ev("noise2", 5, "App Opened", &[("version", "7.2")]),
-                ],
-                ..Profile::default()
-            },
-            &PrivacyPolicy::default(),
-        )
+        profile("p")
+            .text("shoe_size", "10.5")
+            .text("jacket_size", "L")
+            .text("favorite_color", "green")
+            .event(
+                "new-shoe",
+                NOW - HOUR,
+                "Product Viewed",
+                &[("name", "Trail Shoe"), ("category", "Running Shoes")],
+            )
+            .event(
+                "old-shoe",
+                NOW - 2000 * HOUR,
+                "Product Viewed",
+                &[("name", "Road Shoe"), ("category", "Running Shoes")],
+            )
+            .event("noise", NOW, "App Opened", &[("version", "7.2")])
+            .event(
+                "noise2",
+                NOW - 5 * HOUR,
+                "App Opened",
+                &[("version", "7.2")],
+            )
+            .compile()
     }
 
     fn ids(items: &[RankedItem]) -> Vec<&str> {
@@ -676,15 +681,34 @@ mod tests {
     }
 
     #[test]
-    fn order_is_deterministic_and_limited() {
+    fn equal_scores_are_ordered_by_id_whatever_the_profile_order() {
+        // Two traits that score exactly alike for "green", stored in the opposite of id order.
+        let s = profile("p")
+            .text("preferred_color", "green")
+            .text("favorite_color", "green")
+            .text("shoe_size", "10.5")
+            .compile();
+        let all = rank(&s, "green", NOW, &RankSettings::default());
+        assert_eq!(ids(&all), ["trait:favorite_color", "trait:preferred_color"]);
+        assert_eq!(all[0].score, all[1].score, "a tie, broken by id");
+        // The cut-off keeps ties with the last place, so the limit takes the smaller id too.
+        let one = RankSettings {
+            limit: 1,
+            ..RankSettings::default()
+        };
+        assert_eq!(ids(&rank(&s, "green", NOW, &one)), ["trait:favorite_color"]);
+    }
+
+    #[test]
+    fn the_limit_keeps_the_best_scores() {
         let s = snapshot();
-        let settings = RankSettings {
+        let all = rank(&s, "size shoes green", NOW, &RankSettings::default());
+        assert!(all.len() > 2);
+        let two = RankSettings {
             limit: 2,
             ..RankSettings::default()
         };
-        let a = rank(&s, "size shoes green", NOW, &settings);
-        assert_eq!(a.len(), 2);
-        assert_eq!(a, rank(&s, "size shoes green", NOW, &settings));
+        assert_eq!(rank(&s, "size shoes green", NOW, &two), all[..2]);
     }
 
     #[test]
@@ -713,5 +737,17 @@ mod tests {
             ..RankSettings::default()
         };
         assert!(bad.validate().is_err());
+        for (limit, ok) in [
+            (0, false),
+            (1, true),
+            (RankSettings::MAX_LIMIT, true),
+            (RankSettings::MAX_LIMIT + 1, false),
+        ] {
+            let s = RankSettings {
+                limit,
+                ..RankSettings::default()
+            };
+            assert_eq!(s.validate().is_ok(), ok, "limit {limit}");
+        }
     }
 }

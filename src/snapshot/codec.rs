@@ -1,4 +1,5 @@
-//! The byte container around a snapshot payload, and the one place that names the codec (bincode).
+//! The snapshot's byte layout, in one place: the header, the payload's field order, and the one
+//! place that names the codec (bincode).
 //!
 //! ```text
 //! offset  size  field
@@ -10,9 +11,30 @@
 //! 16      …     payload: bincode 2, standard config with fixed-width little-endian integers
 //! ```
 //!
+//! The payload, in order (a `Vec` is a u64 length and its elements; a `String` a u64 length and
+//! its UTF-8 bytes; an `Option` a u8 tag and the value; an enum a u32 variant index; a span two
+//! u32s, `start` and `len`):
+//!
+//! | field | type | what |
+//! | --- | --- | --- |
+//! | `profile_id` | `String` | `user_id:<id>` |
+//! | `target` | enum | 0 server, 1 browser |
+//! | `updated_at_ms` | `Option<i64>` | the profile's `updated_at` |
+//! | `strings` | `String` | every string, interned and concatenated |
+//! | `terms` | `Vec<span>` | the term dictionary, sorted by text; a term id is an index |
+//! | `postings` | `Vec<(u32 term, u8 field, u16 tf)>` | every item's postings, item after item, each sorted by (term, field) |
+//! | `properties` | `Vec<(span key, span text)>` | event properties, group after group |
+//! | `traits` | `Vec<(span key, u32 kind, span text, bool audience, Option<u32 pii class>, span postings)>` | in profile order |
+//! | `groups` | `Vec<(span name, span properties, span postings, span id, span occurrences)>` | newest first |
+//! | `occurrence_times` | `Vec<i64>` | per group: the newest time in ms, then deltas to each older one |
+//!
 //! Swapping the codec means changing [`encode_payload`] / [`decode_payload`] and bumping
-//! [`FORMAT_VERSION`]; the header stays.
+//! [`FORMAT_VERSION`]; the header stays. Changing the payload's fields or their order also means a
+//! new version.
 
+use bincode::{Decode, Encode};
+
+use super::{Snapshot, FIELD_COUNT};
 use crate::errors::{LimitExceeded, SnapshotError};
 
 /// The first four bytes of every snapshot.
@@ -115,6 +137,56 @@ pub fn decode_payload<T: bincode::Decode<()>>(
         });
     }
     Ok(value)
+}
+
+// By hand rather than derived, to leave out the fields derived on decode. The payload is these
+// fields in this order (the table above); changing them means a new `FORMAT_VERSION`.
+impl Encode for Snapshot {
+    fn encode<E: bincode::enc::Encoder>(
+        &self,
+        e: &mut E,
+    ) -> Result<(), bincode::error::EncodeError> {
+        self.profile_id.encode(e)?;
+        self.target.encode(e)?;
+        self.updated_at_ms.encode(e)?;
+        self.strings.encode(e)?;
+        self.terms.encode(e)?;
+        self.postings.encode(e)?;
+        self.properties.encode(e)?;
+        self.traits.encode(e)?;
+        self.groups.encode(e)?;
+        self.occurrence_times.encode(e)
+    }
+}
+
+impl<C> Decode<C> for Snapshot {
+    fn decode<D: bincode::de::Decoder<Context = C>>(
+        d: &mut D,
+    ) -> Result<Self, bincode::error::DecodeError> {
+        Ok(Snapshot {
+            profile_id: field(d)?,
+            target: field(d)?,
+            updated_at_ms: field(d)?,
+            strings: field(d)?,
+            terms: field(d)?,
+            postings: field(d)?,
+            properties: field(d)?,
+            traits: field(d)?,
+            groups: field(d)?,
+            occurrence_times: field(d)?,
+            doc_freq: Vec::new(),
+            avg_field_len: [0.0; FIELD_COUNT],
+        })
+    }
+}
+
+/// Decodes one field. Not inlined, so each table's loop is its own small wasm function: V8
+/// recompiles the ones that get hot on the first decode, and small ones recompile quickly.
+#[inline(never)]
+fn field<T: Decode<C>, C, D: bincode::de::Decoder<Context = C>>(
+    d: &mut D,
+) -> Result<T, bincode::error::DecodeError> {
+    T::decode(d)
 }
 
 fn le<const N: usize>(slice: &[u8]) -> [u8; N] {

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use edge_persona::import::{segment::import_bundle, ImportLimits};
-use edge_persona::policy::PrivacyPolicy;
-use edge_persona::profile::Profile;
-use edge_persona::rank::{rank, RankSettings};
 use edge_persona::snapshot::{compile, Snapshot};
 use edge_persona::time::parse_timestamp;
+use edge_persona::PrivacyPolicy;
+use edge_persona::Profile;
+use edge_persona::{import_bundle, ImportLimits};
+use edge_persona::{rank, RankSettings};
 
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")

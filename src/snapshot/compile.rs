@@ -1,0 +1,329 @@
+//! Compilation: a [`Profile`] becomes a [`Snapshot`] under a [`PrivacyPolicy`]. Events are grouped,
+//! every field is analyzed into postings, strings are interned, and personal data is withheld or
+//! removed here, before any of it reaches the snapshot's text.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{Field, GroupRecord, Posting, Snapshot, Span, TraitRecord, ValueKind, FIELD_COUNT};
+use crate::policy::{mask_text, PrivacyPolicy, Target};
+use crate::profile::{Profile, Value};
+use crate::text::{Analyzer, Tokenizer};
+
+/// Compiles a profile under a privacy policy.
+pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
+    let mut b = Builder::default();
+    let mut traits = Vec::with_capacity(profile.traits.len());
+    for t in &profile.traits {
+        let restricted = policy.restricted(&t.key);
+        if restricted.is_some() && policy.target == Target::Browser {
+            continue;
+        }
+        let text = if restricted.is_some() {
+            String::new()
+        } else {
+            display_value(&t.value, &t.key, policy)
+        };
+        let postings = b.postings(&[(Field::Name, &t.key), (Field::Values, &text)]);
+        traits.push(TraitRecord {
+            key: b.intern(&t.key),
+            kind: kind_of(&t.value),
+            text: b.intern(&text),
+            audience: t.audience,
+            withheld: restricted,
+            postings,
+        });
+    }
+
+    // Group identical events; BTreeMap keeps compilation deterministic.
+    type GroupKey<'p> = (&'p str, Vec<(&'p str, String)>);
+    let mut grouped: BTreeMap<GroupKey, Vec<(i64, &str)>> = BTreeMap::new();
+    for e in &profile.events {
+        let props: Vec<(&str, String)> = e
+            .properties
+            .iter()
+            .filter(|(k, _)| policy.restricted(k).is_none())
+            .map(|(k, v)| (k.as_str(), display_value(v, k, policy)))
+            .collect();
+        grouped
+            .entry((e.name.as_str(), props))
+            .or_default()
+            .push((e.timestamp_ms, &e.message_id));
+    }
+    // Newest groups first: a stable, useful order for inspection and ties.
+    let mut grouped: Vec<_> = grouped
+        .into_iter()
+        .map(|(key, mut occ)| {
+            occ.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            (key, occ)
+        })
+        .collect();
+    grouped.sort_by(|a, b| {
+        let (ta, ia) = a.1.first().copied().unwrap_or((0, ""));
+        let (tb, ib) = b.1.first().copied().unwrap_or((0, ""));
+        tb.cmp(&ta).then_with(|| ia.cmp(ib))
+    });
+    let mut groups = Vec::with_capacity(grouped.len());
+    for ((name, props), occ) in grouped {
+        let mut fields: Vec<(Field, &str)> = vec![(Field::Name, name)];
+        for (k, v) in &props {
+            fields.push((Field::Keys, k));
+            fields.push((Field::Values, v));
+        }
+        let postings = b.postings(&fields);
+        let prop_start = b.properties.len();
+        for (k, v) in &props {
+            let pair = (b.intern(k), b.intern(v));
+            b.properties.push(pair);
+        }
+        let occ_start = b.occurrence_times.len();
+        let mut prev: Option<i64> = None;
+        for (ts, _) in &occ {
+            b.occurrence_times.push(match prev {
+                None => *ts,
+                Some(p) => p.saturating_sub(*ts),
+            });
+            prev = Some(*ts);
+        }
+        // Import limits keep ids far below the decoder's string limit; clamp rather than trust that.
+        let newest_id = occ
+            .first()
+            .map_or("", |(_, id)| truncate_to(id, MAX_ID_BYTES));
+        groups.push(GroupRecord {
+            name: b.intern(name),
+            properties: Span::of(prop_start, b.properties.len()),
+            postings,
+            id: b.append(newest_id),
+            occurrences: Span::of(occ_start, b.occurrence_times.len()),
+        });
+    }
+    b.finish(profile, policy.target, traits, groups)
+}
+
+/// Longest message id kept, in bytes: under the default [`SnapshotLimits::max_string_bytes`], so
+/// that a snapshot compiled with default limits decodes with them.
+const MAX_ID_BYTES: usize = 65_535;
+
+fn truncate_to(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
+fn kind_of(v: &Value) -> ValueKind {
+    match v {
+        Value::Null => ValueKind::Null,
+        Value::Bool(_) => ValueKind::Bool,
+        Value::Number(_) => ValueKind::Number,
+        Value::Text(_) => ValueKind::Text,
+        Value::List(_) => ValueKind::List,
+        Value::Object(_) => ValueKind::Object,
+    }
+}
+
+/// Display text of a value under the policy: nested members with restricted keys are removed and
+/// personal data in free text is masked, unless `key` is allowed.
+fn display_value(v: &Value, key: &str, policy: &PrivacyPolicy) -> String {
+    if policy.is_allowed(key) {
+        return v.display();
+    }
+    mask_text(&strip_restricted(v, policy).display())
+}
+
+fn strip_restricted(v: &Value, policy: &PrivacyPolicy) -> Value {
+    match v {
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .filter(|(k, _)| policy.restricted(k).is_none())
+                .map(|(k, v)| (k.clone(), strip_restricted(v, policy)))
+                .collect(),
+        ),
+        Value::List(items) => {
+            Value::List(items.iter().map(|i| strip_restricted(i, policy)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Collects strings, terms and postings while compiling. Term ids are provisional until
+/// [`Builder::finish`] sorts the dictionary.
+#[derive(Default)]
+struct Builder {
+    strings: String,
+    interned: HashMap<String, Span>,
+    term_ids: HashMap<String, u32>,
+    postings: Vec<Posting>,
+    properties: Vec<(Span, Span)>,
+    occurrence_times: Vec<i64>,
+    scratch: Vec<String>,
+}
+
+impl Builder {
+    fn append(&mut self, s: &str) -> Span {
+        let start = self.strings.len();
+        self.strings.push_str(s);
+        Span::of(start, self.strings.len())
+    }
+
+    fn intern(&mut self, s: &str) -> Span {
+        if let Some(r) = self.interned.get(s) {
+            return *r;
+        }
+        let r = self.append(s);
+        self.interned.insert(s.to_string(), r);
+        r
+    }
+
+    fn postings(&mut self, fields: &[(Field, &str)]) -> Span {
+        let mut counts: BTreeMap<(u32, u8), u16> = BTreeMap::new();
+        for (field, text) in fields {
+            self.scratch.clear();
+            Analyzer.terms(text, &mut self.scratch);
+            for term in self.scratch.drain(..) {
+                let next = u32::try_from(self.term_ids.len()).unwrap_or(u32::MAX);
+                let id = *self.term_ids.entry(term).or_insert(next);
+                let tf = counts.entry((id, *field as u8)).or_insert(0);
+                *tf = tf.saturating_add(1);
+            }
+        }
+        let start = self.postings.len();
+        self.postings
+            .extend(
+                counts
+                    .into_iter()
+                    .map(|((term, field), tf)| Posting { term, field, tf }),
+            );
+        Span::of(start, self.postings.len())
+    }
+
+    fn finish(
+        mut self,
+        profile: &Profile,
+        target: Target,
+        traits: Vec<TraitRecord>,
+        groups: Vec<GroupRecord>,
+    ) -> Snapshot {
+        let mut entries: Vec<(String, u32)> =
+            std::mem::take(&mut self.term_ids).into_iter().collect();
+        entries.sort();
+        let mut remap = vec![0u32; entries.len()];
+        let mut terms = Vec::with_capacity(entries.len());
+        for (new_id, (term, old_id)) in entries.iter().enumerate() {
+            if let Some(slot) = remap.get_mut(*old_id as usize) {
+                *slot = u32::try_from(new_id).unwrap_or(u32::MAX);
+            }
+            terms.push(self.intern(term));
+        }
+        for p in &mut self.postings {
+            p.term = remap.get(p.term as usize).copied().unwrap_or(0);
+        }
+        let spans: Vec<Span> = traits
+            .iter()
+            .map(|t| t.postings)
+            .chain(groups.iter().map(|g| g.postings))
+            .collect();
+        for span in spans {
+            if let Some(slice) = self.postings.get_mut(span.range()) {
+                slice.sort_unstable();
+            }
+        }
+        let mut snapshot = Snapshot {
+            profile_id: profile.profile_id.clone(),
+            target,
+            updated_at_ms: profile.updated_at_ms,
+            strings: self.strings,
+            terms,
+            postings: self.postings,
+            properties: self.properties,
+            traits,
+            groups,
+            occurrence_times: self.occurrence_times,
+            doc_freq: Vec::new(),
+            avg_field_len: [0.0; FIELD_COUNT],
+        };
+        // Compiled postings are sorted, unique and in range by construction.
+        let checked = snapshot.derive_statistics();
+        debug_assert!(checked.is_ok(), "{checked:?}");
+        snapshot
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PiiClass;
+    use crate::testing::profile;
+
+    fn sample() -> Profile {
+        profile("user_id:u1")
+            .text("shoe_size", "10.5")
+            .text("email", "a@example.com")
+            .text("note", "call +1 415 555 0142")
+            .audience("vip_customers", true)
+            .event("m1", 1_000, "Page Viewed", &[("page", "Home")])
+            .event("m2", 5_000, "Page Viewed", &[("page", "Home")])
+            .event("m3", 3_000, "Login", &[("page", "Home")])
+            .updated_at(9)
+            .build()
+    }
+
+    #[test]
+    fn groups_identical_events_newest_first() {
+        let s = compile(&sample(), &PrivacyPolicy::default());
+        assert_eq!(s.group_count(), 2);
+        let page = s.group_at(0).unwrap();
+        assert_eq!(page.name, "Page Viewed");
+        assert_eq!(page.count(), 2);
+        assert_eq!(page.last_message_id(), "m2");
+        assert_eq!(page.occurrence_times().collect::<Vec<_>>(), [5_000, 1_000]);
+        assert_eq!(page.properties().collect::<Vec<_>>(), [("page", "Home")]);
+        let other = s.group_at(1).unwrap();
+        assert_eq!(other.last_message_id(), "m3");
+        assert_eq!(other.occurrence_times().collect::<Vec<_>>(), [3_000]);
+        assert_eq!(s.event_count(), 3);
+    }
+
+    #[test]
+    fn server_target_withholds_and_browser_target_drops_personal_data() {
+        let server = compile(&sample(), &PrivacyPolicy::new(Target::Server));
+        let email = server.trait_by_key("email").unwrap();
+        assert_eq!((email.text, email.withheld), ("", Some(PiiClass::Email)));
+        assert_eq!(
+            server.trait_by_key("note").unwrap().text,
+            "call [phone withheld]"
+        );
+        let browser = compile(&sample(), &PrivacyPolicy::new(Target::Browser));
+        assert!(browser.trait_by_key("email").is_none());
+        let allowed = compile(
+            &sample(),
+            &PrivacyPolicy::new(Target::Browser)
+                .allow("email")
+                .allow("note"),
+        );
+        assert_eq!(allowed.trait_by_key("email").unwrap().text, "a@example.com");
+        assert_eq!(
+            allowed.trait_by_key("note").unwrap().text,
+            "call +1 415 555 0142"
+        );
+        let bytes = browser.encode().unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("example.com"));
+    }
+
+    #[test]
+    fn document_frequencies_count_items_not_occurrences() {
+        let s = compile(&sample(), &PrivacyPolicy::default());
+        assert!(s.term_id("zebra").is_none());
+        assert_eq!(s.doc_freq(s.term_id("size").unwrap()), 1);
+        // "home" is in both groups (three events).
+        assert_eq!(s.doc_freq(s.term_id("home").unwrap()), 2);
+    }
+
+    #[test]
+    fn truthiness_follows_the_value() {
+        let s = compile(&sample(), &PrivacyPolicy::default());
+        assert!(s.trait_by_key("vip_customers").unwrap().is_truthy());
+        assert!(!s.trait_by_key("email").unwrap().is_truthy());
+    }
+}
