@@ -45,36 +45,62 @@ pub fn snapshot(name: &str) -> Snapshot {
 pub struct Case {
     pub id: String,
     pub query: String,
+    /// The profile's fixture name (`profile-retail-jeff`, `dev2/profile-banking-aisha`).
     pub profile: String,
     pub relevant: HashMap<String, u32>,
 }
 
 pub struct DevSet {
+    pub name: &'static str,
     pub now_ms: i64,
     pub cases: Vec<Case>,
 }
 
+/// The labelled sets: `relevance-dev.json` (12 questions, retail and telecom, the set the model's
+/// constants were first chosen on) and `dev2/relevance-dev2.json` (48 questions over eight other
+/// domains, written as customers type by someone who had not seen the engine).
+pub const DEV_SETS: [&str; 2] = ["relevance-dev.json", "dev2/relevance-dev2.json"];
+
+/// The first labelled set (`relevance-dev.json`).
 pub fn dev_set() -> DevSet {
-    let doc: serde_json::Value =
-        serde_json::from_str(&fixture_text("relevance-dev.json")).expect("labels");
+    labelled_set(DEV_SETS[0])
+}
+
+/// A labelled set by its file under `fixtures/`; its profiles are fixtures in the same folder.
+pub fn labelled_set(file: &'static str) -> DevSet {
+    let doc: serde_json::Value = serde_json::from_str(&fixture_text(file)).expect("labels");
+    let folder = Path::new(file)
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| !p.is_empty());
     let now_ms = parse_timestamp(doc["now"].as_str().expect("now")).expect("now time");
     let cases = doc["cases"]
         .as_array()
         .expect("cases")
         .iter()
-        .map(|c| Case {
-            id: c["id"].as_str().expect("id").to_string(),
-            query: c["query"].as_str().expect("query").to_string(),
-            profile: c["profile"].as_str().expect("profile").to_string(),
-            relevant: c["relevant"]
-                .as_object()
-                .expect("relevant")
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_u64().expect("grade") as u32))
-                .collect(),
+        .map(|c| {
+            let profile = c["profile"].as_str().expect("profile");
+            Case {
+                id: c["id"].as_str().expect("id").to_string(),
+                query: c["query"].as_str().expect("query").to_string(),
+                profile: match &folder {
+                    Some(dir) => format!("{dir}/{profile}"),
+                    None => profile.to_string(),
+                },
+                relevant: c["relevant"]
+                    .as_object()
+                    .expect("relevant")
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().expect("grade") as u32))
+                    .collect(),
+            }
         })
         .collect();
-    DevSet { now_ms, cases }
+    DevSet {
+        name: file,
+        now_ms,
+        cases,
+    }
 }
 
 /// nDCG@k with exponential gain `2^grade − 1` (Burges et al.), the usual choice for graded labels.
@@ -103,6 +129,7 @@ pub fn ndcg_at(ranked: &[String], relevant: &HashMap<String, u32>, k: usize) -> 
 
 pub struct CaseResult {
     pub id: String,
+    pub profile: String,
     pub ndcg: f64,
     pub must_total: usize,
     pub must_found: usize,
@@ -116,19 +143,59 @@ pub struct Evaluation {
     pub must_recall: f64,
 }
 
+impl Evaluation {
+    fn of(cases: Vec<CaseResult>) -> Evaluation {
+        let mean_ndcg = cases.iter().map(|c| c.ndcg).sum::<f64>() / cases.len().max(1) as f64;
+        let total: usize = cases.iter().map(|c| c.must_total).sum();
+        let found: usize = cases.iter().map(|c| c.must_found).sum();
+        Evaluation {
+            cases,
+            mean_ndcg,
+            must_recall: found as f64 / total.max(1) as f64,
+        }
+    }
+
+    /// The same figures per profile (one profile per domain in the dev sets), in first-seen order.
+    pub fn per_profile(&self) -> Vec<(String, Evaluation)> {
+        let mut out: Vec<(String, Vec<CaseResult>)> = Vec::new();
+        for c in &self.cases {
+            let copy = CaseResult {
+                id: c.id.clone(),
+                profile: c.profile.clone(),
+                ndcg: c.ndcg,
+                must_total: c.must_total,
+                must_found: c.must_found,
+                ranked: c.ranked.clone(),
+            };
+            match out.iter_mut().find(|(p, _)| *p == c.profile) {
+                Some((_, v)) => v.push(copy),
+                None => out.push((c.profile.clone(), vec![copy])),
+            }
+        }
+        out.into_iter()
+            .map(|(p, v)| (p, Evaluation::of(v)))
+            .collect()
+    }
+}
+
+/// The ranker on the first labelled set, profiles compiled under the server policy.
 pub fn evaluate(settings: &RankSettings) -> Evaluation {
-    let dev = dev_set();
+    evaluate_set(&dev_set(), settings, &PrivacyPolicy::default())
+}
+
+/// The ranker on a labelled set, profiles compiled under `policy`.
+pub fn evaluate_set(set: &DevSet, settings: &RankSettings, policy: &PrivacyPolicy) -> Evaluation {
     let mut snapshots: HashMap<String, Snapshot> = HashMap::new();
     let settings = RankSettings {
         limit: 10,
         ..settings.clone()
     };
     let mut cases = Vec::new();
-    for case in &dev.cases {
+    for case in &set.cases {
         let snap = snapshots
             .entry(case.profile.clone())
-            .or_insert_with(|| snapshot(&case.profile));
-        let ranked: Vec<String> = rank(snap, &case.query, dev.now_ms, &settings)
+            .or_insert_with(|| compile(&profile(&case.profile), policy));
+        let ranked: Vec<String> = rank(snap, &case.query, set.now_ms, &settings)
             .into_iter()
             .map(|i| i.id)
             .collect();
@@ -140,18 +207,12 @@ pub fn evaluate(settings: &RankSettings) -> Evaluation {
             .collect();
         cases.push(CaseResult {
             id: case.id.clone(),
+            profile: case.profile.clone(),
             ndcg: ndcg_at(&ranked, &case.relevant, 10),
             must_total: must.len(),
             must_found: must.iter().filter(|id| ranked.contains(id)).count(),
             ranked,
         });
     }
-    let mean_ndcg = cases.iter().map(|c| c.ndcg).sum::<f64>() / cases.len() as f64;
-    let total: usize = cases.iter().map(|c| c.must_total).sum();
-    let found: usize = cases.iter().map(|c| c.must_found).sum();
-    Evaluation {
-        cases,
-        mean_ndcg,
-        must_recall: found as f64 / total as f64,
-    }
+    Evaluation::of(cases)
 }
