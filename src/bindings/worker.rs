@@ -30,7 +30,8 @@ use worker::{
 };
 
 use crate::identity;
-use crate::import::{segment::import_value, ImportLimits};
+use crate::import::segment::{import_value, webhook};
+use crate::import::ImportLimits;
 use crate::inject::Api;
 use crate::personalizer::Personalizer;
 use crate::policy::{PrivacyPolicy, Target};
@@ -664,7 +665,7 @@ async fn webhook_route(mut req: Request, env: &Env, cfg: &Config) -> Outcome {
         .map_err(|_| Failure::Unauthorized)?;
     let payload: Json =
         serde_json::from_slice(&body).map_err(|_| Failure::BadRequest("expected a JSON object"))?;
-    let Some(user) = segment::webhook_user_id(&payload) else {
+    let Some(user) = webhook::webhook_user_id(&payload) else {
         return Ok(
             Response::from_json(&json!({"updated": false, "reason": "no userId"}))?
                 .with_status(202),
@@ -672,16 +673,16 @@ async fn webhook_route(mut req: Request, env: &Env, cfg: &Config) -> Outcome {
     };
     let kv = env.kv("PROFILES").map_err(|_| Failure::Internal)?;
     let mut bundle = match kv.get(&kv::source_key(&user)).text().await.ok().flatten() {
-        Some(text) => serde_json::from_str(&text).unwrap_or_else(|_| segment::empty_bundle(&user)),
+        Some(text) => serde_json::from_str(&text).unwrap_or_else(|_| webhook::empty_bundle(&user)),
         None => match &cfg.segment {
             Some(api) => api
                 .fetch_bundle(&user)
                 .await
-                .unwrap_or_else(|_| segment::empty_bundle(&user)),
-            None => segment::empty_bundle(&user),
+                .unwrap_or_else(|_| webhook::empty_bundle(&user)),
+            None => webhook::empty_bundle(&user),
         },
     };
-    if !segment::merge_webhook(&mut bundle, &payload) {
+    if !webhook::merge_webhook(&mut bundle, &payload) {
         return Ok(
             Response::from_json(&json!({"updated": false, "reason": "nothing to apply"}))?
                 .with_status(202),

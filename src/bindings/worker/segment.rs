@@ -1,4 +1,4 @@
-//! Segment: the Profile API client (a KV miss builds the snapshot from it) and webhook payloads.
+//! Segment: the Profile API client (a KV miss builds the snapshot from it).
 //!
 //! Profile API: `GET <base>/v1/spaces/<space>/collections/users/profiles/user_id:<id>/{traits,events}`,
 //! HTTP Basic with the access token as user name and an empty password, pages followed through
@@ -6,7 +6,7 @@
 //! retried once after a short pause; a 404, a second failure or a timeout gives up: the request is then
 //! served unpersonalized.
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 use worker::{AbortSignal, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 /// Profile API settings.
@@ -174,144 +174,6 @@ impl SegmentApi {
     }
 }
 
-/// Most events kept in a stored source bundle (newest first), so webhooks cannot grow it forever.
-pub const MAX_SOURCE_EVENTS: usize = 5_000;
-
-/// An empty bundle for a person the source store does not know yet.
-pub fn empty_bundle(user_id: &str) -> Json {
-    json!({"profile_id": format!("user_id:{user_id}"), "traits": {"traits": {}}, "events": {"data": []}})
-}
-
-/// The user id a Segment webhook payload is about (`userId`, or `user_id` in Engage payloads).
-pub fn webhook_user_id(payload: &Json) -> Option<String> {
-    ["userId", "user_id"]
-        .iter()
-        .find_map(|k| payload.get(*k).and_then(Json::as_str))
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && s.len() <= crate::identity::MAX_USER_ID_BYTES)
-        .map(str::to_string)
-}
-
-/// Merges a webhook payload (identify, track, page, screen; Engage audience and computed-trait
-/// payloads are identify or track calls) into a source bundle. Returns whether anything changed.
-pub fn merge_webhook(bundle: &mut Json, payload: &Json) -> bool {
-    let kind = payload.get("type").and_then(Json::as_str).unwrap_or("");
-    let mut changed = false;
-    // Traits: identify `traits`, or `context.traits`, and Engage's `properties.audience_key` /
-    // `properties.<key>` on `Audience Entered/Exited` track calls.
-    let mut new_traits: Map<String, Json> = Map::new();
-    if kind == "identify" {
-        if let Some(t) = payload.get("traits").and_then(Json::as_object) {
-            new_traits.extend(t.clone());
-        }
-    }
-    let event = payload.get("event").and_then(Json::as_str).unwrap_or("");
-    if kind == "track" && matches!(event, "Audience Entered" | "Audience Exited") {
-        let props = payload.get("properties");
-        if let Some(key) = props
-            .and_then(|p| p.get("audience_key"))
-            .and_then(Json::as_str)
-        {
-            new_traits.insert(key.to_string(), Json::Bool(event == "Audience Entered"));
-        }
-    }
-    if !new_traits.is_empty() {
-        let traits = merged_traits(bundle);
-        let mut traits = traits;
-        for (k, v) in new_traits {
-            traits.insert(k, v);
-        }
-        if let Some(obj) = bundle.as_object_mut() {
-            obj.insert("traits".into(), json!({"traits": traits}));
-        }
-        changed = true;
-    }
-    if matches!(kind, "track" | "page" | "screen") {
-        let mut event = Map::new();
-        let id = payload
-            .get("messageId")
-            .or_else(|| payload.get("message_id"))
-            .cloned()
-            .unwrap_or(Json::Null);
-        if id.is_null() {
-            return changed;
-        }
-        event.insert("message_id".into(), id);
-        event.insert("type".into(), Json::String(kind.into()));
-        let name = match kind {
-            "track" => payload.get("event").cloned(),
-            _ => payload
-                .get("name")
-                .cloned()
-                .or_else(|| Some(Json::String(format!("{} Viewed", title(kind))))),
-        };
-        if let Some(n) = name {
-            event.insert("event".into(), n);
-        }
-        // An event without a time cannot be ranked for recency (nor imported): skip it.
-        let Some(ts) = payload
-            .get("timestamp")
-            .or_else(|| payload.get("receivedAt"))
-            .or_else(|| payload.get("sentAt"))
-        else {
-            return changed;
-        };
-        event.insert("timestamp".into(), ts.clone());
-        if let Some(p) = payload.get("properties") {
-            event.insert("properties".into(), p.clone());
-        }
-        let mut events = merged_events(bundle);
-        events.insert(0, Json::Object(event));
-        events.truncate(MAX_SOURCE_EVENTS);
-        if let Some(obj) = bundle.as_object_mut() {
-            obj.insert("events".into(), json!({"data": events}));
-        }
-        changed = true;
-    }
-    changed
-}
-
-fn title(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
-}
-
-/// All traits of a bundle whose `traits` is one body or an array of pages, as one map.
-fn merged_traits(bundle: &Json) -> Map<String, Json> {
-    let mut out = Map::new();
-    let mut add = |page: &Json| {
-        if let Some(t) = page.get("traits").and_then(Json::as_object) {
-            for (k, v) in t {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-    };
-    match bundle.get("traits") {
-        Some(Json::Array(pages)) => pages.iter().for_each(&mut add),
-        Some(page) => add(page),
-        None => {}
-    }
-    out
-}
-
-/// All events of a bundle (one body or an array of pages), in order.
-fn merged_events(bundle: &Json) -> Vec<Json> {
-    let mut out = Vec::new();
-    let mut add = |page: &Json| {
-        if let Some(d) = page.get("data").and_then(Json::as_array) {
-            out.extend(d.iter().cloned());
-        }
-    };
-    match bundle.get("events") {
-        Some(Json::Array(pages)) => pages.iter().for_each(&mut add),
-        Some(page) => add(page),
-        None => {}
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,41 +193,5 @@ mod tests {
             api.profile_url("jeff/1", "traits"),
             "https://profiles.segment.com/v1/spaces/spa/collections/users/profiles/user_id:jeff%2F1/traits"
         );
-    }
-
-    #[test]
-    fn webhooks_merge_into_the_source_bundle() {
-        let mut b = json!({"profile_id": "user_id:u", "traits": [{"traits": {"a": 1}}, {"traits": {"b": 2}}],
-                           "events": [{"data": [{"message_id": "old", "event": "Old", "timestamp": "2026-11-01T00:00:00Z"}]}]});
-        assert!(merge_webhook(
-            &mut b,
-            &json!({"type": "identify", "userId": "u", "traits": {"b": 3, "c": true}})
-        ));
-        assert_eq!(b["traits"], json!({"traits": {"a": 1, "b": 3, "c": true}}));
-        assert!(merge_webhook(
-            &mut b,
-            &json!({"type": "track", "userId": "u", "messageId": "n", "event": "Audience Entered",
-            "properties": {"audience_key": "vips"}, "timestamp": "2026-11-20T00:00:00Z"})
-        ));
-        assert_eq!(b["traits"]["traits"]["vips"], json!(true));
-        assert_eq!(b["events"]["data"][0]["message_id"], "n");
-        assert_eq!(b["events"]["data"][1]["message_id"], "old");
-        assert!(merge_webhook(
-            &mut b,
-            &json!({"type": "page", "userId": "u", "messageId": "p", "timestamp": "2026-11-21T00:00:00Z"})
-        ));
-        assert_eq!(b["events"]["data"][0]["event"], "Page Viewed");
-        assert!(!merge_webhook(
-            &mut b,
-            &json!({"type": "track", "userId": "u", "event": "No Id"})
-        ));
-        assert!(!merge_webhook(
-            &mut b,
-            &json!({"type": "track", "userId": "u", "messageId": "t", "event": "No Time"})
-        ));
-        assert!(!merge_webhook(&mut b, &json!({"type": "alias"})));
-        assert_eq!(webhook_user_id(&json!({"userId": " u "})), Some("u".into()));
-        assert_eq!(webhook_user_id(&json!({"anonymousId": "x"})), None);
-        crate::import::segment::import_value(&b, &crate::import::ImportLimits::default()).unwrap();
     }
 }
