@@ -14,7 +14,7 @@
 //! is served unpersonalized. Errors map to a status and a fixed message; internals are only logged.
 
 mod html;
-mod segment;
+mod profile_api;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -40,7 +40,7 @@ use crate::render::{ContextFormat, RenderSettings};
 use crate::snapshot::{compile, kv, Snapshot, SnapshotLimits};
 
 use html::{is_html, SlotRewriter};
-use segment::SegmentApi;
+use profile_api::SegmentApi;
 
 /// The header carrying the identity token on the LLM routes (their `Authorization` is the LLM key).
 pub const IDENTITY_HEADER: &str = "x-edge-persona-identity";
