@@ -1,10 +1,10 @@
-//! Segment: the Profile API client (a KV miss builds the snapshot from it).
+//! The Segment Profile API client: a KV miss builds the person's snapshot from the bundle it fetches.
 //!
-//! Profile API: `GET <base>/v1/spaces/<space>/collections/users/profiles/user_id:<id>/{traits,events}`,
-//! HTTP Basic with the access token as user name and an empty password, pages followed through
-//! `cursor.next` (bounded), every call bounded by a timeout (`AbortSignal.timeout`). A 429 or 5xx is
-//! retried once after a short pause; a 404, a second failure or a timeout gives up: the request is then
-//! served unpersonalized.
+//! `GET <base>/v1/spaces/<space>/collections/users/profiles/user_id:<id>/{traits,events}`, HTTP Basic
+//! with the access token as user name and an empty password, pages followed through `cursor.next`
+//! (bounded), every call bounded by a timeout (`AbortSignal.timeout`). A 429, a 5xx or a network error
+//! (a timeout included) is retried once after a short pause; a 404 or a second failure gives up: the
+//! request is then served unpersonalized.
 
 use serde_json::{json, Value as Json};
 use worker::{AbortSignal, Delay, Fetch, Headers, Method, Request, RequestInit};
