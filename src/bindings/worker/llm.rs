@@ -2,13 +2,13 @@
 //! caller's own key to `LLM_UPSTREAM_URL`; the answer streams back as it comes, with `x-edge-persona`.
 
 use serde_json::Value as Json;
-use worker::{Context, Env, Fetch, Method, Request, RequestInit, RequestRedirect};
+use worker::{Context, Env, Method, Request, RequestInit, RequestRedirect};
 
 use crate::inject::Api;
 use crate::rank::RankSettings;
 
 use super::config::Config;
-use super::proxy::{copy_request_headers, join_url, relay};
+use super::proxy::{copy_request_headers, join_url, relay, send};
 use super::store::load;
 use super::{identify, now_ms, read_body, Failure, Outcome, MAX_JSON_BODY, REPORT_HEADER};
 
@@ -64,11 +64,7 @@ pub(super) async fn llm_route(
         .with_headers(headers)
         .with_redirect(RequestRedirect::Manual)
         .with_body(Some(js_sys::Uint8Array::from(payload.as_slice()).into()));
-    let upstream_req = Request::new_with_init(&target, &init)?;
-    let upstream = Fetch::Request(upstream_req).send().await.map_err(|e| {
-        worker::console_warn!("edge-persona: LLM upstream: {e}");
-        Failure::BadGateway
-    })?;
+    let upstream = send(&target, &init, "LLM upstream").await?;
     relay(
         upstream,
         &[

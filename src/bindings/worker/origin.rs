@@ -5,13 +5,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_util::stream::{self, StreamExt};
-use worker::{
-    Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
-};
+use worker::{Context, Env, Headers, Method, Request, RequestInit, RequestRedirect, Response};
 
 use super::config::Config;
 use super::html::{is_html, SlotRewriter};
-use super::proxy::{copy_request_headers, join_url, relay};
+use super::proxy::{copy_request_headers, join_url, relay, response_headers, send};
 use super::store::load;
 use super::{identify, now_ms, Failure, Outcome, REPORT_HEADER};
 
@@ -32,11 +30,7 @@ pub(super) async fn origin_route(req: Request, env: &Env, ctx: &Context, cfg: &C
     if !matches!(method, Method::Get | Method::Head) {
         init.with_body(req.inner().body().map(Into::into));
     }
-    let upstream_req = Request::new_with_init(&target, &init)?;
-    let mut upstream = Fetch::Request(upstream_req).send().await.map_err(|e| {
-        worker::console_warn!("edge-persona: origin: {e}");
-        Failure::BadGateway
-    })?;
+    let mut upstream = send(&target, &init, "origin").await?;
     let html = is_html(
         upstream
             .headers()
@@ -81,24 +75,18 @@ pub(super) async fn origin_route(req: Request, env: &Env, ctx: &Context, cfg: &C
             async move { keep }
         });
     let raw_headers: worker::web_sys::Response = upstream.into();
-    let headers = Headers::new();
-    for (k, v) in Headers(raw_headers.headers()).entries() {
-        let k = k.to_ascii_lowercase();
-        if !matches!(
-            k.as_str(),
-            "content-length"
-                | "content-encoding"
-                | "transfer-encoding"
-                | "etag"
-                | "last-modified"
-                | "cache-control"
-        ) {
-            headers.append(&k, &v)?;
-        }
-    }
-    for (k, v) in extra {
-        headers.set(k, &v)?;
-    }
+    let headers = response_headers(
+        &Headers(raw_headers.headers()),
+        &[
+            "content-length",
+            "content-encoding",
+            "transfer-encoding",
+            "etag",
+            "last-modified",
+            "cache-control",
+        ],
+        &extra,
+    )?;
     Ok(Response::from_stream(body)?
         .with_headers(headers)
         .with_status(status))

@@ -1,7 +1,7 @@
 //! What both reverse proxies (LLM upstream and origin) share: which request headers go upstream,
-//! the upstream URL, and the response relayed back with its headers filtered.
+//! the upstream URL, the call itself, and the response relayed back with its headers filtered.
 
-use worker::{Headers, Response, ResponseBody};
+use worker::{Fetch, Headers, Request, RequestInit, Response, ResponseBody};
 
 use super::{Failure, IDENTITY_HEADER};
 
@@ -40,6 +40,19 @@ pub(super) fn copy_request_headers(from: &Headers, drop_cookie: bool) -> Result<
     Ok(to)
 }
 
+/// Sends a request upstream; a failure to reach it (logged with `what`) is a 502.
+pub(super) async fn send(
+    target: &str,
+    init: &RequestInit,
+    what: &str,
+) -> Result<Response, Failure> {
+    let upstream_req = Request::new_with_init(target, init)?;
+    Fetch::Request(upstream_req).send().await.map_err(|e| {
+        worker::console_warn!("edge-persona: {what}: {e}");
+        Failure::BadGateway
+    })
+}
+
 /// A response with the upstream's status, headers (minus `drop`) and streaming body.
 pub(super) fn relay(
     upstream: Response,
@@ -47,16 +60,7 @@ pub(super) fn relay(
     extra: &[(&str, String)],
 ) -> Result<Response, Failure> {
     let raw: worker::web_sys::Response = upstream.into();
-    let headers = Headers::new();
-    for (k, v) in Headers(raw.headers()).entries() {
-        let k = k.to_ascii_lowercase();
-        if !drop.contains(&k.as_str()) {
-            headers.append(&k, &v)?;
-        }
-    }
-    for (k, v) in extra {
-        headers.set(k, v)?;
-    }
+    let headers = response_headers(&Headers(raw.headers()), drop, extra)?;
     let body = match raw.body() {
         Some(s) => ResponseBody::Stream(s),
         None => ResponseBody::Empty,
@@ -65,6 +69,26 @@ pub(super) fn relay(
         .with_status(raw.status())
         .with_headers(headers)
         .body(body))
+}
+
+/// The headers of a relayed response: the upstream's (names lowercased) minus `drop`, then `extra`
+/// set over them.
+pub(super) fn response_headers(
+    upstream: &Headers,
+    drop: &[&str],
+    extra: &[(&str, String)],
+) -> Result<Headers, Failure> {
+    let headers = Headers::new();
+    for (k, v) in upstream.entries() {
+        let k = k.to_ascii_lowercase();
+        if !drop.contains(&k.as_str()) {
+            headers.append(&k, &v)?;
+        }
+    }
+    for (k, v) in extra {
+        headers.set(k, v)?;
+    }
+    Ok(headers)
 }
 
 /// `base` (without its trailing `/`) + `path` + `?query`.
