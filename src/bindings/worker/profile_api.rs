@@ -47,25 +47,12 @@ pub fn encode_segment(s: &str) -> String {
     out
 }
 
+/// The `Authorization` value of HTTP Basic with the token as user name and an empty password.
 fn basic_auth(token: &str) -> String {
-    const STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = format!("{token}:").into_bytes();
-    let mut out = String::from("Basic ");
-    for chunk in bytes.chunks(3) {
-        let b0 = chunk.first().copied().unwrap_or(0);
-        let b1 = chunk.get(1).copied().unwrap_or(0);
-        let b2 = chunk.get(2).copied().unwrap_or(0);
-        let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                let idx = ((n >> shift) & 63) as usize;
-                out.push(char::from(STD.get(idx).copied().unwrap_or(b'A')));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    format!(
+        "Basic {}",
+        crate::base64::standard_encode(format!("{token}:").as_bytes())
+    )
 }
 
 impl SegmentApi {
