@@ -17,6 +17,10 @@
 //! `identify` calls; and NDJSON with one bundle per line ([`import_ndjson`]). Repeated message ids
 //! across pages are kept once (the first). Audiences are boolean traits whose key reads like an
 //! audience ([`crate::profile::looks_like_audience`]) or is listed in `audiences`.
+//!
+//! [`webhook`] folds Segment webhook calls into such a bundle, reading it with the same page rule.
+
+pub mod webhook;
 
 use serde_json::{Map, Value as Json};
 
@@ -127,6 +131,8 @@ fn for_each_page(
     }
 }
 
+/// Whether an array element is a page body (an events or external-ids page with `data`, or a traits
+/// page with a `traits` object) rather than an item of a bare list.
 fn is_page_body(v: &Json) -> bool {
     v.get("data").is_some() || v.get("traits").is_some_and(Json::is_object)
 }
@@ -137,14 +143,8 @@ fn read_traits(
     limits: &ImportLimits,
     profile: &mut Profile,
 ) -> Result<(), ImportError> {
-    let (map, map_path) = match body.get("traits") {
-        Some(Json::Object(inner)) => (inner, format!("{path}.traits")),
-        _ => (
-            body.as_object()
-                .ok_or_else(|| invalid(path, "a traits body object"))?,
-            path.to_string(),
-        ),
-    };
+    let (map, map_path) =
+        trait_map(body, path).ok_or_else(|| invalid(path, "a traits body object"))?;
     for (key, raw) in map {
         let item_path = format!("{map_path}.{key}");
         check_limit(
@@ -172,6 +172,15 @@ fn read_traits(
         });
     }
     Ok(())
+}
+
+/// The trait map of one traits page body, with its path: the body's `traits` object, or the body
+/// itself when it is the bare map. `None` when it is neither.
+fn trait_map<'a>(body: &'a Json, path: &str) -> Option<(&'a Map<String, Json>, String)> {
+    match body.get("traits") {
+        Some(Json::Object(inner)) => Some((inner, format!("{path}.traits"))),
+        _ => body.as_object().map(|map| (map, path.to_string())),
+    }
 }
 
 /// The inner value of a verbose trait (`{"value": .., "source_id": .., "updated_at": ..}`).

@@ -1,0 +1,64 @@
+//! `GET /v1/snapshot`: the caller's own browser-policy snapshot (for the npm package), with an ETag
+//! and a 304 on `If-None-Match`.
+
+use sha2::{Digest, Sha256};
+use worker::{Context, Env, Headers, Request, Response};
+
+use crate::snapshot::kv;
+
+use super::config::Config;
+use super::store::{cache_forget, rebuild_both};
+use super::{identify, now_ms, Failure, Outcome};
+
+/// A strong ETag: the first 16 bytes of the SHA-256 of the snapshot, in hex.
+fn etag_of(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// `GET /v1/snapshot` (and `HEAD`): the verified caller's browser-policy snapshot, rebuilt on a miss.
+pub(super) async fn snapshot_route(
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    cfg: &Config,
+) -> Outcome {
+    let now = now_ms();
+    let user = identify(&req, cfg, now, false).ok_or(Failure::Unauthorized)?;
+    let kv = env.kv("PROFILES").map_err(|_| Failure::Internal)?;
+    let mut bytes = kv
+        .get(&kv::browser_snapshot_key(&user))
+        .bytes()
+        .await
+        .ok()
+        .flatten();
+    if bytes.is_none() {
+        // A miss: rebuild from the stored source or the Profile API (which stores both policies).
+        cache_forget(&user);
+        bytes = rebuild_both(&user, &kv, ctx, cfg).await.map(|(_, b)| b);
+    }
+    let bytes = bytes.ok_or(Failure::NotFound)?;
+    let etag = etag_of(&bytes);
+    let headers = Headers::new();
+    headers.set("etag", &etag)?;
+    headers.set("cache-control", "private, max-age=60, must-revalidate")?;
+    headers.set("vary", "Cookie, Authorization")?;
+    let matches = req
+        .headers()
+        .get("if-none-match")
+        .ok()
+        .flatten()
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
+    if matches {
+        return Ok(Response::builder()
+            .with_status(304)
+            .with_headers(headers)
+            .empty());
+    }
+    headers.set("content-type", "application/octet-stream")?;
+    Ok(Response::builder().with_headers(headers).fixed(bytes))
+}

@@ -1,0 +1,91 @@
+//! The Worker's deployment settings, read once per request from `wrangler.toml` vars and secrets
+//! (unset, blank or unparsable values fall back to the documented defaults).
+
+use worker::Env;
+
+use crate::identity;
+use crate::policy::{PrivacyPolicy, Target};
+use crate::render::RenderSettings;
+
+use super::profile_api::SegmentApi;
+
+/// Deployment settings from vars and secrets.
+pub(super) struct Config {
+    pub(super) identity_secret: Option<String>,
+    pub(super) webhook_secret: Option<String>,
+    pub(super) llm_upstream: Option<String>,
+    pub(super) origin: Option<String>,
+    pub(super) segment: Option<SegmentApi>,
+    pub(super) budget_tokens: usize,
+    pub(super) allow: Vec<String>,
+    pub(super) snapshot_ttl: u64,
+    pub(super) cache_ms: i64,
+}
+
+/// A var or a secret, trimmed; `None` when unset or blank.
+fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .map(|v| v.to_string())
+        .ok()
+        .or_else(|| env.secret(name).map(|v| v.to_string()).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+impl Config {
+    pub(super) fn from_env(env: &Env) -> Self {
+        let num = |name: &str, default: u64| {
+            var(env, name)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(default)
+        };
+        let segment = match (
+            var(env, "SEGMENT_SPACE_ID"),
+            var(env, "SEGMENT_ACCESS_TOKEN"),
+        ) {
+            (Some(space_id), Some(token)) => Some(SegmentApi {
+                base: var(env, "SEGMENT_API_BASE")
+                    .unwrap_or_else(|| "https://profiles.segment.com".into()),
+                space_id,
+                token,
+                timeout_ms: u32::try_from(num("SEGMENT_TIMEOUT_MS", 2_000)).unwrap_or(2_000),
+                max_pages: usize::try_from(num("SEGMENT_MAX_PAGES", 10)).unwrap_or(10),
+            }),
+            _ => None,
+        };
+        Self {
+            identity_secret: var(env, "IDENTITY_SECRET")
+                .filter(|s| s.len() >= identity::MIN_SECRET_BYTES),
+            webhook_secret: var(env, "SEGMENT_WEBHOOK_SECRET"),
+            llm_upstream: var(env, "LLM_UPSTREAM_URL"),
+            origin: var(env, "ORIGIN_URL"),
+            segment,
+            budget_tokens: usize::try_from(num("CONTEXT_BUDGET_TOKENS", 200).clamp(16, 4_000))
+                .unwrap_or(200),
+            allow: var(env, "POLICY_ALLOW")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            snapshot_ttl: num("SNAPSHOT_TTL_SECONDS", 86_400).max(60),
+            cache_ms: i64::try_from(num("SNAPSHOT_CACHE_SECONDS", 30)).unwrap_or(30) * 1000,
+        }
+    }
+
+    pub(super) fn policy(&self, target: Target) -> PrivacyPolicy {
+        PrivacyPolicy {
+            target,
+            allow: self.allow.clone(),
+        }
+    }
+
+    pub(super) fn render_settings(&self) -> RenderSettings {
+        RenderSettings {
+            budget_tokens: self.budget_tokens,
+            ..RenderSettings::default()
+        }
+    }
+}

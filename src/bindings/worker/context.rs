@@ -1,0 +1,71 @@
+//! `POST /v1/context`: the caller's ranked items and context block as JSON, for an app that builds
+//! its own prompt.
+
+use serde_json::{json, Value as Json};
+use worker::{Context, Env, Request, Response};
+
+use crate::rank::RankSettings;
+use crate::render::ContextFormat;
+
+use super::config::Config;
+use super::store::load;
+use super::{identify, now_ms, read_body, Failure, Outcome, MAX_JSON_BODY};
+
+fn no_store(resp: &mut Response) {
+    let h = resp.headers_mut();
+    let _ = h.set("cache-control", "private, no-store");
+}
+
+/// `POST /v1/context`: ranked items and the context block for the caller's own profile (an
+/// unpersonalized, empty answer without a verified identity or a snapshot).
+pub(super) async fn context_route(
+    mut req: Request,
+    env: &Env,
+    ctx: &Context,
+    cfg: &Config,
+) -> Outcome {
+    let now = now_ms();
+    let user = identify(&req, cfg, now, false);
+    let body = read_body(&mut req, MAX_JSON_BODY).await?;
+    let args: Json = serde_json::from_slice(&body)
+        .map_err(|_| Failure::BadRequest("expected a JSON object {\"query\": \"...\"}"))?;
+    let query = args
+        .get("query")
+        .and_then(Json::as_str)
+        .ok_or(Failure::BadRequest(
+            "expected a JSON object {\"query\": \"...\"}",
+        ))?;
+    let mut rank = RankSettings::default();
+    if let Some(limit) = args.get("limit").and_then(Json::as_u64) {
+        rank.limit = usize::try_from(limit.clamp(1, 100)).unwrap_or(10);
+    }
+    let mut render = cfg.render_settings();
+    if let Some(b) = args.get("budget_tokens").and_then(Json::as_u64) {
+        render.budget_tokens = usize::try_from(b.clamp(16, 4_000)).unwrap_or(200);
+    }
+    if args.get("format").and_then(Json::as_str) == Some("json") {
+        render.format = ContextFormat::Json;
+    }
+    let personalizer = match &user {
+        Some(u) => load(u, env, ctx, cfg, now).await,
+        None => None,
+    };
+    let body = match &personalizer {
+        Some(p) => {
+            let items = p.rank(query, now, &rank);
+            let context = crate::render::render(p.snapshot(), &items, now, &render);
+            let items: Vec<Json> = items
+                .iter()
+                .map(|i| json!({"id": i.id, "kind": i.kind, "score": i.score}))
+                .collect();
+            json!({"personalized": true, "items": items, "context": context})
+        }
+        None => json!({
+            "personalized": false, "items": [],
+            "context": {"text": "", "items": [], "estimated_tokens": 0, "omitted": 0}
+        }),
+    };
+    let mut resp = Response::from_json(&body)?;
+    no_store(&mut resp);
+    Ok(resp)
+}
