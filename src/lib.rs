@@ -53,7 +53,8 @@
 //! ([`Snapshot::decode`]), rank ([`rank()`]), render ([`render()`]), inject into LLM requests
 //! ([`inject()`]), or all of it behind one handle ([`Personalizer`]). A few namespaces stay
 //! public: [`errors`], [`identity`] (signed tokens), [`slots`] (the page slot language),
-//! [`snapshot`] (its byte layout and KV keys), [`text`] (the tokenizer), [`time`] and [`base64`].
+//! [`snapshot`] (its byte layout and KV keys), [`webhook`] (Segment webhook calls merged into a
+//! source bundle), [`text`] (the tokenizer), [`time`] and [`base64`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -79,6 +80,7 @@ pub use errors::{
     IdentityError, ImportError, InjectError, LimitExceeded, SettingsError, SnapshotError,
 };
 pub use import::segment::{import_bundle, import_ndjson, import_value};
+pub use import::segment::webhook;
 pub use import::ImportLimits;
 pub use inject::{inject, last_user_text, Api};
 pub use personalizer::{PersonalizedRequest, Personalizer};
