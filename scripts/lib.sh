@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Sourced by scripts/npm.sh and scripts/worker.sh (after their `set -euo pipefail`): the
+# Sourced by ./dev, scripts/npm.sh and scripts/worker.sh (after their `set -euo pipefail`): the
 # repository root and cargo target dir, logging, and the tools the builds and tests need, each
-# installed only when missing; the scripts call the ones their step needs.
+# installed only when missing. `./dev setup` runs every ensure_* below; the scripts call the ones
+# their step needs, except ensure_chromium (a system package): the tests only check for Chromium.
 #
 # Pinned versions are written once: wasm-bindgen-cli and worker-build must equal the wasm-bindgen
 # and worker crates, so they are read from Cargo.toml (where both are pinned with `=`).
@@ -13,7 +14,7 @@ case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
 export CARGO_TARGET_DIR="$TARGET_DIR"
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 # Headless Chromium for the npm package's browser tests and benchmark (npm/test/chromium.mjs reads
-# the same variable); ensure_chromium installs Debian's package, which provides /usr/bin/chromium.
+# the same variable); `./dev setup` installs Debian's package, which provides /usr/bin/chromium.
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 # wrangler and Miniflare: no telemetry, error reports or Cloudflare fetches from local runs.
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
@@ -88,6 +89,11 @@ ensure_worker_build() {
   cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
   WORKER_BUILD="$(find_tool "$WORKER_BUILD_VERSION" "$CARGO_BIN/worker-build")"
   [ -n "$WORKER_BUILD" ] || die "cargo install worker-build $WORKER_BUILD_VERSION left no $CARGO_BIN/worker-build of that version"
+}
+
+# Fails, naming the set-up step, when there is no Chromium at $CHROMIUM. Installs nothing.
+require_chromium() {
+  [ -x "$CHROMIUM" ] || die "no Chromium at $CHROMIUM (the npm package's browser tests need it). Run ./dev setup, which installs Debian's chromium, or set CHROMIUM to a Chromium executable."
 }
 
 # Debian's chromium (apt-get, as root or through sudo), unless $CHROMIUM is already there.

@@ -4,7 +4,8 @@
 #   scripts/npm.sh test    build, then: types, Node ESM/CJS/Vite from the `npm pack` tarball, Chromium on www/
 #   scripts/npm.sh bench   edge-persona (wasm) vs MiniSearch vs Orama, one process, fixtures/relevance-dev.json
 #   scripts/npm.sh serve   build, compile the demo snapshots, serve www/ on 127.0.0.1 (PORT, default 5180)
-# Every step installs what it needs (scripts/lib.sh) and skips what is already there (a fresh clone works).
+# Each step installs the Rust and npm tools it needs when missing (scripts/lib.sh) and skips what is
+# there. Chromium is a system package: `./dev setup` installs it; test fails without it, bench skips it.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -105,9 +106,9 @@ serve() {
 }
 
 test_all() {
+  require_chromium
   build
   snapshots
-  ensure_chromium
   log "TypeScript declarations (tsc --strict)"
   npm/node_modules/.bin/tsc -p npm/test/tsconfig.json
   log "npm pack → scratch project: Node ESM, Node CommonJS, Vite production build"
@@ -119,8 +120,8 @@ test_all() {
 bench() {
   [ -f "$DIST/web/edge_persona_bg.wasm" ] || build
   [ -f www/snapshots/jeff.snap ] || snapshots
-  ensure_chromium
   npm_ci npm
+  [ -x "$CHROMIUM" ] || log "no Chromium at $CHROMIUM: its cold start is skipped (./dev setup installs it)"
   node --no-warnings npm/bench/bench.mjs "$@" # (Orama warns on every bulk insert)
 }
 
