@@ -35,9 +35,19 @@ size() {
     "$wasm" "$raw" "$gz" "$js" "$jsraw" "$jsgz" $((gz + jsgz))
 }
 
+# What worker-build reads: the manifest and lockfile, the sources, build.rs (it generates code that
+# src/ includes) and cargo configuration if there is any. (wrangler.toml is read by wrangler when it
+# runs the bundle, not by the build.)
+BUILD_INPUTS=(Cargo.toml Cargo.lock build.rs src .cargo rust-toolchain rust-toolchain.toml)
+
+# Rebuild only when the bundle is missing or one of its inputs is newer than it.
 fresh_build() {
-  # Rebuild only when a source is newer than the bundle.
-  if [ ! -f build/index.js ] || [ -n "$(find src Cargo.toml Cargo.lock -newer build/index.js -print -quit)" ]; then
+  local inputs=() f
+  for f in "${BUILD_INPUTS[@]}"; do
+    if [ -e "$f" ]; then inputs+=("$f"); fi
+  done
+  if [ ! -f build/index.js ] || [ ! -f build/index_bg.wasm ] \
+    || [ -n "$(find "${inputs[@]}" -newer build/index.js -print -quit)" ]; then
     build
   else
     npm_ci worker
