@@ -65,30 +65,35 @@ ensure_wasm_target() {
   fi
 }
 
-# Sets WASM_BINDGEN to a wasm-bindgen of exactly WASM_BINDGEN_VERSION: $WASM_BINDGEN_BIN, else the
-# one on PATH, else cargo's bin directory; installs it there when none matches.
-WASM_BINDGEN=""
-ensure_wasm_bindgen() {
-  local candidates=("${WASM_BINDGEN_BIN:-}" "$(command -v wasm-bindgen || true)" "$CARGO_BIN/wasm-bindgen")
-  WASM_BINDGEN="$(find_tool "$WASM_BINDGEN_VERSION" "${candidates[@]}")"
-  [ -n "$WASM_BINDGEN" ] && return
-  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2.5 minutes, once)"
-  # No --locked: its lockfile wants a webpki-roots version the registry no longer has.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-  WASM_BINDGEN="$(find_tool "$WASM_BINDGEN_VERSION" "$CARGO_BIN/wasm-bindgen")"
-  [ -n "$WASM_BINDGEN" ] || die "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION left no $CARGO_BIN/wasm-bindgen of that version"
+# Prints the path of a <bin> of exactly <version>: $<override variable> if it is one, else the one
+# on PATH, else cargo's bin directory's; cargo-installs <crate> there (with any further arguments
+# to cargo install) when none matches.
+cargo_tool() {
+  local bin="$1" version="$2" override="$3" crate="$4" path
+  shift 4
+  path="$(find_tool "$version" "${!override:-}" "$(command -v "$bin" || true)" "$CARGO_BIN/$bin")"
+  if [ -z "$path" ]; then
+    log "cargo install $crate $version (a few minutes, once)"
+    cargo install "$crate" --version "$version" "$@" >&2
+    path="$(find_tool "$version" "$CARGO_BIN/$bin")"
+    [ -n "$path" ] || die "cargo install $crate $version left no $CARGO_BIN/$bin of that version"
+  fi
+  printf '%s\n' "$path"
 }
 
-# Sets WORKER_BUILD the same way ($WORKER_BUILD_BIN, PATH, cargo's bin directory).
+# WASM_BINDGEN: a wasm-bindgen of exactly the crate's version ($WASM_BINDGEN_BIN, PATH, cargo's bin).
+WASM_BINDGEN=""
+ensure_wasm_bindgen() {
+  # No --locked: its lockfile wants a webpki-roots version the registry no longer has.
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  WASM_BINDGEN="$(cargo_tool wasm-bindgen "$WASM_BINDGEN_VERSION" WASM_BINDGEN_BIN wasm-bindgen-cli)"
+}
+
+# WORKER_BUILD: the same for worker-build ($WORKER_BUILD_BIN, PATH, cargo's bin).
 WORKER_BUILD=""
 ensure_worker_build() {
-  local candidates=("${WORKER_BUILD_BIN:-}" "$(command -v worker-build || true)" "$CARGO_BIN/worker-build")
-  WORKER_BUILD="$(find_tool "$WORKER_BUILD_VERSION" "${candidates[@]}")"
-  [ -n "$WORKER_BUILD" ] && return
-  log "cargo install worker-build $WORKER_BUILD_VERSION (about 4 minutes, once)"
-  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
-  WORKER_BUILD="$(find_tool "$WORKER_BUILD_VERSION" "$CARGO_BIN/worker-build")"
-  [ -n "$WORKER_BUILD" ] || die "cargo install worker-build $WORKER_BUILD_VERSION left no $CARGO_BIN/worker-build of that version"
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  WORKER_BUILD="$(cargo_tool worker-build "$WORKER_BUILD_VERSION" WORKER_BUILD_BIN worker-build --locked)"
 }
 
 # Fails, naming the set-up step, when there is no Chromium at $CHROMIUM. Installs nothing.
