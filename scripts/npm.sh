@@ -4,54 +4,17 @@
 #   scripts/npm.sh test    build, then: types, Node ESM/CJS/Vite from the `npm pack` tarball, Chromium on www/
 #   scripts/npm.sh bench   edge-persona (wasm) vs MiniSearch vs Orama, one process, fixtures/relevance-dev.json
 #   scripts/npm.sh serve   build, compile the demo snapshots, serve www/ on 127.0.0.1 (PORT, default 5180)
-# Every step installs what it needs and skips what is already there (a fresh clone works).
+# Each step installs the Rust and npm tools it needs when missing (scripts/lib.sh) and skips what is
+# there. Chromium is a system package: `./dev setup` installs it; test fails without it, bench skips it.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT="$PWD"
-TARGET_DIR="${CARGO_TARGET_DIR:-target}"
-case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
-WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate version in Cargo.toml
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 DIST="$ROOT/npm/dist"
-WASM_BINDGEN=""
-
-log() { printf '== %s\n' "$*"; }
-
-# `npm ci` in a folder unless its node_modules already matches the lockfile.
-npm_ci() {
-  local dir="$1"
-  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-}
 
 ensure_wasm_tools() {
-  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-    rustup target add wasm32-unknown-unknown
-  fi
-  local candidate
-  for candidate in "${WASM_BINDGEN_BIN:-}" "$(command -v wasm-bindgen || true)" "$HOME/.cargo/bin/wasm-bindgen"; do
-    if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
-      WASM_BINDGEN="$candidate"
-      break
-    fi
-  done
-  if [ -z "$WASM_BINDGEN" ]; then
-    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2.5 minutes)"
-    # No --locked: its lockfile wants a webpki-roots version the registry no longer has.
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-    WASM_BINDGEN="$HOME/.cargo/bin/wasm-bindgen"
-  fi
+  ensure_wasm_target
+  ensure_wasm_bindgen
   npm_ci npm
-}
-
-ensure_chromium() {
-  if [ ! -x /usr/bin/chromium ]; then
-    log "installing Chromium from Debian"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-  fi
 }
 
 # ESM source → CommonJS copy (the sources are written so that this is the only difference).
@@ -126,8 +89,8 @@ build() {
 # The demo's snapshots, compiled by the CLI with the browser policy.
 snapshots() {
   log "compiling the demo snapshots (edge-persona compile --policy browser)"
-  cargo build --quiet --release --features cli
-  local cli="$TARGET_DIR/release/edge-persona"
+  local cli
+  cli="$(cli_bin)"
   mkdir -p www/snapshots
   "$cli" compile fixtures/profile-retail-jeff.json -o www/snapshots/jeff.snap --policy browser >/dev/null
   "$cli" compile fixtures/profile-telecom-maria.json -o www/snapshots/maria.snap --policy browser >/dev/null
@@ -143,9 +106,9 @@ serve() {
 }
 
 test_all() {
+  require_chromium
   build
   snapshots
-  ensure_chromium
   log "TypeScript declarations (tsc --strict)"
   npm/node_modules/.bin/tsc -p npm/test/tsconfig.json
   log "npm pack → scratch project: Node ESM, Node CommonJS, Vite production build"
@@ -157,8 +120,8 @@ test_all() {
 bench() {
   [ -f "$DIST/web/edge_persona_bg.wasm" ] || build
   [ -f www/snapshots/jeff.snap ] || snapshots
-  ensure_chromium
   npm_ci npm
+  [ -x "$CHROMIUM" ] || log "no Chromium at $CHROMIUM: its cold start is skipped (./dev setup installs it)"
   node --no-warnings npm/bench/bench.mjs "$@" # (Orama warns on every bulk insert)
 }
 

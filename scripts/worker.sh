@@ -1,60 +1,27 @@
 #!/usr/bin/env bash
-# The Cloudflare Worker: build | test | dev | load. Every step installs what it needs and skips what is
-# already there (a fresh clone needs only the Rust toolchain, Node 20 and npm).
+# The Cloudflare Worker: build | test | dev | load. Each step installs what it lacks and skips what
+# is there (scripts/lib.sh): npm ci in worker/, the wasm32 target, and wasm-bindgen-cli and
+# worker-build at the versions Cargo.toml pins.
 #   build  worker-build (offline-safe) → build/index.js + build/index_bg.wasm; prints the bundle size
 #   test   Node tests on workerd (Miniflare) with the official openai client and fake upstreams
 #   dev    the Worker on local workerd (wrangler dev), KV seeded from the sample profiles
 #   load   autocannon against the local Worker: /v1/context and the chat proxy, personalized and not
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT="$PWD"
-TARGET_DIR="${CARGO_TARGET_DIR:-target}"
-case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
-export CARGO_TARGET_DIR="$TARGET_DIR"
-export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
-WASM_BINDGEN_VERSION=0.2.130
-WORKER_BUILD_VERSION=0.8.7
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 NM="$ROOT/worker/node_modules"
 
-log() { printf '== %s\n' "$*" >&2; }
-
-ensure_npm() {
-  if [ ! -x "$NM/.bin/wrangler" ] || [ ! -f "$NM/.package-lock.json" ] \
-    || [ "$ROOT/worker/package-lock.json" -nt "$NM/.package-lock.json" ]; then
-    log "npm ci (worker/)"
-    (cd worker && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-}
-
-ensure_rust_tools() {
-  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-    log "rustup target add wasm32-unknown-unknown"
-    rustup target add wasm32-unknown-unknown
-  fi
-  if ! "$HOME/.cargo/bin/wasm-bindgen" --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
-    log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (~2.5 min, once)"
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-  fi
-  if ! "$HOME/.cargo/bin/worker-build" --version 2>/dev/null | grep -qx "$WORKER_BUILD_VERSION"; then
-    log "cargo install worker-build $WORKER_BUILD_VERSION (~4 min, once)"
-    cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
-  fi
-}
-
-cli_bin() {
-  cargo build --quiet --release --features cli
-  echo "$TARGET_DIR/release/edge-persona"
-}
-
 build() {
-  ensure_npm
-  ensure_rust_tools
+  npm_ci worker
+  ensure_wasm_target
+  ensure_wasm_bindgen
+  ensure_worker_build
   log "worker-build --release (feature worker)"
   # worker-build would download wasm-bindgen, esbuild and wasm-opt: point it at the local ones.
-  WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen" \
+  WASM_BINDGEN_BIN="$WASM_BINDGEN" \
   ESBUILD_BIN="$NM/@esbuild/linux-x64/bin/esbuild" \
   WASM_OPT_BIN="$NM/.bin/wasm-opt" \
-    "$HOME/.cargo/bin/worker-build" --release --features worker
+    "$WORKER_BUILD" --release --features worker
   size
 }
 
@@ -68,12 +35,22 @@ size() {
     "$wasm" "$raw" "$gz" "$js" "$jsraw" "$jsgz" $((gz + jsgz))
 }
 
+# What worker-build reads: the manifest and lockfile, the sources, build.rs (it generates code that
+# src/ includes) and cargo configuration if there is any. (wrangler.toml is read by wrangler when it
+# runs the bundle, not by the build.)
+BUILD_INPUTS=(Cargo.toml Cargo.lock build.rs src .cargo rust-toolchain rust-toolchain.toml)
+
+# Rebuild only when the bundle is missing or one of its inputs is newer than it.
 fresh_build() {
-  # Rebuild only when a source is newer than the bundle.
-  if [ ! -f build/index.js ] || [ -n "$(find src Cargo.toml Cargo.lock -newer build/index.js -print -quit)" ]; then
+  local inputs=() f
+  for f in "${BUILD_INPUTS[@]}"; do
+    if [ -e "$f" ]; then inputs+=("$f"); fi
+  done
+  if [ ! -f build/index.js ] || [ ! -f build/index_bg.wasm ] \
+    || [ -n "$(find "${inputs[@]}" -newer build/index.js -print -quit)" ]; then
     build
   else
-    ensure_npm
+    npm_ci worker
     size
   fi
 }
