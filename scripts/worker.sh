@@ -59,7 +59,7 @@ test_worker() {
   fresh_build
   export EDGE_PERSONA_CLI
   EDGE_PERSONA_CLI="$(cli_bin)"
-  log "Worker unit tests (native: slot rewriter, webhook merging, identity)"
+  log "Worker unit tests (native: slot rewriter, identity; webhook merging runs in the core tests)"
   cargo test --quiet --release --lib --features worker -- bindings::worker identity
   log "Worker tests on workerd (Miniflare)"
   (cd worker && node --test --test-concurrency=1 --test-timeout=60000 test/*.test.mjs)

@@ -79,8 +79,8 @@ pub mod time;
 pub use errors::{
     IdentityError, ImportError, InjectError, LimitExceeded, SettingsError, SnapshotError,
 };
-pub use import::segment::{import_bundle, import_ndjson, import_value};
 pub use import::segment::webhook;
+pub use import::segment::{import_bundle, import_ndjson, import_value};
 pub use import::ImportLimits;
 pub use inject::{inject, last_user_text, Api};
 pub use personalizer::{PersonalizedRequest, Personalizer};

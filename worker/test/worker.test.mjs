@@ -124,6 +124,20 @@ describe('POST /v1/context', () => {
     res = await post('/v1/context', ['array']);
     assert.equal(res.status, 400);
   });
+
+  test('options outside the core\'s bounds are refused by name, as in the npm package', async () => {
+    const auth = { authorization: `Bearer ${token(JEFF)}` };
+    for (const [args, setting] of [[{ limit: 0 }, 'limit'], [{ limit: 1001 }, 'limit'], [{ budget_tokens: 100001 }, 'budget_tokens']]) {
+      const res = await post('/v1/context', { query: 'shoes', ...args }, auth);
+      assert.equal(res.status, 400, JSON.stringify(args));
+      assert.match((await res.json()).error.message, new RegExp(`setting ${setting} `));
+    }
+    const res = await post('/v1/context', { query: 'shoes', limit: -3 }, auth);
+    assert.equal(res.status, 400);
+    const ok = await post('/v1/context', { query: 'running shoes', limit: 1000, budget_tokens: 0 }, auth);
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.json()).context.text, '', 'a zero budget renders nothing');
+  });
 });
 
 describe('LLM proxy with the official openai client', () => {

@@ -60,8 +60,11 @@ impl Config {
             llm_upstream: var(env, "LLM_UPSTREAM_URL"),
             origin: var(env, "ORIGIN_URL"),
             segment,
-            budget_tokens: usize::try_from(num("CONTEXT_BUDGET_TOKENS", 200).clamp(16, 4_000))
-                .unwrap_or(200),
+            budget_tokens: usize::try_from(
+                num("CONTEXT_BUDGET_TOKENS", 200)
+                    .clamp(16, RenderSettings::MAX_BUDGET_TOKENS as u64),
+            )
+            .unwrap_or(200),
             allow: var(env, "POLICY_ALLOW")
                 .map(|v| {
                     v.split(',')
@@ -71,7 +74,9 @@ impl Config {
                 })
                 .unwrap_or_default(),
             snapshot_ttl: num("SNAPSHOT_TTL_SECONDS", 86_400).max(60),
-            cache_ms: i64::try_from(num("SNAPSHOT_CACHE_SECONDS", 30)).unwrap_or(30) * 1000,
+            cache_ms: i64::try_from(num("SNAPSHOT_CACHE_SECONDS", 30))
+                .unwrap_or(30)
+                .saturating_mul(1000),
         }
     }
 

@@ -11,6 +11,20 @@ use super::config::Config;
 use super::store::load;
 use super::{identify, now_ms, read_body, Failure, Outcome, MAX_JSON_BODY};
 
+/// A non-negative integer member, if present; anything else there is a 400.
+fn count(args: &Json, key: &'static str) -> Result<Option<usize>, Failure> {
+    match args.get(key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .map(Some)
+            .ok_or(Failure::BadRequest(
+                "limit and budget_tokens must be non-negative integers",
+            )),
+    }
+}
+
 fn no_store(resp: &mut Response) {
     let h = resp.headers_mut();
     let _ = h.set("cache-control", "private, no-store");
@@ -36,16 +50,20 @@ pub(super) async fn context_route(
             "expected a JSON object {\"query\": \"...\"}",
         ))?;
     let mut rank = RankSettings::default();
-    if let Some(limit) = args.get("limit").and_then(Json::as_u64) {
-        rank.limit = usize::try_from(limit.clamp(1, 100)).unwrap_or(10);
+    if let Some(limit) = count(&args, "limit")? {
+        rank.limit = limit;
     }
     let mut render = cfg.render_settings();
-    if let Some(b) = args.get("budget_tokens").and_then(Json::as_u64) {
-        render.budget_tokens = usize::try_from(b.clamp(16, 4_000)).unwrap_or(200);
+    if let Some(b) = count(&args, "budget_tokens")? {
+        render.budget_tokens = b;
     }
     if args.get("format").and_then(Json::as_str) == Some("json") {
         render.format = ContextFormat::Json;
     }
+    // The core's bounds, shared with the npm package.
+    rank.validate()
+        .and(render.validate())
+        .map_err(|e| Failure::BadSetting(e.to_string()))?;
     let personalizer = match &user {
         Some(u) => load(u, env, ctx, cfg, now).await,
         None => None,

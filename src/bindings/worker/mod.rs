@@ -47,6 +47,8 @@ const MAX_JSON_BODY: usize = 8 << 20;
 #[derive(Debug)]
 enum Failure {
     BadRequest(&'static str),
+    /// A request option outside the core's bounds; the text names the setting and its range.
+    BadSetting(String),
     Unauthorized,
     NotFound,
     MethodNotAllowed,
@@ -59,7 +61,7 @@ enum Failure {
 impl Failure {
     fn status(&self) -> u16 {
         match self {
-            Self::BadRequest(_) => 400,
+            Self::BadRequest(_) | Self::BadSetting(_) => 400,
             Self::Unauthorized => 401,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
@@ -69,8 +71,9 @@ impl Failure {
             Self::Internal => 500,
         }
     }
-    fn message(&self) -> &'static str {
-        match self {
+    fn message(&self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(match self {
+            Self::BadSetting(m) => return std::borrow::Cow::Owned(m.clone()),
             Self::BadRequest(m) | Self::NotConfigured(m) => m,
             Self::Unauthorized => "no valid identity token",
             Self::NotFound => "not found",
@@ -78,7 +81,7 @@ impl Failure {
             Self::TooLarge => "request body too large",
             Self::BadGateway => "upstream unavailable",
             Self::Internal => "internal error",
-        }
+        })
     }
 }
 
