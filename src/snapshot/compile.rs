@@ -8,10 +8,16 @@ use super::{Field, GroupRecord, Posting, Snapshot, Span, TraitRecord, ValueKind,
 use crate::policy::{mask_text, PrivacyPolicy, Target};
 use crate::profile::{Profile, Value};
 use crate::text::{Analyzer, Tokenizer};
+use crate::time::scan::dates_in;
+use crate::time::zone::Zone;
+use crate::time::DAY_MS;
 
 /// Compiles a profile under a privacy policy.
 pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
-    let mut b = Builder::default();
+    let mut b = Builder {
+        zone: profile_zone(profile),
+        ..Builder::default()
+    };
     let mut traits = Vec::with_capacity(profile.traits.len());
     for t in &profile.traits {
         let restricted = policy.restricted(&t.key);
@@ -24,6 +30,7 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
             display_value(&t.value, &t.key, policy)
         };
         let postings = b.postings(&[(Field::Name, &t.key), (Field::Values, &text)]);
+        let dates = b.dates(&[text.as_str()]);
         traits.push(TraitRecord {
             key: b.intern(&t.key),
             kind: kind_of(&t.value),
@@ -31,6 +38,7 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
             audience: t.audience,
             withheld: restricted,
             postings,
+            dates,
         });
     }
 
@@ -70,6 +78,8 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
             fields.push((Field::Values, v));
         }
         let postings = b.postings(&fields);
+        let values: Vec<&str> = props.iter().map(|(_, v)| v.as_str()).collect();
+        let dates = b.dates(&values);
         let prop_start = b.properties.len();
         for (k, v) in &props {
             let pair = (b.intern(k), b.intern(v));
@@ -94,9 +104,30 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
             postings,
             id: b.append(newest_id),
             occurrences: Span::of(occ_start, b.occurrence_times.len()),
+            dates,
         });
     }
     b.finish(profile, policy.target, traits, groups)
+}
+
+/// Most dates kept per item: enough for an event's start, end and deadline, or an object trait's
+/// several dates, and a bound on what a hostile value can add.
+const MAX_DATES_PER_ITEM: usize = 16;
+
+/// The person's time zone: the first trait whose key says time zone (`timezone`, `time_zone`,
+/// `tz`) and whose value names one ([`Zone::named`]).
+fn profile_zone(profile: &Profile) -> Option<Zone> {
+    profile.traits.iter().find_map(|t| {
+        let words = crate::text::key_words(&t.key);
+        let says_zone = words == "tz"
+            || words.ends_with("timezone")
+            || words.ends_with("time zone")
+            || words.ends_with(" tz");
+        match &t.value {
+            Value::Text(name) if says_zone => Zone::named(name),
+            _ => None,
+        }
+    })
 }
 
 /// Longest message id kept, in bytes: under the default [`SnapshotLimits::max_string_bytes`], so
@@ -157,6 +188,8 @@ struct Builder {
     postings: Vec<Posting>,
     properties: Vec<(Span, Span)>,
     occurrence_times: Vec<i64>,
+    dates: Vec<(i64, i64)>,
+    zone: Option<Zone>,
     scratch: Vec<String>,
 }
 
@@ -174,6 +207,30 @@ impl Builder {
         let r = self.append(s);
         self.interned.insert(s.to_string(), r);
         r
+    }
+
+    /// The dates in an item's value texts, as instants: a date-time with an offset as it is, one
+    /// without in the person's zone, a plain date as its whole local day.
+    fn dates(&mut self, texts: &[&str]) -> Span {
+        let zone = self.zone.unwrap_or(Zone::UTC);
+        let start = self.dates.len();
+        for text in texts {
+            let room = MAX_DATES_PER_ITEM.saturating_sub(self.dates.len() - start);
+            for stamp in dates_in(text, room) {
+                let first = if stamp.zoned {
+                    stamp.ms
+                } else {
+                    zone.to_utc(stamp.ms)
+                };
+                let last = if stamp.date_only {
+                    zone.to_utc(stamp.ms.saturating_add(DAY_MS)) - 1
+                } else {
+                    first
+                };
+                self.dates.push((first, last.max(first)));
+            }
+        }
+        Span::of(start, self.dates.len())
     }
 
     fn postings(&mut self, fields: &[(Field, &str)]) -> Span {
@@ -233,6 +290,7 @@ impl Builder {
             profile_id: profile.profile_id.clone(),
             target,
             updated_at_ms: profile.updated_at_ms,
+            zone: self.zone,
             strings: self.strings,
             terms,
             postings: self.postings,
@@ -240,6 +298,7 @@ impl Builder {
             traits,
             groups,
             occurrence_times: self.occurrence_times,
+            dates: self.dates,
             doc_freq: Vec::new(),
             avg_field_len: [0.0; FIELD_COUNT],
         };
@@ -318,6 +377,45 @@ mod tests {
         assert_eq!(s.doc_freq(s.term_id("size").unwrap()), 1);
         // "home" is in both groups (three events).
         assert_eq!(s.doc_freq(s.term_id("home").unwrap()), 2);
+    }
+
+    #[test]
+    fn dates_in_values_are_kept_in_the_persons_zone() {
+        let s = profile("user_id:u1")
+            .text("timezone", "America/New_York")
+            .text("renews_at", "2026-12-01")
+            .event(
+                "m1",
+                1_000,
+                "Order Completed",
+                &[
+                    ("event_date_local", "2026-11-21 20:00"),
+                    ("paid_at", "2026-10-01T10:00:00Z"),
+                ],
+            )
+            .compile();
+        assert_eq!(s.zone().standard_minutes, -300);
+        let at = |t: &str| crate::time::parse_timestamp(t).unwrap();
+        let renews = s.trait_by_key("renews_at").unwrap().dates;
+        // The whole local day of 1 December in New York (UTC−5).
+        assert_eq!(
+            renews,
+            [(at("2026-12-01T05:00:00Z"), at("2026-12-02T05:00:00Z") - 1)]
+        );
+        let order = s.group_at(0).unwrap();
+        let mut dates = order.dates().to_vec();
+        dates.sort_unstable();
+        assert_eq!(
+            dates,
+            [
+                (at("2026-10-01T10:00:00Z"), at("2026-10-01T10:00:00Z")),
+                (at("2026-11-22T01:00:00Z"), at("2026-11-22T01:00:00Z")),
+            ],
+            "a wall-clock time without an offset is read in the person's zone"
+        );
+        assert!(s.trait_by_key("timezone").unwrap().dates.is_empty());
+        let utc = profile("p").text("due", "2026-12-01").compile();
+        assert_eq!(utc.zone(), Zone::UTC);
     }
 
     #[test]

@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::SnapshotError;
 use crate::policy::{PiiClass, Target};
+use crate::time::zone::Zone;
 
 pub use compile::compile;
 
@@ -126,6 +127,8 @@ struct TraitRecord {
     audience: bool,
     withheld: Option<PiiClass>,
     postings: Span,
+    /// Into `dates`: the dates found in the value.
+    dates: Span,
 }
 
 /// An event group as stored; its fields, in this order, are part of the payload layout ([`codec`]).
@@ -139,6 +142,8 @@ struct GroupRecord {
     id: Span,
     /// Into `occurrence_times`.
     occurrences: Span,
+    /// Into `dates`: the dates found in the properties.
+    dates: Span,
 }
 
 /// Bounds checked while decoding. Exceeding one is [`SnapshotError::Limit`].
@@ -179,6 +184,8 @@ pub struct Snapshot {
     profile_id: String,
     target: Target,
     updated_at_ms: Option<i64>,
+    /// The person's time zone, from a `timezone` trait, when it names one.
+    zone: Option<Zone>,
     /// Every string of the snapshot, interned (each distinct string once) and concatenated.
     strings: String,
     /// The term dictionary, sorted by text; a term id is an index.
@@ -189,6 +196,9 @@ pub struct Snapshot {
     groups: Vec<GroupRecord>,
     /// Per group: the newest time in ms, then non-negative deltas to each older occurrence.
     occurrence_times: Vec<i64>,
+    /// Dates found in values, item after item (traits, then groups), as instants `(first, last)`
+    /// in ms: a date-time is one instant, a plain date its whole local day.
+    dates: Vec<(i64, i64)>,
     /// Derived on decode: items containing each term.
     doc_freq: Vec<u32>,
     /// Derived on decode: average field length over items.
@@ -211,6 +221,8 @@ pub struct TraitView<'a> {
     pub withheld: Option<PiiClass>,
     /// Its postings, sorted by (term, field).
     pub postings: &'a [Posting],
+    /// Dates in its value, as `(first, last)` instants in ms.
+    pub dates: &'a [(i64, i64)],
 }
 
 impl TraitView<'_> {
@@ -255,6 +267,14 @@ impl<'a> GroupView<'a> {
             .unwrap_or_default()
             .iter()
             .map(move |(k, v)| (s.str(*k), s.str(*v)))
+    }
+
+    /// Dates in its properties, as `(first, last)` instants in ms.
+    pub fn dates(&self) -> &'a [(i64, i64)] {
+        self.snapshot
+            .dates
+            .get(self.record.dates.range())
+            .unwrap_or_default()
     }
 
     /// Number of occurrences.
@@ -325,6 +345,11 @@ impl Snapshot {
         self.updated_at_ms
     }
 
+    /// The person's time zone (UTC when the profile names none).
+    pub fn zone(&self) -> Zone {
+        self.zone.unwrap_or(Zone::UTC)
+    }
+
     /// A string of the string table; empty for a span outside it (which decoding refuses).
     fn str(&self, r: Span) -> &str {
         self.strings.get(r.range()).unwrap_or("")
@@ -383,6 +408,7 @@ impl Snapshot {
             audience: t.audience,
             withheld: t.withheld,
             postings: self.postings.get(t.postings.range()).unwrap_or_default(),
+            dates: self.dates.get(t.dates.range()).unwrap_or_default(),
         })
     }
 

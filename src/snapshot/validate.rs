@@ -94,6 +94,7 @@ impl Snapshot {
         // request, and a small function is a small recompilation.
         self.check_terms_sorted()
             .and_then(|()| self.check_groups())
+            .and_then(|()| self.check_dates())
             .map_err(SnapshotError::corrupt)
     }
 
@@ -142,6 +143,23 @@ impl Snapshot {
         } else {
             Err("term dictionary is not sorted and unique")
         }
+    }
+
+    /// Item date ranges tile the dates table in item order, each date a forward interval.
+    #[inline(never)]
+    fn check_dates(&self) -> Result<(), &'static str> {
+        let spans = self
+            .traits
+            .iter()
+            .map(|t| t.dates)
+            .chain(self.groups.iter().map(|g| g.dates));
+        if !tiles(spans, self.dates.len()) {
+            return Err("item dates do not cover the dates table in item order");
+        }
+        if self.dates.iter().any(|(first, last)| first > last) {
+            return Err("a date interval ends before it starts");
+        }
+        Ok(())
     }
 
     #[inline(never)]
@@ -194,6 +212,7 @@ mod tests {
         profile("user_id:u1")
             .text("shoe_size", "10.5")
             .text("note", "trail runner")
+            .text("renews_on", "2026-12-01")
             .event("m1", 1_000, "Page Viewed", &[("page", "Home")])
             .event("m2", 5_000, "Page Viewed", &[("page", "Home")])
             .event("m3", 3_000, "Login", &[("page", "Home")])
@@ -223,7 +242,17 @@ mod tests {
     #[test]
     fn each_inconsistency_is_caught_by_its_own_check() {
         type Mutation = fn(&mut Snapshot);
-        let cases: [(&str, Mutation, &str); 11] = [
+        let cases: [(&str, Mutation, &str); 13] = [
+            (
+                "a date outside every item",
+                |s| s.dates.push((0, 0)),
+                "item dates do not cover the dates table in item order",
+            ),
+            (
+                "a date ending before it starts",
+                |s| s.dates[0] = (5, 4),
+                "a date interval ends before it starts",
+            ),
             (
                 "posting term outside the dictionary",
                 |s| s.postings[0].term = u32::MAX,

@@ -10,6 +10,7 @@
 mod lexicon;
 mod stem;
 mod stopwords;
+pub mod when;
 
 pub use lexicon::expansions;
 pub use stem::stem;

@@ -1,11 +1,34 @@
-//! Timestamps without a clock: RFC 3339 / ISO-8601 parsing into Unix milliseconds, and relative
-//! phrases ("12 minutes ago") for the renderer. The core never reads the current time; callers pass it.
+//! Timestamps without a clock: RFC 3339 / ISO-8601 parsing into Unix milliseconds, the calendar
+//! arithmetic behind it, relative phrases ("12 minutes ago") for the renderer, time zones
+//! ([`zone`]) and the dates found inside free text ([`scan`]). The core never reads the current
+//! time; callers pass it.
+
+pub mod scan;
+pub mod zone;
 
 /// Parses an RFC 3339 / ISO-8601 date-time (`2026-11-20T11:59:50.000Z`, `+02:00` offsets, a space
 /// instead of `T`, any number of fraction digits) or a plain date (`2026-11-20`, taken as midnight UTC)
 /// into milliseconds since the Unix epoch. Returns `None` for anything else.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
     let b = text.trim().as_bytes();
+    let (stamp, used) = parse_prefix(b)?;
+    (used == b.len()).then_some(stamp.ms)
+}
+
+/// A date or date-time read from text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Milliseconds since the epoch, the time read as UTC when it names no offset.
+    pub ms: i64,
+    /// Whether it named an offset (`Z`, `+02:00`): without one it is a local (wall-clock) time.
+    pub zoned: bool,
+    /// Whether it was a plain date (`2026-11-20`), which stands for the whole day.
+    pub date_only: bool,
+}
+
+/// Reads a date or date-time at the start of `b` (no leading spaces): the stamp and the bytes used.
+/// Stops at the end of the date or time, so `2026-11-21 20:00 at the door` reads `2026-11-21 20:00`.
+pub(crate) fn parse_prefix(b: &[u8]) -> Option<(Stamp, usize)> {
     let year = digits(b, 0, 4)?;
     if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return None;
@@ -16,18 +39,24 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
         return None;
     }
     let days = days_from_civil(year, month, day);
-    if b.len() == 10 {
-        return Some(days * 86_400_000);
-    }
-    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') {
-        return None;
+    let date = Stamp {
+        ms: days * DAY_MS,
+        zoned: false,
+        date_only: true,
+    };
+    let has_time = matches!(b.get(10), Some(b'T' | b't' | b' '))
+        && b.get(13) == Some(&b':')
+        && digits(b, 11, 2).is_some()
+        && digits(b, 14, 2).is_some();
+    if !has_time {
+        // A date followed by a digit or letter is part of something longer (an id).
+        return (!b.get(10).is_some_and(|c| c.is_ascii_alphanumeric())).then_some((date, 10));
     }
     let hour = digits(b, 11, 2)?;
     let minute = digits(b, 14, 2)?;
-    let (second, mut pos) = if b.get(16) == Some(&b':') {
-        (digits(b, 17, 2)?, 19)
-    } else {
-        (0, 16)
+    let (second, mut pos) = match (b.get(16), digits(b, 17, 2)) {
+        (Some(b':'), Some(s)) => (s, 19),
+        _ => (0, 16),
     };
     if hour > 23 || minute > 59 || second > 60 {
         return None;
@@ -46,27 +75,36 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
             return None;
         }
     }
-    let offset_minutes = match b.get(pos) {
-        Some(b'Z' | b'z') if pos + 1 == b.len() => 0,
-        Some(sign @ (b'+' | b'-')) if pos + 6 == b.len() && b.get(pos + 3) == Some(&b':') => {
+    let (offset_minutes, zoned) = match b.get(pos) {
+        Some(b'Z' | b'z') => {
+            pos += 1;
+            (0, true)
+        }
+        Some(sign @ (b'+' | b'-')) if b.get(pos + 3) == Some(&b':') => {
             let h = digits(b, pos + 1, 2)?;
             let m = digits(b, pos + 4, 2)?;
             if h > 23 || m > 59 {
                 return None;
             }
             let total = h * 60 + m;
-            if *sign == b'+' {
-                total
-            } else {
-                -total
-            }
+            pos += 6;
+            (if *sign == b'+' { total } else { -total }, true)
         }
-        None => 0,
-        _ => return None,
+        _ => (0, false),
     };
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-    Some(seconds * 1000 + millis)
+    let stamp = Stamp {
+        ms: seconds * 1000 + millis,
+        zoned,
+        date_only: false,
+    };
+    Some((stamp, pos))
 }
+
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
+/// Milliseconds in an hour.
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// Formats milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn format_timestamp(ms: i64) -> String {
@@ -142,11 +180,11 @@ fn digits(b: &[u8], start: usize, len: usize) -> Option<i64> {
     })
 }
 
-fn is_leap(y: i64) -> bool {
+pub(crate) fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
-fn days_in_month(y: i64, m: i64) -> i64 {
+pub(crate) fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         2 if is_leap(y) => 29,
         2 => 28,
@@ -155,8 +193,14 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
+/// The day of the week of a day number (days since 1970-01-01): 0 Monday … 6 Sunday.
+pub(crate) fn weekday(days: i64) -> i64 {
+    // 1970-01-01 was a Thursday.
+    (days + 3).rem_euclid(7)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -166,7 +210,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
