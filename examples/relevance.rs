@@ -14,12 +14,52 @@ mod common;
 
 use edge_persona::{PrivacyPolicy, RankSettings};
 
+/// `--set name=value,…` overrides of the ranker's settings, for trying a change without editing
+/// the defaults (`cargo run --release --example relevance -- --set time_weight=0.5`).
+fn settings_from_args() -> RankSettings {
+    let mut s = RankSettings::default();
+    let args: Vec<String> = std::env::args().collect();
+    let Some(spec) = args
+        .iter()
+        .position(|a| a == "--set")
+        .and_then(|i| args.get(i + 1))
+    else {
+        return s;
+    };
+    for pair in spec.split(',') {
+        let (name, value) = pair.split_once('=').expect("name=value");
+        let v: f32 = value.parse().expect("a number");
+        match name {
+            "k1" => s.k1 = v,
+            "b" => s.b = v,
+            "name_weight" => s.field_weights[0] = v,
+            "keys_weight" => s.field_weights[1] = v,
+            "values_weight" => s.field_weights[2] = v,
+            "expansion_weight" => s.expansion_weight = v,
+            "coverage_exponent" => s.coverage_exponent = v,
+            "half_life_hours" => s.half_life_hours = v,
+            "recency_floor" => s.recency_floor = v,
+            "trait_recency" => s.trait_recency = v,
+            "withheld_weight" => s.withheld_weight = v,
+            "frequency_weight" => s.frequency_weight = v,
+            "time_weight" => s.time_weight = v,
+            "related_weight" => s.related_weight = v,
+            "broader_weight" => s.broader_weight = v,
+            "narrower_weight" => s.narrower_weight = v,
+            other => panic!("unknown setting {other}"),
+        }
+    }
+    s.validate().expect("settings in range");
+    s
+}
+
 fn main() {
     let verbose = std::env::args().any(|a| a == "-v");
     let policy = PrivacyPolicy::default();
+    let settings = settings_from_args();
     for file in common::DEV_SETS {
         let set = common::labelled_set(file);
-        let eval = common::evaluate_set(&set, &RankSettings::default(), &policy);
+        let eval = common::evaluate_set(&set, &settings, &policy);
         println!("== {file} ({} questions)", set.cases.len());
         for (case, result) in set.cases.iter().zip(&eval.cases) {
             println!(

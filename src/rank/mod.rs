@@ -41,7 +41,7 @@ use serde::Serialize;
 mod query;
 mod score;
 
-pub use query::Query;
+pub use query::{LinkKey, Query, QueryTerm, MAX_QUERY_WORDS};
 
 use crate::errors::SettingsError;
 use crate::snapshot::{Snapshot, FIELD_COUNT};
@@ -82,6 +82,21 @@ pub struct RankSettings {
     pub min_score: f32,
     /// Most distinct words taken from a query (the rest is ignored). Default 32.
     pub max_query_terms: usize,
+    /// Weight of the query's time expressions ("tonight", "last weekend", "on 5 December") as
+    /// one query word, matched by an item's occurrence times and the dates in its values
+    /// ([`crate::text::when`]). 0 switches time matching off. Default 1.0.
+    pub time_weight: f32,
+    /// Most time windows read from one query. Default 4.
+    pub max_time_windows: usize,
+    /// Weight of a profile word the thesaurus gives as a synonym or derivation of a typed word
+    /// (`fix` → `repair`). Default 0.3.
+    pub related_weight: f32,
+    /// Weight of a profile word the thesaurus gives as more general than a typed word
+    /// (`couch` → `seat`). Default 0.15.
+    pub broader_weight: f32,
+    /// Weight of a profile word the thesaurus gives as more specific than a typed word
+    /// (`collision` → `fender bender`, read from the profile's side). Default 0.15.
+    pub narrower_weight: f32,
 }
 
 impl Default for RankSettings {
@@ -100,6 +115,11 @@ impl Default for RankSettings {
             frequency_weight: 0.1,
             min_score: 0.0,
             max_query_terms: 32,
+            time_weight: 1.0,
+            max_time_windows: 4,
+            related_weight: 0.3,
+            broader_weight: 0.15,
+            narrower_weight: 0.15,
         }
     }
 }
@@ -129,7 +149,17 @@ impl RankSettings {
             ("frequency_weight", self.frequency_weight, 0.0, 10.0),
             ("min_score", self.min_score, 0.0, f32::MAX),
             ("limit", self.limit as f32, 1.0, Self::MAX_LIMIT as f32),
-            ("max_query_terms", self.max_query_terms as f32, 1.0, 1024.0),
+            (
+                "max_query_terms",
+                self.max_query_terms as f32,
+                1.0,
+                query::MAX_QUERY_WORDS as f32,
+            ),
+            ("time_weight", self.time_weight, 0.0, 10.0),
+            ("max_time_windows", self.max_time_windows as f32, 0.0, 16.0),
+            ("related_weight", self.related_weight, 0.0, 1.0),
+            ("broader_weight", self.broader_weight, 0.0, 1.0),
+            ("narrower_weight", self.narrower_weight, 0.0, 1.0),
         ];
         check_ranges(&checks)
     }
@@ -173,9 +203,14 @@ pub enum ItemRef {
 /// One query term's part of a score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TermContribution {
-    /// The stemmed query term.
+    /// The term matched, as the profile has it (stemmed), or `time:<expressions>` for the query's
+    /// time expressions.
     pub term: String,
-    /// 1 for a typed word, less for a lexicon expansion.
+    /// The typed word (or pair of words) that led to it through the lexicon or the thesaurus;
+    /// absent when it is the typed word itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// 1 for a typed word, less for a word reached through the lexicon or the thesaurus.
     pub weight: f32,
     /// Its inverse document frequency in this profile.
     pub idf: f32,
@@ -237,7 +272,7 @@ pub fn rank_query(
     now_ms: i64,
     settings: &RankSettings,
 ) -> Vec<RankedItem> {
-    let Some(scorer) = Scorer::new(snapshot, query, settings) else {
+    let Some(scorer) = Scorer::new(snapshot, query, now_ms, settings) else {
         return Vec::new();
     };
     // Score every item cheaply first; explanations are built only for the ones returned.
@@ -463,8 +498,8 @@ mod tests {
     #[test]
     fn lexicon_expansions_weigh_less_than_typed_words() {
         let q = Query::parse("my bill", &RankSettings::default());
-        assert_eq!(q.terms[0], ("bill".to_string(), 1.0));
-        assert!(q.terms.iter().any(|(t, w)| t == "invoic" && *w < 1.0));
+        assert_eq!((q.terms[0].term.as_str(), q.terms[0].weight), ("bill", 1.0));
+        assert!(q.terms.iter().any(|t| t.term == "invoic" && t.weight < 1.0));
     }
 
     #[test]

@@ -1,30 +1,175 @@
-//! A query analyzed once: its words (stop words dropped, stemmed) and the lexicon's expansions,
-//! each with its weight, and its text for the time expressions read per snapshot.
+//! A query analyzed once, reusable across snapshots: its words (stop words dropped, stemmed), the
+//! terms looked up for each (the word itself and the lexicon's expansions, with their weights),
+//! the hashes its words and adjacent word pairs reach a snapshot's thesaurus links by, and its
+//! text, whose time expressions are read per snapshot (each has its own time zone).
+//!
+//! Each typed word is one unit of the coverage factor: an item matching a word, or a word the
+//! lexicon or the thesaurus relates to it, covers that word (in proportion to the weight of what
+//! matched), so related words add reach without diluting the query.
 
 use super::RankSettings;
-use crate::text::{expansions, query_terms};
+use crate::text::when::time_words;
+use crate::text::{expansions, is_stop_word, split_words, stem, term_hash};
+
+/// Most words of a query that count towards coverage (and are looked up at all).
+pub const MAX_QUERY_WORDS: usize = 64;
+
+/// A term looked up in a snapshot's dictionary for a query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryTerm {
+    /// The stemmed term.
+    pub term: String,
+    /// 1 for a typed word, [`RankSettings::expansion_weight`] for a lexicon expansion.
+    pub weight: f32,
+    /// The typed word it stands for (an index into [`Query::words`]).
+    pub word: usize,
+}
+
+/// A hash by which a query reaches a snapshot's thesaurus links: of a typed word, or of two
+/// adjacent typed words (`cash machine`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkKey {
+    /// [`crate::text::term_hash`] of the stemmed word or pair.
+    pub hash: u32,
+    /// The typed words it covers (one, or two adjacent ones), indexes into [`Query::words`].
+    pub words: (usize, usize),
+    /// The stemmed word or pair, for explanations.
+    pub text: String,
+}
 
 /// A query analyzed once, reusable across snapshots.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
-    /// `(stemmed term, weight)`: typed words first, then expansions.
-    pub terms: Vec<(String, f32)>,
+    /// The typed words, stop words dropped, stemmed, first occurrence of each.
+    pub words: Vec<String>,
+    /// The terms to look up: each typed word, then the lexicon's expansions.
+    pub terms: Vec<QueryTerm>,
+    /// The thesaurus keys: each typed word and each pair of adjacent typed words.
+    pub links: Vec<LinkKey>,
+    /// The text as typed: its time expressions are read against each snapshot's time zone.
+    pub text: String,
 }
 
 impl Query {
-    /// Analyzes query text: stop words, stemming, lexicon expansion.
+    /// Analyzes query text: stop words, stemming, lexicon expansion, thesaurus keys.
     pub fn parse(text: &str, settings: &RankSettings) -> Query {
-        let typed = query_terms(text, settings.max_query_terms);
-        let mut terms: Vec<(String, f32)> = typed.iter().map(|t| (t.clone(), 1.0)).collect();
+        let max_words = settings.max_query_terms.min(MAX_QUERY_WORDS);
+        let mut words: Vec<String> = Vec::new();
+        // The word index of each position in the text, `None` for stop words, so that pairs are
+        // of words adjacent in the text.
+        let mut sequence: Vec<Option<usize>> = Vec::new();
+        // Words of time expressions are matched as times, not as words.
+        let time_words = time_words(text);
+        let mut position = 0;
+        split_words(text, |w| {
+            let in_time = time_words.get(position).copied().unwrap_or(false);
+            position += 1;
+            if sequence.len() >= 4 * MAX_QUERY_WORDS {
+                return;
+            }
+            if in_time || is_stop_word(w) {
+                sequence.push(None);
+                return;
+            }
+            let term = stem(w);
+            let index = match words.iter().position(|x| *x == term) {
+                Some(i) => Some(i),
+                None if words.len() < max_words => {
+                    words.push(term);
+                    Some(words.len() - 1)
+                }
+                None => None,
+            };
+            sequence.push(index);
+        });
+        let mut terms: Vec<QueryTerm> = words
+            .iter()
+            .enumerate()
+            .map(|(word, t)| QueryTerm {
+                term: t.clone(),
+                weight: 1.0,
+                word,
+            })
+            .collect();
         if settings.expansion_weight > 0.0 {
-            for t in &typed {
+            for (word, t) in words.iter().enumerate() {
                 for e in expansions(t) {
-                    if !terms.iter().any(|(x, _)| x == e) {
-                        terms.push((e.to_string(), settings.expansion_weight));
+                    if !terms.iter().any(|x| x.term == e) {
+                        terms.push(QueryTerm {
+                            term: e.to_string(),
+                            weight: settings.expansion_weight,
+                            word,
+                        });
                     }
                 }
             }
         }
-        Query { terms }
+        let mut links: Vec<LinkKey> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| LinkKey {
+                hash: term_hash(w),
+                words: (i, i),
+                text: w.clone(),
+            })
+            .collect();
+        for pair in sequence.windows(2) {
+            if let [Some(a), Some(b)] = pair {
+                if a != b {
+                    let (Some(wa), Some(wb)) = (words.get(*a), words.get(*b)) else {
+                        continue;
+                    };
+                    let text = [wa.as_str(), " ", wb.as_str()].concat();
+                    if !links.iter().any(|l| l.text == text) {
+                        links.push(LinkKey {
+                            hash: term_hash(&text),
+                            words: (*a, *b),
+                            text,
+                        });
+                    }
+                }
+            }
+        }
+        Query {
+            words,
+            terms,
+            links,
+            text: text.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_terms_and_link_keys() {
+        let q = Query::parse(
+            "the cash machine kept my card, my bill!",
+            &RankSettings::default(),
+        );
+        assert_eq!(q.words, ["cash", "machin", "kept", "card", "bill"]);
+        assert!(q
+            .terms
+            .iter()
+            .any(|t| t.term == stem("invoice") && t.word == 4 && t.weight < 1.0));
+        let texts: Vec<&str> = q.links.iter().map(|l| l.text.as_str()).collect();
+        assert!(texts.contains(&"cash machin"));
+        assert!(texts.contains(&"machin kept"));
+        assert!(!texts.contains(&"kept card"), "a stop word between them");
+        // "card, my bill": no pair either.
+        assert!(!texts.contains(&"card bill"));
+        let pair = q.links.iter().find(|l| l.text == "cash machin").unwrap();
+        assert_eq!(pair.words, (0, 1));
+        assert_eq!(pair.hash, term_hash("cash machin"));
+    }
+
+    #[test]
+    fn the_word_limit_holds() {
+        let long: String = (0..500).map(|i| format!("w{i} ")).collect();
+        let q = Query::parse(&long, &RankSettings::default());
+        assert_eq!(q.words.len(), RankSettings::default().max_query_terms);
+        assert!(q.links.len() <= 2 * q.words.len());
     }
 }

@@ -2,18 +2,28 @@
 //! every item (the formula is in the module docs of [`super`]), and the explanation of the items
 //! returned.
 
+use super::query::MAX_QUERY_WORDS;
 use super::{
     prefixed, sort_by, Explanation, ItemKind, ItemRef, Query, RankSettings, RankedItem,
     TermContribution,
 };
 use crate::snapshot::{GroupView, Posting, Snapshot, TraitView, FIELD_COUNT};
+use crate::text::thesaurus::Relation;
+use crate::text::when::{time_windows, TimeWindow};
+use crate::time::{DAY_MS, HOUR_MS};
 
-/// A query term resolved against one snapshot.
-struct Resolved<'q> {
+/// A query term resolved against one snapshot: a term of its dictionary, what led there, and
+/// which typed words matching it covers.
+struct Resolved<'a> {
     id: u32,
-    term: &'q str,
+    /// The term as the snapshot has it.
+    term: &'a str,
+    /// The typed word (or pair) it stands for, when it is not the typed word itself.
+    via: Option<&'a str>,
     weight: f32,
     idf: f32,
+    /// The typed words it covers (first, last), indexes into `Query::words`.
+    words: (usize, usize),
 }
 
 /// The factors of one item's score.
@@ -37,34 +47,89 @@ pub(super) struct Scorer<'a> {
     terms: Vec<Resolved<'a>>,
     total_weight: f32,
     avg_len: [f32; FIELD_COUNT],
+    /// The query's time expressions in the person's zone (empty when it has none).
+    windows: Vec<TimeWindow>,
+    /// How well each item's times meet the windows, 0..=1: traits, then groups.
+    time_match: Vec<f32>,
+    time_idf: f32,
 }
+
+/// The contribution index that stands for the time expressions in `lexical`'s callback.
+const TIME_TERM: usize = usize::MAX;
 
 impl<'a> Scorer<'a> {
     pub(super) fn new(
         snapshot: &'a Snapshot,
         query: &'a Query,
+        now_ms: i64,
         settings: &'a RankSettings,
     ) -> Option<Self> {
         let n = snapshot.item_count() as f32;
-        let mut terms: Vec<Resolved> = query
-            .terms
-            .iter()
-            .filter_map(|(term, weight)| {
-                let id = snapshot.term_id(term)?;
-                let df = snapshot.doc_freq(id) as f32;
-                Some(Resolved {
+        let idf = |id: u32| {
+            let df = snapshot.doc_freq(id) as f32;
+            (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+        };
+        let mut terms: Vec<Resolved> = Vec::new();
+        let mut add = |r: Resolved<'a>| match terms.iter_mut().find(|t| t.id == r.id) {
+            // One entry per term (the postings merge needs it): the strongest reading wins.
+            Some(t) if t.weight >= r.weight => {}
+            Some(t) => *t = r,
+            None => terms.push(r),
+        };
+        for q in &query.terms {
+            if let Some(id) = snapshot.term_id(&q.term) {
+                let typed = query.words.get(q.word).map(String::as_str);
+                add(Resolved {
                     id,
-                    term,
-                    weight: *weight,
-                    idf: (1.0 + (n - df + 0.5) / (df + 0.5)).ln(),
-                })
-            })
-            .collect();
+                    term: snapshot.term_text(id),
+                    via: typed.filter(|t| *t != q.term),
+                    weight: q.weight,
+                    idf: idf(id),
+                    words: (q.word, q.word),
+                });
+            }
+        }
+        for key in &query.links {
+            for (entry, id) in snapshot.links_of(key.hash) {
+                let weight = match Relation::of_entry(*entry) {
+                    Relation::Related => settings.related_weight,
+                    Relation::Broader => settings.broader_weight,
+                    Relation::Narrower => settings.narrower_weight,
+                };
+                if weight > 0.0 {
+                    add(Resolved {
+                        id: *id,
+                        term: snapshot.term_text(*id),
+                        via: Some(&key.text),
+                        weight,
+                        idf: idf(*id),
+                        words: key.words,
+                    });
+                }
+            }
+        }
         sort_by(&mut terms, |a, b| a.id.cmp(&b.id));
-        let total_weight: f32 = query.terms.iter().map(|(_, w)| *w).sum();
-        if terms.is_empty() || total_weight <= 0.0 {
+        let windows = if settings.time_weight > 0.0 {
+            time_windows(
+                &query.text,
+                now_ms,
+                &snapshot.zone(),
+                settings.max_time_windows,
+            )
+        } else {
+            Vec::new()
+        };
+        let time_weight = if windows.is_empty() {
+            0.0
+        } else {
+            settings.time_weight
+        };
+        let total_weight = query.words.len() as f32 + time_weight;
+        if (terms.is_empty() && windows.is_empty()) || total_weight <= 0.0 {
             return None;
         }
+        let time_match = time_matches(snapshot, &windows);
+        let df = time_match.iter().filter(|m| **m > 0.0).count() as f32;
         let avg_len = std::array::from_fn(|f| snapshot.avg_field_len(f).max(1e-3));
         Some(Scorer {
             snapshot,
@@ -72,12 +137,20 @@ impl<'a> Scorer<'a> {
             terms,
             total_weight,
             avg_len,
+            windows,
+            time_match,
+            time_idf: (1.0 + (n - df + 0.5) / (df + 0.5)).ln(),
         })
     }
 
     /// Lexical score and matched query weight of an item, calling `each` with every matched term's
     /// index and contribution.
-    fn lexical(&self, postings: &[Posting], mut each: impl FnMut(usize, f32)) -> (f32, f32) {
+    fn lexical(
+        &self,
+        postings: &[Posting],
+        time_match: f32,
+        mut each: impl FnMut(usize, f32),
+    ) -> (f32, f32) {
         let s = self.settings;
         let mut lens = [0f32; FIELD_COUNT];
         for p in postings {
@@ -90,7 +163,10 @@ impl<'a> Scorer<'a> {
             let avg = self.avg_len.get(f).copied().unwrap_or(1.0);
             (1.0 - s.b + s.b * len / avg).max(1e-3)
         });
-        let (mut lexical, mut matched) = (0.0, 0.0);
+        let mut lexical = 0.0;
+        // How much of each typed word the item matches: the weight of the strongest term that
+        // stands for it.
+        let mut covered = [0f32; MAX_QUERY_WORDS];
         let (mut qi, mut pi) = (0, 0);
         while let (Some(q), Some(first)) = (self.terms.get(qi), postings.get(pi)) {
             match q.id.cmp(&first.term) {
@@ -107,14 +183,31 @@ impl<'a> Scorer<'a> {
                     if tf > 0.0 {
                         let part = q.weight * q.idf * tf * (s.k1 + 1.0) / (tf + s.k1);
                         lexical += part;
-                        matched += q.weight;
+                        for c in covered.iter_mut().take(q.words.1 + 1).skip(q.words.0) {
+                            *c = c.max(q.weight.min(1.0));
+                        }
                         each(qi, part);
                     }
                     qi += 1;
                 }
             }
         }
+        let mut matched: f32 = covered.iter().sum();
+        if time_match > 0.0 {
+            // The time expressions count as one query word, matched once, as strongly as the
+            // item's times meet them.
+            let tf = time_match;
+            let part = s.time_weight * self.time_idf * tf * (s.k1 + 1.0) / (tf + s.k1);
+            lexical += part;
+            matched += s.time_weight * time_match;
+            each(TIME_TERM, part);
+        }
         (lexical, matched)
+    }
+
+    /// The time match of the item at `index` (traits first, then groups).
+    fn time_of(&self, index: usize) -> f32 {
+        self.time_match.get(index).copied().unwrap_or(0.0)
     }
 
     fn coverage(&self, matched: f32) -> f32 {
@@ -134,12 +227,13 @@ impl<'a> Scorer<'a> {
     pub(super) fn candidates(&self, now_ms: i64) -> Vec<(f32, Parts, ItemRef)> {
         let mut candidates = Vec::new();
         for (i, t) in self.snapshot.traits().enumerate() {
-            if let Some(parts) = self.trait_parts(&t) {
+            if let Some(parts) = self.trait_parts(&t, self.time_of(i)) {
                 candidates.push((parts.score(), parts, ItemRef::Trait(i)));
             }
         }
+        let traits = self.snapshot.trait_count();
         for (i, g) in self.snapshot.groups().enumerate() {
-            if let Some(parts) = self.group_parts(&g, now_ms) {
+            if let Some(parts) = self.group_parts(&g, self.time_of(traits + i), now_ms) {
                 candidates.push((parts.score(), parts, ItemRef::Group(i)));
             }
         }
@@ -147,8 +241,8 @@ impl<'a> Scorer<'a> {
     }
 
     #[inline(never)]
-    fn trait_parts(&self, t: &TraitView) -> Option<Parts> {
-        let (lexical, matched) = self.lexical(t.postings, |_, _| {});
+    fn trait_parts(&self, t: &TraitView, time_match: f32) -> Option<Parts> {
+        let (lexical, matched) = self.lexical(t.postings, time_match, |_, _| {});
         if lexical <= 0.0 {
             return None;
         }
@@ -167,8 +261,8 @@ impl<'a> Scorer<'a> {
     }
 
     #[inline(never)]
-    fn group_parts(&self, g: &GroupView, now_ms: i64) -> Option<Parts> {
-        let (lexical, matched) = self.lexical(g.postings, |_, _| {});
+    fn group_parts(&self, g: &GroupView, time_match: f32, now_ms: i64) -> Option<Parts> {
+        let (lexical, matched) = self.lexical(g.postings, time_match, |_, _| {});
         if lexical <= 0.0 {
             return None;
         }
@@ -185,12 +279,22 @@ impl<'a> Scorer<'a> {
         })
     }
 
-    fn contributions(&self, postings: &[Posting]) -> Vec<TermContribution> {
+    fn contributions(&self, postings: &[Posting], time_match: f32) -> Vec<TermContribution> {
         let mut out = Vec::new();
-        self.lexical(postings, |qi, score| {
-            if let Some(q) = self.terms.get(qi) {
+        self.lexical(postings, time_match, |qi, score| {
+            if qi == TIME_TERM {
+                let labels: Vec<&str> = self.windows.iter().map(|w| w.label.as_str()).collect();
+                out.push(TermContribution {
+                    term: ["time:", &labels.join(", ")].concat(),
+                    via: None,
+                    weight: self.settings.time_weight * time_match,
+                    idf: self.time_idf,
+                    score,
+                });
+            } else if let Some(q) = self.terms.get(qi) {
                 out.push(TermContribution {
                     term: q.term.to_string(),
+                    via: q.via.map(str::to_string),
                     weight: q.weight,
                     idf: q.idf,
                     score,
@@ -207,7 +311,7 @@ impl<'a> Scorer<'a> {
         parts: Parts,
         now_ms: i64,
     ) -> Option<RankedItem> {
-        let (id, kind, postings, age_seconds, count) = match item {
+        let (id, kind, postings, age_seconds, count, time_match) = match item {
             ItemRef::Trait(i) => {
                 let t = self.snapshot.trait_at(i)?;
                 (
@@ -216,6 +320,7 @@ impl<'a> Scorer<'a> {
                     t.postings,
                     None,
                     None,
+                    self.time_of(i),
                 )
             }
             ItemRef::Group(i) => {
@@ -227,6 +332,7 @@ impl<'a> Scorer<'a> {
                     g.postings,
                     Some(age),
                     Some(g.count()),
+                    self.time_of(self.snapshot.trait_count() + i),
                 )
             }
         };
@@ -241,9 +347,55 @@ impl<'a> Scorer<'a> {
                 frequency: parts.frequency,
                 age_seconds,
                 count,
-                terms: self.contributions(postings),
+                terms: self.contributions(postings, time_match),
             },
             item,
         })
     }
+}
+
+/// Per item (traits, then groups), how well its times meet the query's windows: 1 when one of
+/// its dates or occurrences falls inside a window, falling linearly to 0 at a slack of half the
+/// window's length (between 2 hours and 3 days) outside it. Empty without windows.
+fn time_matches(snapshot: &Snapshot, windows: &[TimeWindow]) -> Vec<f32> {
+    if windows.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(snapshot.item_count());
+    for t in snapshot.traits() {
+        out.push(best_match(windows, t.dates.iter().copied()));
+    }
+    for g in snapshot.groups() {
+        let dates = g.dates().iter().copied();
+        let occurrences = g.occurrence_times().map(|t| (t, t));
+        out.push(best_match(windows, dates.chain(occurrences)));
+    }
+    out
+}
+
+/// The best match of any of `times` (`(first, last)` instants) with any window.
+fn best_match(windows: &[TimeWindow], times: impl Iterator<Item = (i64, i64)>) -> f32 {
+    let mut best = 0f32;
+    for (first, last) in times {
+        for w in windows {
+            best = best.max(window_match(w, first, last));
+        }
+        if best >= 1.0 {
+            break;
+        }
+    }
+    best
+}
+
+fn window_match(w: &TimeWindow, first: i64, last: i64) -> f32 {
+    if last >= w.start_ms && first < w.end_ms {
+        return 1.0;
+    }
+    let gap = if last < w.start_ms {
+        w.start_ms - last
+    } else {
+        first - w.end_ms + 1
+    };
+    let slack = ((w.end_ms - w.start_ms) / 2).clamp(2 * HOUR_MS, 3 * DAY_MS);
+    (1.0 - gap as f32 / slack as f32).max(0.0)
 }

@@ -29,6 +29,7 @@
 //! | `groups` | `Vec<(span name, span properties, span postings, span id, span occurrences, span dates)>` | newest first |
 //! | `occurrence_times` | `Vec<i64>` | per group: the newest time in ms, then deltas to each older one |
 //! | `dates` | `Vec<(i64, i64)>` | dates found in values, item after item, as (first, last) instants |
+//! | `links` | `Vec<(u32, u32)>` | thesaurus links (query word hash \| relation, term id), sorted |
 //!
 //! Swapping the codec means changing [`encode_payload`] / [`decode_payload`] and bumping
 //! [`FORMAT_VERSION`]; the header stays. Changing the payload's fields or their order also means a
@@ -47,7 +48,7 @@ pub const MAGIC: [u8; 4] = *b"EPSN";
 /// (the npm package's wasm, jeff: 0.40 → 0.32 ms per request) for a half again as many bytes, about
 /// the same gzipped (25.5 → 26.3 KB).
 /// 4: the person's time zone, and the dates found in each item's values, for time expressions in
-/// queries ("tomorrow's show").
+/// queries ("tomorrow's show"); the thesaurus links of its terms.
 pub const FORMAT_VERSION: u16 = 4;
 /// Header length in bytes.
 pub const HEADER_LEN: usize = 16;
@@ -161,7 +162,8 @@ impl Encode for Snapshot {
         self.traits.encode(e)?;
         self.groups.encode(e)?;
         self.occurrence_times.encode(e)?;
-        self.dates.encode(e)
+        self.dates.encode(e)?;
+        self.links.encode(e)
     }
 }
 
@@ -182,6 +184,7 @@ impl<C> Decode<C> for Snapshot {
             groups: field(d)?,
             occurrence_times: field(d)?,
             dates: field(d)?,
+            links: field(d)?,
             doc_freq: Vec::new(),
             avg_field_len: [0.0; FIELD_COUNT],
         })

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::{Field, GroupRecord, Posting, Snapshot, Span, TraitRecord, ValueKind, FIELD_COUNT};
 use crate::policy::{mask_text, PrivacyPolicy, Target};
 use crate::profile::{Profile, Value};
-use crate::text::{Analyzer, Tokenizer};
+use crate::text::{thesaurus, Analyzer, Tokenizer};
 use crate::time::scan::dates_in;
 use crate::time::zone::Zone;
 use crate::time::DAY_MS;
@@ -128,6 +128,25 @@ fn profile_zone(profile: &Profile) -> Option<Zone> {
             _ => None,
         }
     })
+}
+
+/// The thesaurus links of a sorted term dictionary: for every word term the thesaurus knows,
+/// the hashes of the words and phrases related to it, with the relation, and the term's id.
+fn thesaurus_links(terms: &[(String, u32)]) -> Vec<(u32, u32)> {
+    let mut links = Vec::new();
+    for (id, (term, _)) in (0u32..).zip(terms) {
+        if term.len() < 3 || !term.bytes().all(|b| b.is_ascii_lowercase()) {
+            continue;
+        }
+        links.extend(
+            thesaurus::related(term)
+                .into_iter()
+                .map(|entry| (entry, id)),
+        );
+    }
+    links.sort_unstable();
+    links.dedup();
+    links
 }
 
 /// Longest message id kept, in bytes: under the default [`SnapshotLimits::max_string_bytes`], so
@@ -286,6 +305,7 @@ impl Builder {
                 slice.sort_unstable();
             }
         }
+        let links = thesaurus_links(&entries);
         let mut snapshot = Snapshot {
             profile_id: profile.profile_id.clone(),
             target,
@@ -299,6 +319,7 @@ impl Builder {
             groups,
             occurrence_times: self.occurrence_times,
             dates: self.dates,
+            links,
             doc_freq: Vec::new(),
             avg_field_len: [0.0; FIELD_COUNT],
         };

@@ -196,6 +196,9 @@ pub struct Snapshot {
     groups: Vec<GroupRecord>,
     /// Per group: the newest time in ms, then non-negative deltas to each older occurrence.
     occurrence_times: Vec<i64>,
+    /// Thesaurus links, sorted: `(term_hash(query word) | relation, term id)`, so that a query
+    /// word the profile does not contain reaches the terms WordNet relates to it.
+    links: Vec<(u32, u32)>,
     /// Dates found in values, item after item (traits, then groups), as instants `(first, last)`
     /// in ms: a date-time is one instant, a plain date its whole local day.
     dates: Vec<(i64, i64)>,
@@ -366,6 +369,26 @@ impl Snapshot {
             .binary_search_by(|t| self.str(*t).cmp(term))
             .ok()
             .and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// The term of an id (empty for an id out of range).
+    pub fn term_text(&self, term_id: u32) -> &str {
+        self.terms
+            .get(term_id as usize)
+            .map_or("", |r| self.str(*r))
+    }
+
+    /// The thesaurus links of a query word's hash ([`crate::text::term_hash`]): each term of the
+    /// profile it reaches, with the packed relation (`entry & 3`).
+    pub fn links_of(&self, hash: u32) -> &[(u32, u32)] {
+        let start = self.links.partition_point(|(h, _)| *h < hash);
+        let end = self.links.partition_point(|(h, _)| *h <= (hash | 3));
+        self.links.get(start..end).unwrap_or_default()
+    }
+
+    /// Number of thesaurus links.
+    pub fn link_count(&self) -> usize {
+        self.links.len()
     }
 
     /// Number of items (traits and event groups) containing the term.

@@ -95,6 +95,7 @@ impl Snapshot {
         self.check_terms_sorted()
             .and_then(|()| self.check_groups())
             .and_then(|()| self.check_dates())
+            .and_then(|()| self.check_links())
             .map_err(SnapshotError::corrupt)
     }
 
@@ -158,6 +159,17 @@ impl Snapshot {
         }
         if self.dates.iter().any(|(first, last)| first > last) {
             return Err("a date interval ends before it starts");
+        }
+        Ok(())
+    }
+
+    /// Links sorted and unique, each to a term of the dictionary.
+    #[inline(never)]
+    fn check_links(&self) -> Result<(), &'static str> {
+        let terms = self.terms.len();
+        let sorted = self.links.windows(2).all(|w| matches!(w, [a, b] if a < b));
+        if !sorted || self.links.iter().any(|(_, t)| *t as usize >= terms) {
+            return Err("thesaurus links are unsorted or name a term that does not exist");
         }
         Ok(())
     }

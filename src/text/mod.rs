@@ -10,11 +10,14 @@
 mod lexicon;
 mod stem;
 mod stopwords;
+mod term_hash;
+pub mod thesaurus;
 pub mod when;
 
 pub use lexicon::expansions;
 pub use stem::stem;
 pub use stopwords::is_stop_word;
+pub use term_hash::term_hash;
 
 /// Turns text into index terms. The default implementation is [`Analyzer`]; the trait exists so that a
 /// deployment with another language can plug in its own without touching the ranker.

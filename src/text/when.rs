@@ -57,18 +57,36 @@ const MONTHS: [(&str, &str); 12] = [
 
 /// The time windows of `text` at `now_ms` in `zone`, at most `max` of them, in query order.
 pub fn time_windows(text: &str, now_ms: i64, zone: &Zone, max: usize) -> Vec<TimeWindow> {
+    read(text, now_ms, zone, max).0
+}
+
+/// Which of `text`'s words (as [`split_words`] gives them, in order) belong to a time expression:
+/// the query's lexical side leaves them out ("last" in "last night" is not about a `last_name`).
+pub fn time_words(text: &str) -> Vec<bool> {
+    read(text, 0, &Zone::UTC, usize::MAX).1
+}
+
+/// Most words of a query read for time expressions.
+const MAX_WORDS: usize = 256;
+
+/// The windows, and which words are part of an expression.
+fn read(text: &str, now_ms: i64, zone: &Zone, max: usize) -> (Vec<TimeWindow>, Vec<bool>) {
     let mut words: Vec<String> = Vec::new();
     split_words(text, |w| {
-        if words.len() < 256 {
+        if words.len() < MAX_WORDS {
             words.push(w.to_string());
         }
     });
     let cal = Calendar::new(now_ms, zone);
     let mut out = Vec::new();
+    let mut consumed = vec![false; words.len()];
     let mut i = 0;
     while i < words.len() && out.len() < max {
         match expression_at(&words, i, &cal) {
             Some((used, windows)) => {
+                for c in consumed.iter_mut().skip(i).take(used.max(1)) {
+                    *c = true;
+                }
                 for (start, end, label) in windows {
                     if out.len() < max && end > start {
                         let start_ms = start.max(end.saturating_sub(MAX_SPAN_MS));
@@ -84,7 +102,7 @@ pub fn time_windows(text: &str, now_ms: i64, zone: &Zone, max: usize) -> Vec<Tim
             None => i += 1,
         }
     }
-    out
+    (out, consumed)
 }
 
 /// `now` in the person's calendar: local day boundaries are turned back into instants.
@@ -146,17 +164,7 @@ fn expression_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
             let (s, e) = cal.days(today + 1, 1);
             one(s, e, "tomorrow")
         }
-        "now" | "currently" | "right" if w != "right" || next == "now" => {
-            let used = if w == "right" { 2 } else { 1 };
-            Some((
-                used,
-                vec![(cal.now_ms - HOUR_MS, cal.now_ms + HOUR_MS, "now".into())],
-            ))
-        }
         "recently" | "lately" => one(cal.now_ms - 3 * DAY_MS, cal.now_ms, w),
-        "just" if !matches!(next, "a" | "one" | "like" | "the" | "to") => {
-            one(cal.now_ms - 3 * DAY_MS, cal.now_ms, "just")
-        }
         "upcoming" | "soon" => one(cal.now_ms, cal.now_ms + 30 * DAY_MS, w),
         "coming" if next == "up" => Some((
             2,
@@ -643,10 +651,16 @@ mod tests {
             "what is my shoe size",
             "the 1000 pack",
             "is the ML course available in my language?",
+            "my deal's ending, what now?",
+            "I just want to know",
             "",
         ] {
             assert!(windows(q, "UTC").is_empty(), "{q}");
         }
+        assert_eq!(
+            time_words("the payment from last night, tomorrow's show"),
+            [false, false, false, true, true, true, false, false]
+        );
         let long = "this ".repeat(10_000);
         assert!(windows(&long, "UTC").len() <= 8);
     }
