@@ -35,6 +35,7 @@ fn settings_from_args() -> RankSettings {
             "name_weight" => s.field_weights[0] = v,
             "keys_weight" => s.field_weights[1] = v,
             "values_weight" => s.field_weights[2] = v,
+            "initials_weight" => s.field_weights[3] = v,
             "expansion_weight" => s.expansion_weight = v,
             "coverage_exponent" => s.coverage_exponent = v,
             "half_life_hours" => s.half_life_hours = v,

@@ -34,9 +34,12 @@ WN = os.environ.get("WORDNET_DIR", "/usr/share/wordnet")
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "wordnet", "thesaurus.txt")
 
 # How many of a word's senses (most frequent first) lend it synonyms and derivations: a sense
-# counts when it is among the first SENSES_MAX and, past the first, has been seen tagged in
-# WordNet's sense-tagged corpus (so rare senses of common words, `bill` as a bird's beak, stay out).
+# counts when it is among the first SENSES_MAX and, past the first, was tagged in WordNet's
+# sense-tagged corpus at least SENSE_MIN_COUNT times and at least SENSE_MIN_SHARE as often as the
+# first (so rare senses of common words, `bill` as a beak, stay out).
 SENSES_MAX = 3
+SENSE_MIN_COUNT = 2
+SENSE_MIN_SHARE = 0.05
 NARROWER_MAX = 8
 RELATED_MAX = 12
 BROADER_MAX = 3
@@ -86,6 +89,23 @@ def read_index(pos):
     return out
 
 
+def read_sense_counts():
+    """(lemma, pos, sense number from 1) -> times the sense was tagged in WordNet's corpus."""
+    pos_of = {"1": "noun", "2": "verb", "3": "adj", "4": "adv", "5": "adj"}
+    out = {}
+    with open(os.path.join(WN, "cntlist.rev"), encoding="latin-1") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) != 3:
+                continue
+            key, number, count = parts
+            lemma, _, rest = key.partition("%")
+            pos = pos_of.get(rest[:1])
+            if pos:
+                out[(lemma.lower(), pos, int(number))] = int(count)
+    return out
+
+
 def read_inflections():
     """base -> irregular forms (kept, held, mice)."""
     out = collections.defaultdict(list)
@@ -111,6 +131,17 @@ def main():
     data = {pos: read_data(pos) for pos in POS}
     index = {pos: read_index(pos) for pos in POS}
     inflections = read_inflections()
+    counts = read_sense_counts()
+
+    def sense_counts(word, pos, offsets):
+        """The senses of `word` that lend it synonyms (indexes into `offsets`)."""
+        first = counts.get((word, pos, 1), 0)
+        keep = [0]
+        for i in range(1, min(SENSES_MAX, len(offsets))):
+            c = counts.get((word, pos, i + 1), 0)
+            if c >= SENSE_MIN_COUNT and c >= SENSE_MIN_SHARE * first:
+                keep.append(i)
+        return keep
     lines = []
     # Multiword lemmas are neighbors (a query's "cash machine"), not keys: keys are the single
     # words a snapshot's terms are.
@@ -133,9 +164,8 @@ def main():
             if not entry:
                 continue
             offsets, tagged = entry
-            for sense, offset in enumerate(offsets[:SENSES_MAX]):
-                if sense > 0 and sense >= tagged:
-                    break
+            for sense in sense_counts(word, pos, offsets):
+                offset = offsets[sense]
                 lemmas, pointers = data[pos][offset]
                 for lemma in lemmas:
                     add(related, lemma, related_max)
@@ -169,10 +199,8 @@ def main():
             if not entry:
                 continue
             offsets, tagged = entry
-            for sense, offset in enumerate(offsets[:SENSES_MAX]):
-                if sense > 0 and sense >= tagged:
-                    break
-                for lemma in data[pos][offset][0]:
+            for sense in sense_counts(phrase, pos, offsets):
+                for lemma in data[pos][offsets[sense]][0]:
                     if lemma in table and phrase not in table[lemma][0]:
                         reverse[lemma].append(phrase)
     for word in sorted(table):

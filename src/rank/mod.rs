@@ -57,9 +57,10 @@ pub struct RankSettings {
     /// BM25 length normalisation, 0 (none) to 1 (full). Default 0.5: CDP fields are short, and a
     /// long product name should not be punished much for its length.
     pub b: f32,
-    /// Weights of the fields name (trait key, event name), property keys, values. Default
-    /// `[3.0, 0.5, 1.0]`: a trait named `shoe_size` is about shoe size; a property key `size` only
-    /// says the event has a size.
+    /// Weights of the fields name (trait key, event name), property keys, values, and the
+    /// initialisms of the name's and values' phrases. Default `[3.0, 0.5, 1.0, 1.0]`: a trait
+    /// named `shoe_size` is about shoe size; a property key `size` only says the event has a size;
+    /// a `pt` typed may or may not mean the `personal training` a phrase abbreviates.
     pub field_weights: [f32; FIELD_COUNT],
     /// Weight of a word reached through the lexicon rather than typed. Default 0.35.
     pub expansion_weight: f32,
@@ -105,7 +106,7 @@ impl Default for RankSettings {
             limit: 10,
             k1: 1.2,
             b: 0.5,
-            field_weights: [3.0, 0.5, 1.0],
+            field_weights: [3.0, 0.5, 1.0, 1.0],
             expansion_weight: 0.35,
             coverage_exponent: 1.0,
             half_life_hours: 168.0,
@@ -131,7 +132,7 @@ impl RankSettings {
     /// Checks every setting's range. The bindings call it on settings built from a caller's
     /// options, so that every binding accepts the same values.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        let [name_w, keys_w, values_w] = self.field_weights;
+        let [name_w, keys_w, values_w, initials_w] = self.field_weights;
         // (setting, value, min, max), checked in one loop: one call site is less wasm for a cold
         // start to compile than fifteen.
         let checks = [
@@ -140,6 +141,7 @@ impl RankSettings {
             ("field_weights", name_w, 0.0, 100.0),
             ("field_weights", keys_w, 0.0, 100.0),
             ("field_weights", values_w, 0.0, 100.0),
+            ("field_weights", initials_w, 0.0, 100.0),
             ("expansion_weight", self.expansion_weight, 0.0, 1.0),
             ("coverage_exponent", self.coverage_exponent, 0.0, 10.0),
             ("half_life_hours", self.half_life_hours, 0.001, 1e7),

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::{Field, GroupRecord, Posting, Snapshot, Span, TraitRecord, ValueKind, FIELD_COUNT};
 use crate::policy::{mask_text, PrivacyPolicy, Target};
 use crate::profile::{Profile, Value};
+use crate::text::initials::initialisms;
 use crate::text::{thesaurus, Analyzer, Tokenizer};
 use crate::time::scan::dates_in;
 use crate::time::zone::Zone;
@@ -252,17 +253,28 @@ impl Builder {
         Span::of(start, self.dates.len())
     }
 
+    /// The postings of an item's fields; the initialisms of its name and values are added in
+    /// [`Field::Initials`], once each.
     fn postings(&mut self, fields: &[(Field, &str)]) -> Span {
         let mut counts: BTreeMap<(u32, u8), u16> = BTreeMap::new();
+        let mut initials: Vec<String> = Vec::new();
         for (field, text) in fields {
             self.scratch.clear();
             Analyzer.terms(text, &mut self.scratch);
+            if matches!(field, Field::Name | Field::Values) {
+                initialisms(text, &mut initials);
+            }
             for term in self.scratch.drain(..) {
                 let next = u32::try_from(self.term_ids.len()).unwrap_or(u32::MAX);
                 let id = *self.term_ids.entry(term).or_insert(next);
                 let tf = counts.entry((id, *field as u8)).or_insert(0);
                 *tf = tf.saturating_add(1);
             }
+        }
+        for term in initials {
+            let next = u32::try_from(self.term_ids.len()).unwrap_or(u32::MAX);
+            let id = *self.term_ids.entry(term).or_insert(next);
+            counts.insert((id, Field::Initials as u8), 1);
         }
         let start = self.postings.len();
         self.postings

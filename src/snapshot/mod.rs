@@ -63,10 +63,12 @@ pub enum Field {
     Keys = 1,
     /// Trait value or event property values.
     Values = 2,
+    /// Initialisms of the phrases in the name and values (`personal training` → `pt`).
+    Initials = 3,
 }
 
 /// Number of [`Field`]s.
-pub const FIELD_COUNT: usize = 3;
+pub const FIELD_COUNT: usize = 4;
 
 /// A range of one of the snapshot's tables: bytes of the string table (a string), or rows of the
 /// postings, properties or occurrence tables. Two `u32`s in the payload.
