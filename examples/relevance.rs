@@ -47,6 +47,8 @@ fn settings_from_args() -> RankSettings {
             "related_weight" => s.related_weight = v,
             "broader_weight" => s.broader_weight = v,
             "narrower_weight" => s.narrower_weight = v,
+            "salience_weight" => s.salience_weight = v,
+            "salience_horizon_days" => s.salience_horizon_days = v,
             other => panic!("unknown setting {other}"),
         }
     }

@@ -88,7 +88,7 @@ pub use policy::{classify_key, mask_text, PiiClass, PrivacyPolicy, Target};
 pub use profile::{looks_like_audience, Event, Identity, Profile, Trait, Value};
 pub use rank::{
     rank, rank_query, Explanation, ItemKind, ItemRef, LinkKey, Query, QueryTerm, RankSettings,
-    RankedItem, TermContribution, MAX_QUERY_WORDS,
+    RankedItem, SalienceExplanation, TermContribution, MAX_QUERY_WORDS,
 };
 pub use render::{
     estimate_tokens, neutralize, render, Context, ContextFormat, RenderSettings, CONTEXT_TAG,

@@ -39,6 +39,7 @@
 use serde::Serialize;
 
 mod query;
+mod salience;
 mod score;
 
 pub use query::{LinkKey, Query, QueryTerm, MAX_QUERY_WORDS};
@@ -98,6 +99,13 @@ pub struct RankSettings {
     /// Weight of a profile word the thesaurus gives as more specific than a typed word
     /// (`collision` → `fender bender`, read from the profile's side). Default 0.15.
     pub narrower_weight: f32,
+    /// For questions that ask for what matters ("anything new?", "any update on …?", "how am I
+    /// doing?"; [`crate::text::cues`]): the weight of an item's salience (recent and rare events,
+    /// open states, dates coming up) added to its relevance divided by the best relevance.
+    /// 0 switches salience off. Default 0.5.
+    pub salience_weight: f32,
+    /// How far ahead a date counts as coming up, in days. Default 45.
+    pub salience_horizon_days: f32,
 }
 
 impl Default for RankSettings {
@@ -121,6 +129,8 @@ impl Default for RankSettings {
             related_weight: 0.3,
             broader_weight: 0.15,
             narrower_weight: 0.15,
+            salience_weight: 0.5,
+            salience_horizon_days: 45.0,
         }
     }
 }
@@ -162,6 +172,13 @@ impl RankSettings {
             ("related_weight", self.related_weight, 0.0, 1.0),
             ("broader_weight", self.broader_weight, 0.0, 1.0),
             ("narrower_weight", self.narrower_weight, 0.0, 1.0),
+            ("salience_weight", self.salience_weight, 0.0, 10.0),
+            (
+                "salience_horizon_days",
+                self.salience_horizon_days,
+                0.0,
+                3650.0,
+            ),
         ];
         check_ranges(&checks)
     }
@@ -237,8 +254,30 @@ pub struct Explanation {
     /// Occurrences (events only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<usize>,
+    /// For a question that asks for what matters: the item's salience, blended in as
+    /// `score = lexical · coverage · recency · frequency / relevance_scale + salience_weight ·
+    /// salience`. Absent otherwise (`score` is then the product alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub salience: Option<SalienceExplanation>,
     /// Each matched term's contribution.
     pub terms: Vec<TermContribution>,
+}
+
+/// Why an item is salient (see `rank::salience`'s formula): each part in 0..=1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SalienceExplanation {
+    /// The salience itself.
+    pub value: f32,
+    /// How rare the event is among the profile's (1 for traits).
+    pub rarity: f32,
+    /// How recent its newest occurrence is (0 for traits).
+    pub recent: f32,
+    /// 1 when it holds a word of an open state (pending, failed, due, …).
+    pub open: f32,
+    /// How near its nearest future date is, within `salience_horizon_days`.
+    pub upcoming: f32,
+    /// The best relevance among the items, by which this one's relevance was divided.
+    pub relevance_scale: f32,
 }
 
 /// A ranked item.
@@ -279,6 +318,9 @@ pub fn rank_query(
     };
     // Score every item cheaply first; explanations are built only for the ones returned.
     let mut candidates = scorer.candidates(now_ms);
+    if query.cue && settings.salience_weight > 0.0 {
+        scorer.blend_salience(&mut candidates, now_ms);
+    }
     candidates.retain(|(score, _, _)| *score > settings.min_score);
     // Keep the `limit` best scores and anything tied with the last of them (ties are broken by id,
     // which only the built items have).

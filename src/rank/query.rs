@@ -8,6 +8,7 @@
 //! matched), so related words add reach without diluting the query.
 
 use super::RankSettings;
+use crate::text::cues::{is_cue, is_cue_pair};
 use crate::text::when::time_words;
 use crate::text::{expansions, is_stop_word, split_words, stem, term_hash};
 
@@ -48,6 +49,9 @@ pub struct Query {
     pub links: Vec<LinkKey>,
     /// The text as typed: its time expressions are read against each snapshot's time zone.
     pub text: String,
+    /// Whether it asks for what matters ("anything new?", "any update on …", "what should I do
+    /// next?"; [`crate::text::cues`]): salient items are blended in.
+    pub cue: bool,
 }
 
 impl Query {
@@ -58,18 +62,35 @@ impl Query {
         // The word index of each position in the text, `None` for stop words, so that pairs are
         // of words adjacent in the text.
         let mut sequence: Vec<Option<usize>> = Vec::new();
-        // Words of time expressions are matched as times, not as words.
+        // Words of time expressions are matched as times, and cue words ("any update?") ask for
+        // salience: neither is matched as a word.
         let time_words = time_words(text);
-        let mut position = 0;
+        let mut raw: Vec<String> = Vec::new();
         split_words(text, |w| {
-            let in_time = time_words.get(position).copied().unwrap_or(false);
-            position += 1;
-            if sequence.len() >= 4 * MAX_QUERY_WORDS {
-                return;
+            if raw.len() < 4 * MAX_QUERY_WORDS {
+                raw.push(w.to_string());
             }
-            if in_time || is_stop_word(w) {
+        });
+        let mut cue = false;
+        let mut skip_next = false;
+        for (position, w) in raw.iter().enumerate() {
+            let next = raw.get(position + 1).map_or("", String::as_str);
+            let in_time = time_words.get(position).copied().unwrap_or(false);
+            let pair = is_cue_pair(w, next);
+            if skip_next || in_time {
+                skip_next = false;
                 sequence.push(None);
-                return;
+                continue;
+            }
+            if pair || is_cue(w) {
+                cue = true;
+                skip_next = pair;
+                sequence.push(None);
+                continue;
+            }
+            if is_stop_word(w) {
+                sequence.push(None);
+                continue;
             }
             let term = stem(w);
             let index = match words.iter().position(|x| *x == term) {
@@ -81,7 +102,7 @@ impl Query {
                 None => None,
             };
             sequence.push(index);
-        });
+        }
         let mut terms: Vec<QueryTerm> = words
             .iter()
             .enumerate()
@@ -135,6 +156,7 @@ impl Query {
             terms,
             links,
             text: text.to_string(),
+            cue,
         }
     }
 }
@@ -163,6 +185,18 @@ mod tests {
         let pair = q.links.iter().find(|l| l.text == "cash machin").unwrap();
         assert_eq!(pair.words, (0, 1));
         assert_eq!(pair.hash, term_hash("cash machin"));
+    }
+
+    #[test]
+    fn cue_words_ask_for_salience_and_are_not_matched() {
+        let s = RankSettings::default();
+        let q = Query::parse("any update on the fender bender?", &s);
+        assert!(q.cue);
+        assert_eq!(q.words, ["fender", "bender"]);
+        let q = Query::parse("anything I need to sort out?", &s);
+        assert!(q.cue && q.words.is_empty());
+        assert!(!Query::parse("what is my sort code", &s).cue);
+        assert!(!Query::parse("running shoes", &s).cue);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! returned.
 
 use super::query::MAX_QUERY_WORDS;
+use super::salience::{Salience, SalienceParts};
+use super::SalienceExplanation;
 use super::{
     prefixed, sort_by, Explanation, ItemKind, ItemRef, Query, RankSettings, RankedItem,
     TermContribution,
@@ -32,11 +34,36 @@ pub(super) struct Parts {
     coverage: f32,
     recency: f32,
     frequency: f32,
+    /// Blended in for questions that ask for what matters: the salience, and the best relevance
+    /// among the items, by which relevance is divided.
+    salience: Option<(SalienceParts, f32)>,
+    /// The final score.
+    pub(super) score: f32,
 }
 
 impl Parts {
-    pub(super) fn score(&self) -> f32 {
+    fn relevance(&self) -> f32 {
         self.lexical * self.coverage * self.recency * self.frequency
+    }
+
+    fn new(lexical: f32, coverage: f32, recency: f32, frequency: f32) -> Parts {
+        let mut parts = Parts {
+            lexical,
+            coverage,
+            recency,
+            frequency,
+            salience: None,
+            score: 0.0,
+        };
+        parts.score = parts.relevance();
+        parts
+    }
+
+    /// Blends salience in: `relevance / scale + weight · salience`.
+    fn blend(&mut self, salience: SalienceParts, is_event: bool, scale: f32, weight: f32) {
+        self.salience = Some((salience, scale));
+        self.score =
+            self.relevance() / scale.max(f32::MIN_POSITIVE) + weight * salience.value(is_event);
     }
 }
 
@@ -125,7 +152,7 @@ impl<'a> Scorer<'a> {
             settings.time_weight
         };
         let total_weight = query.words.len() as f32 + time_weight;
-        if (terms.is_empty() && windows.is_empty()) || total_weight <= 0.0 {
+        if (terms.is_empty() && windows.is_empty() && !query.cue) || total_weight < 0.0 {
             return None;
         }
         let time_match = time_matches(snapshot, &windows);
@@ -226,18 +253,70 @@ impl<'a> Scorer<'a> {
     #[inline(never)]
     pub(super) fn candidates(&self, now_ms: i64) -> Vec<(f32, Parts, ItemRef)> {
         let mut candidates = Vec::new();
+        if self.terms.is_empty() && self.windows.is_empty() {
+            return candidates;
+        }
         for (i, t) in self.snapshot.traits().enumerate() {
             if let Some(parts) = self.trait_parts(&t, self.time_of(i)) {
-                candidates.push((parts.score(), parts, ItemRef::Trait(i)));
+                candidates.push((parts.score, parts, ItemRef::Trait(i)));
             }
         }
         let traits = self.snapshot.trait_count();
         for (i, g) in self.snapshot.groups().enumerate() {
             if let Some(parts) = self.group_parts(&g, self.time_of(traits + i), now_ms) {
-                candidates.push((parts.score(), parts, ItemRef::Group(i)));
+                candidates.push((parts.score, parts, ItemRef::Group(i)));
             }
         }
         candidates
+    }
+
+    /// Blends salience into `candidates` (relevance divided by the best relevance, plus
+    /// `salience_weight` times salience) and adds the salient items that matched nothing, for a
+    /// question that asks for what matters.
+    #[inline(never)]
+    pub(super) fn blend_salience(&self, candidates: &mut Vec<(f32, Parts, ItemRef)>, now_ms: i64) {
+        let s = self.settings;
+        let salience = Salience::new(self.snapshot, now_ms, s);
+        let scale = candidates
+            .iter()
+            .map(|c| c.0)
+            .fold(0f32, f32::max)
+            .max(f32::MIN_POSITIVE);
+        let traits = self.snapshot.trait_count();
+        let mut seen = vec![false; self.snapshot.item_count()];
+        for (score, parts, item) in candidates.iter_mut() {
+            let (index, sal, is_event) = match *item {
+                ItemRef::Trait(i) => match self.snapshot.trait_at(i) {
+                    Some(t) => (i, salience.of_trait(&t), false),
+                    None => continue,
+                },
+                ItemRef::Group(i) => match self.snapshot.group_at(i) {
+                    Some(g) => (traits + i, salience.of_group(&g), true),
+                    None => continue,
+                },
+            };
+            if let Some(flag) = seen.get_mut(index) {
+                *flag = true;
+            }
+            parts.blend(sal, is_event, scale, s.salience_weight);
+            *score = parts.score;
+        }
+        for (i, t) in self.snapshot.traits().enumerate() {
+            let sal = salience.of_trait(&t);
+            if !seen.get(i).copied().unwrap_or(true) && sal.value(false) > 0.0 {
+                let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
+                parts.blend(sal, false, scale, s.salience_weight);
+                candidates.push((parts.score, parts, ItemRef::Trait(i)));
+            }
+        }
+        for (i, g) in self.snapshot.groups().enumerate() {
+            let sal = salience.of_group(&g);
+            if !seen.get(traits + i).copied().unwrap_or(true) && sal.value(true) > 0.0 {
+                let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
+                parts.blend(sal, true, scale, s.salience_weight);
+                candidates.push((parts.score, parts, ItemRef::Group(i)));
+            }
+        }
     }
 
     #[inline(never)]
@@ -252,12 +331,7 @@ impl<'a> Scorer<'a> {
         } else {
             s.trait_recency
         };
-        Some(Parts {
-            lexical,
-            coverage: self.coverage(matched),
-            recency,
-            frequency: 1.0,
-        })
+        Some(Parts::new(lexical, self.coverage(matched), recency, 1.0))
     }
 
     #[inline(never)]
@@ -271,12 +345,12 @@ impl<'a> Scorer<'a> {
         let recency =
             s.recency_floor + (1.0 - s.recency_floor) * (-age_hours / s.half_life_hours).exp2();
         let frequency = 1.0 + s.frequency_weight * (g.count() as f32).ln();
-        Some(Parts {
+        Some(Parts::new(
             lexical,
-            coverage: self.coverage(matched),
+            self.coverage(matched),
             recency,
             frequency,
-        })
+        ))
     }
 
     fn contributions(&self, postings: &[Posting], time_match: f32) -> Vec<TermContribution> {
@@ -336,15 +410,24 @@ impl<'a> Scorer<'a> {
                 )
             }
         };
+        let salience = parts.salience.map(|(sal, scale)| SalienceExplanation {
+            value: sal.value(kind == ItemKind::Event),
+            rarity: sal.rarity,
+            recent: sal.recent,
+            open: sal.open,
+            upcoming: sal.upcoming,
+            relevance_scale: scale,
+        });
         Some(RankedItem {
             id,
             kind,
-            score: parts.score(),
+            score: parts.score,
             explain: Explanation {
                 lexical: parts.lexical,
                 coverage: parts.coverage,
                 recency: parts.recency,
                 frequency: parts.frequency,
+                salience,
                 age_seconds,
                 count,
                 terms: self.contributions(postings, time_match),

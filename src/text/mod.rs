@@ -7,6 +7,7 @@
 //! plurals and `-ing`/`-ed`/`-ly` endings. Only the query side drops stop words, so a trait key such as
 //! `how_did_you_hear` still indexes every word.
 
+pub mod cues;
 pub mod initials;
 mod lexicon;
 mod stem;
