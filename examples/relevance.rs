@@ -49,6 +49,10 @@ fn settings_from_args() -> RankSettings {
             "narrower_weight" => s.narrower_weight = v,
             "salience_weight" => s.salience_weight = v,
             "salience_horizon_days" => s.salience_horizon_days = v,
+            "repeat_decay" => s.repeat_decay = v,
+            "thread_weight" => s.thread_weight = v,
+            "thread_seeds" => s.thread_seeds = v as usize,
+            "thread_max_df" => s.thread_max_df = v as usize,
             other => panic!("unknown setting {other}"),
         }
     }

@@ -46,6 +46,9 @@ BROADER_MAX = 3
 # Words WordNet never saw tagged in its corpus (rare words, or rare as words: `resale`,
 # `waitlist`) keep only their first sense's synonyms and derivations, at most this many.
 UNTAGGED_MAX = 6
+# Words of many senses (`go`, `get`, `make`, `set`: 40 and more) relate to almost anything: they
+# are left out as related words, so that "didn't go through" does not reach `last`.
+POLYSEMY_MAX = 15
 POS = ["noun", "verb", "adj", "adv"]
 
 
@@ -132,6 +135,10 @@ def main():
     index = {pos: read_index(pos) for pos in POS}
     inflections = read_inflections()
     counts = read_sense_counts()
+    senses = collections.Counter()
+    for p in POS:
+        for lemma, (offsets, _) in index[p].items():
+            senses[lemma] += len(offsets)
 
     def sense_counts(word, pos, offsets):
         """The senses of `word` that lend it synonyms (indexes into `offsets`)."""
@@ -156,7 +163,13 @@ def main():
 
         def add(bucket, lemma, limit):
             lemma = lemma.lower()
-            if lemma != word and usable(lemma) and lemma not in bucket and len(bucket) < limit:
+            if (
+                lemma != word
+                and usable(lemma)
+                and lemma not in bucket
+                and len(bucket) < limit
+                and senses[lemma] <= POLYSEMY_MAX
+            ):
                 bucket.append(lemma)
 
         for pos in POS:
@@ -206,7 +219,7 @@ def main():
     for word in sorted(table):
         related, broader, narrower = table[word]
         for lemma in reverse.get(word, []):
-            if lemma not in related and len(related) < RELATED_MAX + 4:
+            if lemma not in related and len(related) < RELATED_MAX + 4 and senses[lemma] <= POLYSEMY_MAX:
                 related.append(lemma)
         if not (related or broader or narrower):
             continue

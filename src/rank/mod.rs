@@ -106,6 +106,18 @@ pub struct RankSettings {
     pub salience_weight: f32,
     /// How far ahead a date counts as coming up, in days. Default 45.
     pub salience_horizon_days: f32,
+    /// Factor on the score of each further event of a name already ranked higher (the second
+    /// `Payment Received` keeps this much, the third its square): varied facts over repeats.
+    /// 1 switches it off. Default 0.5.
+    pub repeat_decay: f32,
+    /// How many of the best items lend their rare values to the items that share them. Default 3.
+    pub thread_seeds: usize,
+    /// Most items a value may be in to count as a thread between them (an order id, not a
+    /// currency). Default 4.
+    pub thread_max_df: usize,
+    /// Share of a seed's score added to an item that shares one of its rare values. 0 switches
+    /// threads off. Default 0.3.
+    pub thread_weight: f32,
 }
 
 impl Default for RankSettings {
@@ -131,6 +143,10 @@ impl Default for RankSettings {
             narrower_weight: 0.15,
             salience_weight: 0.5,
             salience_horizon_days: 45.0,
+            repeat_decay: 0.5,
+            thread_seeds: 3,
+            thread_max_df: 4,
+            thread_weight: 0.3,
         }
     }
 }
@@ -248,6 +264,12 @@ pub struct Explanation {
     pub recency: f32,
     /// `1 + frequency_weight · ln(count)`.
     pub frequency: f32,
+    /// `repeat_decay^k` when the item is the k-th best event of its name, 1 otherwise: a factor
+    /// of the score.
+    pub repeat: f32,
+    /// Added to the score for sharing a rare value (an order id, a claim number) with one of the
+    /// best items; 0 for those items themselves.
+    pub thread: f32,
     /// Age of the newest occurrence in seconds (events only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub age_seconds: Option<i64>,
@@ -321,6 +343,8 @@ pub fn rank_query(
     if query.cue && settings.salience_weight > 0.0 {
         scorer.blend_salience(&mut candidates, now_ms);
     }
+    scorer.follow_threads(&mut candidates);
+    scorer.damp_repeats(&mut candidates);
     candidates.retain(|(score, _, _)| *score > settings.min_score);
     // Keep the `limit` best scores and anything tied with the last of them (ties are broken by id,
     // which only the built items have).

@@ -4,7 +4,8 @@
 //! ```text
 //! rarity(g)   = 1 / (1 + ln groups_named(g)) · 1 / (1 + 0.5 · ln count(g))      (events)
 //! recent(g)   = 2^(−age / half_life_hours)                                      (events)
-//! open(d)     = 1 when d holds a word of an open state (pending, failed, due, …), else 0
+//! open(d)     = 1 when d holds a word of an open state (pending, failed, due, …) and, for a
+//!               trait, its value is truthy (not 0, false or empty); else 0
 //! upcoming(d) = 1 − (t − now) / horizon for its nearest date t in (now, now + horizon], else 0
 //!               (horizon: salience_horizon_days)
 //! salience(g) = rarity · (0.4 · recent + 0.3 · open + 0.3 · upcoming)
@@ -100,7 +101,12 @@ impl<'a> Salience<'a> {
         SalienceParts {
             rarity: 1.0,
             recent: 0.0,
-            open: self.open(t.postings),
+            // `account_balance_due: 0` or `late_fee: false` is nothing open.
+            open: if t.is_truthy() {
+                self.open(t.postings)
+            } else {
+                0.0
+            },
             upcoming: self.upcoming(t.dates),
         }
     }

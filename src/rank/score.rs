@@ -9,7 +9,7 @@ use super::{
     prefixed, sort_by, Explanation, ItemKind, ItemRef, Query, RankSettings, RankedItem,
     TermContribution,
 };
-use crate::snapshot::{GroupView, Posting, Snapshot, TraitView, FIELD_COUNT};
+use crate::snapshot::{Field, GroupView, Posting, Snapshot, TraitView, FIELD_COUNT};
 use crate::text::thesaurus::Relation;
 use crate::text::when::{time_windows, TimeWindow};
 use crate::time::{DAY_MS, HOUR_MS};
@@ -37,6 +37,10 @@ pub(super) struct Parts {
     /// Blended in for questions that ask for what matters: the salience, and the best relevance
     /// among the items, by which relevance is divided.
     salience: Option<(SalienceParts, f32)>,
+    /// `repeat_decay^k` for the item that is the k-th best of its event name.
+    repeat: f32,
+    /// Added for sharing a rare value with one of the best items.
+    thread: f32,
     /// The final score.
     pub(super) score: f32,
 }
@@ -53,6 +57,8 @@ impl Parts {
             recency,
             frequency,
             salience: None,
+            repeat: 1.0,
+            thread: 0.0,
             score: 0.0,
         };
         parts.score = parts.relevance();
@@ -270,6 +276,126 @@ impl<'a> Scorer<'a> {
         candidates
     }
 
+    /// The postings of an item.
+    fn postings_of(&self, item: ItemRef) -> &'a [Posting] {
+        match item {
+            ItemRef::Trait(i) => self.snapshot.trait_at(i).map_or(&[], |t| t.postings),
+            ItemRef::Group(i) => self.snapshot.group_at(i).map_or(&[], |g| g.postings),
+        }
+    }
+
+    /// Follows threads: the best `thread_seeds` items' values that only a few items share (an
+    /// order id, a claim number, a merchant: df 2..=`thread_max_df`) lift the other items that
+    /// have them by `thread_weight` times the seed's score, so that the `Delivery Delayed` of the
+    /// order the question found comes with it.
+    #[inline(never)]
+    pub(super) fn follow_threads(&self, candidates: &mut Vec<(f32, Parts, ItemRef)>) {
+        let s = self.settings;
+        if s.thread_weight <= 0.0 || s.thread_seeds == 0 {
+            return;
+        }
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        sort_by(&mut order, |a, b| {
+            let score = |i: &usize| candidates.get(*i).map_or(0.0, |c| c.0);
+            score(b).total_cmp(&score(a))
+        });
+        // (term, seed score): the shared values of each seed, best seed first.
+        let mut shared: Vec<(u32, f32)> = Vec::new();
+        let mut seeds: Vec<ItemRef> = Vec::new();
+        for i in order.iter().take(s.thread_seeds) {
+            let Some((score, _, item)) = candidates.get(*i) else {
+                continue;
+            };
+            seeds.push(*item);
+            for p in self.postings_of(*item) {
+                let df = self.snapshot.doc_freq(p.term) as usize;
+                if p.field == Field::Values as u8
+                    && (2..=s.thread_max_df).contains(&df)
+                    && !shared.iter().any(|(t, _)| *t == p.term)
+                {
+                    shared.push((p.term, *score));
+                }
+            }
+        }
+        if shared.is_empty() {
+            return;
+        }
+        let lift = |postings: &[Posting]| -> f32 {
+            let mut best = 0f32;
+            for p in postings {
+                if let Some((_, seed)) = shared.iter().find(|(t, _)| *t == p.term) {
+                    best = best.max(*seed);
+                }
+            }
+            best * s.thread_weight
+        };
+        let mut present = vec![false; self.snapshot.item_count()];
+        let traits = self.snapshot.trait_count();
+        let index = |item: &ItemRef| match item {
+            ItemRef::Trait(i) => *i,
+            ItemRef::Group(i) => traits + i,
+        };
+        for (score, parts, item) in candidates.iter_mut() {
+            if let Some(flag) = present.get_mut(index(item)) {
+                *flag = true;
+            }
+            if seeds.contains(item) {
+                continue;
+            }
+            let add = lift(self.postings_of(*item));
+            if add > 0.0 {
+                parts.thread = add;
+                parts.score += add;
+                *score = parts.score;
+            }
+        }
+        let items = (0..traits)
+            .map(ItemRef::Trait)
+            .chain((0..self.snapshot.group_count()).map(ItemRef::Group));
+        for item in items {
+            if present.get(index(&item)).copied().unwrap_or(true) {
+                continue;
+            }
+            let add = lift(self.postings_of(item));
+            if add > 0.0 {
+                let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
+                parts.thread = add;
+                parts.score = add;
+                candidates.push((add, parts, item));
+            }
+        }
+    }
+
+    /// Damps repeats: among events of the same name, the k-th best keeps `repeat_decay^k` of its
+    /// score, so that twelve monthly `Payment Received` do not fill a context meant for facts.
+    #[inline(never)]
+    pub(super) fn damp_repeats(&self, candidates: &mut [(f32, Parts, ItemRef)]) {
+        let decay = self.settings.repeat_decay;
+        if decay >= 1.0 {
+            return;
+        }
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        sort_by(&mut order, |a, b| {
+            let score = |i: &usize| candidates.get(*i).map_or(0.0, |c| c.0);
+            score(b).total_cmp(&score(a))
+        });
+        let mut seen: std::collections::HashMap<&str, i32> = std::collections::HashMap::new();
+        for i in order {
+            let Some((score, parts, item)) = candidates.get_mut(i) else {
+                continue;
+            };
+            let ItemRef::Group(g) = *item else { continue };
+            let Some(name) = self.snapshot.group_at(g).map(|g| g.name) else {
+                continue;
+            };
+            let k = seen.entry(name).or_insert(0);
+            parts.repeat = decay.powi(*k);
+            parts.score *= parts.repeat;
+            *score = parts.score;
+            *k += 1;
+        }
+    }
+
     /// Blends salience into `candidates` (relevance divided by the best relevance, plus
     /// `salience_weight` times salience) and adds the salient items that matched nothing, for a
     /// question that asks for what matters.
@@ -427,6 +553,8 @@ impl<'a> Scorer<'a> {
                 coverage: parts.coverage,
                 recency: parts.recency,
                 frequency: parts.frequency,
+                repeat: parts.repeat,
+                thread: parts.thread,
                 salience,
                 age_seconds,
                 count,
