@@ -69,7 +69,14 @@ pub(super) async fn llm_route(
         .with_redirect(RequestRedirect::Manual)
         .with_body(Some(js_sys::Uint8Array::from(payload.as_slice()).into()));
     let upstream = send(&target, &init, cfg.llm_deadlines, "LLM upstream").await?;
-    let (raw, body) = upstream.into_parts();
+    let sse = upstream
+        .response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
+    let (raw, body) = upstream.into_parts(sse);
     // Every answer is personal: it answers this caller's request, with their key.
     let headers = response_headers(
         &worker::Headers(raw.headers()),

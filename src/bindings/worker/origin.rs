@@ -100,7 +100,7 @@ pub(super) async fn origin_route(req: Request, env: &Env, ctx: &Context, cfg: &C
         (Some(u), Some(_)) => load(u, env, ctx, cfg, now).await,
         _ => None,
     };
-    let (raw, body) = upstream.into_parts();
+    let (raw, body) = upstream.into_parts(false);
     let (Some(p), Some((encoding, charset_from_meta))) = (personalizer, encoding) else {
         let headers = response_headers(&Headers(raw.headers()), false, &[])?;
         return respond(status, headers, body);

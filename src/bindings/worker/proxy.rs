@@ -166,40 +166,68 @@ pub(super) async fn send(
     }
 }
 
+/// The event an SSE answer ends with when its upstream failed mid-stream, after a blank line that
+/// ends any event cut short. OpenAI's and Anthropic's SDKs raise it as an API error; the stream then
+/// errors too.
+pub(super) const SSE_FAILURE_EVENT: &str = "\n\nevent: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"upstream_error\",\"message\":\"the upstream failed or timed out mid-stream: this answer is incomplete\"}}\n\n";
+
+/// Where a guarded body is.
+enum Guard {
+    Reading(ByteStream, AbortController),
+    /// The upstream failed: the failure event (if any) went out, the error follows.
+    Failing(&'static str),
+    Done,
+}
+
 impl Upstream {
     /// The raw response (headers, status) and its body as a stream that fails, and cancels the
-    /// upstream, when the upstream fails mid-body or a deadline passes: the client then sees an
-    /// incomplete body, never a clean end of a truncated one.
+    /// upstream, when the upstream fails mid-body or a deadline passes; with `sse`, the
+    /// [`SSE_FAILURE_EVENT`] goes out first. A runtime that aborts the connection on a failed stream
+    /// gives the client an incomplete body, never a clean end; a caller through a service binding
+    /// sees the stream fail. (workerd's HTTP server still ends the chunked body cleanly then:
+    /// cloudflare/workerd#6818.)
     pub(super) fn into_parts(
         self,
+        sse: bool,
     ) -> (
         worker::web_sys::Response,
         impl Stream<Item = Result<Vec<u8>, worker::Error>>,
     ) {
         let raw: worker::web_sys::Response = self.response.into();
-        let body = raw.body().map(ByteStream::from);
-        let state = Some((body, self.controller));
+        let state = match raw.body() {
+            Some(body) => Guard::Reading(ByteStream::from(body), self.controller),
+            None => Guard::Done, // no body (204, 304, HEAD)
+        };
         let (started, d) = (self.started_ms, self.deadlines);
         let guarded = stream::unfold(state, move |state| async move {
-            let (body, controller) = state?;
-            let Some(mut body) = body else {
-                return None; // no body (204, 304, HEAD)
+            let (mut body, controller) = match state {
+                Guard::Reading(body, controller) => (body, controller),
+                Guard::Failing(why) => {
+                    return Some((Err(worker::Error::RustError(why.into())), Guard::Done))
+                }
+                Guard::Done => return None,
             };
             let left = (started + d.total_ms).saturating_sub(clock_ms());
             let wait = Delay::from(Duration::from_millis(d.idle_ms.min(left)));
-            match select(body.next(), wait).await {
-                Either::Left((Some(Ok(chunk)), _)) => Some((Ok(chunk), Some((Some(body), controller)))),
-                Either::Left((None, _)) => None,
+            let why = match select(body.next(), wait).await {
+                Either::Left((Some(Ok(chunk)), _)) => {
+                    return Some((Ok(chunk), Guard::Reading(body, controller)))
+                }
+                Either::Left((None, _)) => return None,
                 Either::Left((Some(Err(e)), _)) => {
                     worker::console_warn!("edge-persona: upstream body failed: {e}");
-                    controller.abort();
-                    Some((Err(worker::Error::RustError("upstream failed".into())), None))
+                    "upstream failed mid-stream"
                 }
                 Either::Right(_) => {
                     worker::console_warn!("edge-persona: upstream body deadline passed");
-                    controller.abort();
-                    Some((Err(worker::Error::RustError("upstream deadline".into())), None))
+                    "upstream deadline passed"
                 }
+            };
+            controller.abort();
+            if sse {
+                Some((Ok(SSE_FAILURE_EVENT.as_bytes().to_vec()), Guard::Failing(why)))
+            } else {
+                Some((Err(worker::Error::RustError(why.into())), Guard::Done))
             }
         });
         (raw, guarded)
