@@ -875,7 +875,10 @@ mod tests {
         );
         assert!(one.contains("RUN") && one.contains("SMS") && !one.contains("ORDER"));
         assert!(one.contains(">R</li>") && !one.contains(">G</li>"), "{one}");
-        assert!(!one.contains(">Y</li>"), "nested group dropped with its variant");
+        assert!(
+            !one.contains(">Y</li>"),
+            "nested group dropped with its variant"
+        );
         assert!(
             !one.contains("hidden"),
             "shown elements lose an authored hidden: {one}"
@@ -932,7 +935,9 @@ mod tests {
         }
         assert!(!out.contains("evil.example"), "{out}");
         assert!(
-            out.contains(r#"<em data-persona="trait:first_name" onclick="go()">Ana &lt;b&gt; é 日本</em>"#),
+            out.contains(
+                r#"<em data-persona="trait:first_name" onclick="go()">Ana &lt;b&gt; é 日本</em>"#
+            ),
             "slots outside still filled, attributes untouched: {out}"
         );
     }
@@ -949,7 +954,11 @@ mod tests {
         page.push_str("</div><section data-persona-variants><p data-persona-variant=\"golf\">G</p><p data-persona-variant=\"running\" hidden>R</p></section>");
         let s = settings(HtmlSettings::MIN_GROUP_BYTES, "text/html");
         let out = String::from_utf8(rewrite_bytes(page.as_bytes(), 1000, &s)).unwrap();
-        assert_eq!(out.matches("<p data-persona-variant=\"running shoes").count(), 200);
+        assert_eq!(
+            out.matches("<p data-persona-variant=\"running shoes")
+                .count(),
+            200
+        );
         assert_eq!(out.matches("hidden").count(), 200, "as authored");
         assert!(out.contains(r#"<section data-persona-variants data-persona-chosen="1"><p data-persona-variant="running">R</p></section>"#), "{}", &out[out.len() - 200..]);
         assert!(!out.contains("<!--ep"));
@@ -959,12 +968,21 @@ mod tests {
     fn an_unclosed_group_is_released_once_it_passes_the_bound() {
         let s = settings(HtmlSettings::MIN_GROUP_BYTES, "text/html");
         let mut r = SlotRewriter::new(personalizer(), 0, &s, 7);
-        let mut released = r.push(b"<div data-persona-variants><p data-persona-variant=\"running\">R</p>").unwrap();
+        let mut released = r
+            .push(b"<div data-persona-variants><p data-persona-variant=\"running\">R</p>")
+            .unwrap();
         for _ in 0..10 {
-            released.extend(r.push(format!("<p>{}</p>", "y".repeat(1000)).as_bytes()).unwrap());
+            released.extend(
+                r.push(format!("<p>{}</p>", "y".repeat(1000)).as_bytes())
+                    .unwrap(),
+            );
         }
         let text = String::from_utf8(released).unwrap();
-        assert!(text.contains(">R</p>") && text.len() > 8000, "{}", text.len());
+        assert!(
+            text.contains(">R</p>") && text.len() > 8000,
+            "{}",
+            text.len()
+        );
         assert!(!text.contains("<!--ep"));
     }
 
@@ -974,11 +992,22 @@ mod tests {
         // so it is not personalized, and stays whole.
         let page = "<ul data-persona-variants><li data-persona-variant=golf>G<li data-persona-variant='running shoes'>R<li data-persona-variant=yoga>Y</ul>";
         assert_eq!(rewrite(page, 4), page);
-        let out = rewrite(r#"<div data-persona-variants><img data-persona-variant="golf" src=g><img hidden data-persona-variant="running" src=r></div>"#, 3);
-        assert_eq!(out, r#"<div data-persona-variants data-persona-chosen="1"><img data-persona-variant="running" src=r></div>"#);
-        let many: String = (0..=MAX_VARIANTS_PER_GROUP).map(|i| format!("<i data-persona-variant=\"running {i}\">{i}</i>")).collect();
+        let out = rewrite(
+            r#"<div data-persona-variants><img data-persona-variant="golf" src=g><img hidden data-persona-variant="running" src=r></div>"#,
+            3,
+        );
+        assert_eq!(
+            out,
+            r#"<div data-persona-variants data-persona-chosen="1"><img data-persona-variant="running" src=r></div>"#
+        );
+        let many: String = (0..=MAX_VARIANTS_PER_GROUP)
+            .map(|i| format!("<i data-persona-variant=\"running {i}\">{i}</i>"))
+            .collect();
         let out = rewrite(&format!("<div data-persona-variants>{many}</div>"), 50);
-        assert!(!out.contains("data-persona-chosen"), "over {MAX_VARIANTS_PER_GROUP} variants: as authored");
+        assert!(
+            !out.contains("data-persona-chosen"),
+            "over {MAX_VARIANTS_PER_GROUP} variants: as authored"
+        );
     }
 
     #[test]
@@ -986,30 +1015,60 @@ mod tests {
         let page = "<!--ep0000000000000007g0--><div data-persona-variants><p data-persona-variant=running>R</p><p data-persona-variant=golf>G</p></div><!-- ep -->";
         let s = settings(HtmlSettings::DEFAULT_MAX_GROUP_BYTES, "text/html");
         let out = String::from_utf8(rewrite_bytes(page.as_bytes(), 2, &s)).unwrap();
-        assert!(out.starts_with("<!--ep0000000000000007g0-->"), "authored comment kept: {out}");
-        assert!(out.ends_with("<!-- ep -->") && !out.contains(">G<"), "{out}");
+        assert!(
+            out.starts_with("<!--ep0000000000000007g0-->"),
+            "authored comment kept: {out}"
+        );
+        assert!(
+            out.ends_with("<!-- ep -->") && !out.contains(">G<"),
+            "{out}"
+        );
     }
 
     #[test]
     fn other_encodings_round_trip() {
         // windows-1252 from Content-Type: é is 0xE9; a value's 日本 becomes character references.
         let page = b"<p data-persona=\"trait:first_name\">x</p><div data-persona-variants><p data-persona-variant=golf>Caf\xe9 G</p><p data-persona-variant=running hidden>Caf\xe9 R</p></div>";
-        let out = rewrite_bytes(page, 5, &settings(1 << 20, "text/html; charset=windows-1252"));
-        assert!(out.starts_with(b"<p data-persona=\"trait:first_name\">Ana &lt;b&gt; \xe9 &#26085;&#26412;</p>"), "{}", String::from_utf8_lossy(&out));
-        assert!(out.ends_with(b"<p data-persona-variant=running>Caf\xe9 R</p></div>"), "{}", String::from_utf8_lossy(&out));
+        let out = rewrite_bytes(
+            page,
+            5,
+            &settings(1 << 20, "text/html; charset=windows-1252"),
+        );
+        assert!(
+            out.starts_with(
+                b"<p data-persona=\"trait:first_name\">Ana &lt;b&gt; \xe9 &#26085;&#26412;</p>"
+            ),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+        assert!(
+            out.ends_with(b"<p data-persona-variant=running>Caf\xe9 R</p></div>"),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
         // Shift_JIS from <meta charset>: 表 is 95 5C (a backslash as its second byte).
         let page = b"<meta charset=shift_jis><p data-persona=\"trait:first_name\">x</p><div data-persona-variants><p data-persona-variant=golf>\x95\x5c G</p><p data-persona-variant=running>\x95\x5c R</p></div>";
         let out = rewrite_bytes(page, 3, &settings(1 << 20, "text/html"));
-        assert!(out.windows(4).any(|w| w == b"\x93\xfa\x96\x7b"), "日本 in Shift_JIS: {:?}", out);
+        assert!(
+            out.windows(4).any(|w| w == b"\x93\xfa\x96\x7b"),
+            "日本 in Shift_JIS: {:?}",
+            out
+        );
         assert!(out.ends_with(b"<p data-persona-variant=running>\x95\x5c R</p></div>"));
         assert!(html_encoding("text/html; charset=utf-16").is_none());
         assert!(html_encoding("text/html; charset=\"bogus\"").is_none());
-        assert_eq!(html_encoding("text/html; Charset=\"Shift_JIS\"").map(|(_, m)| m), Some(false));
+        assert_eq!(
+            html_encoding("text/html; Charset=\"Shift_JIS\"").map(|(_, m)| m),
+            Some(false)
+        );
     }
 
     #[test]
     fn start_tags() {
-        assert_eq!(start_tag(b"<p a='>' hidden b=c>x"), Some((20, Some((8, 15)))));
+        assert_eq!(
+            start_tag(b"<p a='>' hidden b=c>x"),
+            Some((20, Some((8, 15))))
+        );
         assert_eq!(start_tag(b"<p hidden=\"\"/>"), Some((14, Some((2, 12)))));
         assert_eq!(start_tag(b"<p data-hidden x=hidden>"), Some((24, None)));
         assert_eq!(start_tag(b"<p = a>"), Some((7, None)));

@@ -75,7 +75,11 @@ pub(super) async fn llm_route(
         .get("content-type")
         .ok()
         .flatten()
-        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/event-stream")
+        });
     let (raw, body) = upstream.into_parts(sse);
     // Every answer is personal: it answers this caller's request, with their key.
     let headers = response_headers(

@@ -225,7 +225,10 @@ impl Upstream {
             };
             controller.abort();
             if sse {
-                Some((Ok(SSE_FAILURE_EVENT.as_bytes().to_vec()), Guard::Failing(why)))
+                Some((
+                    Ok(SSE_FAILURE_EVENT.as_bytes().to_vec()),
+                    Guard::Failing(why),
+                ))
             } else {
                 Some((Err(worker::Error::RustError(why.into())), Guard::Done))
             }
