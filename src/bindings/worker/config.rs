@@ -42,6 +42,18 @@ fn var(env: &Env, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// A comma-separated var, its items trimmed, blanks dropped.
+fn list(env: &Env, name: &str) -> Vec<String> {
+    var(env, name)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl Config {
     pub(super) fn from_env(env: &Env) -> Self {
         let num = |name: &str, default: u64| {
@@ -78,14 +90,7 @@ impl Config {
                     .clamp(16, RenderSettings::MAX_BUDGET_TOKENS as u64),
             )
             .unwrap_or(200),
-            allow: var(env, "POLICY_ALLOW")
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            allow: list(env, "POLICY_ALLOW"),
             snapshot_ttl: num("SNAPSHOT_TTL_SECONDS", 86_400).max(60),
             cache_ms: i64::try_from(num("SNAPSHOT_CACHE_SECONDS", 30))
                 .unwrap_or(30)
@@ -106,14 +111,10 @@ impl Config {
             ))
             .unwrap_or(HtmlSettings::DEFAULT_MAX_GROUP_BYTES)
             .max(HtmlSettings::MIN_GROUP_BYTES),
-            origin_forward: var(env, "ORIGIN_FORWARD_HEADERS")
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_ascii_lowercase())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            origin_forward: list(env, "ORIGIN_FORWARD_HEADERS")
+                .into_iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
         }
     }
 
