@@ -28,6 +28,8 @@ export interface PersonalizeReport {
  * Applies the slot language to `root` and its descendants: `data-persona` (text, via textContent),
  * `data-persona-default`, `data-persona-if`, `data-persona-unless` (the `hidden` property), and
  * `data-persona-variants` groups (only the chosen `data-persona-variant` child stays visible).
+ * No slot inside `script`, `style`, `template`, `textarea`, `title`, `noscript`, `iframe`, `xmp`,
+ * `noembed`, `noframes` or `plaintext` is filled; values never go into attributes.
  * With `p` missing, nothing changes.
  */
 export function personalize(

@@ -6,6 +6,8 @@
 #   test   Node tests on workerd (Miniflare) with the official openai client and fake upstreams
 #   dev    the Worker on local workerd (wrangler dev), KV seeded from the sample profiles
 #   load   autocannon against the local Worker: /v1/context and the chat proxy, personalized and not
+#   cpu    workerd's CPU per request for 1 MB queries and messages and a 2 MB variants group, next
+#          to ordinary requests (worker/cpu.mjs; --quick for fewer requests)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -80,6 +82,13 @@ load() {
   size
 }
 
+cpu() {
+  fresh_build
+  export EDGE_PERSONA_CLI
+  EDGE_PERSONA_CLI="$(cli_bin)"
+  node worker/cpu.mjs "$@"
+}
+
 case "${1:-}" in
   build) build ;;
   fresh) fresh_build ;;
@@ -87,5 +96,6 @@ case "${1:-}" in
   test) test_worker ;;
   dev) shift; dev "$@" ;;
   load) shift; load "$@" ;;
-  *) echo "usage: scripts/worker.sh build | test | dev | load | size" >&2; exit 2 ;;
+  cpu) shift; cpu "$@" ;;
+  *) echo "usage: scripts/worker.sh build | test | dev | load | cpu | size" >&2; exit 2 ;;
 esac

@@ -1,6 +1,12 @@
 // Applies the slot language (defined once in the Rust core, src/slots.rs) to a live DOM.
-// Text goes in through textContent only, never as HTML. Without a personalizer (missing, failed to
-// load) nothing is touched, so the page keeps the defaults it was authored with.
+// Text goes in through textContent only, never as HTML, and never into an attribute. No slot inside
+// an element whose content is not shown as text (script, style, template, textarea, title,
+// noscript, iframe, xmp, noembed, noframes, plaintext; SVG's script and style too) is filled: a value
+// there would run as code or load CSS. Without a personalizer (missing, failed to load) nothing is
+// touched, so the page keeps the defaults it was authored with.
+
+// The same list as the Worker's rewriter (src/bindings/worker/html.rs, RAW_TEXT_ELEMENTS).
+const RAW_TEXT = 'script, style, template, textarea, title, noscript, iframe, xmp, noembed, noframes, plaintext';
 
 function within(root, selector) {
   const found = Array.from(root.querySelectorAll(selector));
@@ -23,6 +29,7 @@ export function personalize(root, p, options) {
   };
 
   for (const el of within(root, '[data-persona]')) {
+    if (el.closest(RAW_TEXT)) continue;
     if (attempt(el, () => {
       const value = p.slotValue(el.getAttribute('data-persona'));
       const fallback = el.getAttribute('data-persona-default');

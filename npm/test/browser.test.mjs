@@ -121,6 +121,35 @@ try {
   await hostile.page.screenshot({ path: join(artifacts, 'demo-hostile.png') });
   await hostile.context.close();
 
+  // 2b. Slots where a value would be code, CSS or markup: never filled (www/hostile-slots.html).
+  {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const requests = [];
+    const pageErrors = [];
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${url}hostile-slots.html`);
+    await page.waitForSelector('html[data-persona]', { timeout: 15000 });
+    await page.waitForTimeout(200); // an @import or a script would have started by now
+    await check('hostile slots: nothing filled inside script, style, title, textarea, template, noscript, svg style', async () => {
+      assert.equal(await page.textContent('#plain'), 'Running Shoes', 'an ordinary slot is filled');
+      assert.equal(await page.evaluate(() => window.__pwned), undefined, 'no trait value ran as a script');
+      assert.deepEqual(requests.filter((u) => u.includes('offhost')), [], 'no stylesheet loaded from a trait value');
+      assert.equal(await page.title(), 'authored title');
+      assert.equal(await page.evaluate(() => document.querySelector('style').textContent), '/* authored css */');
+      assert.equal(await page.inputValue('#ta'), 'authored textarea');
+      assert.equal(await page.textContent('#svg-style'), '/* authored svg css */');
+      assert.equal(await page.evaluate(() => document.querySelector('#tpl').content.textContent), 'authored template');
+      assert.equal(await page.evaluate(() => document.querySelector('noscript').textContent), 'authored noscript');
+      assert.equal(await page.getAttribute('#btn', 'onclick'), 'window.__clicked = 1', 'attributes untouched');
+      assert.equal(await page.textContent('#btn'), "\" onmouseover=\"window.__pwned='attr'", 'a value is text');
+      assert.equal(await page.locator('[onmouseover]').count(), 0);
+      assert.deepEqual(pageErrors, []);
+    });
+    await context.close();
+  }
+
   // 3. Corrupt and wrong snapshots: the page stays as authored; the console names the code.
   const authored = await open('', { javaScriptEnabled: false });
   const part = (page) => page.evaluate(() => ['#greeting', '#hero', '.audiences', '.recs'].map((s) => document.querySelector(s).outerHTML).join('\n'));

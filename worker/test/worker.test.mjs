@@ -49,6 +49,8 @@ before(async () => {
     SEGMENT_ACCESS_TOKEN: SEGMENT_TOKEN,
     SEGMENT_API_BASE: segment.url,
     SEGMENT_TIMEOUT_MS: '1000',
+    // The rate-limited profile waits 1 s on each of its six pages: more than the default 3 s budget.
+    SEGMENT_BUDGET_MS: '10000',
     SEGMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
     SNAPSHOT_CACHE_SECONDS: '0',
   }));

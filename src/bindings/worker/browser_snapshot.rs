@@ -1,5 +1,7 @@
 //! `GET /v1/snapshot`: the caller's own browser-policy snapshot (for the npm package), with an ETag
-//! and a 304 on `If-None-Match`.
+//! and a 304 on `If-None-Match`. `private, no-cache` and a `Vary` on every identity source: no
+//! shared cache keeps it, and the browser's own cache revalidates it, with the current identity,
+//! before each use.
 
 use sha2::{Digest, Sha256};
 use worker::{Context, Env, Headers, Request, Response};
@@ -7,6 +9,7 @@ use worker::{Context, Env, Headers, Request, Response};
 use crate::snapshot::kv;
 
 use super::config::Config;
+use super::proxy::IDENTITY_VARY;
 use super::store::{cache_forget, rebuild_both};
 use super::{identify, now_ms, Failure, Outcome};
 
@@ -42,8 +45,8 @@ pub(super) async fn snapshot_route(
     let etag = etag_of(&bytes);
     let headers = Headers::new();
     headers.set("etag", &etag)?;
-    headers.set("cache-control", "private, max-age=60, must-revalidate")?;
-    headers.set("vary", "Cookie, Authorization")?;
+    headers.set("cache-control", "private, no-cache")?;
+    headers.set("vary", IDENTITY_VARY)?;
     let matches = req
         .headers()
         .get("if-none-match")

@@ -7,7 +7,9 @@ use crate::identity;
 use crate::policy::{PrivacyPolicy, Target};
 use crate::render::RenderSettings;
 
+use super::html::HtmlSettings;
 use super::profile_api::SegmentApi;
+use super::proxy::Deadlines;
 
 /// Deployment settings from vars and secrets.
 pub(super) struct Config {
@@ -20,6 +22,14 @@ pub(super) struct Config {
     pub(super) allow: Vec<String>,
     pub(super) snapshot_ttl: u64,
     pub(super) cache_ms: i64,
+    /// `LLM_FIRST_BYTE_TIMEOUT_MS`, `LLM_IDLE_TIMEOUT_MS`, `LLM_TOTAL_TIMEOUT_MS`.
+    pub(super) llm_deadlines: Deadlines,
+    /// `ORIGIN_FIRST_BYTE_TIMEOUT_MS`, `ORIGIN_IDLE_TIMEOUT_MS`, `ORIGIN_TOTAL_TIMEOUT_MS`.
+    pub(super) origin_deadlines: Deadlines,
+    /// `HTML_MAX_GROUP_BYTES`: the most a variants group holds back.
+    pub(super) html_max_group_bytes: usize,
+    /// `ORIGIN_FORWARD_HEADERS`: request headers the origin gets beyond the built-in allow-list.
+    pub(super) origin_forward: Vec<String>,
 }
 
 /// A var or a secret, trimmed; `None` when unset or blank.
@@ -30,6 +40,18 @@ fn var(env: &Env, name: &str) -> Option<String> {
         .or_else(|| env.secret(name).map(|v| v.to_string()).ok())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
+}
+
+/// A comma-separated var, its items trimmed, blanks dropped.
+fn list(env: &Env, name: &str) -> Vec<String> {
+    var(env, name)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Config {
@@ -50,9 +72,12 @@ impl Config {
                 token,
                 timeout_ms: u32::try_from(num("SEGMENT_TIMEOUT_MS", 2_000)).unwrap_or(2_000),
                 max_pages: usize::try_from(num("SEGMENT_MAX_PAGES", 10)).unwrap_or(10),
+                budget_ms: num("SEGMENT_BUDGET_MS", 3_000),
             }),
             _ => None,
         };
+        // Every deadline is at least 1 ms and at most a day.
+        let ms = |name: &str, default: u64| num(name, default).clamp(1, 86_400_000);
         Self {
             identity_secret: var(env, "IDENTITY_SECRET")
                 .filter(|s| s.len() >= identity::MIN_SECRET_BYTES),
@@ -65,18 +90,31 @@ impl Config {
                     .clamp(16, RenderSettings::MAX_BUDGET_TOKENS as u64),
             )
             .unwrap_or(200),
-            allow: var(env, "POLICY_ALLOW")
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            allow: list(env, "POLICY_ALLOW"),
             snapshot_ttl: num("SNAPSHOT_TTL_SECONDS", 86_400).max(60),
             cache_ms: i64::try_from(num("SNAPSHOT_CACHE_SECONDS", 30))
                 .unwrap_or(30)
                 .saturating_mul(1000),
+            llm_deadlines: Deadlines {
+                first_byte_ms: ms("LLM_FIRST_BYTE_TIMEOUT_MS", 120_000),
+                idle_ms: ms("LLM_IDLE_TIMEOUT_MS", 60_000),
+                total_ms: ms("LLM_TOTAL_TIMEOUT_MS", 600_000),
+            },
+            origin_deadlines: Deadlines {
+                first_byte_ms: ms("ORIGIN_FIRST_BYTE_TIMEOUT_MS", 20_000),
+                idle_ms: ms("ORIGIN_IDLE_TIMEOUT_MS", 20_000),
+                total_ms: ms("ORIGIN_TOTAL_TIMEOUT_MS", 300_000),
+            },
+            html_max_group_bytes: usize::try_from(num(
+                "HTML_MAX_GROUP_BYTES",
+                HtmlSettings::DEFAULT_MAX_GROUP_BYTES as u64,
+            ))
+            .unwrap_or(HtmlSettings::DEFAULT_MAX_GROUP_BYTES)
+            .max(HtmlSettings::MIN_GROUP_BYTES),
+            origin_forward: list(env, "ORIGIN_FORWARD_HEADERS")
+                .into_iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
         }
     }
 

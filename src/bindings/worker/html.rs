@@ -3,23 +3,33 @@
 //!
 //! * `data-persona="trait:…"`: the element's content becomes the value, as text (`ContentType::Text`,
 //!   so `<script>` in a value arrives as `&lt;script&gt;`); without a value, `data-persona-default`
-//!   (as text) when present, else the authored content stays.
+//!   (as text) when present, else the authored content stays. Never inside an element whose content
+//!   a browser does not show as text ([`RAW_TEXT_ELEMENTS`]: a value there would be code, CSS or
+//!   markup), and never into an attribute.
 //! * `data-persona-if` / `data-persona-unless`: the element (and its content) is removed unless it
 //!   should show. The browser module hides instead (`hidden`); here nothing needs to reach the page.
 //!   An element that shows loses an authored `hidden` attribute, as in the browser module.
-//! * `data-persona-variants`: only the chosen `data-persona-variant` child is kept, and the group gets
+//! * `data-persona-variants`: only the chosen `data-persona-variant` child is kept, the group gets
 //!   `data-persona-chosen="<index>"`, and the chosen child loses an authored `hidden`; when no variant
 //!   is relevant the group is left as authored.
 //!
-//! Output streams chunk by chunk. The one exception is a variants group: its children must all be seen
-//! before one is chosen, so the output from the group's start tag to its end tag is held back (and
-//! only that), then resolved with a second, in-memory pass and released.
+//! Output streams chunk by chunk, in the document's own encoding ([`html_encoding`]). The one
+//! exception is a variants group: its children must all be seen before one is chosen, so the output
+//! from the group's start to its end is held back, at most [`HtmlSettings::max_group_bytes`]; a larger
+//! or unclosed group is released as authored once it passes that bound. While a group streams through
+//! lol_html, comment markers (with a per-response nonce) bracket it and each of its variants; the
+//! variants are ranked at the group's end tag, and one linear pass over the held bytes then drops the
+//! children not chosen and edits two start tags. Nothing is parsed twice.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
+use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, Element, EndTag};
-use lol_html::{element, rewrite_str, EndTagHandler, HtmlRewriter, RewriteStrSettings, Settings};
+use lol_html::{
+    element, AsciiCompatibleEncoding, EndTagHandler, HtmlRewriter, MemorySettings, Settings,
+};
 
 use crate::personalizer::Personalizer;
 use crate::rank::RankSettings;
@@ -28,18 +38,34 @@ use crate::rank::RankSettings;
 #[derive(Debug)]
 pub struct RewriteFailed;
 
-type Sink = Box<dyn FnMut(&[u8])>;
+/// Elements whose content a browser does not render as text (script, CSS, raw text, form values,
+/// inert templates, other documents): no slot inside one of them is filled.
+pub const RAW_TEXT_ELEMENTS: &str =
+    "script, style, template, textarea, title, noscript, iframe, xmp, noembed, noframes, plaintext";
+/// Variants ranked per group at most; a group with more is left as authored.
+pub const MAX_VARIANTS_PER_GROUP: usize = 64;
+/// Variants ranked per page at most (ranking costs about one query each); later groups stay as
+/// authored.
+pub const MAX_VARIANTS_PER_PAGE: usize = 256;
+/// The longest `data-persona-variant` text ranked (bytes); the rest of a longer one is ignored.
+pub const MAX_VARIANT_WORDS_BYTES: usize = 512;
 
-/// A streaming rewriter: feed origin chunks with [`SlotRewriter::push`], get personalized bytes back.
-pub struct SlotRewriter {
-    rewriter: Option<HtmlRewriter<'static, Sink>>,
-    out: Rc<RefCell<Vec<u8>>>,
-    /// Output not yet released (only while a variants group is open).
-    pending: Vec<u8>,
-    hold: String,
-    unhold: String,
-    personalizer: Rc<Personalizer>,
-    now_ms: i64,
+/// How a page is rewritten.
+#[derive(Debug, Clone, Copy)]
+pub struct HtmlSettings {
+    /// The most output a variants group may hold back, and the most lol_html may buffer (bytes).
+    pub max_group_bytes: usize,
+    /// The document's encoding.
+    pub encoding: AsciiCompatibleEncoding,
+    /// Whether a `<meta charset>` may change it (when `Content-Type` names no charset).
+    pub charset_from_meta: bool,
+}
+
+impl HtmlSettings {
+    /// Default of `HTML_MAX_GROUP_BYTES`.
+    pub const DEFAULT_MAX_GROUP_BYTES: usize = 256 << 10;
+    /// The smallest bound accepted (lol_html preallocates 1 KiB of parsing buffer).
+    pub const MIN_GROUP_BYTES: usize = 4 << 10;
 }
 
 /// The content-type of an HTML response.
@@ -49,6 +75,25 @@ pub fn is_html(content_type: Option<&str>) -> bool {
             .next()
             .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html"))
     })
+}
+
+/// How an HTML response is decoded: the `charset` of its `Content-Type`, else UTF-8 unless a
+/// `<meta charset>` says otherwise (the `bool`). `None` for a charset lol_html cannot rewrite
+/// (UTF-16, ISO-2022-JP, an unknown label): such a page passes through unpersonalized.
+pub fn html_encoding(content_type: &str) -> Option<(AsciiCompatibleEncoding, bool)> {
+    let charset = content_type.split(';').skip(1).find_map(|param| {
+        let (key, value) = param.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches(['"', '\'']))
+    });
+    match charset {
+        None => Some((AsciiCompatibleEncoding::utf_8(), true)),
+        Some(label) => {
+            let encoding = encoding_rs::Encoding::for_label_no_replacement(label.as_bytes())?;
+            AsciiCompatibleEncoding::new(encoding).map(|e| (e, false))
+        }
+    }
 }
 
 /// Decodes the character references lol_html leaves in attribute values (`&amp;`, `&lt;`, `&gt;`,
@@ -129,34 +174,333 @@ fn apply_condition(el: &mut Element<'_, '_>, p: &Personalizer) {
     }
 }
 
+/// The comment markers of one response: `<!--ep<nonce><kind><group id>-->`, where kind is `g` / `G`
+/// (before a group's start tag / after its end tag) or `v` / `V` (the same around a variant).
+struct Markers {
+    prefix: Vec<u8>,
+}
+
+enum Scan {
+    /// A marker at `start..end`.
+    Marker {
+        start: usize,
+        end: usize,
+        kind: u8,
+        id: u32,
+    },
+    /// What starts here may be a marker whose rest has not arrived yet.
+    Partial(usize),
+    Nothing,
+}
+
+enum Parsed {
+    Marker { len: usize, kind: u8, id: u32 },
+    Incomplete,
+    No,
+}
+
+impl Markers {
+    fn new(nonce: u64) -> Self {
+        Self {
+            prefix: format!("<!--ep{nonce:016x}").into_bytes(),
+        }
+    }
+
+    fn marker(&self, kind: char, id: u32) -> String {
+        format!("{}{kind}{id}-->", String::from_utf8_lossy(&self.prefix))
+    }
+
+    /// The next marker in `bytes` from `from`, scanning each byte once.
+    fn next(&self, bytes: &[u8], from: usize) -> Scan {
+        let mut at = from;
+        while let Some(offset) = bytes
+            .get(at..)
+            .and_then(|rest| rest.iter().position(|&b| b == b'<'))
+        {
+            let start = at + offset;
+            match self.parse(bytes.get(start..).unwrap_or_default()) {
+                Parsed::Marker { len, kind, id } => {
+                    return Scan::Marker {
+                        start,
+                        end: start + len,
+                        kind,
+                        id,
+                    }
+                }
+                Parsed::Incomplete => return Scan::Partial(start),
+                Parsed::No => at = start + 1,
+            }
+        }
+        Scan::Nothing
+    }
+
+    fn parse(&self, rest: &[u8]) -> Parsed {
+        if rest.len() < self.prefix.len() {
+            return if self.prefix.starts_with(rest) {
+                Parsed::Incomplete
+            } else {
+                Parsed::No
+            };
+        }
+        let Some(tail) = rest.strip_prefix(self.prefix.as_slice()) else {
+            return Parsed::No;
+        };
+        let Some((&kind, digits)) = tail.split_first() else {
+            return Parsed::Incomplete;
+        };
+        if !matches!(kind, b'g' | b'G' | b'v' | b'V') {
+            return Parsed::No;
+        }
+        let n = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+        if n > 10 {
+            return Parsed::No;
+        }
+        let after = digits.get(n..).unwrap_or_default();
+        if after.len() < 3 {
+            return if b"-->".starts_with(after) {
+                Parsed::Incomplete
+            } else {
+                Parsed::No
+            };
+        }
+        let id = std::str::from_utf8(digits.get(..n).unwrap_or_default())
+            .ok()
+            .and_then(|d| d.parse::<u32>().ok());
+        match id {
+            Some(id) if after.starts_with(b"-->") => Parsed::Marker {
+                len: self.prefix.len() + 1 + n + 3,
+                kind,
+                id,
+            },
+            _ => Parsed::No,
+        }
+    }
+
+    /// `bytes` without markers: the group as authored.
+    fn strip(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut at = 0;
+        while let Scan::Marker { start, end, .. } = self.next(bytes, at) {
+            out.extend_from_slice(bytes.get(at..start).unwrap_or_default());
+            at = end;
+        }
+        out.extend_from_slice(bytes.get(at..).unwrap_or_default());
+        out
+    }
+}
+
+/// The length of the start tag at the beginning of `bytes` (through its `>`), and the span of its
+/// `hidden` attribute with the whitespace before it. The delimiters looked for are ASCII below 0x40,
+/// which no byte of a multi-byte character is in the encodings lol_html supports.
+fn start_tag(bytes: &[u8]) -> Option<(usize, Option<(usize, usize)>)> {
+    if bytes.first() != Some(&b'<') {
+        return None;
+    }
+    let at = |i: usize| bytes.get(i).copied();
+    let mut i = 1;
+    while at(i).is_some_and(|b| !(b.is_ascii_whitespace() || b == b'/' || b == b'>')) {
+        i += 1;
+    }
+    let mut hidden = None;
+    loop {
+        let gap = i;
+        while at(i).is_some_and(|b| b.is_ascii_whitespace() || b == b'/') {
+            i += 1;
+        }
+        if at(i)? == b'>' {
+            return Some((i + 1, hidden));
+        }
+        let name_start = i;
+        while at(i).is_some_and(|b| !(b.is_ascii_whitespace() || b"/>=".contains(&b))) {
+            i += 1;
+        }
+        let name_end = i;
+        let mut j = i;
+        while at(j).is_some_and(|b| b.is_ascii_whitespace()) {
+            j += 1;
+        }
+        if at(j) == Some(b'=') {
+            j += 1;
+            while at(j).is_some_and(|b| b.is_ascii_whitespace()) {
+                j += 1;
+            }
+            match at(j)? {
+                q @ (b'"' | b'\'') => {
+                    let close = bytes.get(j + 1..)?.iter().position(|&b| b == q)?;
+                    j += close + 2;
+                }
+                _ => {
+                    while at(j).is_some_and(|b| !(b.is_ascii_whitespace() || b == b'>')) {
+                        j += 1;
+                    }
+                }
+            }
+            i = j;
+        }
+        let name = bytes.get(name_start..name_end).unwrap_or_default();
+        if hidden.is_none() && name.eq_ignore_ascii_case(b"hidden") {
+            hidden = Some((gap, i));
+        }
+        if i == name_start {
+            i += 1; // a stray `=`: move on
+        }
+    }
+}
+
+/// A variants group whose end tag has not been seen yet (in the handlers' view).
+struct OpenGroup {
+    id: u32,
+    words: Vec<String>,
+    /// Not personalized: a variant itself, or more variants than [`MAX_VARIANTS_PER_GROUP`].
+    as_authored: bool,
+}
+
+/// What the handlers and the releaser share.
+#[derive(Default)]
+struct DocState {
+    next_id: u32,
+    open: Vec<OpenGroup>,
+    /// The chosen variant of each ranked group (none: as authored).
+    decisions: HashMap<u32, usize>,
+    ranked: usize,
+    /// The outermost group released as authored while still open: it and what opens inside it
+    /// are not ranked.
+    abandoned: Option<u32>,
+    /// How many raw-text elements ([`RAW_TEXT_ELEMENTS`]) are open.
+    raw_depth: usize,
+}
+
+impl DocState {
+    /// The group's end tag has passed: rank its variants (within the page's budget).
+    fn close_group(&mut self, id: u32, p: &Personalizer, now_ms: i64) {
+        let Some(pos) = self.open.iter().rposition(|g| g.id == id) else {
+            return;
+        };
+        // Groups opened after this one and never closed were closed implicitly by it.
+        let group = self.open.swap_remove(pos);
+        self.open.truncate(pos);
+        let abandoned = self.abandoned.is_some_and(|a| id >= a);
+        if self.abandoned == Some(id) {
+            self.abandoned = None;
+        }
+        if abandoned || group.as_authored || group.words.is_empty() {
+            return;
+        }
+        if self.ranked + group.words.len() > MAX_VARIANTS_PER_PAGE {
+            return;
+        }
+        self.ranked += group.words.len();
+        let words: Vec<&str> = group.words.iter().map(String::as_str).collect();
+        if let Some(chosen) = p.choose_variant(&words, now_ms, &RankSettings::default()) {
+            self.decisions.insert(id, chosen);
+        }
+    }
+}
+
+/// The longest prefix of `s` within `max` bytes, cut at a character boundary.
+fn clip(s: String, max: usize) -> String {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default().to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Outside any group: output is released as it comes.
+    Stream,
+    /// Inside a group: output is held from its start marker.
+    Hold,
+    /// Inside a group that outgrew the bound: released as it comes, as authored.
+    Abandoned,
+}
+
+type Sink = Box<dyn FnMut(&[u8])>;
+
+/// A streaming rewriter: feed origin chunks with [`SlotRewriter::push`], get personalized bytes back.
+pub struct SlotRewriter {
+    rewriter: Option<HtmlRewriter<'static, Sink>>,
+    /// lol_html's output since the last push.
+    out: Rc<RefCell<Vec<u8>>>,
+    state: Rc<RefCell<DocState>>,
+    markers: Rc<Markers>,
+    /// Output not yet released: a held group, or the start of a marker cut by a chunk boundary.
+    pending: Vec<u8>,
+    /// How far `pending` has been scanned for markers.
+    scanned: usize,
+    /// The ids of the groups open in `pending` (outermost first).
+    open: Vec<u32>,
+    mode: Mode,
+    max_group_bytes: usize,
+    /// lol_html hit its memory bound: the rest of the document passes through as it is.
+    bypass: bool,
+}
+
+fn pop_to(open: &mut Vec<u32>, id: u32) {
+    if let Some(pos) = open.iter().rposition(|&g| g == id) {
+        open.truncate(pos);
+    }
+}
+
 impl SlotRewriter {
-    pub fn new(personalizer: Rc<Personalizer>, now_ms: i64) -> Self {
+    /// A rewriter for one response; `nonce` (random per response) keeps its markers apart from
+    /// anything the page itself contains.
+    pub fn new(
+        personalizer: Rc<Personalizer>,
+        now_ms: i64,
+        settings: &HtmlSettings,
+        nonce: u64,
+    ) -> Self {
         let out: Rc<RefCell<Vec<u8>>> = Rc::new(RefCell::new(Vec::with_capacity(16 << 10)));
-        let nonce = format!(
-            "{:x}",
-            now_ms.unsigned_abs().wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        );
-        let hold = format!("<!--ep-hold-{nonce}-->");
-        let unhold = format!("<!--ep-unhold-{nonce}-->");
-        let (p1, p2) = (personalizer.clone(), personalizer.clone());
-        let (h, u) = (hold.clone(), unhold.clone());
+        let state = Rc::new(RefCell::new(DocState::default()));
+        let markers = Rc::new(Markers::new(nonce));
         let sink_out = out.clone();
         let sink: Sink = Box::new(move |chunk: &[u8]| {
             if let Ok(mut o) = sink_out.try_borrow_mut() {
                 o.extend_from_slice(chunk);
             }
         });
-        let settings = Settings::new()
+        let (s_raw, s_slot, s_group, s_variant) =
+            (state.clone(), state.clone(), state.clone(), state.clone());
+        let (p_cond, p_slot, p_group) = (personalizer.clone(), personalizer.clone(), personalizer);
+        let (m_group, m_variant) = (markers.clone(), markers.clone());
+        let memory = MemorySettings::new()
+            .with_max_allowed_memory_usage(settings.max_group_bytes)
+            .with_graceful_bail_out_on_memory_limit_exceeded(true);
+        let lol = Settings::new()
+            .with_encoding(settings.encoding)
+            .with_adjust_charset_on_meta_tag(settings.charset_from_meta)
+            .with_memory_settings(memory)
+            .append_element_content_handler(element!(RAW_TEXT_ELEMENTS, move |el| {
+                s_raw.borrow_mut().raw_depth += 1;
+                if el.can_have_content() {
+                    let s = s_raw.clone();
+                    let handler: EndTagHandler<'static> = Box::new(move |_end: &mut EndTag<'_>| {
+                        let mut s = s.borrow_mut();
+                        s.raw_depth = s.raw_depth.saturating_sub(1);
+                        Ok(())
+                    });
+                    el.on_end_tag(handler)?;
+                } else {
+                    let mut s = s_raw.borrow_mut();
+                    s.raw_depth = s.raw_depth.saturating_sub(1);
+                }
+                Ok(())
+            }))
             .append_element_content_handler(element!(
                 "[data-persona-if], [data-persona-unless]",
                 move |el| {
-                    apply_condition(el, &p1);
+                    apply_condition(el, &p_cond);
                     Ok(())
                 }
             ))
             .append_element_content_handler(element!("[data-persona]", move |el| {
-                if !el.removed() {
-                    fill_slot(el, &p2);
+                if !el.removed() && s_slot.borrow().raw_depth == 0 {
+                    fill_slot(el, &p_slot);
                 }
                 Ok(())
             }))
@@ -164,204 +508,312 @@ impl SlotRewriter {
                 if el.removed() || !el.can_have_content() {
                     return Ok(());
                 }
-                el.before(&h, ContentType::Html);
-                let u = u.clone();
+                let id = {
+                    let mut s = s_group.borrow_mut();
+                    let id = s.next_id;
+                    s.next_id = s.next_id.wrapping_add(1);
+                    // A group that is itself a variant stays as authored (its parent decides).
+                    let as_authored = el.has_attribute("data-persona-variant");
+                    s.open.push(OpenGroup {
+                        id,
+                        words: Vec::new(),
+                        as_authored,
+                    });
+                    id
+                };
+                el.before(&m_group.marker('g', id), ContentType::Html);
+                let (s, m, p) = (s_group.clone(), m_group.clone(), p_group.clone());
                 let handler: EndTagHandler<'static> = Box::new(move |end: &mut EndTag<'_>| {
-                    end.after(&u, ContentType::Html);
+                    s.borrow_mut().close_group(id, &p, now_ms);
+                    end.after(&m.marker('G', id), ContentType::Html);
                     Ok(())
                 });
                 el.on_end_tag(handler)
-            }));
+            }))
+            .append_element_content_handler(element!(
+                "[data-persona-variants] > [data-persona-variant]",
+                move |el| {
+                    if el.removed() {
+                        return Ok(());
+                    }
+                    let id = {
+                        let mut s = s_variant.borrow_mut();
+                        let Some(group) = s.open.last_mut() else {
+                            return Ok(());
+                        };
+                        if group.words.len() >= MAX_VARIANTS_PER_GROUP {
+                            group.as_authored = true;
+                        }
+                        let words = attr(el, "data-persona-variant").unwrap_or_default();
+                        group.words.push(clip(words, MAX_VARIANT_WORDS_BYTES));
+                        group.id
+                    };
+                    el.before(&m_variant.marker('v', id), ContentType::Html);
+                    let close = m_variant.marker('V', id);
+                    if el.can_have_content() {
+                        let handler: EndTagHandler<'static> =
+                            Box::new(move |end: &mut EndTag<'_>| {
+                                end.after(&close, ContentType::Html);
+                                Ok(())
+                            });
+                        el.on_end_tag(handler)?;
+                    } else {
+                        el.after(&close, ContentType::Html);
+                    }
+                    Ok(())
+                }
+            ));
         Self {
-            rewriter: Some(HtmlRewriter::new(settings, sink)),
+            rewriter: Some(HtmlRewriter::new(lol, sink)),
             out,
+            state,
+            markers,
             pending: Vec::new(),
-            hold,
-            unhold,
-            personalizer,
-            now_ms,
+            scanned: 0,
+            open: Vec::new(),
+            mode: Mode::Stream,
+            max_group_bytes: settings.max_group_bytes,
+            bypass: false,
         }
     }
 
     /// Rewrites one chunk of the origin's body; returns what can be sent now (possibly empty).
     pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<u8>, RewriteFailed> {
+        if self.bypass {
+            return Ok(chunk.to_vec());
+        }
         let r = self.rewriter.as_mut().ok_or(RewriteFailed)?;
-        r.write(chunk).map_err(|_| RewriteFailed)?;
-        Ok(self.release(false))
+        let written = r.write(chunk);
+        self.after_write(written, false)
     }
 
     /// Ends the document; returns the rest.
     pub fn finish(&mut self) -> Result<Vec<u8>, RewriteFailed> {
-        if let Some(r) = self.rewriter.take() {
-            r.end().map_err(|_| RewriteFailed)?;
+        if self.bypass {
+            return Ok(Vec::new());
         }
-        Ok(self.release(true))
+        let ended = match self.rewriter.take() {
+            Some(r) => r.end(),
+            None => Ok(()),
+        };
+        self.after_write(ended, true)
     }
 
-    /// Moves the sink's output to `pending` and releases everything not inside an open variants group.
+    fn after_write(
+        &mut self,
+        written: Result<(), RewritingError>,
+        at_end: bool,
+    ) -> Result<Vec<u8>, RewriteFailed> {
+        match written {
+            Ok(()) => Ok(self.release(at_end)),
+            // lol_html flushed what it had as it was: so is everything held, and all that follows.
+            Err(RewritingError::MemoryLimitExceeded(_)) => {
+                self.rewriter = None;
+                self.bypass = true;
+                Ok(self.release(true))
+            }
+            Err(_) => Err(RewriteFailed),
+        }
+    }
+
+    /// Moves lol_html's output to `pending` and releases everything not inside an open group.
     fn release(&mut self, at_end: bool) -> Vec<u8> {
         if let Ok(mut o) = self.out.try_borrow_mut() {
             self.pending.append(&mut o);
         }
         let mut ready = Vec::with_capacity(self.pending.len());
+        // `from`: the start of what is not released yet.
+        let mut from = 0usize;
         loop {
-            let Some(start) = find(&self.pending, self.hold.as_bytes(), 0) else {
-                ready.append(&mut self.pending);
-                break;
-            };
-            ready.extend(self.pending.drain(..start));
-            // Find the matching unhold (groups nest).
-            let Some(end) =
-                matching_end(&self.pending, self.hold.as_bytes(), self.unhold.as_bytes())
-            else {
-                if at_end {
-                    // Unbalanced (truncated document): release as it is, markers removed.
-                    let rest = std::mem::take(&mut self.pending);
-                    ready.extend(self.strip_markers(&rest));
+            match self.markers.next(&self.pending, self.scanned) {
+                Scan::Marker {
+                    start,
+                    end,
+                    kind,
+                    id,
+                } => {
+                    self.scanned = end;
+                    if self.mode != Mode::Hold {
+                        ready.extend_from_slice(self.pending.get(from..start).unwrap_or_default());
+                        from = end;
+                    }
+                    match kind {
+                        b'g' => {
+                            self.open.push(id);
+                            if self.mode == Mode::Stream {
+                                self.mode = Mode::Hold;
+                                from = start;
+                            }
+                        }
+                        b'G' => {
+                            pop_to(&mut self.open, id);
+                            if self.open.is_empty() {
+                                if self.mode == Mode::Hold {
+                                    let group = self.pending.get(from..end).unwrap_or_default();
+                                    ready.extend(resolve(&self.markers, &self.state, group));
+                                    from = end;
+                                }
+                                self.mode = Mode::Stream;
+                            }
+                        }
+                        _ => {}
+                    }
                 }
-                break;
-            };
-            let group: Vec<u8> = self.pending.drain(..end).collect();
-            ready.extend(self.resolve_variants(&group));
+                Scan::Partial(at) => {
+                    if self.mode != Mode::Hold {
+                        ready.extend_from_slice(self.pending.get(from..at).unwrap_or_default());
+                        from = at;
+                    }
+                    self.scanned = at;
+                    break;
+                }
+                Scan::Nothing => {
+                    self.scanned = self.pending.len();
+                    if self.mode != Mode::Hold {
+                        ready.extend_from_slice(self.pending.get(from..).unwrap_or_default());
+                        from = self.pending.len();
+                    }
+                    break;
+                }
+            }
         }
+        if self.mode == Mode::Hold && self.pending.len().saturating_sub(from) > self.max_group_bytes
+        {
+            // Too large, or never closed: released as authored from here on.
+            let held = self.pending.get(from..self.scanned).unwrap_or_default();
+            ready.extend(self.markers.strip(held));
+            from = self.scanned;
+            self.mode = Mode::Abandoned;
+            self.state.borrow_mut().abandoned = self.open.first().copied();
+        }
+        if at_end {
+            // A truncated or unclosed group: as authored.
+            ready.extend(
+                self.markers
+                    .strip(self.pending.get(from..).unwrap_or_default()),
+            );
+            from = self.pending.len();
+        }
+        let from = from.min(self.pending.len());
+        self.pending.drain(..from);
+        self.scanned = self.scanned.saturating_sub(from);
         ready
     }
-
-    fn strip_markers(&self, bytes: &[u8]) -> Vec<u8> {
-        String::from_utf8_lossy(bytes)
-            .replace(&self.hold, "")
-            .replace(&self.unhold, "")
-            .into_bytes()
-    }
-
-    /// The held output of one complete (outermost) variants group: keep only the chosen children.
-    fn resolve_variants(&self, group: &[u8]) -> Vec<u8> {
-        let html = String::from_utf8_lossy(&self.strip_markers(group)).into_owned();
-        // Pass 1: the variants of each group, in document order of the groups.
-        let groups: RefCell<Vec<Vec<String>>> = RefCell::new(Vec::new());
-        let stack: Rc<RefCell<Vec<usize>>> = Rc::new(RefCell::new(Vec::new()));
-        let collected = rewrite_str(
-            &html,
-            RewriteStrSettings::new()
-                .append_element_content_handler(element!("[data-persona-variants]", |el| {
-                    let mut g = groups.borrow_mut();
-                    stack.borrow_mut().push(g.len());
-                    g.push(Vec::new());
-                    pop_at_end_tag(el, &stack)
-                }))
-                .append_element_content_handler(element!(
-                    "[data-persona-variants] > [data-persona-variant]",
-                    |el| {
-                        let words = attr(el, "data-persona-variant").unwrap_or_default();
-                        if let Some(&top) = stack.borrow().last() {
-                            if let Some(g) = groups.borrow_mut().get_mut(top) {
-                                g.push(words);
-                            }
-                        }
-                        Ok(())
-                    }
-                )),
-        );
-        if collected.is_err() {
-            return html.into_bytes();
-        }
-        let choices: Vec<Option<usize>> = groups
-            .borrow()
-            .iter()
-            .map(|words| {
-                let w: Vec<&str> = words.iter().map(String::as_str).collect();
-                self.personalizer
-                    .choose_variant(&w, self.now_ms, &RankSettings::default())
-            })
-            .collect();
-        // Pass 2: remove the children that were not chosen.
-        let next_group = RefCell::new(0usize);
-        let stack: Rc<RefCell<Vec<(usize, usize)>>> = Rc::new(RefCell::new(Vec::new()));
-        let resolved = rewrite_str(
-            &html,
-            RewriteStrSettings::new()
-                .append_element_content_handler(element!("[data-persona-variants]", |el| {
-                    let g = {
-                        let mut n = next_group.borrow_mut();
-                        *n += 1;
-                        *n - 1
-                    };
-                    if let Some(Some(chosen)) = choices.get(g) {
-                        el.set_attribute("data-persona-chosen", &chosen.to_string())?;
-                    }
-                    stack.borrow_mut().push((g, 0));
-                    pop_at_end_tag(el, &stack)
-                }))
-                .append_element_content_handler(element!(
-                    "[data-persona-variants] > [data-persona-variant]",
-                    |el| {
-                        let mut s = stack.borrow_mut();
-                        if let Some((g, i)) = s.last_mut() {
-                            if let Some(Some(chosen)) = choices.get(*g) {
-                                if *i == *chosen {
-                                    el.remove_attribute("hidden");
-                                } else {
-                                    el.remove();
-                                }
-                            }
-                            *i += 1;
-                        }
-                        Ok(())
-                    }
-                )),
-        );
-        resolved.unwrap_or(html).into_bytes()
-    }
 }
 
-/// Pops `stack` when the element's end tag passes: a variants group's scope ends with it.
-fn pop_at_end_tag<T: 'static>(
-    el: &mut Element<'_, '_>,
-    stack: &Rc<RefCell<Vec<T>>>,
-) -> lol_html::HandlerResult {
-    if el.can_have_content() {
-        let stack = Rc::clone(stack);
-        let handler: EndTagHandler<'static> = Box::new(move |_end: &mut EndTag<'_>| {
-            stack.borrow_mut().pop();
-            Ok(())
-        });
-        el.on_end_tag(handler)?;
+/// The held bytes of one complete (outermost) group, in one pass: the children not chosen dropped,
+/// `data-persona-chosen` added to each ranked group's start tag, `hidden` removed from the chosen
+/// child's. Groups without a choice stay as authored; markers are removed.
+fn resolve(markers: &Markers, state: &RefCell<DocState>, group: &[u8]) -> Vec<u8> {
+    struct Frame {
+        id: u32,
+        chosen: Option<usize>,
+        next: usize,
     }
-    Ok(())
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() {
-        return None;
-    }
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
-}
-
-/// The end (exclusive, after the unhold marker) of the group opened by the hold marker at 0.
-fn matching_end(bytes: &[u8], hold: &[u8], unhold: &[u8]) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut at = 0usize;
+    let mut decisions = std::mem::take(&mut state.borrow_mut().decisions);
+    let mut out = Vec::with_capacity(group.len());
+    let mut frames: Vec<Frame> = Vec::new();
+    // The group whose variant is being dropped (up to its `V`, its next `v`, or its `G`).
+    let mut dropping: Option<u32> = None;
+    let mut at = 0;
     loop {
-        let h = find(bytes, hold, at);
-        let u = find(bytes, unhold, at)?;
-        match h {
-            Some(h) if h < u => {
-                depth += 1;
-                at = h + hold.len();
+        let (text_end, marker) = match markers.next(group, at) {
+            Scan::Marker {
+                start,
+                end,
+                kind,
+                id,
+            } => (start, Some((end, kind, id))),
+            _ => (group.len(), None),
+        };
+        if dropping.is_none() {
+            out.extend_from_slice(group.get(at..text_end).unwrap_or_default());
+        }
+        let Some((end, kind, id)) = marker else {
+            break;
+        };
+        at = end;
+        if let Some(d) = dropping {
+            if d != id || kind == b'g' {
+                continue; // inside the dropped variant
             }
-            _ => {
-                depth = depth.saturating_sub(1);
-                at = u + unhold.len();
-                if depth == 0 {
-                    return Some(at);
+            dropping = None;
+            if kind == b'V' {
+                continue;
+            }
+        }
+        match kind {
+            b'g' => {
+                let chosen = decisions.remove(&id);
+                if let Some(c) = chosen {
+                    at = copy_tag(group, at, &mut out, TagEdit::Chosen(c));
+                }
+                frames.push(Frame {
+                    id,
+                    chosen,
+                    next: 0,
+                });
+            }
+            b'v' => {
+                let Some(frame) = frames.last_mut().filter(|f| f.id == id) else {
+                    continue;
+                };
+                let index = frame.next;
+                frame.next += 1;
+                match frame.chosen {
+                    Some(c) if c == index => {
+                        at = copy_tag(group, at, &mut out, TagEdit::Unhide);
+                    }
+                    Some(_) => dropping = Some(id),
+                    None => {}
                 }
             }
+            b'G' => {
+                if let Some(pos) = frames.iter().rposition(|f| f.id == id) {
+                    frames.truncate(pos);
+                }
+            }
+            _ => {}
         }
     }
+    // Later groups already ranked in the same chunk keep their decisions.
+    state.borrow_mut().decisions.extend(decisions);
+    out
+}
+
+enum TagEdit {
+    Chosen(usize),
+    Unhide,
+}
+
+/// Copies the start tag at `group[at..]` to `out` with `edit` applied; returns where it ends (or
+/// `at`, copying nothing, when no start tag is there).
+fn copy_tag(group: &[u8], at: usize, out: &mut Vec<u8>, edit: TagEdit) -> usize {
+    let rest = group.get(at..).unwrap_or_default();
+    let Some((len, hidden)) = start_tag(rest) else {
+        return at;
+    };
+    let tag = rest.get(..len).unwrap_or_default();
+    match edit {
+        TagEdit::Chosen(c) => {
+            // Before the closing `>` (or `/>`).
+            let mut close = len.saturating_sub(1);
+            if close > 0 && tag.get(close - 1) == Some(&b'/') {
+                close -= 1;
+            }
+            out.extend_from_slice(tag.get(..close).unwrap_or_default());
+            out.extend_from_slice(format!(" data-persona-chosen=\"{c}\"").as_bytes());
+            out.extend_from_slice(tag.get(close..).unwrap_or_default());
+        }
+        TagEdit::Unhide => match hidden {
+            Some((from, to)) => {
+                out.extend_from_slice(tag.get(..from).unwrap_or_default());
+                out.extend_from_slice(tag.get(to..).unwrap_or_default());
+            }
+            None => out.extend_from_slice(tag),
+        },
+    }
+    at + len
 }
 
 #[cfg(test)]
@@ -371,8 +823,8 @@ mod tests {
     use crate::policy::PrivacyPolicy;
 
     fn personalizer() -> Rc<Personalizer> {
-        let bundle = r#"{"profile_id":"user_id:u","traits":{"traits":{"first_name":"Ana <b>","email":"a@example.com",
-            "running_enthusiasts":true,"sms_opt_in":false}},
+        let bundle = r#"{"profile_id":"user_id:u","traits":{"traits":{"first_name":"Ana <b> é 日本","email":"a@example.com",
+            "running_enthusiasts":true,"sms_opt_in":false,"css":"@import url(//evil.example/x.css)"}},
             "events":{"data":[{"message_id":"m","event":"Product Viewed","timestamp":"2026-11-20T11:00:00Z",
             "properties":{"category":"Running Shoes","name":"Trail Runner 5"}}]}}"#;
         Rc::new(
@@ -381,14 +833,28 @@ mod tests {
         )
     }
 
-    fn rewrite(html: &str, chunk: usize) -> String {
-        let mut r = SlotRewriter::new(personalizer(), 1_795_000_000_000);
+    fn settings(max_group_bytes: usize, content_type: &str) -> HtmlSettings {
+        let (encoding, charset_from_meta) = html_encoding(content_type).unwrap();
+        HtmlSettings {
+            max_group_bytes,
+            encoding,
+            charset_from_meta,
+        }
+    }
+
+    fn rewrite_bytes(html: &[u8], chunk: usize, s: &HtmlSettings) -> Vec<u8> {
+        let mut r = SlotRewriter::new(personalizer(), 1_795_000_000_000, s, 0x1234_5678_9abc_def0);
         let mut out = Vec::new();
-        for c in html.as_bytes().chunks(chunk.max(1)) {
+        for c in html.chunks(chunk.max(1)) {
             out.extend(r.push(c).unwrap());
         }
         out.extend(r.finish().unwrap());
-        String::from_utf8(out).unwrap()
+        out
+    }
+
+    fn rewrite(html: &str, chunk: usize) -> String {
+        let s = settings(HtmlSettings::DEFAULT_MAX_GROUP_BYTES, "text/html");
+        String::from_utf8(rewrite_bytes(html.as_bytes(), chunk, &s)).unwrap()
     }
 
     const PAGE: &str = r#"<p>Hi <b data-persona="trait:first_name" data-persona-default="there">x</b>
@@ -402,7 +868,7 @@ mod tests {
     #[test]
     fn slots_conditions_and_variants_whatever_the_chunking() {
         let one = rewrite(PAGE, usize::MAX);
-        assert!(one.contains(">Ana &lt;b&gt;</b>"), "{one}");
+        assert!(one.contains(">Ana &lt;b&gt; é 日本</b>"), "{one}");
         assert!(
             one.contains(">A &amp; B</i>"),
             "withheld → default, decoded then escaped once: {one}"
@@ -410,15 +876,20 @@ mod tests {
         assert!(one.contains("RUN") && one.contains("SMS") && !one.contains("ORDER"));
         assert!(one.contains(">R</li>") && !one.contains(">G</li>"), "{one}");
         assert!(
+            !one.contains(">Y</li>"),
+            "nested group dropped with its variant"
+        );
+        assert!(
             !one.contains("hidden"),
             "shown elements lose an authored hidden: {one}"
         );
-        assert!(one.contains(r#"data-persona-chosen="1""#));
+        assert!(one.contains(r#"<ul data-persona-variants data-persona-chosen="1">"#));
         assert!(
-            one.contains(">1</p>") && one.contains(">2</p>"),
+            one.contains("<div data-persona-variants><p"),
             "no match: as authored"
         );
-        assert!(!one.contains("ep-hold") && !one.contains("ep-unhold"));
+        assert!(one.contains(">1</p>") && one.contains(">2</p>"));
+        assert!(!one.contains("<!--ep"), "{one}");
         for chunk in [1, 2, 3, 7, 64] {
             assert_eq!(rewrite(PAGE, chunk), one, "chunk size {chunk}");
         }
@@ -426,7 +897,8 @@ mod tests {
 
     #[test]
     fn output_streams_except_inside_a_variants_group() {
-        let mut r = SlotRewriter::new(personalizer(), 0);
+        let s = settings(HtmlSettings::DEFAULT_MAX_GROUP_BYTES, "text/html");
+        let mut r = SlotRewriter::new(personalizer(), 0, &s, 1);
         let first = r
             .push(b"<p>hello</p><div data-persona-variants><i data-persona-variant=\"golf\">")
             .unwrap();
@@ -447,7 +919,161 @@ mod tests {
             "<div data-persona-variants><i data-persona-variant=\"a\">x",
             5,
         );
-        assert!(out.contains('x') && !out.contains("ep-hold"), "{out}");
+        assert!(out.contains('x') && !out.contains("<!--ep"), "{out}");
+    }
+
+    #[test]
+    fn no_slot_inside_raw_text_elements_nor_in_attributes() {
+        let page = r#"<title data-persona="trait:first_name">T</title><style data-persona="trait:css">S</style>
+<script data-persona="trait:first_name">J</script><textarea data-persona="trait:first_name">A</textarea>
+<noscript data-persona="trait:first_name">N</noscript><template><b data-persona="trait:first_name">P</b></template>
+<svg><style><tspan data-persona="trait:css">V</tspan></style></svg><style data-persona-if="trait:nope">x</style>
+<em data-persona="trait:first_name" onclick="go()">after</em>"#;
+        let out = rewrite(page, usize::MAX);
+        for kept in [">T<", ">S<", ">J<", ">A<", ">N<", ">P<", ">V<"] {
+            assert!(out.contains(kept), "{kept} in {out}");
+        }
+        assert!(!out.contains("evil.example"), "{out}");
+        assert!(
+            out.contains(
+                r#"<em data-persona="trait:first_name" onclick="go()">Ana &lt;b&gt; é 日本</em>"#
+            ),
+            "slots outside still filled, attributes untouched: {out}"
+        );
+    }
+
+    #[test]
+    fn an_oversized_group_is_released_as_authored_and_the_rest_still_personalized() {
+        let mut page = String::from("<div id=a data-persona-variants>");
+        for i in 0..200 {
+            page.push_str(&format!(
+                "<p data-persona-variant=\"running shoes {i}\" hidden>{}</p>",
+                "x".repeat(100)
+            ));
+        }
+        page.push_str("</div><section data-persona-variants><p data-persona-variant=\"golf\">G</p><p data-persona-variant=\"running\" hidden>R</p></section>");
+        let s = settings(HtmlSettings::MIN_GROUP_BYTES, "text/html");
+        let out = String::from_utf8(rewrite_bytes(page.as_bytes(), 1000, &s)).unwrap();
+        assert_eq!(
+            out.matches("<p data-persona-variant=\"running shoes")
+                .count(),
+            200
+        );
+        assert_eq!(out.matches("hidden").count(), 200, "as authored");
+        assert!(out.contains(r#"<section data-persona-variants data-persona-chosen="1"><p data-persona-variant="running">R</p></section>"#), "{}", &out[out.len() - 200..]);
+        assert!(!out.contains("<!--ep"));
+    }
+
+    #[test]
+    fn an_unclosed_group_is_released_once_it_passes_the_bound() {
+        let s = settings(HtmlSettings::MIN_GROUP_BYTES, "text/html");
+        let mut r = SlotRewriter::new(personalizer(), 0, &s, 7);
+        let mut released = r
+            .push(b"<div data-persona-variants><p data-persona-variant=\"running\">R</p>")
+            .unwrap();
+        for _ in 0..10 {
+            released.extend(
+                r.push(format!("<p>{}</p>", "y".repeat(1000)).as_bytes())
+                    .unwrap(),
+            );
+        }
+        let text = String::from_utf8(released).unwrap();
+        assert!(
+            text.contains(">R</p>") && text.len() > 8000,
+            "{}",
+            text.len()
+        );
+        assert!(!text.contains("<!--ep"));
+    }
+
+    #[test]
+    fn implied_end_tags_void_variants_and_many_variants() {
+        // lol_html does not close `<li>` implicitly: the later items are not children of the group,
+        // so it is not personalized, and stays whole.
+        let page = "<ul data-persona-variants><li data-persona-variant=golf>G<li data-persona-variant='running shoes'>R<li data-persona-variant=yoga>Y</ul>";
+        assert_eq!(rewrite(page, 4), page);
+        let out = rewrite(
+            r#"<div data-persona-variants><img data-persona-variant="golf" src=g><img hidden data-persona-variant="running" src=r></div>"#,
+            3,
+        );
+        assert_eq!(
+            out,
+            r#"<div data-persona-variants data-persona-chosen="1"><img data-persona-variant="running" src=r></div>"#
+        );
+        let many: String = (0..=MAX_VARIANTS_PER_GROUP)
+            .map(|i| format!("<i data-persona-variant=\"running {i}\">{i}</i>"))
+            .collect();
+        let out = rewrite(&format!("<div data-persona-variants>{many}</div>"), 50);
+        assert!(
+            !out.contains("data-persona-chosen"),
+            "over {MAX_VARIANTS_PER_GROUP} variants: as authored"
+        );
+    }
+
+    #[test]
+    fn markers_cannot_be_forged_by_values_nor_met_by_authored_comments() {
+        let page = "<!--ep0000000000000007g0--><div data-persona-variants><p data-persona-variant=running>R</p><p data-persona-variant=golf>G</p></div><!-- ep -->";
+        let s = settings(HtmlSettings::DEFAULT_MAX_GROUP_BYTES, "text/html");
+        let out = String::from_utf8(rewrite_bytes(page.as_bytes(), 2, &s)).unwrap();
+        assert!(
+            out.starts_with("<!--ep0000000000000007g0-->"),
+            "authored comment kept: {out}"
+        );
+        assert!(
+            out.ends_with("<!-- ep -->") && !out.contains(">G<"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn other_encodings_round_trip() {
+        // windows-1252 from Content-Type: é is 0xE9; a value's 日本 becomes character references.
+        let page = b"<p data-persona=\"trait:first_name\">x</p><div data-persona-variants><p data-persona-variant=golf>Caf\xe9 G</p><p data-persona-variant=running hidden>Caf\xe9 R</p></div>";
+        let out = rewrite_bytes(
+            page,
+            5,
+            &settings(1 << 20, "text/html; charset=windows-1252"),
+        );
+        assert!(
+            out.starts_with(
+                b"<p data-persona=\"trait:first_name\">Ana &lt;b&gt; \xe9 &#26085;&#26412;</p>"
+            ),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+        assert!(
+            out.ends_with(b"<p data-persona-variant=running>Caf\xe9 R</p></div>"),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+        // Shift_JIS from <meta charset>: 表 is 95 5C (a backslash as its second byte).
+        let page = b"<meta charset=shift_jis><p data-persona=\"trait:first_name\">x</p><div data-persona-variants><p data-persona-variant=golf>\x95\x5c G</p><p data-persona-variant=running>\x95\x5c R</p></div>";
+        let out = rewrite_bytes(page, 3, &settings(1 << 20, "text/html"));
+        assert!(
+            out.windows(4).any(|w| w == b"\x93\xfa\x96\x7b"),
+            "日本 in Shift_JIS: {:?}",
+            out
+        );
+        assert!(out.ends_with(b"<p data-persona-variant=running>\x95\x5c R</p></div>"));
+        assert!(html_encoding("text/html; charset=utf-16").is_none());
+        assert!(html_encoding("text/html; charset=\"bogus\"").is_none());
+        assert_eq!(
+            html_encoding("text/html; Charset=\"Shift_JIS\"").map(|(_, m)| m),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn start_tags() {
+        assert_eq!(
+            start_tag(b"<p a='>' hidden b=c>x"),
+            Some((20, Some((8, 15))))
+        );
+        assert_eq!(start_tag(b"<p hidden=\"\"/>"), Some((14, Some((2, 12)))));
+        assert_eq!(start_tag(b"<p data-hidden x=hidden>"), Some((24, None)));
+        assert_eq!(start_tag(b"<p = a>"), Some((7, None)));
+        assert_eq!(start_tag(b"<p a=\"unclosed>"), None);
+        assert_eq!(start_tag(b"text"), None);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The LLM routes: the caller's context goes into the chat request, which is forwarded with the
-//! caller's own key to `LLM_UPSTREAM_URL`; the answer streams back as it comes, with `x-edge-persona`.
+//! caller's own key to `LLM_UPSTREAM_URL` (only the headers of [`LLM_REQUEST_HEADERS`]); the answer
+//! streams back as it comes, with `x-edge-persona`, never cacheable by a shared cache, under the
+//! `LLM_*_TIMEOUT_MS` deadlines.
 
 use serde_json::Value as Json;
 use worker::{Context, Env, Method, Request, RequestInit, RequestRedirect};
@@ -8,7 +10,9 @@ use crate::inject::Api;
 use crate::rank::RankSettings;
 
 use super::config::Config;
-use super::proxy::{copy_request_headers, join_url, relay, send};
+use super::proxy::{
+    allowed_request_headers, join_url, respond, response_headers, send, LLM_REQUEST_HEADERS,
+};
 use super::store::load;
 use super::{identify, now_ms, read_body, Failure, Outcome, MAX_JSON_BODY, REPORT_HEADER};
 
@@ -57,22 +61,31 @@ pub(super) async fn llm_route(
     }
     let url = req.url()?;
     let target = join_url(upstream_base, path, url.query());
-    let headers = copy_request_headers(req.headers(), true)?;
+    let headers = allowed_request_headers(req.headers(), LLM_REQUEST_HEADERS, &[])?;
     let payload = forward_body.unwrap_or(body);
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
         .with_redirect(RequestRedirect::Manual)
         .with_body(Some(js_sys::Uint8Array::from(payload.as_slice()).into()));
-    let upstream = send(&target, &init, "LLM upstream").await?;
-    relay(
-        upstream,
-        &[
-            "content-length",
-            "content-encoding",
-            "transfer-encoding",
-            "connection",
-        ],
+    let upstream = send(&target, &init, cfg.llm_deadlines, "LLM upstream").await?;
+    let sse = upstream
+        .response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/event-stream")
+        });
+    let (raw, body) = upstream.into_parts(sse);
+    // Every answer is personal: it answers this caller's request, with their key.
+    let headers = response_headers(
+        &worker::Headers(raw.headers()),
+        true,
         &[(REPORT_HEADER, report)],
-    )
+    )?;
+    respond(raw.status(), headers, body)
 }

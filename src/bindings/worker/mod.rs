@@ -55,6 +55,8 @@ enum Failure {
     TooLarge,
     NotConfigured(&'static str),
     BadGateway,
+    /// An upstream sent no response headers within its first-byte deadline.
+    GatewayTimeout,
     Internal,
 }
 
@@ -68,6 +70,7 @@ impl Failure {
             Self::TooLarge => 413,
             Self::NotConfigured(_) => 503,
             Self::BadGateway => 502,
+            Self::GatewayTimeout => 504,
             Self::Internal => 500,
         }
     }
@@ -80,6 +83,7 @@ impl Failure {
             Self::MethodNotAllowed => "method not allowed",
             Self::TooLarge => "request body too large",
             Self::BadGateway => "upstream unavailable",
+            Self::GatewayTimeout => "upstream timed out",
             Self::Internal => "internal error",
         })
     }

@@ -1,17 +1,72 @@
 //! Every other path: a reverse proxy to `ORIGIN_URL`, where a `text/html` answer for a known person
-//! has its `data-persona` slots filled by [`super::html`] while it streams.
+//! has its `data-persona` slots filled by [`super::html`] while it streams. The origin gets the
+//! headers of [`ORIGIN_REQUEST_HEADERS`] and a `x-forwarded-for` set from `cf-connecting-ip`; the
+//! `ORIGIN_*_TIMEOUT_MS` deadlines bound it. A page is personalized only when the runtime could
+//! decode it (no `Content-Encoding`, gzip or br) and its charset is one lol_html rewrites; any other
+//! page is relayed as it came, header included.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_util::stream::{self, StreamExt};
-use worker::{Context, Env, Headers, Method, Request, RequestInit, RequestRedirect, Response};
+use worker::{Context, Env, Headers, Method, Request, RequestInit, RequestRedirect, Url};
 
 use super::config::Config;
-use super::html::{is_html, SlotRewriter};
-use super::proxy::{copy_request_headers, join_url, relay, response_headers, send};
+use super::html::{html_encoding, is_html, HtmlSettings, SlotRewriter};
+use super::proxy::{
+    allowed_request_headers, decoded_by_runtime, join_url, respond, response_headers, send,
+    ORIGIN_REQUEST_HEADERS,
+};
 use super::store::load;
-use super::{identify, now_ms, Failure, Outcome, REPORT_HEADER};
+use super::{identify, now_ms, Failure, Outcome, IDENTITY_HEADER, REPORT_HEADER};
+
+/// Conditional and partial-content request headers, not sent for an identified page request: the
+/// origin must answer with the whole page for it to be personalized (the browser's cached copy is
+/// the unpersonalized one, or none: personal pages are `no-store`).
+const CONDITIONAL: &[&str] = &["if-modified-since", "if-none-match", "if-range", "range"];
+
+/// What the origin is sent: the allowed headers of the visitor's request, its address as one
+/// `x-forwarded-for` (from `cf-connecting-ip`, which Cloudflare's edge sets; whatever the visitor
+/// sent as `x-forwarded-for` is not passed on), and the scheme and host it asked for.
+fn origin_headers(
+    req: &Request,
+    url: &Url,
+    identified: bool,
+    cfg: &Config,
+) -> Result<Headers, Failure> {
+    let from = req.headers();
+    let headers = allowed_request_headers(from, ORIGIN_REQUEST_HEADERS, &cfg.origin_forward)?;
+    headers.delete(IDENTITY_HEADER)?;
+    let wants_html = from
+        .get("accept")
+        .ok()
+        .flatten()
+        .is_some_and(|a| a.to_ascii_lowercase().contains("text/html"));
+    if identified && wants_html {
+        for h in CONDITIONAL {
+            headers.delete(h)?;
+        }
+    }
+    match from.get("cf-connecting-ip").ok().flatten() {
+        Some(ip) => headers.set("x-forwarded-for", ip.trim())?,
+        None => headers.delete("x-forwarded-for")?,
+    }
+    headers.set("x-forwarded-proto", url.scheme())?;
+    if let Some(host) = url.host_str() {
+        let host = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        headers.set("x-forwarded-host", &host)?;
+    }
+    Ok(headers)
+}
+
+/// A random nonce for the rewriter's markers.
+fn nonce() -> u64 {
+    let half = |r: f64| (r * f64::from(u32::MAX)) as u64;
+    (half(js_sys::Math::random()) << 32) | half(js_sys::Math::random())
+}
 
 /// Any other path: relayed to `ORIGIN_URL` (404 without one), its HTML personalized for a verified
 /// caller with a snapshot.
@@ -22,41 +77,42 @@ pub(super) async fn origin_route(req: Request, env: &Env, ctx: &Context, cfg: &C
     let url = req.url()?;
     let target = join_url(origin, url.path(), url.query());
     let method = req.method();
-    let headers = copy_request_headers(req.headers(), false)?;
     let mut init = RequestInit::new();
     init.with_method(method.clone())
-        .with_headers(headers)
+        .with_headers(origin_headers(&req, &url, user.is_some(), cfg)?)
         .with_redirect(RequestRedirect::Manual);
     if !matches!(method, Method::Get | Method::Head) {
         init.with_body(req.inner().body().map(Into::into));
     }
-    let mut upstream = send(&target, &init, "origin").await?;
-    let html = is_html(
-        upstream
-            .headers()
-            .get("content-type")
-            .ok()
-            .flatten()
-            .as_deref(),
-    );
-    let personalizer = match (&user, html, method == Method::Head) {
-        (Some(u), true, false) => load(u, env, ctx, cfg, now).await,
+    let upstream = send(&target, &init, cfg.origin_deadlines, "origin").await?;
+    let status = upstream.response.status_code();
+    let header = |name: &str| upstream.response.headers().get(name).ok().flatten();
+    let content_type = header("content-type");
+    let rewritable = is_html(content_type.as_deref())
+        && decoded_by_runtime(header("content-encoding").as_deref())
+        && status != 206
+        && method != Method::Head;
+    let encoding = content_type
+        .as_deref()
+        .filter(|_| rewritable)
+        .and_then(html_encoding);
+    let personalizer = match (&user, encoding) {
+        (Some(u), Some(_)) => load(u, env, ctx, cfg, now).await,
         _ => None,
     };
-    let Some(p) = personalizer else {
-        return relay(
-            upstream,
-            &["content-length", "content-encoding", "transfer-encoding"],
-            &[],
-        );
+    let (raw, body) = upstream.into_parts(false);
+    let (Some(p), Some((encoding, charset_from_meta))) = (personalizer, encoding) else {
+        let headers = response_headers(&Headers(raw.headers()), false, &[])?;
+        return respond(status, headers, body);
     };
-    let status = upstream.status_code();
-    let chunks = upstream.stream()?;
-    let mut extra = vec![("cache-control", "private, no-store".to_string())];
-    extra.push((REPORT_HEADER, "html".to_string()));
-    let rewriter = Rc::new(RefCell::new(SlotRewriter::new(p, now)));
+    let settings = HtmlSettings {
+        max_group_bytes: cfg.html_max_group_bytes,
+        encoding,
+        charset_from_meta,
+    };
+    let rewriter = Rc::new(RefCell::new(SlotRewriter::new(p, now, &settings, nonce())));
     let tail_rewriter = rewriter.clone();
-    let body = chunks
+    let body = body
         .map(move |chunk| {
             let chunk = chunk?;
             rewriter
@@ -74,20 +130,10 @@ pub(super) async fn origin_route(req: Request, env: &Env, ctx: &Context, cfg: &C
             let keep = !matches!(r, Ok(v) if v.is_empty());
             async move { keep }
         });
-    let raw_headers: worker::web_sys::Response = upstream.into();
     let headers = response_headers(
-        &Headers(raw_headers.headers()),
-        &[
-            "content-length",
-            "content-encoding",
-            "transfer-encoding",
-            "etag",
-            "last-modified",
-            "cache-control",
-        ],
-        &extra,
+        &Headers(raw.headers()),
+        true,
+        &[(REPORT_HEADER, "html".to_string())],
     )?;
-    Ok(Response::from_stream(body)?
-        .with_headers(headers)
-        .with_status(status))
+    respond(status, headers, body)
 }

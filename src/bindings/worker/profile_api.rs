@@ -2,12 +2,13 @@
 //!
 //! `GET <base>/v1/spaces/<space>/collections/users/profiles/user_id:<id>/{traits,events}`, HTTP Basic
 //! with the access token as user name and an empty password, pages followed through `cursor.next`
-//! (bounded), every call bounded by a timeout (`AbortSignal.timeout`). A 429, a 5xx or a network error
-//! (a timeout included) is retried once after a short pause; a 404 or a second failure gives up: the
-//! request is then served unpersonalized.
+//! (bounded), every call bounded by a timeout (`AbortSignal.timeout`) and the whole fetch, pages and
+//! retries together, by a budget (`SEGMENT_BUDGET_MS`). A 429, a 5xx or a network error (a timeout
+//! included) is retried once after a short pause; a 404, a second failure or a spent budget gives
+//! up: the request is then served unpersonalized, and nothing is stored.
 
 use serde_json::{json, Value as Json};
-use worker::{AbortSignal, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{AbortSignal, Date, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 /// Profile API settings.
 #[derive(Debug, Clone)]
@@ -17,6 +18,8 @@ pub struct SegmentApi {
     pub token: String,
     pub timeout_ms: u32,
     pub max_pages: usize,
+    /// The most one fetch may take in all, pages and retries included (milliseconds).
+    pub budget_ms: u64,
 }
 
 /// Why a profile could not be fetched (logged, never shown to callers).
@@ -28,6 +31,13 @@ pub enum FetchFailure {
     Upstream(u16),
     Network,
     BadBody,
+    /// The budget was spent before the profile was complete.
+    OutOfTime,
+}
+
+/// Milliseconds left until `deadline` (a `Date::now()` in milliseconds).
+fn left_until(deadline: u64) -> u64 {
+    deadline.saturating_sub(Date::now().as_millis())
 }
 
 const RETRY_PAUSE_MS: u64 = 250;
@@ -65,7 +75,11 @@ impl SegmentApi {
         )
     }
 
-    async fn get_once(&self, url: &str) -> Result<Json, FetchFailure> {
+    async fn get_once(&self, url: &str, deadline: u64) -> Result<Json, FetchFailure> {
+        let left = u32::try_from(left_until(deadline)).unwrap_or(u32::MAX);
+        if left == 0 {
+            return Err(FetchFailure::OutOfTime);
+        }
         let headers = Headers::new();
         headers
             .set("authorization", &basic_auth(&self.token))
@@ -77,7 +91,7 @@ impl SegmentApi {
         init.with_method(Method::Get).with_headers(headers);
         let req = Request::new_with_init(url, &init).map_err(|_| FetchFailure::Network)?;
         let signal = AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(
-            self.timeout_ms,
+            self.timeout_ms.min(left),
         ));
         let mut resp = Fetch::Request(req)
             .send_with_signal(&signal)
@@ -99,18 +113,19 @@ impl SegmentApi {
     }
 
     /// One GET with a single retry on 429 (after `Retry-After`, at most [`MAX_RETRY_PAUSE_MS`]), 5xx and
-    /// network errors (timeouts included).
-    async fn get(&self, url: &str) -> Result<Json, FetchFailure> {
-        let pause = match self.get_once(url).await {
+    /// network errors (timeouts included), within the budget that ends at `deadline`.
+    async fn get(&self, url: &str, deadline: u64) -> Result<Json, FetchFailure> {
+        let pause = match self.get_once(url, deadline).await {
             Err(FetchFailure::RateLimited(asked)) => asked.unwrap_or(RETRY_PAUSE_MS),
             Err(FetchFailure::Upstream(500..=599) | FetchFailure::Network) => RETRY_PAUSE_MS,
             other => return other,
         };
-        Delay::from(std::time::Duration::from_millis(
-            pause.min(MAX_RETRY_PAUSE_MS),
-        ))
-        .await;
-        self.get_once(url).await
+        let pause = pause.min(MAX_RETRY_PAUSE_MS);
+        if pause >= left_until(deadline) {
+            return Err(FetchFailure::OutOfTime);
+        }
+        Delay::from(std::time::Duration::from_millis(pause)).await;
+        self.get_once(url, deadline).await
     }
 
     /// All pages of a list (`traits` or `events`), following `cursor.next` up to `max_pages`.
@@ -119,6 +134,7 @@ impl SegmentApi {
         user_id: &str,
         what: &str,
         limit: u32,
+        deadline: u64,
     ) -> Result<Vec<Json>, FetchFailure> {
         let base = self.profile_url(user_id, what);
         let mut pages = Vec::new();
@@ -128,7 +144,7 @@ impl SegmentApi {
                 None => format!("{base}?limit={limit}"),
                 Some(cursor) => format!("{base}?limit={limit}&next={}", encode_segment(cursor)),
             };
-            let page = self.get(&url).await?;
+            let page = self.get(&url, deadline).await?;
             let cursor = page.get("cursor");
             let has_more = cursor
                 .and_then(|c| c.get("has_more"))
@@ -150,9 +166,15 @@ impl SegmentApi {
     /// The person's bundle (`{"profile_id", "traits": [pages], "events": [pages]}`), as the core's
     /// importer reads it.
     pub async fn fetch_bundle(&self, user_id: &str) -> Result<Json, FetchFailure> {
-        let traits = self.pages(user_id, "traits", 200).await?;
-        // Events are optional: a profile whose events cannot be read still has its traits.
-        let events = self.pages(user_id, "events", 100).await.unwrap_or_default();
+        let deadline = Date::now().as_millis().saturating_add(self.budget_ms);
+        let traits = self.pages(user_id, "traits", 200, deadline).await?;
+        // Events are optional: a profile whose events cannot be read still has its traits; one
+        // whose budget ran out is not complete, and is not stored.
+        let events = match self.pages(user_id, "events", 100, deadline).await {
+            Ok(pages) => pages,
+            Err(FetchFailure::OutOfTime) => return Err(FetchFailure::OutOfTime),
+            Err(_) => Vec::new(),
+        };
         Ok(json!({
             "profile_id": format!("user_id:{user_id}"),
             "traits": traits,
@@ -175,6 +197,7 @@ mod tests {
             token: "t".into(),
             timeout_ms: 1,
             max_pages: 1,
+            budget_ms: 1,
         };
         assert_eq!(
             api.profile_url("jeff/1", "traits"),
