@@ -46,9 +46,9 @@ BROADER_MAX = 3
 # Words WordNet never saw tagged in its corpus (rare words, or rare as words: `resale`,
 # `waitlist`) keep only their first sense's synonyms and derivations, at most this many.
 UNTAGGED_MAX = 6
-# Words of many senses (`go`, `get`, `make`, `set`: 40 and more) relate to almost anything: they
+# Words of more than 30 senses (`go`, `get`, `make`, `set`, `hold`) relate to almost anything: they
 # are left out as related words, so that "didn't go through" does not reach `last`.
-POLYSEMY_MAX = 15
+POLYSEMY_MAX = 30
 POS = ["noun", "verb", "adj", "adv"]
 
 

@@ -110,7 +110,7 @@ pub struct RankSettings {
     /// `Payment Received` keeps this much, the third its square): varied facts over repeats.
     /// 1 switches it off. Default 0.5.
     pub repeat_decay: f32,
-    /// How many of the best items lend their rare values to the items that share them. Default 3.
+    /// How many of the best items lend their rare values to the items that share them. Default 1.
     pub thread_seeds: usize,
     /// Most items a value may be in to count as a thread between them (an order id, not a
     /// currency). Default 4.
@@ -144,7 +144,7 @@ impl Default for RankSettings {
             salience_weight: 0.5,
             salience_horizon_days: 45.0,
             repeat_decay: 0.5,
-            thread_seeds: 3,
+            thread_seeds: 1,
             thread_max_df: 4,
             thread_weight: 0.3,
         }
@@ -526,7 +526,8 @@ mod tests {
         ) {
             let e = &item.explain;
             let product = e.lexical * e.coverage * e.recency * e.frequency;
-            assert!((product - item.score).abs() < 1e-4, "{item:?}");
+            let score = (product + e.thread) * e.repeat;
+            assert!((score - item.score).abs() < 1e-4, "{item:?}");
             let sum: f32 = e.terms.iter().map(|t| t.score).sum();
             assert!((sum - e.lexical).abs() < 1e-4);
         }

@@ -10,7 +10,7 @@
 use super::RankSettings;
 use crate::text::cues::{is_cue, is_cue_pair};
 use crate::text::when::time_words;
-use crate::text::{expansions, is_stop_word, split_words, stem, term_hash};
+use crate::text::{compound_words, expansions, is_stop_word, split_words, stem, term_hash};
 
 /// Most words of a query that count towards coverage (and are looked up at all).
 pub const MAX_QUERY_WORDS: usize = 64;
@@ -112,6 +112,21 @@ impl Query {
                 word,
             })
             .collect();
+        // `LinkedIn` also as `linkedin`, standing for its first part's word.
+        compound_words(text, |whole| {
+            let term = stem(whole);
+            let first: String = whole.chars().take(2).collect();
+            let word = words.iter().position(|w| w.starts_with(&first));
+            if let Some(word) = word {
+                if !terms.iter().any(|t| t.term == term) {
+                    terms.push(QueryTerm {
+                        term,
+                        weight: 1.0,
+                        word,
+                    });
+                }
+            }
+        });
         if settings.expansion_weight > 0.0 {
             for (word, t) in words.iter().enumerate() {
                 for e in expansions(t) {

@@ -309,8 +309,11 @@ impl<'a> Scorer<'a> {
             seeds.push(*item);
             for p in self.postings_of(*item) {
                 let df = self.snapshot.doc_freq(p.term) as usize;
+                // A value the query itself matched is relevance, not a thread.
+                let queried = self.terms.iter().any(|q| q.id == p.term);
                 if p.field == Field::Values as u8
                     && (2..=s.thread_max_df).contains(&df)
+                    && !queried
                     && !shared.iter().any(|(t, _)| *t == p.term)
                 {
                     shared.push((p.term, *score));

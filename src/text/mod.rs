@@ -35,7 +35,38 @@ pub struct Analyzer;
 impl Tokenizer for Analyzer {
     fn terms(&self, text: &str, out: &mut Vec<String>) {
         split_words(text, |word| out.push(stem(word)));
+        compound_words(text, |word| out.push(stem(word)));
     }
+}
+
+/// Calls `emit` with each word that [`split_words`] splits at camel-case humps, whole and
+/// lowercased (`LinkedIn` → `linkedin`, `PlayStation` → `playstation`), so that a brand written
+/// `LinkedIn` in one place and `linkedin` in another still meets. Words without humps are not
+/// repeated.
+pub fn compound_words(text: &str, mut emit: impl FnMut(&str)) {
+    let mut word = String::new();
+    let mut humps = false;
+    let mut prev: Option<char> = None;
+    let mut flush = |word: &mut String, humps: &mut bool| {
+        if *humps && !word.is_empty() {
+            emit(word);
+        }
+        word.clear();
+        *humps = false;
+    };
+    for c in text.chars() {
+        if c.is_alphabetic() {
+            if prev.is_some_and(|p| p.is_lowercase()) && c.is_uppercase() {
+                humps = true;
+            }
+            word.extend(c.to_lowercase());
+            prev = Some(c);
+        } else {
+            flush(&mut word, &mut humps);
+            prev = None;
+        }
+    }
+    flush(&mut word, &mut humps);
 }
 
 /// Splits `text` into lowercase words (before stemming) and calls `emit` for each.
@@ -190,6 +221,18 @@ mod tests {
         );
         assert_eq!(query_terms("shoes shoe SHOES", 64), ["shoe"]);
         assert_eq!(query_terms("a b c d e f", 2), ["b", "c"]);
+    }
+
+    #[test]
+    fn camel_case_words_are_also_kept_whole() {
+        let mut out = Vec::new();
+        compound_words("add it to LinkedIn, PlayStation and linkedin", |w| {
+            out.push(w.to_string())
+        });
+        assert_eq!(out, ["linkedin", "playstation"]);
+        let mut terms = Vec::new();
+        Analyzer.terms("firstName", &mut terms);
+        assert_eq!(terms, ["first", "name", stem("firstname").as_str()]);
     }
 
     #[test]
