@@ -341,7 +341,7 @@ pub fn rank_query(
     // Score every item cheaply first; explanations are built only for the ones returned.
     let mut candidates = scorer.candidates(now_ms);
     if query.cue && settings.salience_weight > 0.0 {
-        scorer.blend_salience(&mut candidates, now_ms);
+        scorer.blend_salience(&mut candidates, now_ms, query.words.is_empty());
     }
     scorer.follow_threads(&mut candidates);
     scorer.damp_repeats(&mut candidates);

@@ -15,6 +15,16 @@ use crate::text::{compound_words, expansions, is_stop_word, split_words, stem, t
 /// Most words of a query that count towards coverage (and are looked up at all).
 pub const MAX_QUERY_WORDS: usize = 64;
 
+/// The word index of the words of the query's time expressions (`month` in "this month"): they
+/// are looked up at the lexicon's weight and cover the time expression, not a word of their own.
+pub const TIME_WORDS: usize = MAX_QUERY_WORDS;
+
+/// Words of time expressions that only say which side of now ("last", "next"), not of what.
+const TIME_MODIFIERS: &[&str] = &[
+    "after", "ago", "before", "by", "coming", "in", "last", "next", "on", "past", "since", "this",
+    "till", "until",
+];
+
 /// A term looked up in a snapshot's dictionary for a query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryTerm {
@@ -73,10 +83,21 @@ impl Query {
         });
         let mut cue = false;
         let mut skip_next = false;
+        let mut time_terms: Vec<String> = Vec::new();
         for (position, w) in raw.iter().enumerate() {
             let next = raw.get(position + 1).map_or("", String::as_str);
             let in_time = time_words.get(position).copied().unwrap_or(false);
             let pair = is_cue_pair(w, next);
+            if in_time
+                && !TIME_MODIFIERS.contains(&w.as_str())
+                && !is_stop_word(w)
+                && w.bytes().all(|b| b.is_ascii_lowercase())
+            {
+                let t = stem(w);
+                if !time_terms.contains(&t) {
+                    time_terms.push(t);
+                }
+            }
             if skip_next || in_time {
                 skip_next = false;
                 sequence.push(None);
@@ -112,6 +133,17 @@ impl Query {
                 word,
             })
             .collect();
+        if settings.expansion_weight > 0.0 {
+            for term in time_terms {
+                if !terms.iter().any(|t| t.term == term) {
+                    terms.push(QueryTerm {
+                        term,
+                        weight: settings.expansion_weight,
+                        word: TIME_WORDS,
+                    });
+                }
+            }
+        }
         // `LinkedIn` also as `linkedin`, standing for its first part's word.
         compound_words(text, |whole| {
             let term = stem(whole);

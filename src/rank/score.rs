@@ -2,7 +2,7 @@
 //! every item (the formula is in the module docs of [`super`]), and the explanation of the items
 //! returned.
 
-use super::query::MAX_QUERY_WORDS;
+use super::query::{MAX_QUERY_WORDS, TIME_WORDS};
 use super::salience::{Salience, SalienceParts};
 use super::SalienceExplanation;
 use super::{
@@ -199,7 +199,8 @@ impl<'a> Scorer<'a> {
         let mut lexical = 0.0;
         // How much of each typed word the item matches: the weight of the strongest term that
         // stands for it.
-        let mut covered = [0f32; MAX_QUERY_WORDS];
+        // One more for the words of the time expressions (`TIME_WORDS`).
+        let mut covered = [0f32; MAX_QUERY_WORDS + 1];
         let (mut qi, mut pi) = (0, 0);
         while let (Some(q), Some(first)) = (self.terms.get(qi), postings.get(pi)) {
             match q.id.cmp(&first.term) {
@@ -225,14 +226,16 @@ impl<'a> Scorer<'a> {
                 }
             }
         }
-        let mut matched: f32 = covered.iter().sum();
+        let time_words = covered.get(TIME_WORDS).copied().unwrap_or(0.0);
+        let mut matched: f32 = covered.iter().take(MAX_QUERY_WORDS).sum();
+        // The time expression is covered by a time of the item, or (less) by its words.
+        matched += s.time_weight * time_words.max(time_match);
         if time_match > 0.0 {
             // The time expressions count as one query word, matched once, as strongly as the
             // item's times meet them.
             let tf = time_match;
             let part = s.time_weight * self.time_idf * tf * (s.k1 + 1.0) / (tf + s.k1);
             lexical += part;
-            matched += s.time_weight * time_match;
             each(TIME_TERM, part);
         }
         (lexical, matched)
@@ -400,10 +403,16 @@ impl<'a> Scorer<'a> {
     }
 
     /// Blends salience into `candidates` (relevance divided by the best relevance, plus
-    /// `salience_weight` times salience) and adds the salient items that matched nothing, for a
-    /// question that asks for what matters.
+    /// `salience_weight` times salience), for a question that asks for what matters; with
+    /// `add_unmatched` (a question of no content word, "anything new?"), the salient items that
+    /// matched nothing too.
     #[inline(never)]
-    pub(super) fn blend_salience(&self, candidates: &mut Vec<(f32, Parts, ItemRef)>, now_ms: i64) {
+    pub(super) fn blend_salience(
+        &self,
+        candidates: &mut Vec<(f32, Parts, ItemRef)>,
+        now_ms: i64,
+        add_unmatched: bool,
+    ) {
         let s = self.settings;
         let salience = Salience::new(self.snapshot, now_ms, s);
         let scale = candidates
@@ -429,6 +438,9 @@ impl<'a> Scorer<'a> {
             }
             parts.blend(sal, is_event, scale, s.salience_weight);
             *score = parts.score;
+        }
+        if !add_unmatched {
+            return;
         }
         for (i, t) in self.snapshot.traits().enumerate() {
             let sal = salience.of_trait(&t);
