@@ -44,6 +44,7 @@ fn settings_from_args() -> RankSettings {
             "withheld_weight" => s.withheld_weight = v,
             "frequency_weight" => s.frequency_weight = v,
             "time_weight" => s.time_weight = v,
+            "metric_weight" => s.metric_weight = v,
             "related_weight" => s.related_weight = v,
             "broader_weight" => s.broader_weight = v,
             "narrower_weight" => s.narrower_weight = v,

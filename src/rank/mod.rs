@@ -88,6 +88,9 @@ pub struct RankSettings {
     /// one query word, matched by an item's occurrence times and the dates in its values
     /// ([`crate::text::when`]). 0 switches time matching off. Default 1.0.
     pub time_weight: f32,
+    /// Factor for traits whose key names a computed metric (`…_rate`, `…_risk`, `…_score`,
+    /// `…_count`, `…_id`): they describe the profile, not the situation asked about. Default 0.4.
+    pub metric_weight: f32,
     /// Most time windows read from one query. Default 4.
     pub max_time_windows: usize,
     /// Weight of a profile word the thesaurus gives as a synonym or derivation of a typed word
@@ -137,6 +140,7 @@ impl Default for RankSettings {
             min_score: 0.0,
             max_query_terms: 32,
             time_weight: 1.0,
+            metric_weight: 0.4,
             max_time_windows: 4,
             related_weight: 0.3,
             broader_weight: 0.15,
@@ -184,6 +188,7 @@ impl RankSettings {
                 query::MAX_QUERY_WORDS as f32,
             ),
             ("time_weight", self.time_weight, 0.0, 10.0),
+            ("metric_weight", self.metric_weight, 0.0, 1.0),
             ("max_time_windows", self.max_time_windows as f32, 0.0, 16.0),
             ("related_weight", self.related_weight, 0.0, 1.0),
             ("broader_weight", self.broader_weight, 0.0, 1.0),

@@ -8,7 +8,7 @@
 //! matched), so related words add reach without diluting the query.
 
 use super::RankSettings;
-use crate::text::cues::{is_cue, is_cue_pair};
+use crate::text::cues::{is_content_cue, is_cue, is_cue_pair};
 use crate::text::when::time_words;
 use crate::text::{compound_words, expansions, is_stop_word, split_words, stem, term_hash};
 
@@ -106,8 +106,10 @@ impl Query {
             if pair || is_cue(w) {
                 cue = true;
                 skip_next = pair;
-                sequence.push(None);
-                continue;
+                if pair || !is_content_cue(w) {
+                    sequence.push(None);
+                    continue;
+                }
             }
             if is_stop_word(w) {
                 sequence.push(None);
@@ -239,7 +241,13 @@ mod tests {
         let s = RankSettings::default();
         let q = Query::parse("any update on the fender bender?", &s);
         assert!(q.cue);
-        assert_eq!(q.words, ["fender", "bender"]);
+        assert_eq!(
+            q.words,
+            ["updat", "fender", "bender"],
+            "update is a cue and a word"
+        );
+        let q = Query::parse("is there anything for me", &s);
+        assert!(q.cue && q.words.is_empty(), "anything is only a cue");
         let q = Query::parse("anything I need to sort out?", &s);
         assert!(q.cue && q.words.is_empty());
         assert!(!Query::parse("what is my sort code", &s).cue);

@@ -467,11 +467,14 @@ impl<'a> Scorer<'a> {
             return None;
         }
         let s = self.settings;
-        let recency = if t.withheld.is_some() {
+        let mut recency = if t.withheld.is_some() {
             s.trait_recency * s.withheld_weight
         } else {
             s.trait_recency
         };
+        if is_metric_key(t.key) {
+            recency *= s.metric_weight;
+        }
         Some(Parts::new(lexical, self.coverage(matched), recency, 1.0))
     }
 
@@ -624,4 +627,33 @@ fn window_match(w: &TimeWindow, first: i64, last: i64) -> f32 {
     };
     let slack = ((w.end_ms - w.start_ms) / 2).clamp(2 * HOUR_MS, 3 * DAY_MS);
     (1.0 - gap as f32 / slack as f32).max(0.0)
+}
+
+/// Whether a trait key names a computed metric rather than a fact (`refund_rate`,
+/// `churn_risk_score`, `high_refund_risk`, `nps_score`, `sessions_count_30d`): general naming of
+/// CDP computed traits, by its last word.
+fn is_metric_key(key: &str) -> bool {
+    let mut last = String::new();
+    crate::text::split_words(key, |w| {
+        last.clear();
+        last.push_str(w);
+    });
+    matches!(
+        last.as_str(),
+        "rate"
+            | "risk"
+            | "score"
+            | "count"
+            | "pct"
+            | "percent"
+            | "probability"
+            | "propensity"
+            | "index"
+            | "bucket"
+            | "variant"
+            | "cluster"
+            | "ratio"
+            | "version"
+            | "id"
+    )
 }

@@ -58,6 +58,12 @@ pub fn is_cue(word: &str) -> bool {
     CUES.binary_search(&word).is_ok()
 }
 
+/// Whether a cue word is also a word worth matching (`next` in a `next_step`, `update` in a
+/// `Claim Updated`), rather than only a request for what matters (`anything`, `doing`).
+pub fn is_content_cue(word: &str) -> bool {
+    matches!(word, "latest" | "news" | "next" | "update" | "updates")
+}
+
 /// Whether a pair of adjacent words does ("sort out", "to do", "going on", "coming up" is a time).
 pub fn is_cue_pair(first: &str, second: &str) -> bool {
     matches!(

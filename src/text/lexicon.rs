@@ -52,7 +52,10 @@ mod tests {
         assert!(expansions(&stem("bill")).contains(&stem("invoice").as_str()));
         assert!(expansions(&stem("late")).contains(&stem("delayed").as_str()));
         assert!(expansions(&stem("handset")).contains(&stem("device").as_str()));
-        assert!(expansions(&stem("roaming")).is_empty(), "no words of one domain");
+        assert!(
+            expansions(&stem("roaming")).is_empty(),
+            "no words of one domain"
+        );
     }
 
     #[test]
