@@ -16,8 +16,6 @@
 //! claim updated yesterday, the message that says "action needed", the payment due on Monday
 //! are. The ranker blends salience in for such questions (see `RankSettings::salience_weight`).
 
-use std::collections::HashMap;
-
 use super::RankSettings;
 use crate::snapshot::{GroupView, Posting, Snapshot, TraitView};
 use crate::text::cues::OPEN_STATE_WORDS;
@@ -44,28 +42,26 @@ impl SalienceParts {
 }
 
 /// Salience of a snapshot's items at one `now`.
-pub(super) struct Salience<'a> {
+pub(super) struct Salience {
     /// Term ids of the open-state words this profile has, sorted.
     open_terms: Vec<u32>,
-    /// Groups per event name.
-    names: HashMap<&'a str, usize>,
+    /// The name key of every group, sorted, to count groups per name.
+    names: Vec<u32>,
     now_ms: i64,
     horizon_ms: i64,
     half_life_ms: f32,
 }
 
-impl<'a> Salience<'a> {
-    pub(super) fn new(snapshot: &'a Snapshot, now_ms: i64, settings: &RankSettings) -> Self {
+impl Salience {
+    pub(super) fn new(snapshot: &Snapshot, now_ms: i64, settings: &RankSettings) -> Self {
         let mut open_terms: Vec<u32> = OPEN_STATE_WORDS
             .iter()
             .filter_map(|w| snapshot.term_id(&stem(w)))
             .collect();
         open_terms.sort_unstable();
         open_terms.dedup();
-        let mut names: HashMap<&str, usize> = HashMap::new();
-        for g in snapshot.groups() {
-            *names.entry(g.name).or_insert(0) += 1;
-        }
+        let mut names: Vec<u32> = snapshot.groups().map(|g| g.name_key()).collect();
+        names.sort_unstable();
         Salience {
             open_terms,
             names,
@@ -112,7 +108,10 @@ impl<'a> Salience<'a> {
     }
 
     pub(super) fn of_group(&self, g: &GroupView) -> SalienceParts {
-        let same_name = self.names.get(g.name).copied().unwrap_or(1).max(1) as f32;
+        let key = g.name_key();
+        let first = self.names.partition_point(|n| *n < key);
+        let end = self.names.partition_point(|n| *n <= key);
+        let same_name = (end - first).max(1) as f32;
         let count = g.count().max(1) as f32;
         let age = (self.now_ms - g.last_ms()).max(0) as f32;
         SalienceParts {

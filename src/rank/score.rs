@@ -297,11 +297,7 @@ impl<'a> Scorer<'a> {
         if s.thread_weight <= 0.0 || s.thread_seeds == 0 {
             return;
         }
-        let mut order: Vec<usize> = (0..candidates.len()).collect();
-        sort_by(&mut order, |a, b| {
-            let score = |i: &usize| candidates.get(*i).map_or(0.0, |c| c.0);
-            score(b).total_cmp(&score(a))
-        });
+        let order = by_score(candidates);
         // (term, seed score): the shared values of each seed, best seed first.
         let mut shared: Vec<(u32, f32)> = Vec::new();
         let mut seeds: Vec<ItemRef> = Vec::new();
@@ -380,21 +376,27 @@ impl<'a> Scorer<'a> {
         if decay >= 1.0 {
             return;
         }
-        let mut order: Vec<usize> = (0..candidates.len()).collect();
-        sort_by(&mut order, |a, b| {
-            let score = |i: &usize| candidates.get(*i).map_or(0.0, |c| c.0);
-            score(b).total_cmp(&score(a))
-        });
-        let mut seen: std::collections::HashMap<&str, i32> = std::collections::HashMap::new();
+        let order = by_score(candidates);
+        // (name key, how many of that name ranked so far): few distinct names, so a list.
+        let mut seen: Vec<(u32, i32)> = Vec::new();
         for i in order {
             let Some((score, parts, item)) = candidates.get_mut(i) else {
                 continue;
             };
             let ItemRef::Group(g) = *item else { continue };
-            let Some(name) = self.snapshot.group_at(g).map(|g| g.name) else {
+            let Some(name) = self.snapshot.group_at(g).map(|g| g.name_key()) else {
                 continue;
             };
-            let k = seen.entry(name).or_insert(0);
+            let k = match seen.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, k)) => k,
+                None => {
+                    seen.push((name, 0));
+                    match seen.last_mut() {
+                        Some((_, k)) => k,
+                        None => continue,
+                    }
+                }
+            };
             parts.repeat = decay.powi(*k);
             parts.score *= parts.repeat;
             *score = parts.score;
@@ -656,4 +658,14 @@ fn is_metric_key(key: &str) -> bool {
             | "version"
             | "id"
     )
+}
+
+/// Indexes of `candidates`, best score first (ties in candidate order).
+fn by_score(candidates: &[(f32, Parts, ItemRef)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    sort_by(&mut order, |a, b| {
+        let score = |i: &usize| candidates.get(*i).map_or(0.0, |c| c.0);
+        score(b).total_cmp(&score(a))
+    });
+    order
 }

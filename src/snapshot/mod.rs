@@ -282,6 +282,12 @@ impl<'a> GroupView<'a> {
             .unwrap_or_default()
     }
 
+    /// A number that is the same for groups of the same event name and differs otherwise (names
+    /// are interned once in the string table).
+    pub(crate) fn name_key(&self) -> u32 {
+        self.record.name.start
+    }
+
     /// Number of occurrences.
     pub fn count(&self) -> usize {
         self.record.occurrences.len()

@@ -87,13 +87,17 @@ fn read(text: &str, now_ms: i64, zone: &Zone, max: usize) -> (Vec<TimeWindow>, V
                 for c in consumed.iter_mut().skip(i).take(used.max(1)) {
                     *c = true;
                 }
-                for (start, end, label) in windows {
+                let label = words
+                    .get(i..(i + used.max(1)).min(words.len()))
+                    .unwrap_or_default()
+                    .join(" ");
+                for (start, end) in windows {
                     if out.len() < max && end > start {
                         let start_ms = start.max(end.saturating_sub(MAX_SPAN_MS));
                         out.push(TimeWindow {
                             start_ms,
                             end_ms: end,
-                            label,
+                            label: label.clone(),
                         });
                     }
                 }
@@ -115,7 +119,8 @@ struct Calendar<'z> {
     hour: i64,
 }
 
-type Found = (usize, Vec<(i64, i64, String)>);
+/// How many words an expression used, and its windows.
+type Found = (usize, Vec<(i64, i64)>);
 
 impl<'z> Calendar<'z> {
     fn new(now_ms: i64, zone: &'z Zone) -> Self {
@@ -148,32 +153,25 @@ fn word(words: &[String], i: usize) -> &str {
 fn expression_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
     let w = word(words, i);
     let next = word(words, i + 1);
-    let one = |start: i64, end: i64, label: &str| Some((1, vec![(start, end, label.to_string())]));
+    let one = |start: i64, end: i64| Some((1, vec![(start, end)]));
     let today = cal.today;
     match w {
-        "tonight" => one(cal.at(today, 17), cal.at(today + 1, 5), "tonight"),
+        "tonight" => one(cal.at(today, 17), cal.at(today + 1, 5)),
         "today" => {
             let (s, e) = cal.days(today, 1);
-            one(s, e, "today")
+            one(s, e)
         }
         "yesterday" => {
             let (s, e) = cal.days(today - 1, 1);
-            one(s, e, "yesterday")
+            one(s, e)
         }
         "tomorrow" | "tmrw" | "tomorrows" => {
             let (s, e) = cal.days(today + 1, 1);
-            one(s, e, "tomorrow")
+            one(s, e)
         }
-        "recently" | "lately" => one(cal.now_ms - 3 * DAY_MS, cal.now_ms, w),
-        "upcoming" | "soon" => one(cal.now_ms, cal.now_ms + 30 * DAY_MS, w),
-        "coming" if next == "up" => Some((
-            2,
-            vec![(
-                cal.now_ms,
-                cal.now_ms + 30 * DAY_MS,
-                "coming up".to_string(),
-            )],
-        )),
+        "recently" | "lately" => one(cal.now_ms - 3 * DAY_MS, cal.now_ms),
+        "upcoming" | "soon" => one(cal.now_ms, cal.now_ms + 30 * DAY_MS),
+        "coming" if next == "up" => Some((2, vec![(cal.now_ms, cal.now_ms + 30 * DAY_MS)])),
         "this" | "last" | "next" | "past" | "coming" => relative_at(words, i, cal),
         "before" | "until" | "till" | "by" | "after" | "since" => bounded_at(words, i, cal),
         _ => {
@@ -181,7 +179,7 @@ fn expression_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
                 return Some(found);
             }
             if let Some(d) = WEEKDAYS.iter().position(|d| *d == w) {
-                return Some((1, weekday_windows(cal, d as i64, None, w)));
+                return Some((1, weekday_windows(cal, d as i64, None)));
             }
             if let Some(found) = date_at(words, i, cal) {
                 return Some(found);
@@ -192,6 +190,7 @@ fn expression_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
 }
 
 /// "this morning", "tomorrow night", "last night", "yesterday evening".
+#[inline(never)]
 fn part_of_day(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
     let (day, first) = match word(words, i) {
         "this" => (cal.today, 1),
@@ -203,14 +202,7 @@ fn part_of_day(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
             } else {
                 cal.today - 1
             };
-            return Some((
-                2,
-                vec![(
-                    cal.at(night_of, 17),
-                    cal.at(night_of + 1, 5),
-                    "last night".into(),
-                )],
-            ));
+            return Some((2, vec![(cal.at(night_of, 17), cal.at(night_of + 1, 5))]));
         }
         _ => return None,
     };
@@ -222,11 +214,11 @@ fn part_of_day(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
         "night" => (17, 29),
         _ => return None,
     };
-    let label = format!("{} {part}", word(words, i));
-    Some((first + 1, vec![(cal.at(day, from), cal.at(day, to), label)]))
+    Some((first + 1, vec![(cal.at(day, from), cal.at(day, to))]))
 }
 
 /// "this week", "last weekend", "next month", "past 3 days", "last Monday", "next year".
+#[inline(never)]
 fn relative_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
     if let Some(found) = part_of_day(words, i, cal) {
         return Some(found);
@@ -238,7 +230,6 @@ fn relative_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
         _ => 0,
     };
     let unit = word(words, i + 1);
-    let label = |u: &str| format!("{modifier} {u}");
     let today = cal.today;
     // Monday of this week (weeks start on Monday, as ISO-8601 has it).
     let monday = today - weekday(today);
@@ -266,7 +257,7 @@ fn relative_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
                     1 => Some(true),
                     _ => None,
                 };
-                return Some((2, weekday_windows(cal, d as i64, side, &label(unit))));
+                return Some((2, weekday_windows(cal, d as i64, side)));
             }
             // "past 3 days", "last 2 weeks", "next 10 days".
             let n: i64 = unit.parse().ok().filter(|n| (1..=400).contains(n))?;
@@ -279,20 +270,14 @@ fn relative_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
             } else {
                 return None;
             };
-            return Some((
-                3,
-                vec![(
-                    w.0,
-                    w.1,
-                    format!("{modifier} {unit} {}", word(words, i + 2)),
-                )],
-            ));
+            return Some((3, vec![w]));
         }
     };
-    Some((2, vec![(window.0, window.1, label(unit))]))
+    Some((2, vec![window]))
 }
 
 /// Milliseconds of a unit word (`hours`, `days`, `weeks`, `months`).
+#[inline(never)]
 fn unit_ms(unit: &str) -> Option<i64> {
     Some(match unit.trim_end_matches('s') {
         "minute" | "min" => 60_000,
@@ -306,17 +291,14 @@ fn unit_ms(unit: &str) -> Option<i64> {
 }
 
 /// "an hour ago", "3 days ago", "like 2 weeks ago", "in 5 days".
+#[inline(never)]
 fn ago_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
     let w = word(words, i);
     if w == "in" {
         let n = count_word(word(words, i + 1))?;
         let span = unit_ms(word(words, i + 2))?;
         let at = cal.now_ms + n * span;
-        let label = format!("in {} {}", word(words, i + 1), word(words, i + 2));
-        return Some((
-            3,
-            vec![(at - span.max(HOUR_MS), at + span.max(HOUR_MS), label)],
-        ));
+        return Some((3, vec![(at - span.max(HOUR_MS), at + span.max(HOUR_MS))]));
     }
     let n = count_word(w)?;
     let span = unit_ms(word(words, i + 1))?;
@@ -325,10 +307,10 @@ fn ago_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
     }
     let at = cal.now_ms - n * span;
     // Rough: "an hour ago" is anything from the last two hours.
-    let label = format!("{w} {} ago", word(words, i + 1));
-    Some((3, vec![(at - span, (at + span).min(cal.now_ms), label)]))
+    Some((3, vec![(at - span, (at + span).min(cal.now_ms))]))
 }
 
+#[inline(never)]
 fn count_word(w: &str) -> Option<i64> {
     match w {
         "a" | "an" | "one" => Some(1),
@@ -339,9 +321,10 @@ fn count_word(w: &str) -> Option<i64> {
 }
 
 /// "before April", "until Friday", "after 5 December", "since last week".
+#[inline(never)]
 fn bounded_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
     let (used, windows) = expression_at(words, i + 1, cal)?;
-    let (start, end, label) = nearest(windows, cal.now_ms)?;
+    let (start, end) = nearest(windows, cal.now_ms)?;
     let w = word(words, i);
     let (s, e) = match w {
         "before" | "until" | "till" | "by" if start > cal.now_ms => (cal.now_ms, start),
@@ -349,12 +332,12 @@ fn bounded_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
         _ if end <= cal.now_ms => (start, cal.now_ms),
         _ => (end, end + MAX_SPAN_MS),
     };
-    Some((used + 1, vec![(s, e, format!("{w} {label}"))]))
+    Some((used + 1, vec![(s, e)]))
 }
 
 /// Of a weekday's or a date's candidate windows, the one nearest to now.
-fn nearest(windows: Vec<(i64, i64, String)>, now: i64) -> Option<(i64, i64, String)> {
-    windows.into_iter().min_by_key(|(s, e, _)| {
+fn nearest(windows: Vec<(i64, i64)>, now: i64) -> Option<(i64, i64)> {
+    windows.into_iter().min_by_key(|(s, e)| {
         if now < *s {
             s - now
         } else {
@@ -365,18 +348,14 @@ fn nearest(windows: Vec<(i64, i64, String)>, now: i64) -> Option<(i64, i64, Stri
 
 /// The windows of a weekday (0 Monday … 6 Sunday): today when it is today; else the nearest
 /// past one, the nearest future one, or both (`future: None`).
-fn weekday_windows(
-    cal: &Calendar,
-    day: i64,
-    future: Option<bool>,
-    label: &str,
-) -> Vec<(i64, i64, String)> {
+#[inline(never)]
+fn weekday_windows(cal: &Calendar, day: i64, future: Option<bool>) -> Vec<(i64, i64)> {
     let today = cal.today;
     let ahead = (day - weekday(today)).rem_euclid(7);
     let mut out = Vec::new();
     let mut push = |d: i64| {
         let (s, e) = cal.days(d, 1);
-        out.push((s, e, label.to_string()));
+        out.push((s, e));
     };
     match future {
         Some(true) => push(today + if ahead == 0 { 7 } else { ahead }),
@@ -390,6 +369,7 @@ fn weekday_windows(
     out
 }
 
+#[inline(never)]
 fn month_number(w: &str) -> Option<i64> {
     MONTHS
         .iter()
@@ -398,6 +378,7 @@ fn month_number(w: &str) -> Option<i64> {
 }
 
 /// A day of the month: `5`, `5th`, `21st`.
+#[inline(never)]
 fn day_number(w: &str) -> Option<i64> {
     let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let suffix = w.get(digits.len()..).unwrap_or("");
@@ -408,15 +389,14 @@ fn day_number(w: &str) -> Option<i64> {
 }
 
 /// "5 December", "December 5th", "dec 5", "in April", "2026-12-05", "5 Dec 2026".
+#[inline(never)]
 fn date_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
     let w = word(words, i);
     // ISO dates survive the tokenizer as `2026`, `12`, `05`.
     if w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit()) {
-        let text = format!("{w}-{}-{}", word(words, i + 1), word(words, i + 2));
+        let text = [w, "-", word(words, i + 1), "-", word(words, i + 2)].concat();
         if let Some(ms) = parse_timestamp(&text) {
-            let day = ms.div_euclid(DAY_MS);
-            let (s, e) = cal.days(day, 1);
-            return Some((3, vec![(s, e, text)]));
+            return Some((3, vec![cal.days(ms.div_euclid(DAY_MS), 1)]));
         }
     }
     let (month, day, used) = if let Some(d) = day_number(w) {
@@ -452,13 +432,6 @@ fn date_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
             None => Some(cal.days(days_from_civil(y, month, 1), days_in_month(y, month))),
         }
     };
-    let label = match day {
-        Some(d) => format!("{d} {}", MONTHS.get(month as usize - 1).map_or("", |m| m.0)),
-        None => MONTHS
-            .get(month as usize - 1)
-            .map_or("", |m| m.0)
-            .to_string(),
-    };
     let year = match explicit_year {
         Some(y) => y,
         // Without a year, the occurrence nearest to today: December in November is this year's,
@@ -474,8 +447,7 @@ fn date_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
             }
         }
     };
-    let (s, e) = window(year)?;
-    Some((used, vec![(s, e, label)]))
+    Some((used, vec![window(year)?]))
 }
 
 /// `y-m` plus `n` months.
