@@ -264,6 +264,15 @@ impl Builder {
             if matches!(field, Field::Name | Field::Values) {
                 initialisms(text, &mut initials);
             }
+            // A compound the thesaurus does not know also counts as its parts (`timezone`).
+            let mut compounds: Vec<String> = Vec::new();
+            crate::text::split_words(text, |w| {
+                if let Some((a, b)) = thesaurus::split_compound(w) {
+                    compounds.push(a);
+                    compounds.push(b);
+                }
+            });
+            self.scratch.extend(compounds);
             for term in self.scratch.drain(..) {
                 let next = u32::try_from(self.term_ids.len()).unwrap_or(u32::MAX);
                 let id = *self.term_ids.entry(term).or_insert(next);

@@ -16,6 +16,8 @@
 //! u32 × entries      term_hash(related word) | relation (0 related, 1 broader, 2 narrower)
 //! ```
 
+use super::stem;
+
 static TABLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/thesaurus.bin"));
 
 /// How a related word relates to the word looked up.
@@ -90,30 +92,56 @@ pub fn word_count() -> usize {
     table().map_or(0, |t| t.keys)
 }
 
+impl Table<'_> {
+    /// The index of a stemmed word.
+    fn find(&self, stem: &str) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.keys);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.key(mid).cmp(stem.as_bytes()) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+}
+
 /// The packed entries (`term_hash | relation`) of a stemmed word; empty when the thesaurus does
 /// not know it.
 pub fn related(stem: &str) -> Vec<u32> {
-    let Some(t) = table() else {
-        return Vec::new();
+    let entries = || {
+        let t = table()?;
+        let i = t.find(stem)?;
+        let (first, end) = (u32_at(t.starts, i)?, u32_at(t.starts, i + 1)?);
+        Some(
+            (first as usize..end as usize)
+                .filter_map(|e| u32_at(t.entries, e))
+                .collect(),
+        )
     };
-    let (mut lo, mut hi) = (0, t.keys);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        match t.key(mid).cmp(stem.as_bytes()) {
-            std::cmp::Ordering::Less => lo = mid + 1,
-            std::cmp::Ordering::Greater => hi = mid,
-            std::cmp::Ordering::Equal => {
-                let (Some(first), Some(end)) = (u32_at(t.starts, mid), u32_at(t.starts, mid + 1))
-                else {
-                    return Vec::new();
-                };
-                return (first as usize..end as usize)
-                    .filter_map(|e| u32_at(t.entries, e))
-                    .collect();
-            }
-        }
+    entries().unwrap_or_default()
+}
+
+/// Whether the thesaurus knows a stemmed word.
+pub fn knows(stem: &str) -> bool {
+    table().is_some_and(|t| t.find(stem).is_some())
+}
+
+/// The stems of the two known words a compound is made of (`timezone` → `time`, `zone`;
+/// `sortcode` → `sort`, `code`), when the thesaurus does not know the compound itself and each
+/// part has at least three letters; of several splits, the one with the longer first part.
+/// `word` is a lowercase word before stemming.
+pub fn split_compound(word: &str) -> Option<(String, String)> {
+    if word.len() < 6 || !word.bytes().all(|b| b.is_ascii_lowercase()) || knows(&stem(word)) {
+        return None;
     }
-    Vec::new()
+    (3..=word.len() - 3).rev().find_map(|at| {
+        let (a, b) = word.split_at_checked(at)?;
+        let (a, b) = (stem(a), stem(b));
+        (knows(&a) && knows(&b)).then_some((a, b))
+    })
 }
 
 #[cfg(test)]
@@ -157,6 +185,12 @@ mod tests {
         assert_eq!(relates("resale", "selling"), Some(Relation::Broader));
         assert_eq!(relates("sister", "sis"), Some(Relation::Related));
         assert_eq!(relates("zebra", "sofa"), None);
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(split_compound("timezone"), pair("time", "zone"));
+        assert_eq!(split_compound("sortcode"), pair("sort", "code"));
+        assert_eq!(split_compound("sofa"), None);
+        assert_eq!(split_compound("checkout"), None, "a word of its own");
+        assert_eq!(split_compound("xqzvwkpl"), None);
         assert!(related("qwxzv").is_empty());
     }
 }
