@@ -67,7 +67,7 @@ pub struct RankSettings {
     pub expansion_weight: f32,
     /// Exponent on the matched share of the query's weight. 0 switches coverage off. Default 1.0.
     pub coverage_exponent: f32,
-    /// Half-life of an event's recency, in hours. Default 168 (one week).
+    /// Half-life of an event's recency, in hours. Default 336 (two weeks).
     pub half_life_hours: f32,
     /// The least recency factor an event keeps however old, 0..=1. Default 0.5: a specific old
     /// event (the racket viewed last month) still beats a vague recent one.
@@ -78,7 +78,7 @@ pub struct RankSettings {
     /// Factor for a trait whose value the privacy policy withholds: the context can only say it is
     /// on file, so it is worth less than a fact it can state. Default 0.5.
     pub withheld_weight: f32,
-    /// Weight of `ln(count)` for repeated events. Default 0.1.
+    /// Weight of `ln(count)` for repeated events. Default 0: repetition earns nothing by itself (the repeats factor damps it instead).
     pub frequency_weight: f32,
     /// Items scoring at or below this are not returned. Default 0.
     pub min_score: f32,
@@ -116,7 +116,7 @@ pub struct RankSettings {
     /// How many of the best items lend their rare values to the items that share them. Default 1.
     pub thread_seeds: usize,
     /// Most items a value may be in to count as a thread between them (an order id, not a
-    /// currency). Default 4.
+    /// currency). Default 6.
     pub thread_max_df: usize,
     /// Share of a seed's score added to an item that shares one of its rare values. 0 switches
     /// threads off. Default 0.3.
@@ -132,11 +132,11 @@ impl Default for RankSettings {
             field_weights: [3.0, 0.5, 1.0, 1.0],
             expansion_weight: 0.35,
             coverage_exponent: 1.0,
-            half_life_hours: 168.0,
+            half_life_hours: 336.0,
             recency_floor: 0.5,
             trait_recency: 1.2,
             withheld_weight: 0.5,
-            frequency_weight: 0.1,
+            frequency_weight: 0.0,
             min_score: 0.0,
             max_query_terms: 32,
             time_weight: 1.0,
@@ -149,7 +149,7 @@ impl Default for RankSettings {
             salience_horizon_days: 45.0,
             repeat_decay: 0.5,
             thread_seeds: 1,
-            thread_max_df: 4,
+            thread_max_df: 6,
             thread_weight: 0.3,
         }
     }
