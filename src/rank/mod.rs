@@ -608,4 +608,183 @@ mod tests {
             assert_eq!(s.validate().is_ok(), ok, "limit {limit}");
         }
     }
+
+    /// 2026-11-20T12:00:00Z, a Friday.
+    const FRIDAY_NOON: i64 = 1_795_176_000_000;
+
+    #[test]
+    fn a_time_expression_matches_event_times_and_dates_in_values() {
+        let now = FRIDAY_NOON;
+        let s = profile("p")
+            .event(
+                "tonight-show",
+                now - 40 * 24 * HOUR,
+                "Order Completed",
+                &[("event_date", "2026-11-20 20:00"), ("venue", "Arena")],
+            )
+            .event(
+                "other-show",
+                now - 40 * 24 * HOUR,
+                "Order Completed",
+                &[("event_date", "2026-12-24 20:00"), ("venue", "Club")],
+            )
+            .event(
+                "last-night",
+                now - 14 * HOUR,
+                "Card Transaction",
+                &[("merchant", "Shop")],
+            )
+            .compile();
+        let items = rank(
+            &s,
+            "what time do doors open tonight?",
+            now,
+            &RankSettings::default(),
+        );
+        assert_eq!(items[0].id, "event:tonight-show");
+        assert!(items[0]
+            .explain
+            .terms
+            .iter()
+            .any(|t| t.term == "time:tonight"));
+        // The other show is not tonight (it may still come along a thread of shared values).
+        assert!(items
+            .iter()
+            .filter(|i| i.id == "event:other-show")
+            .all(|i| i.explain.terms.is_empty() && i.score < items[0].score));
+        let items = rank(
+            &s,
+            "a card payment last night",
+            now,
+            &RankSettings::default(),
+        );
+        assert_eq!(items[0].id, "event:last-night");
+        let off = RankSettings {
+            time_weight: 0.0,
+            ..RankSettings::default()
+        };
+        assert!(
+            rank(&s, "tonight", now, &off).is_empty(),
+            "time matching off"
+        );
+    }
+
+    #[test]
+    fn a_window_that_starts_now_does_not_reach_into_the_past() {
+        let now = FRIDAY_NOON;
+        let s = profile("p")
+            .text("last_seen_at", "2026-11-20T11:50:00Z")
+            .text("renews_on", "2027-02-01")
+            .compile();
+        let items = rank(
+            &s,
+            "anything due before April?",
+            now,
+            &RankSettings::default(),
+        );
+        assert_eq!(ids(&items), ["trait:renews_on"]);
+        // A window of the past ("last week") still reaches a little past its edges.
+        let s = profile("p")
+            .event("m", now - 11 * 24 * HOUR, "Letter Sent", &[])
+            .compile();
+        assert!(!rank(
+            &s,
+            "the letter from last week",
+            now,
+            &RankSettings::default()
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn questions_of_no_content_word_get_salient_items() {
+        let now = FRIDAY_NOON;
+        let mut p = profile("p")
+            .text("renewal_date", "2026-11-27")
+            .value("late_fee_count", crate::profile::Value::Number(0.0));
+        for i in 0..20 {
+            p = p.event(
+                &format!("pv{i}"),
+                now - i * HOUR,
+                "Page Viewed",
+                &[("page", &format!("page {i}"))],
+            );
+        }
+        let s = p
+            .event(
+                "failed",
+                now - 30 * HOUR,
+                "Payment Failed",
+                &[("reason", "card declined")],
+            )
+            .compile();
+        let items = rank(&s, "anything new for me?", now, &RankSettings::default());
+        assert_eq!(items[0].id, "event:failed", "{:?}", ids(&items));
+        assert!(
+            ids(&items).contains(&"trait:renewal_date"),
+            "a date coming up"
+        );
+        assert!(
+            !ids(&items).contains(&"trait:late_fee_count"),
+            "a zero count is nothing open"
+        );
+        let sal = items[0].explain.salience.as_ref().unwrap();
+        assert!(sal.open > 0.0 && sal.rarity > 0.0);
+        // Page views: neither rare nor open; the most salient of them ranks below the failure.
+        let first_view = ids(&items).iter().position(|i| i.starts_with("event:pv"));
+        assert!(first_view.is_none_or(|at| at > 0));
+        // Without a cue, a question of stop words alone gets nothing.
+        assert!(rank(&s, "the of and", now, &RankSettings::default()).is_empty());
+    }
+
+    #[test]
+    fn repeats_of_an_event_name_are_damped_and_threads_are_followed() {
+        let now = FRIDAY_NOON;
+        let s = profile("p")
+            .event(
+                "paid-1",
+                now - HOUR,
+                "Payment Received",
+                &[("amount", "12"), ("month", "november")],
+            )
+            .event(
+                "paid-2",
+                now - 2 * HOUR,
+                "Payment Received",
+                &[("amount", "13"), ("month", "october")],
+            )
+            .event(
+                "claim",
+                now - 48 * HOUR,
+                "Claim Opened",
+                &[("claim_number", "CL-5531"), ("cause", "collision")],
+            )
+            .event(
+                "status",
+                now - 24 * HOUR,
+                "Status Changed",
+                &[("claim_number", "CL-5531"), ("status", "approved")],
+            )
+            .compile();
+        let items = rank(&s, "payment received", now, &RankSettings::default());
+        assert_eq!(ids(&items), ["event:paid-1", "event:paid-2"]);
+        assert_eq!(
+            items[1].explain.repeat,
+            RankSettings::default().repeat_decay
+        );
+        // The collision's claim number leads to its status change, which matched nothing.
+        let items = rank(&s, "my collision", now, &RankSettings::default());
+        assert_eq!(ids(&items), ["event:claim", "event:status"]);
+        assert!(items[1].explain.thread > 0.0 && items[1].explain.coverage == 0.0);
+    }
+
+    #[test]
+    fn traits_that_name_a_metric_weigh_less() {
+        let s = profile("p")
+            .text("refund_rate", "0.01")
+            .text("refund_policy", "30 days")
+            .compile();
+        let items = rank(&s, "refund", FRIDAY_NOON, &RankSettings::default());
+        assert_eq!(ids(&items), ["trait:refund_policy", "trait:refund_rate"]);
+    }
 }

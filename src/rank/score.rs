@@ -161,7 +161,7 @@ impl<'a> Scorer<'a> {
         if (terms.is_empty() && windows.is_empty() && !query.cue) || total_weight < 0.0 {
             return None;
         }
-        let time_match = time_matches(snapshot, &windows);
+        let time_match = time_matches(snapshot, &windows, now_ms);
         let df = time_match.iter().filter(|m| **m > 0.0).count() as f32;
         let avg_len = std::array::from_fn(|f| snapshot.avg_field_len(f).max(1e-3));
         Some(Scorer {
@@ -587,29 +587,30 @@ impl<'a> Scorer<'a> {
 
 /// Per item (traits, then groups), how well its times meet the query's windows: 1 when one of
 /// its dates or occurrences falls inside a window, falling linearly to 0 at a slack of half the
-/// window's length (between 2 hours and 3 days) outside it. Empty without windows.
-fn time_matches(snapshot: &Snapshot, windows: &[TimeWindow]) -> Vec<f32> {
+/// window's length (between 2 hours and 3 days) outside it — except at an edge that is `now`
+/// ("before April", "recently"): the other side of now is not near. Empty without windows.
+fn time_matches(snapshot: &Snapshot, windows: &[TimeWindow], now_ms: i64) -> Vec<f32> {
     if windows.is_empty() {
         return Vec::new();
     }
     let mut out = Vec::with_capacity(snapshot.item_count());
     for t in snapshot.traits() {
-        out.push(best_match(windows, t.dates.iter().copied()));
+        out.push(best_match(windows, t.dates.iter().copied(), now_ms));
     }
     for g in snapshot.groups() {
         let dates = g.dates().iter().copied();
         let occurrences = g.occurrence_times().map(|t| (t, t));
-        out.push(best_match(windows, dates.chain(occurrences)));
+        out.push(best_match(windows, dates.chain(occurrences), now_ms));
     }
     out
 }
 
 /// The best match of any of `times` (`(first, last)` instants) with any window.
-fn best_match(windows: &[TimeWindow], times: impl Iterator<Item = (i64, i64)>) -> f32 {
+fn best_match(windows: &[TimeWindow], times: impl Iterator<Item = (i64, i64)>, now_ms: i64) -> f32 {
     let mut best = 0f32;
     for (first, last) in times {
         for w in windows {
-            best = best.max(window_match(w, first, last));
+            best = best.max(window_match(w, first, last, now_ms));
         }
         if best >= 1.0 {
             break;
@@ -618,9 +619,12 @@ fn best_match(windows: &[TimeWindow], times: impl Iterator<Item = (i64, i64)>) -
     best
 }
 
-fn window_match(w: &TimeWindow, first: i64, last: i64) -> f32 {
+fn window_match(w: &TimeWindow, first: i64, last: i64, now_ms: i64) -> f32 {
     if last >= w.start_ms && first < w.end_ms {
         return 1.0;
+    }
+    if (last < w.start_ms && w.start_ms == now_ms) || (first >= w.end_ms && w.end_ms == now_ms) {
+        return 0.0;
     }
     let gap = if last < w.start_ms {
         w.start_ms - last
