@@ -299,28 +299,38 @@ fn browser_snapshots_carry_no_personal_data_unless_allowed() {
 }
 
 #[test]
-fn relevance_on_the_dev_labels_meets_its_floor() {
-    let eval = common::evaluate(&RankSettings::default());
-    for case in &eval.cases {
+fn relevance_on_both_labelled_sets_meets_its_floor() {
+    // (set, nDCG@10 floor, grade-3 recall@10 floor): relevance-dev.json is the set the model was
+    // first tuned on; dev2 has eight other domains, written by someone who had not seen the
+    // engine, and measures generality.
+    let floors = [
+        ("relevance-dev.json", 0.85, 0.95),
+        ("dev2/relevance-dev2.json", 0.55, 0.65),
+    ];
+    for (file, ndcg_floor, recall_floor) in floors {
+        let set = common::labelled_set(file);
+        let eval = common::evaluate_set(&set, &RankSettings::default(), &PrivacyPolicy::default());
+        for case in &eval.cases {
+            println!(
+                "{:<24} nDCG@10 {:.3}  grade-3 {}/{}",
+                case.id, case.ndcg, case.must_found, case.must_total
+            );
+        }
         println!(
-            "{:<22} nDCG@10 {:.3}  grade-3 {}/{}",
-            case.id, case.ndcg, case.must_found, case.must_total
+            "{file}: mean nDCG@10 {:.3}, grade-3 recall@10 {:.3}",
+            eval.mean_ndcg, eval.must_recall
+        );
+        assert!(
+            eval.mean_ndcg >= ndcg_floor,
+            "{file}: nDCG@10 {:.3} below {ndcg_floor}",
+            eval.mean_ndcg
+        );
+        assert!(
+            eval.must_recall >= recall_floor,
+            "{file}: grade-3 recall@10 {:.3} below {recall_floor}",
+            eval.must_recall
         );
     }
-    println!(
-        "mean nDCG@10 {:.3}, grade-3 recall@10 {:.3}",
-        eval.mean_ndcg, eval.must_recall
-    );
-    assert!(
-        eval.mean_ndcg >= 0.85,
-        "nDCG@10 {:.3} below 0.85",
-        eval.mean_ndcg
-    );
-    assert!(
-        eval.must_recall >= 0.95,
-        "grade-3 recall@10 {:.3} below 0.95",
-        eval.must_recall
-    );
 }
 
 #[test]
