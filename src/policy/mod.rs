@@ -1,19 +1,51 @@
-//! The privacy policy: which keys hold personal data, and masking of personal data inside free text.
+//! The privacy policy: which values are personal data, and what a snapshot keeps of them.
 //!
-//! Personal data — e-mail addresses, phone numbers, street addresses, birthdays, government and payment
-//! identifiers, IP addresses — is recognised by key (`email`, `work_phone`, `address`, `postalCode`,
-//! `date_of_birth`, `ssn`, `card_number`, `ip_address`, …) and, inside any free-text value, by shape
-//! (`someone@example.com`, `+1 415 555 0142`, `10.0.0.1`, 13–19 digit card numbers). The policy is
-//! applied when a snapshot is compiled, so what is withheld never enters the snapshot's text at all:
+//! Personal data — e-mail addresses, phone numbers, street addresses and precise locations,
+//! birthdays, government and payment identifiers, IP addresses — is recognised in three layers,
+//! each documented where it lives:
+//!
+//! 1. **By key** ([`keys`](self::keys), [`classify_key`]): the words of a trait or property key, normalized
+//!    (case, separators, camelCase, accents, plurals, compounds) and looked up in a vocabulary of
+//!    personal-data words in the major European languages (`email`, `mobile_no`, `tel_no`, `bday`,
+//!    `shipTo`, `Telefonnummer`, `fecha_de_nacimiento`, `adresse`, `codice_fiscale`…), with words that
+//!    say a key is only *about* such data (`email_opt_in`, `phone_verified`) left alone.
+//! 2. **By path**: a key inside an object value is judged with the keys above it (`address.street`,
+//!    `contact: {tel: …}`, `billing: {bank_account: …}`), the same way for traits and event properties.
+//! 3. **By shape** ([`mask_text`]): inside every remaining value, in one linear pass — phones,
+//!    validated card numbers and IBANs, SSNs, e-mails (also written out: `a at b dot com`, `a[at]b.com`,
+//!    `a%40b.com`), IPv4 and IPv6, street addresses and postcodes, dates after a birth word,
+//!    identifiers after an identity word.
+//!
+//! Values are normalized first ([`crate::text::normalize`]: invisible characters out, NFKC), so
+//! `ｊｅｆｆ＠ｅｘａｍｐｌｅ．ｃｏｍ` and `+1\u{200B}415…` are caught like their plain forms. Booleans and
+//! nulls are never personal data. The policy is applied when a snapshot is compiled, so what is
+//! withheld never enters the snapshot at all:
 //!
 //! * [`Target::Server`] (prompts): a personal-data trait keeps its key but not its value, so the
-//!   context can say "Phone: on file (withheld)"; masked text replaces personal data in free text.
-//! * [`Target::Browser`] (snapshots served to the page): personal-data traits and properties are
-//!   dropped entirely.
+//!   context can say "Phone: on file (withheld)"; a personal-data property or nested member keeps
+//!   its key with `[phone withheld]` as its value; free text shows `[email withheld]` and the like.
+//! * [`Target::Browser`] (snapshots served to the page): personal-data traits, properties and
+//!   nested members are removed entirely.
 //!
-//! A deployment opts a key in with [`PrivacyPolicy::allow`]; nothing else changes the defaults.
+//! A key whose own text holds personal data (`{"jeff@example.com": true}`) is removed under both.
+//! A deployment opts a key in with [`PrivacyPolicy::allow`] (a trait or property key, a nested
+//! member's key or its dotted path); nothing else changes the defaults. When unsure, the policy
+//! withholds: `phone_extra` is withheld, a 10-digit number in the North American shape is a phone.
+//! What it does not recognise: personal names, towns and free-form locations without a house
+//! number, numbers spelled in words, identifiers without a telling key or word, and languages
+//! outside its vocabulary. Value text beyond [`PrivacyPolicy::max_value_bytes`] is cut, never kept
+//! unread.
+
+mod keys;
+mod shapes;
 
 use serde::{Deserialize, Serialize};
+
+use crate::profile::Value;
+
+pub use keys::classify_key;
+pub(crate) use keys::{classify_path, Certainty};
+pub use shapes::mask_text;
 
 /// Kinds of personal data the policy recognises.
 #[derive(
@@ -58,6 +90,11 @@ impl PiiClass {
             PiiClass::IpAddress => "ip address",
         }
     }
+
+    /// What stands in for a value of this class: `[phone withheld]`.
+    pub fn mask(self) -> String {
+        ["[", self.as_str(), " withheld]"].concat()
+    }
 }
 
 /// Where a compiled snapshot will be used.
@@ -81,21 +118,52 @@ pub enum Target {
     Browser,
 }
 
-/// The privacy policy of a deployment: a target and the keys it explicitly allows.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// The privacy policy of a deployment: a target, the keys it explicitly allows, and how much of a
+/// value it reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrivacyPolicy {
     /// Where the compiled snapshot will be used.
     pub target: Target,
-    /// Keys (trait keys or event property keys, exact match) whose personal data may pass.
+    /// Keys (trait keys, event property keys, nested member keys or their dotted paths such as
+    /// `contact.tel`; exact match) whose personal data may pass.
     pub allow: Vec<String>,
+    /// Longest value text kept, in bytes (cut at a character boundary before it is read, so the
+    /// policy's work per value is bounded). Default 16 KiB, [`crate::ImportLimits`]'s longest string.
+    #[serde(default = "default_max_value_bytes")]
+    pub max_value_bytes: usize,
+}
+
+fn default_max_value_bytes() -> usize {
+    PrivacyPolicy::DEFAULT_MAX_VALUE_BYTES
+}
+
+impl Default for PrivacyPolicy {
+    fn default() -> Self {
+        Self::new(Target::default())
+    }
+}
+
+/// What the policy makes of one trait or property value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Applied {
+    /// The key itself holds personal data: the item is removed under every target.
+    Remove,
+    /// The value is personal data as a whole: withheld (server) or removed (browser).
+    Withheld(PiiClass),
+    /// The value's display text, normalized, personal data inside it withheld or removed.
+    Text(String),
 }
 
 impl PrivacyPolicy {
+    /// Default of [`PrivacyPolicy::max_value_bytes`].
+    pub const DEFAULT_MAX_VALUE_BYTES: usize = 16 * 1024;
+
     /// The default policy for a target: nothing allowed.
     pub fn new(target: Target) -> Self {
         Self {
             target,
             allow: Vec::new(),
+            max_value_bytes: Self::DEFAULT_MAX_VALUE_BYTES,
         }
     }
 
@@ -114,230 +182,150 @@ impl PrivacyPolicy {
     pub fn restricted(&self, key: &str) -> Option<PiiClass> {
         classify_key(key).filter(|_| !self.is_allowed(key))
     }
-}
 
-/// The personal-data class of a key, judged by its words (`work_email` → Email; `email_opt_in` → none).
-pub fn classify_key(key: &str) -> Option<PiiClass> {
-    let mut words: Vec<String> = Vec::new();
-    crate::text::split_words(key, |w| words.push(w.to_string()));
-    let has = |w: &str| words.iter().any(|x| x == w);
-    let pair = |a: &str, b: &str| {
-        words
-            .windows(2)
-            .any(|p| matches!(p, [x, y] if x == a && y == b))
-    };
-    let last = words.last().map(String::as_str).unwrap_or("");
-    if last == "ip" || pair("ip", "address") || pair("ip", "addr") {
-        return Some(PiiClass::IpAddress);
+    /// Applies the policy to the value of a trait or event property `key` (see the module docs).
+    pub(crate) fn apply(&self, key: &str, value: &Value) -> Applied {
+        if holds_personal_data(key) {
+            return Applied::Remove;
+        }
+        if self.is_allowed(key) {
+            return Applied::Text(self.read(&value.display()));
+        }
+        if matches!(value, Value::Null | Value::Bool(_)) {
+            return Applied::Text(value.display());
+        }
+        match classify_path(&[key]) {
+            Some((class, Certainty::Sure)) => return Applied::Withheld(class),
+            Some((class, Certainty::Scalar)) if !has_objects(value) => {
+                return Applied::Withheld(class)
+            }
+            _ => {}
+        }
+        let mut seen = Leaves::default();
+        let pruned = self.prune(value, &mut vec![key], &mut seen);
+        match seen {
+            Leaves {
+                kept: false,
+                withheld: Some(class),
+            } => Applied::Withheld(class),
+            _ => Applied::Text(self.read(&pruned.display())),
+        }
     }
-    if matches!(last, "email" | "mail")
-        || pair("email", "address")
-        || key.eq_ignore_ascii_case("e-mail")
-    {
-        return Some(PiiClass::Email);
-    }
-    if matches!(
-        last,
-        "phone" | "mobile" | "telephone" | "tel" | "cell" | "fax" | "msisdn"
-    ) || pair("phone", "number")
-        || pair("mobile", "number")
-    {
-        return Some(PiiClass::Phone);
-    }
-    if has("birthday") || has("birthdate") || has("dob") || has("birth") {
-        return Some(PiiClass::Birthday);
-    }
-    if has("ssn")
-        || has("passport")
-        || pair("national", "id")
-        || pair("tax", "id")
-        || pair("social", "security")
-        || (has("driver") || has("drivers")) && has("license")
-    {
-        return Some(PiiClass::GovernmentId);
-    }
-    if has("iban")
-        || has("cvv")
-        || has("cvc")
-        || pair("card", "number")
-        || pair("credit", "card")
-        || pair("account", "number")
-        || pair("routing", "number")
-        || has("swift")
-        || has("bic")
-    {
-        return Some(PiiClass::PaymentId);
-    }
-    if has("address")
-        || has("street")
-        || has("postal")
-        || has("postcode")
-        || has("zip")
-        || has("zipcode")
-    {
-        return Some(PiiClass::Address);
-    }
-    None
-}
 
-/// Replaces e-mail addresses, phone numbers, IPv4 addresses and card numbers inside free text with
-/// `[email withheld]`, `[phone withheld]`, `[ip address withheld]`, `[payment id withheld]`.
-pub fn mask_text(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let at_boundary = i == 0 || chars.get(i - 1).is_some_and(|c| !c.is_alphanumeric());
-        if at_boundary {
-            if let Some((len, class)) = match_pii(&chars, i) {
-                out.push('[');
-                out.push_str(class.as_str());
-                out.push_str(" withheld]");
-                i += len;
-                continue;
+    /// Free text that is not a value of a key (an event name, a property key): normalized, cut,
+    /// personal data inside it masked.
+    pub(crate) fn text(&self, key: &str, text: &str) -> String {
+        shapes::mask_text_after(key, &self.read(text))
+    }
+
+    /// `text` cut to [`PrivacyPolicy::max_value_bytes`] and normalized.
+    fn read(&self, text: &str) -> String {
+        let normalized = crate::text::normalize(cut(text, self.max_value_bytes));
+        cut(&normalized, self.max_value_bytes).to_string()
+    }
+
+    /// `value` without the members whose paths are personal data (under the server target they
+    /// keep their key with `[class withheld]`, under the browser target they go), and with the
+    /// personal data inside each remaining text or number masked, read with its own key as context.
+    fn prune<'k>(&self, value: &'k Value, path: &mut Vec<&'k str>, seen: &mut Leaves) -> Value {
+        match value {
+            Value::Object(members) => {
+                let mut kept = Vec::with_capacity(members.len());
+                for (k, v) in members {
+                    path.push(k);
+                    if let Some(member) = self.prune_member(k, v, path, seen) {
+                        kept.push((k.clone(), member));
+                    }
+                    path.pop();
+                }
+                Value::Object(kept)
+            }
+            Value::List(items) => {
+                Value::List(items.iter().map(|i| self.prune(i, path, seen)).collect())
+            }
+            Value::Text(text) => {
+                seen.kept = true;
+                Value::Text(self.text(path.last().copied().unwrap_or(""), text))
+            }
+            Value::Number(n) => {
+                seen.kept = true;
+                let shown = crate::profile::format_number(*n);
+                let masked = self.text(path.last().copied().unwrap_or(""), &shown);
+                if masked == shown {
+                    Value::Number(*n)
+                } else {
+                    Value::Text(masked)
+                }
+            }
+            other => {
+                seen.kept = true;
+                other.clone()
             }
         }
-        if let Some(c) = chars.get(i) {
-            out.push(*c);
-        }
-        i += 1;
     }
-    out
-}
 
-fn match_pii(chars: &[char], start: usize) -> Option<(usize, PiiClass)> {
-    if let Some(len) = match_email(chars, start) {
-        return Some((len, PiiClass::Email));
-    }
-    if let Some(len) = match_ipv4(chars, start) {
-        return Some((len, PiiClass::IpAddress));
-    }
-    match_number_run(chars, start)
-}
-
-fn is_local_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-')
-}
-
-fn match_email(chars: &[char], start: usize) -> Option<usize> {
-    let mut i = start;
-    while chars.get(i).is_some_and(|c| is_local_char(*c)) {
-        i += 1;
-    }
-    if i == start || chars.get(i) != Some(&'@') {
-        return None;
-    }
-    i += 1;
-    let domain_start = i;
-    while chars
-        .get(i)
-        .is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
-    {
-        i += 1;
-    }
-    while i > domain_start && chars.get(i - 1) == Some(&'.') {
-        i -= 1;
-    }
-    let domain: String = chars.get(domain_start..i)?.iter().collect();
-    let dot = domain.rfind('.')?;
-    (dot > 0 && domain.len() - dot > 2).then_some(i - start)
-}
-
-fn match_ipv4(chars: &[char], start: usize) -> Option<usize> {
-    let mut i = start;
-    for part in 0..4 {
-        let begin = i;
-        while chars.get(i).is_some_and(|c| c.is_ascii_digit()) && i - begin < 3 {
-            i += 1;
-        }
-        if i == begin {
+    fn prune_member<'k>(
+        &self,
+        key: &str,
+        value: &'k Value,
+        path: &mut Vec<&'k str>,
+        seen: &mut Leaves,
+    ) -> Option<Value> {
+        if holds_personal_data(key) {
             return None;
         }
-        let n: u32 = chars
-            .get(begin..i)?
-            .iter()
-            .collect::<String>()
-            .parse()
-            .ok()?;
-        if n > 255 {
-            return None;
+        if self.is_allowed(key) || self.is_allowed(&path.join(".")) {
+            seen.kept = true;
+            return Some(value.clone());
         }
-        if part < 3 {
-            if chars.get(i) != Some(&'.') {
-                return None;
+        if matches!(value, Value::Null | Value::Bool(_)) {
+            seen.kept = true;
+            return Some(value.clone());
+        }
+        let class = match classify_path(path) {
+            Some((class, Certainty::Sure)) => Some(class),
+            Some((class, Certainty::Scalar)) if !has_objects(value) => Some(class),
+            _ => None,
+        };
+        match class {
+            Some(class) => {
+                seen.withheld.get_or_insert(class);
+                (self.target == Target::Server).then(|| Value::Text(class.mask()))
             }
-            i += 1;
+            None => Some(self.prune(value, path, seen)),
         }
     }
-    let ends_cleanly = chars
-        .get(i)
-        .is_none_or(|c| !c.is_alphanumeric() && *c != '.');
-    ends_cleanly.then_some(i - start)
 }
 
-/// Phone numbers (7–15 digits, with a leading `+` or at least two separated groups, not a date) and
-/// card numbers (13–19 digits in groups or one run).
-fn is_separator(c: char) -> bool {
-    matches!(c, ' ' | '-' | '.' | '(' | ')' | '+')
+/// What pruning a value found: whether any leaf was kept, and the first class withheld.
+#[derive(Debug, Default)]
+struct Leaves {
+    kept: bool,
+    withheld: Option<PiiClass>,
 }
 
-/// Whether the separator at `i` starts a run of at most two separators followed by a digit.
-fn separator_then_digit(chars: &[char], i: usize) -> bool {
-    match (chars.get(i + 1), chars.get(i + 2)) {
-        (Some(n), _) if n.is_ascii_digit() => true,
-        (Some(n), Some(m)) => is_separator(*n) && m.is_ascii_digit(),
+/// Whether a key's own text holds personal data by shape (`jeff@example.com`, `+1 415 555 0142`).
+fn holds_personal_data(key: &str) -> bool {
+    let key = cut(key, 256);
+    let normalized = crate::text::normalize(key);
+    mask_text(&normalized) != normalized
+}
+
+/// Whether a value is or holds an object, whose members are judged one by one.
+fn has_objects(value: &Value) -> bool {
+    match value {
+        Value::Object(_) => true,
+        Value::List(items) => items.iter().any(has_objects),
         _ => false,
     }
 }
 
-fn match_number_run(chars: &[char], start: usize) -> Option<(usize, PiiClass)> {
-    let first = *chars.get(start)?;
-    if !(first.is_ascii_digit() || first == '+' || first == '(') {
-        return None;
+fn cut(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
     }
-    let mut i = start;
-    let mut digits = 0;
-    let mut groups: Vec<usize> = Vec::new();
-    let mut current = 0;
-    while let Some(&c) = chars.get(i) {
-        if c.is_ascii_digit() {
-            digits += 1;
-            current += 1;
-        } else if is_separator(c) && separator_then_digit(chars, i) {
-            if c == '+' && i != start {
-                break;
-            }
-            if current > 0 {
-                groups.push(current);
-                current = 0;
-            }
-        } else {
-            break;
-        }
-        i += 1;
-    }
-    if current > 0 {
-        groups.push(current);
-    }
-    if chars.get(i).is_some_and(|c| c.is_alphanumeric()) {
-        return None;
-    }
-    let len = i - start;
-    let date_like = matches!(groups.as_slice(), [4, 2, 2] | [2, 2, 4] | [4, 2, 2, ..]);
-    if (13..=19).contains(&digits)
-        && (groups.len() == 1 || groups.iter().all(|g| *g == 4 || *g <= 6))
-        && !date_like
-    {
-        let grouped_like_card = groups.len() == 1 || groups.first() == Some(&4);
-        if grouped_like_card && first != '+' {
-            return Some((len, PiiClass::PaymentId));
-        }
-    }
-    let phone_shaped = first == '+' || first == '(' || groups.len() >= 2;
-    if (7..=15).contains(&digits) && phone_shaped && !date_like {
-        return Some((len, PiiClass::Phone));
-    }
-    None
+    s.get(..end).unwrap_or("")
 }
 
 #[cfg(test)]
@@ -349,20 +337,49 @@ mod tests {
         for (key, class) in [
             ("email", PiiClass::Email),
             ("work_email", PiiClass::Email),
+            ("E-Mail-Adresse", PiiClass::Email),
+            ("correo_electronico", PiiClass::Email),
+            ("courriel", PiiClass::Email),
             ("phone", PiiClass::Phone),
             ("mobilePhone", PiiClass::Phone),
+            ("mobile_no", PiiClass::Phone),
+            ("tel_no", PiiClass::Phone),
+            ("phone_home", PiiClass::Phone),
+            ("whatsapp", PiiClass::Phone),
+            ("landline", PiiClass::Phone),
+            ("Telefonnummer", PiiClass::Phone),
+            ("numero_de_telefono", PiiClass::Phone),
             ("address", PiiClass::Address),
             ("postalCode", PiiClass::Address),
+            ("zip_code", PiiClass::Address),
             ("shipping_address", PiiClass::Address),
+            ("shipping_addr", PiiClass::Address),
+            ("shipTo", PiiClass::Address),
+            ("home", PiiClass::Address),
+            ("Straße", PiiClass::Address),
+            ("Lieferanschrift", PiiClass::Address),
+            ("code_postal", PiiClass::Address),
+            ("indirizzo", PiiClass::Address),
             ("birthday", PiiClass::Birthday),
+            ("bday", PiiClass::Birthday),
             ("date_of_birth", PiiClass::Birthday),
+            ("Geburtsdatum", PiiClass::Birthday),
+            ("fecha_de_nacimiento", PiiClass::Birthday),
+            ("date_de_naissance", PiiClass::Birthday),
             ("ssn", PiiClass::GovernmentId),
             ("passport_number", PiiClass::GovernmentId),
+            ("codice_fiscale", PiiClass::GovernmentId),
+            ("numero_securite_sociale", PiiClass::GovernmentId),
+            ("drivers_license", PiiClass::GovernmentId),
             ("card_number", PiiClass::PaymentId),
             ("iban", PiiClass::PaymentId),
+            ("bank_account", PiiClass::PaymentId),
+            ("Kontonummer", PiiClass::PaymentId),
+            ("credit_card", PiiClass::PaymentId),
             ("ip", PiiClass::IpAddress),
             ("ip_address", PiiClass::IpAddress),
             ("lastIpAddress", PiiClass::IpAddress),
+            ("адрес", PiiClass::Address),
         ] {
             assert_eq!(classify_key(key), Some(class), "{key}");
         }
@@ -378,6 +395,24 @@ mod tests {
             "device_model",
             "license_seats",
             "email_engaged_30d",
+            "email_subject",
+            "email_verified",
+            "phone_type",
+            "credit_card_balance",
+            "credit_card_last4",
+            "home_club",
+            "homeBranch",
+            "iphone_model",
+            "smartphone",
+            "shipping_method",
+            "tracking_number",
+            "order_id",
+            "customer_number",
+            "mobile_app_version",
+            "ip_risk_score",
+            "fraud_alerts_sms",
+            "tax_year",
+            "birth_country",
         ] {
             assert_eq!(classify_key(key), None, "{key}");
         }
@@ -423,5 +458,88 @@ mod tests {
         let policy = PrivacyPolicy::new(Target::Server).allow("phone");
         assert_eq!(policy.restricted("phone"), None);
         assert_eq!(policy.restricted("email"), Some(PiiClass::Email));
+    }
+
+    fn object(members: &[(&str, Value)]) -> Value {
+        Value::Object(
+            members
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.into())
+    }
+
+    #[test]
+    fn nested_members_are_judged_by_their_paths() {
+        let contact = object(&[
+            ("name", text("Kasia")),
+            ("tel", text("+48 601 234 567")),
+            ("relation", text("sister")),
+        ]);
+        let server = PrivacyPolicy::new(Target::Server);
+        assert_eq!(
+            server.apply("emergency_contact", &contact),
+            Applied::Text("name: Kasia, tel: [phone withheld], relation: sister".into())
+        );
+        let browser = PrivacyPolicy::new(Target::Browser);
+        assert_eq!(
+            browser.apply("emergency_contact", &contact),
+            Applied::Text("name: Kasia, relation: sister".into())
+        );
+        let card = object(&[("scheme", text("Visa Debit")), ("last4", text("4417"))]);
+        assert_eq!(
+            server.apply("debitCard", &card),
+            Applied::Text("scheme: Visa Debit, last4: 4417".into())
+        );
+        let address = object(&[("street", text("1 Main St")), ("city", text("Leeds"))]);
+        assert_eq!(
+            server.apply("address", &address),
+            Applied::Withheld(PiiClass::Address)
+        );
+        assert_eq!(
+            server.apply(
+                "shipping",
+                &object(&[("line1", text("x")), ("zip", text("94105"))])
+            ),
+            Applied::Text("line1: x, zip: [address withheld]".into())
+        );
+        let allowed = PrivacyPolicy::new(Target::Browser).allow("emergency_contact.tel");
+        assert_eq!(
+            allowed.apply("emergency_contact", &contact),
+            Applied::Text("name: Kasia, tel: +48 601 234 567, relation: sister".into())
+        );
+    }
+
+    #[test]
+    fn keys_that_hold_personal_data_are_removed() {
+        let policy = PrivacyPolicy::default();
+        assert_eq!(
+            policy.apply("jeff@example.com", &Value::Bool(true)),
+            Applied::Remove
+        );
+        assert_eq!(
+            policy.apply("notes", &object(&[("jeff@example.com", text("vip"))])),
+            Applied::Text(String::new())
+        );
+        assert_eq!(
+            policy.apply("email_opt_in", &Value::Bool(true)),
+            Applied::Text("true".into())
+        );
+    }
+
+    #[test]
+    fn value_text_is_cut_to_the_limit() {
+        let policy = PrivacyPolicy {
+            max_value_bytes: 8,
+            ..PrivacyPolicy::default()
+        };
+        assert_eq!(
+            policy.apply("note", &text("abcdéfghij")),
+            Applied::Text("abcdéfg".into())
+        );
     }
 }
