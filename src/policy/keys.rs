@@ -73,6 +73,7 @@ pub fn classify_key(key: &str) -> Option<PiiClass> {
 fn key_words(key: &str, out: &mut Vec<String>) {
     let key = cut(key, MAX_KEY_BYTES);
     crate::text::split_words(key, |w| {
+        crate::work::step(w.len());
         let w = fold(w);
         if is_connective(&w) {
             return;

@@ -129,6 +129,7 @@ fn lex(text: &str) -> Vec<Tok<'_>> {
             )
         };
         let t = text.get(start..end).unwrap_or("");
+        crate::work::step(t.len());
         let (mut digits, mut letters, mut upper) = (0, 0, 0);
         if kind == Kind::Word {
             for ch in t.chars() {
@@ -443,6 +444,7 @@ struct Context {
 
 impl Context {
     fn observe(&mut self, t: &Tok) {
+        crate::work::step(1);
         if !t.is_word() {
             return;
         }
@@ -483,6 +485,7 @@ fn find(toks: &[Tok], mut ctx: Context) -> Vec<Span> {
     let mut run_end = 0;
     let mut i = 0;
     while i < toks.len() {
+        crate::work::step(1);
         if i >= run_end && starts_number(toks, i) {
             let (end, mut found) = number_run(toks, i, &ctx);
             found.reverse();
@@ -490,6 +493,7 @@ fn find(toks: &[Tok], mut ctx: Context) -> Vec<Span> {
             run_end = end;
         }
         while pending.last().is_some_and(|s| s.start < i) {
+            crate::work::step(1);
             pending.pop();
         }
         let found = iban(toks, i)
@@ -621,6 +625,7 @@ fn emails(toks: &[Tok], hint: &Context) -> Vec<Span> {
     let mut floor = 0; // the local part of an address never reaches back before this token
     let mut i = 0;
     while i < toks.len() {
+        crate::work::step(1);
         let Some((at_start, at_end, strong)) = at_sign(toks, i) else {
             if let Some(t) = toks.get(i) {
                 ctx.observe(t);
@@ -638,6 +643,7 @@ fn emails(toks: &[Tok], hint: &Context) -> Vec<Span> {
         let mut local_has_word = false;
         let mut local_marked = false;
         while local_start > floor {
+            crate::work::step(1);
             let Some(t) = toks.get(local_start - 1) else {
                 break;
             };
@@ -652,6 +658,7 @@ fn emails(toks: &[Tok], hint: &Context) -> Vec<Span> {
             local_start -= 1;
         }
         while toks.get(local_start).is_some_and(|t| !t.is_word()) && local_start < local_end {
+            crate::work::step(1);
             local_start += 1;
         }
         // Domain: labels joined by dots, at least one dot, ending in letters.
@@ -663,6 +670,7 @@ fn emails(toks: &[Tok], hint: &Context) -> Vec<Span> {
         let mut written_dot = false;
         let mut labels = 0;
         while labels < 12 {
+            crate::work::step(1);
             // A label: words joined by hyphens.
             let Some(t) = toks.get(j) else { break };
             if !t.is_word() {
@@ -672,6 +680,7 @@ fn emails(toks: &[Tok], hint: &Context) -> Vec<Span> {
             while toks.get(k).is_some_and(|h| h.is_punct('-'))
                 && toks.get(k + 1).is_some_and(Tok::is_word)
             {
+                crate::work::step(1);
                 k += 2;
             }
             labels += 1;
@@ -815,6 +824,7 @@ fn number_run(toks: &[Tok], i: usize, ctx: &Context) -> (usize, Vec<Span>) {
     let mut j = first;
     let mut sep = None;
     while let Some(t) = toks.get(j) {
+        crate::work::step(1);
         groups.push(Group {
             tok: j,
             digits: t.digits,
@@ -844,6 +854,7 @@ fn number_run(toks: &[Tok], i: usize, ctx: &Context) -> (usize, Vec<Span>) {
         let mut best = None;
         let mut digits = 0;
         for b in a..groups.len().min(a + MAX_GROUPS) {
+            crate::work::step(1);
             digits += groups.get(b).map_or(0, |g| g.digits);
             if digits > 19 {
                 break;
@@ -878,6 +889,7 @@ fn classify_number(
     whole: (bool, bool),
     ctx: &Context,
 ) -> Option<PiiClass> {
+    crate::work::step(g.len());
     let digits: u32 = g.iter().map(|x| x.digits).sum();
     let sizes = |i: usize| g.get(i).map_or(0, |x| x.digits);
     let seps: Vec<Sep> = g.iter().skip(1).filter_map(|x| x.sep).collect();
@@ -1048,6 +1060,7 @@ fn iban(toks: &[Tok], i: usize) -> Option<usize> {
     let mut best = None;
     let mut j = i;
     loop {
+        crate::work::step(1);
         let w = toks.get(j)?;
         if !w.is_word() || !w.text.is_ascii() || chars.len() + w.text.len() > 34 {
             break;
@@ -1101,6 +1114,7 @@ fn id_run(toks: &[Tok], i: usize) -> Option<usize> {
     }
     let (mut alnum, mut digits, mut end, mut j) = (0usize, 0u32, i, i);
     while let Some(t) = toks.get(j) {
+        crate::work::step(1);
         if !idish(t) || alnum + t.text.len() > 24 {
             break;
         }
@@ -1236,6 +1250,7 @@ fn written_date(toks: &[Tok], i: usize) -> Option<usize> {
     let mut j = i;
     let word = |j: usize| toks.get(j);
     let skip = |mut j: usize, fillers: &[&str]| loop {
+        crate::work::step(1);
         match toks.get(j) {
             Some(t) if t.kind == Kind::Space || matches!(t.kind, Kind::Punct('.' | ',')) => j += 1,
             Some(t) if t.is(fillers) => j += 1,
@@ -1450,6 +1465,7 @@ fn name_word(toks: &[Tok], i: usize) -> Option<usize> {
             .get(j + 1)
             .is_some_and(|w| w.is_word() && w.digits == 0)
     {
+        crate::work::step(1);
         j += 2;
     }
     Some(j)
@@ -1483,6 +1499,7 @@ fn address(toks: &[Tok], i: usize) -> Option<usize> {
             let mut k = dot(j + 1);
             let mut capitals = 0;
             while capitals < 5 && gap(k) {
+                crate::work::step(1);
                 let Some(w) = toks.get(k + 1) else { break };
                 if !(w.capitalized() || w.is(CONNECTIVES)) {
                     break;
@@ -1497,6 +1514,7 @@ fn address(toks: &[Tok], i: usize) -> Option<usize> {
         }
         let mut names = 0;
         while names < 5 {
+            crate::work::step(1);
             let next = name_word(toks, j)?;
             let w = toks.get(j)?;
             if names > 0 && w.is(STREET_AFTER) {
@@ -1550,6 +1568,7 @@ fn address(toks: &[Tok], i: usize) -> Option<usize> {
         }
         let mut names = 0;
         while names < 6 {
+            crate::work::step(1);
             if gap(k) {
                 k += 1;
             }
@@ -1745,6 +1764,7 @@ fn ipv6(toks: &[Tok], i: usize) -> Option<usize> {
     }
     let (mut j, mut groups, mut double, mut end) = (i, 0, false, i);
     loop {
+        crate::work::step(1);
         if colon(j) && colon(j + 1) {
             if double {
                 return None;

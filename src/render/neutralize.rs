@@ -48,6 +48,7 @@ pub fn neutralize(value: &str, max_chars: usize) -> String {
     let mut prev: Option<char> = None;
     let mut chars = value.chars().peekable();
     while let Some(c) = chars.next() {
+        crate::work::step(1);
         if count >= window {
             break;
         }
@@ -296,6 +297,7 @@ impl Skeleton {
         let mut hard = true;
         let mut i = 0;
         while let Some(c) = text.get(i..).and_then(|r| r.chars().next()) {
+            crate::work::step(1);
             let (unit, len) = match c {
                 '&' => match text.get(i..).and_then(entity) {
                     Some((d, len)) => (fold(d, decompose), len),
@@ -702,6 +704,7 @@ fn can_start(b: u8) -> bool {
 
 /// Where `pattern` matched at unit `k` ends, if it does, ending at a word boundary.
 fn match_at(s: &Skeleton, k: usize, pattern: &[El]) -> Option<usize> {
+    crate::work::step(1);
     let Some((first, rest)) = pattern.split_first() else {
         return s.at_boundary(k).then_some(k);
     };
@@ -758,6 +761,7 @@ fn redact(text: &str, decompose: Option<fn(char) -> Option<char>>) -> String {
     let mut copied = 0; // bytes of `text` copied or removed so far
     let mut k = 0;
     while k < s.units.len() {
+        crate::work::step(1);
         let start_ok = s.at_boundary(k) && s.units.get(k).copied().is_some_and(can_start);
         let end = if start_ok {
             let hard = s.at_hard_boundary(k);

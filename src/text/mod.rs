@@ -95,6 +95,7 @@ fn split_words_into(text: &str, emit: &mut dyn FnMut(&str)) {
     let mut has_dot = false;
     let mut prev: Option<char> = None;
     while let Some(c) = chars.next() {
+        crate::work::step(1);
         let next = chars.peek().copied();
         if c.is_alphanumeric() {
             if let Some(p) = prev {

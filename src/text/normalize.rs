@@ -19,6 +19,7 @@ pub fn normalize(text: &str) -> String {
     let mut chars = text.chars().peekable();
     let mut prev: Option<char> = None;
     while let Some(c) = chars.next() {
+        crate::work::step(1);
         if is_invisible(c) && !keeps_meaning(c, prev, chars.peek().copied()) {
             continue;
         }
@@ -28,6 +29,7 @@ pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(visible.len());
     let mut run_start = 0;
     for (i, c) in visible.char_indices() {
+        crate::work::step(1);
         if keep_as_written(c) {
             out.extend(visible.get(run_start..i).unwrap_or("").nfkc());
             out.push(c);
