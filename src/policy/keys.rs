@@ -1,7 +1,7 @@
 //! Personal data judged by key: what a trait key, an event property key or a path of nested keys
 //! (`address.street`, `contact.tel`) says its value is.
 //!
-//! A key is first made into words: split at `_`, `-`, `.`, spaces and camelCase humps, lowercased,
+//! A key is first made into words: normalized ([`crate::text::normalize`]: `ｐｈｏｎｅ` → `phone`), split at `_`, `-`, `.`, spaces and camelCase humps, lowercased,
 //! accents folded (`Teléfono` → `telefono`, `Straße` → `strasse`), connectives dropped (`date_de_naissance`
 //! → `date naissance`), plurals tried without their `s`, and compound words split against the
 //! vocabulary (`telefonnummer` → `telefon nummer`, `shipTo`, `mobileno` → `mobile no`,
@@ -71,8 +71,8 @@ pub fn classify_key(key: &str) -> Option<PiiClass> {
 
 /// Appends the normalized words of `key` to `out`.
 fn key_words(key: &str, out: &mut Vec<String>) {
-    let key = cut(key, MAX_KEY_BYTES);
-    crate::text::split_words(key, |w| {
+    let key = crate::text::normalize(cut(key, MAX_KEY_BYTES));
+    crate::text::split_words(&key, |w| {
         crate::work::step(w.len());
         let w = fold(w);
         if is_connective(&w) {
