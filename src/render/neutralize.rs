@@ -337,6 +337,17 @@ impl Skeleton {
         self.boundary.get(k).copied().unwrap_or(true)
     }
 
+    /// Where `word` ends if the units at `k` spell it (first unit compared first: most words
+    /// are rejected there).
+    fn word_at(&self, k: usize, word: &str) -> Option<usize> {
+        let w = word.as_bytes();
+        if self.units.get(k) != w.first() {
+            return None;
+        }
+        let end = k + w.len();
+        (self.units.get(k..end) == Some(w)).then_some(end)
+    }
+
     fn at_hard_boundary(&self, k: usize) -> bool {
         self.hard.get(k).copied().unwrap_or(true)
     }
@@ -548,34 +559,45 @@ fn needs_hard_start(pattern: &[El]) -> bool {
     )
 }
 
-/// Whether any phrase can start with this unit.
-fn can_start(b: u8) -> bool {
-    matches!(
-        b,
-        b'<' | b'|'
-            | b'['
-            | b'#'
-            | b'a'
-            | b'b'
-            | b'c'
-            | b'd'
-            | b'e'
-            | b'f'
-            | b'g'
-            | b'h'
-            | b'i'
-            | b'j'
-            | b'l'
-            | b'm'
-            | b'n'
-            | b'o'
-            | b'p'
-            | b'r'
-            | b's'
-            | b't'
-            | b'u'
-            | b'y'
-    )
+/// The units each pattern can start with, one bit per ASCII byte: a start is tried only with
+/// the patterns whose first element can match there.
+const FIRST_UNITS: [u128; PATTERNS.len()] = first_units_of_all();
+
+// Const evaluation: an index out of range fails the build, never a run.
+#[allow(clippy::indexing_slicing)]
+const fn first_units_of_all() -> [u128; PATTERNS.len()] {
+    let mut out = [0; PATTERNS.len()];
+    let mut i = 0;
+    while i < PATTERNS.len() {
+        out[i] = first_units(PATTERNS[i]);
+        i += 1;
+    }
+    out
+}
+
+const fn first_units(pattern: &[El]) -> u128 {
+    match pattern {
+        [] => 0,
+        [first, rest @ ..] => match *first {
+            Word(words) => word_starts(words),
+            Opt(words) | Rep(words, _) => word_starts(words) | first_units(rest),
+            Sym(b) => 1 << (b & 127),
+            OptSym(b) => (1 << (b & 127)) | first_units(rest),
+        },
+    }
+}
+
+const fn word_starts(words: &[&str]) -> u128 {
+    match words {
+        [] => 0,
+        [word, rest @ ..] => {
+            let first = match word.as_bytes() {
+                [b, ..] => 1 << (*b & 127),
+                [] => 0,
+            };
+            first | word_starts(rest)
+        }
+    }
 }
 
 /// Where `pattern` matched at unit `k` ends, if it does, ending at a word boundary.
@@ -584,10 +606,7 @@ fn match_at(s: &Skeleton, k: usize, pattern: &[El]) -> Option<usize> {
     let Some((first, rest)) = pattern.split_first() else {
         return s.at_boundary(k).then_some(k);
     };
-    let word_at = |w: &str| {
-        let end = k + w.len();
-        (s.units.get(k..end) == Some(w.as_bytes())).then_some(end)
-    };
+    let word_at = |w: &str| s.word_at(k, w);
     match *first {
         Word(words) => words
             .iter()
@@ -598,19 +617,7 @@ fn match_at(s: &Skeleton, k: usize, pattern: &[El]) -> Option<usize> {
             .filter_map(|w| word_at(w))
             .find_map(|e| match_at(s, e, rest))
             .or_else(|| match_at(s, k, rest)),
-        Rep(words, n) => {
-            if n > 0 {
-                let longer = [Rep(words, n - 1)];
-                for e in words.iter().filter_map(|w| word_at(w)) {
-                    let mut tail: Vec<El> = longer.to_vec();
-                    tail.extend_from_slice(rest);
-                    if let Some(end) = match_at(s, e, &tail) {
-                        return Some(end);
-                    }
-                }
-            }
-            match_at(s, k, rest)
-        }
+        Rep(words, n) => match_rep(s, k, words, n, rest),
         Sym(b) | OptSym(b) => {
             // At most a few of the same symbol, so that a long run of them is not rescanned from
             // each of its units.
@@ -630,6 +637,21 @@ fn match_at(s: &Skeleton, k: usize, pattern: &[El]) -> Option<usize> {
     }
 }
 
+/// Up to `n` of `words` at unit `k`, then `rest` (the longest run of words first).
+fn match_rep(s: &Skeleton, k: usize, words: &[&str], n: u8, rest: &[El]) -> Option<usize> {
+    crate::work::step(1);
+    if n > 0 {
+        for w in words {
+            if let Some(end) = s.word_at(k, w) {
+                if let Some(found) = match_rep(s, end, words, n - 1, rest) {
+                    return Some(found);
+                }
+            }
+        }
+    }
+    match_at(s, k, rest)
+}
+
 /// `text` with every phrase replaced by `[removed]` (adjacent ones merged).
 fn redact(text: &str, decompose: Option<fn(char) -> Option<char>>) -> String {
     let s = Skeleton::of(text, decompose);
@@ -638,13 +660,15 @@ fn redact(text: &str, decompose: Option<fn(char) -> Option<char>>) -> String {
     let mut k = 0;
     while k < s.units.len() {
         crate::work::step(1);
-        let start_ok = s.at_boundary(k) && s.units.get(k).copied().is_some_and(can_start);
-        let end = if start_ok {
+        let unit = s.units.get(k).copied().unwrap_or(0);
+        let bit = 1u128.checked_shl(u32::from(unit)).unwrap_or(0);
+        let end = if s.at_boundary(k) {
             let hard = s.at_hard_boundary(k);
             PATTERNS
                 .iter()
-                .filter(|p| hard || !needs_hard_start(p))
-                .find_map(|p| match_at(&s, k, p))
+                .zip(FIRST_UNITS)
+                .filter(|(p, first)| first & bit != 0 && (hard || !needs_hard_start(p)))
+                .find_map(|(p, _)| match_at(&s, k, p))
                 .filter(|e| *e > k)
         } else {
             None

@@ -46,22 +46,18 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
     // Group identical events; BTreeMap keeps compilation deterministic.
     type GroupKey = (String, Vec<(String, String)>);
     let mut grouped: BTreeMap<GroupKey, Vec<(i64, &str)>> = BTreeMap::new();
+    let mut seen = Seen::default();
     for e in &profile.events {
         let props: Vec<(String, String)> = e
             .properties
             .iter()
             .filter_map(|(k, v)| {
-                let text = match policy.apply(k, v) {
-                    Applied::Remove => return None,
-                    Applied::Withheld(_) if policy.target == Target::Browser => return None,
-                    Applied::Withheld(class) => class.mask(),
-                    Applied::Text(text) => defused(&text),
-                };
-                Some((defused(&policy.text("", k)), text))
+                let text = seen.property(policy, k, v)?;
+                Some((seen.text(policy, k), text))
             })
             .collect();
         grouped
-            .entry((defused(&policy.text("", &e.name)), props))
+            .entry((seen.text(policy, &e.name), props))
             .or_default()
             .push((e.timestamp_ms, &e.message_id));
     }
@@ -179,6 +175,43 @@ fn kind_of(v: &Value) -> ValueKind {
         Value::Text(_) => ValueKind::Text,
         Value::List(_) => ValueKind::List,
         Value::Object(_) => ValueKind::Object,
+    }
+}
+
+/// The policy's verdicts on event names, property keys and scalar property values, kept for the
+/// compilation: a profile repeats the same ones thousands of times (2,114 events, 160 groups).
+#[derive(Default)]
+struct Seen<'p> {
+    texts: HashMap<&'p str, String>,
+    values: HashMap<(&'p str, &'p str), Option<String>>,
+}
+
+impl<'p> Seen<'p> {
+    /// An event name or property key: masked and defused.
+    fn text(&mut self, policy: &PrivacyPolicy, text: &'p str) -> String {
+        self.texts
+            .entry(text)
+            .or_insert_with(|| defused(&policy.text("", text)))
+            .clone()
+    }
+
+    /// A property's display text, `None` when the property is removed.
+    fn property(
+        &mut self,
+        policy: &PrivacyPolicy,
+        key: &'p str,
+        value: &'p Value,
+    ) -> Option<String> {
+        let judge = || match policy.apply(key, value) {
+            Applied::Remove => None,
+            Applied::Withheld(_) if policy.target == Target::Browser => None,
+            Applied::Withheld(class) => Some(class.mask()),
+            Applied::Text(text) => Some(defused(&text)),
+        };
+        match value {
+            Value::Text(text) => self.values.entry((key, text)).or_insert_with(judge).clone(),
+            _ => judge(),
+        }
     }
 }
 

@@ -26,6 +26,13 @@ pub fn normalize(text: &str) -> String {
         visible.push(c);
         prev = Some(c);
     }
+    // Most text is already in NFKC (all ASCII text is): a quick check, no rewriting.
+    if visible.is_ascii()
+        || unicode_normalization::is_nfkc_quick(visible.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        return visible;
+    }
     let mut out = String::with_capacity(visible.len());
     let mut run_start = 0;
     for (i, c) in visible.char_indices() {

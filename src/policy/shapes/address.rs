@@ -1,7 +1,7 @@
 //! Street addresses, P.O. boxes and postcodes.
 
 use super::numbers::glued_before;
-use super::tokens::{Kind, Tok};
+use super::tokens::{words, Kind, Tok};
 
 /// Street words that follow the street's name (English).
 #[rustfmt::skip]
@@ -85,7 +85,7 @@ pub(super) fn name_word(toks: &[Tok], i: usize) -> Option<usize> {
 
 pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
     let t = toks.get(i)?;
-    if glued_before(toks, i) && !t.is(STREET_BEFORE) {
+    if glued_before(toks, i) && !t.is(words::STREET_BEFORE) {
         return None;
     }
     let gap = |j: usize| toks.get(j).is_some_and(Tok::is_gap);
@@ -106,14 +106,17 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
             return None;
         }
         j += 1;
-        if toks.get(j).is_some_and(|w| w.is(STREET_FIRST_AFTER_NUMBER)) {
+        if toks
+            .get(j)
+            .is_some_and(|w| w.is(words::STREET_FIRST_AFTER_NUMBER))
+        {
             // The name: capitalized words and connectives, at least one capitalized.
             let mut k = dot(j + 1);
             let mut capitals = 0;
             while capitals < 5 && gap(k) {
                 crate::work::step(1);
                 let Some(w) = toks.get(k + 1) else { break };
-                if !(w.capitalized() || w.is(CONNECTIVES)) {
+                if !(w.capitalized() || w.is(words::CONNECTIVES)) {
                     break;
                 }
                 let Some(next) = name_word(toks, k + 1) else {
@@ -129,19 +132,19 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
             crate::work::step(1);
             let next = name_word(toks, j)?;
             let w = toks.get(j)?;
-            if names > 0 && w.is(STREET_AFTER) {
+            if names > 0 && w.is(words::STREET_AFTER) {
                 // Lowercase names only before an abbreviated street word (`12 main st`), so that
                 // `3 blocks down the street` is not an address.
                 let lowercase_name = toks
                     .get(i + 2..j)
                     .unwrap_or(&[])
                     .iter()
-                    .any(|n| n.is_word() && !n.capitalized() && !n.is(CONNECTIVES));
-                if lowercase_name && !w.is(STREET_ABBREVIATIONS) {
+                    .any(|n| n.is_word() && !n.capitalized() && !n.is(words::CONNECTIVES));
+                if lowercase_name && !w.is(words::STREET_ABBREVIATIONS) {
                     return None;
                 }
                 let end = dot(next);
-                let weak = w.is(STREET_AFTER_WEAK);
+                let weak = w.is(words::STREET_AFTER_WEAK);
                 let ends_here = match toks.get(end) {
                     None => true,
                     Some(n)
@@ -152,7 +155,10 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
                         true
                     }
                     Some(n) if n.is_gap() => toks.get(end + 1).is_none_or(|a| {
-                        a.is(UNIT_WORDS) || a.is(DIRECTIONS) || a.is_punct('#') || !a.capitalized()
+                        a.is(words::UNIT_WORDS)
+                            || a.is(words::DIRECTIONS)
+                            || a.is_punct('#')
+                            || !a.capitalized()
                     }),
                     _ => false,
                 };
@@ -170,7 +176,7 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
         return None;
     }
     // `Calle Mayor 12`, `Via Roma 1`, `ul. Długa 5`, `Rua Barão de Jaguara 1240`.
-    if t.is(STREET_BEFORE) && t.capitalized()
+    if t.is(words::STREET_BEFORE) && t.capitalized()
         || t.key == "ul"
         || t.key == "c" && toks.get(i + 1).is_some_and(|p| p.is_punct('/'))
     {
@@ -188,7 +194,7 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
             if house_number(w) && names > 0 {
                 return Some(address_tail(toks, k + 1));
             }
-            if !(w.capitalized() || w.is(CONNECTIVES)) {
+            if !(w.capitalized() || w.is(words::CONNECTIVES)) {
                 return None;
             }
             k = name_word(toks, k)?;
@@ -228,7 +234,7 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
             return Some(k + 3);
         }
     }
-    if t.is(&["postfach", "postbus", "apartado"])
+    if t.is_one_of(&["postfach", "postbus", "apartado"])
         && gap(i + 1)
         && toks.get(i + 2).is_some_and(Tok::is_num)
     {
@@ -275,7 +281,7 @@ pub(super) fn address_tail(toks: &[Tok], mut end: usize) -> usize {
     if gap(end)
         && toks
             .get(end + 1)
-            .is_some_and(|d| d.is(DIRECTIONS) && d.upper == d.letters)
+            .is_some_and(|d| d.is(words::DIRECTIONS) && d.upper == d.letters)
     {
         end += 2;
     }
@@ -286,7 +292,7 @@ pub(super) fn address_tail(toks: &[Tok], mut end: usize) -> usize {
     if gap(k) {
         k += 1;
     }
-    if toks.get(k).is_some_and(|u| u.is(UNIT_WORDS)) {
+    if toks.get(k).is_some_and(|u| u.is(words::UNIT_WORDS)) {
         let mut m = k + 1;
         if toks.get(m).is_some_and(|p| p.is_punct('.')) {
             m += 1;

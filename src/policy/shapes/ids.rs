@@ -1,7 +1,7 @@
 //! IBANs, identifiers after an identity or payment word, dates written with month names.
 
 use super::numbers::{glued_before, is_date};
-use super::tokens::{Kind, Tok};
+use super::tokens::{words, Kind, Tok};
 
 /// An IBAN starting at `i`: its end token when the mod-97 check passes.
 pub(super) fn iban(toks: &[Tok], i: usize) -> Option<usize> {
@@ -114,7 +114,7 @@ pub(super) fn written_date(toks: &[Tok], i: usize) -> Option<usize> {
         crate::work::step(1);
         match toks.get(j) {
             Some(t) if t.kind == Kind::Space || matches!(t.kind, Kind::Punct('.' | ',')) => j += 1,
-            Some(t) if t.is(fillers) => j += 1,
+            Some(t) if t.is_one_of(fillers) => j += 1,
             _ => return j,
         }
     };
@@ -122,7 +122,7 @@ pub(super) fn written_date(toks: &[Tok], i: usize) -> Option<usize> {
     let year = |t: &Tok| t.is_num() && t.digits == 4 && (1900..=2099).contains(&t.value());
     if word(j).is_some_and(day) {
         j = skip(j + 1, &["de", "of", "the"]);
-        if !word(j).is_some_and(|t| t.is(MONTHS)) {
+        if !word(j).is_some_and(|t| t.is(words::MONTHS)) {
             return None;
         }
         let month_end = j + 1;
@@ -133,7 +133,7 @@ pub(super) fn written_date(toks: &[Tok], i: usize) -> Option<usize> {
             month_end
         });
     }
-    if word(j).is_some_and(|t| t.is(MONTHS)) {
+    if word(j).is_some_and(|t| t.is(words::MONTHS)) {
         j = skip(j + 1, &[]);
         if !word(j).is_some_and(|t| day(t) || year(t)) {
             return None;

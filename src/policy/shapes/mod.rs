@@ -31,7 +31,7 @@ use address::address;
 use email::emails;
 use ids::{iban, id_run, written_date};
 use numbers::{ipv6, number_run, starts_number};
-use tokens::{lex, Tok};
+use tokens::{lex, words, Tok};
 
 /// A match: tokens `start..end` are personal data of `class`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,14 +96,14 @@ pub(crate) fn mask_text_after(key: &str, text: &str) -> String {
 /// Words that make a nearby value a phone number, an order number, a birthday, an identity or a
 /// payment number (folded lowercase).
 #[rustfmt::skip]
-const PHONE_WORDS: &[&str] = &[
+pub(super) const PHONE_WORDS: &[&str] = &[
     "phone", "telephone", "tel", "mobile", "cell", "call", "ring", "text", "sms", "whatsapp", "fax",
     "telefon", "telefono", "telephone", "telefone", "telefoon", "handy", "portable", "movil",
     "celular", "cellulare", "anrufen", "appeler", "llamar", "chiamare", "bellen", "tlf", "tfno",
     "mob", "landline", "viber", "telegram", "puhelin", "телефон",
 ];
 #[rustfmt::skip]
-const ORDER_WORDS: &[&str] = &[
+pub(super) const ORDER_WORDS: &[&str] = &[
     "order", "orders", "invoice", "ticket", "sku", "ref", "reference", "booking", "confirmation",
     "tracking", "item", "product", "model", "part", "serial", "policy", "member", "customer",
     "case", "transaction", "txn", "receipt", "shipment", "parcel", "package", "id", "bestellung",
@@ -111,7 +111,7 @@ const ORDER_WORDS: &[&str] = &[
     "loyalty", "account", "meter", "mpan", "mprn",
 ];
 #[rustfmt::skip]
-const BIRTH_WORDS: &[&str] = &[
+pub(super) const BIRTH_WORDS: &[&str] = &[
     "born", "birthday", "birth", "dob", "bday", "birthdate", "geboren", "geb", "geburtstag",
     "geburtsdatum", "ne", "nee", "naissance", "nacido", "nacida", "nacimiento", "cumpleanos",
     "nato", "nata", "nascita", "compleanno", "nascido", "nascida", "nascimento", "geboortedatum",
@@ -119,7 +119,7 @@ const BIRTH_WORDS: &[&str] = &[
     "syntynyt", "narozen", "narozena", "dogum", "родился", "родилась", "рождения",
 ];
 #[rustfmt::skip]
-const ID_WORDS: &[&str] = &[
+pub(super) const ID_WORDS: &[&str] = &[
     "ssn", "passport", "passeport", "pasaporte", "passaporto", "passaporte", "reisepass",
     "paspoort", "paszport", "ausweis", "personalausweis", "ausweisnummer", "dni", "nie", "nif",
     "nss", "cpf", "pesel", "bsn", "personnummer", "cpr", "hetu", "henkilotunnus", "nino", "aadhaar",
@@ -128,20 +128,20 @@ const ID_WORDS: &[&str] = &[
 ];
 /// Second words of identity phrases, counted when the word before is in [`ID_FIRST_WORDS`].
 #[rustfmt::skip]
-const ID_SECOND_WORDS: &[&str] = &[
+pub(super) const ID_SECOND_WORDS: &[&str] = &[
     "security", "insurance", "id", "number", "card", "no", "code",
 ];
 #[rustfmt::skip]
-const ID_FIRST_WORDS: &[&str] = &[
+pub(super) const ID_FIRST_WORDS: &[&str] = &[
     "social", "national", "tax", "identity", "personal", "voter", "government", "citizen", "id",
     "fiscale", "identite", "identidad",
 ];
 #[rustfmt::skip]
-const PAYMENT_WORDS: &[&str] = &[
+pub(super) const PAYMENT_WORDS: &[&str] = &[
     "iban", "bic", "swift", "routing", "kontonummer", "konto", "rekening", "rekeningnummer",
     "clabe", "cvv", "cvc", "bankverbindung",
 ];
-const EMAIL_WORDS: &[&str] = &[
+pub(super) const EMAIL_WORDS: &[&str] = &[
     "email", "mail", "courriel", "correo", "write", "contact", "reach",
 ];
 
@@ -157,7 +157,8 @@ struct Context {
     birth: Option<u32>,
     id: Option<(u32, PiiClass)>,
     email: Option<u32>,
-    previous: String,
+    /// The last word was the first of an identity phrase (`social`, `national`, `tax`…).
+    previous_id_first: bool,
 }
 
 impl Context {
@@ -168,28 +169,25 @@ impl Context {
         }
         self.words += 1;
         let w = Some(self.words);
-        if t.is(PHONE_WORDS) {
+        if t.is(words::PHONE_WORDS) {
             self.phone = w;
         }
-        if t.is(ORDER_WORDS) {
+        if t.is(words::ORDER_WORDS) {
             self.order = w;
         }
-        if t.is(BIRTH_WORDS) {
+        if t.is(words::BIRTH_WORDS) {
             self.birth = w;
         }
-        if t.is(ID_WORDS)
-            || (t.is(ID_SECOND_WORDS) && ID_FIRST_WORDS.contains(&self.previous.as_str()))
-        {
+        if t.is(words::ID_WORDS) || (t.is(words::ID_SECOND_WORDS) && self.previous_id_first) {
             self.id = Some((self.words, GovernmentId));
         }
-        if t.is(PAYMENT_WORDS) {
+        if t.is(words::PAYMENT_WORDS) {
             self.id = Some((self.words, PaymentId));
         }
-        if t.is(EMAIL_WORDS) {
+        if t.is(words::EMAIL_WORDS) {
             self.email = w;
         }
-        self.previous.clear();
-        self.previous.push_str(&t.key);
+        self.previous_id_first = t.is(words::ID_FIRST_WORDS);
     }
 
     fn near(&self, at: Option<u32>) -> bool {
@@ -275,7 +273,7 @@ mod tests {
         );
         assert!(t.get(2).is_some_and(Tok::is_num));
         assert_eq!(t.get(7).map(|t| t.kind), Some(Kind::Punct('@')));
-        assert_eq!(t.first().map(|t| t.key.as_str()), Some("call"));
+        assert_eq!(t.first().map(|t| t.key.as_ref()), Some("call"));
     }
 
     #[test]

@@ -141,6 +141,12 @@ pub(super) fn number_run(toks: &[Tok], i: usize, ctx: &Context) -> (usize, Vec<S
             if let Some(class) = classify_number(toks, window, plus && a == 0, whole, ctx) {
                 best = Some((b, class));
             }
+            // Past four groups only phones and cards grow, and neither has a one-digit group
+            // inside (`1 1 1 1 1 …` is not read as windows of seven).
+            let one_digit = b > a && groups.get(b).is_some_and(|g| g.digits == 1);
+            if one_digit && b - a >= 3 && !(plus && a == 0) && !ctx.near(ctx.phone) {
+                break;
+            }
         }
         match best {
             Some((b, class)) => {
@@ -168,11 +174,24 @@ pub(super) fn classify_number(
 ) -> Option<PiiClass> {
     crate::work::step(g.len());
     let digits: u32 = g.iter().map(|x| x.digits).sum();
-    let sizes = |i: usize| g.get(i).map_or(0, |x| x.digits);
-    let seps: Vec<Sep> = g.iter().skip(1).filter_map(|x| x.sep).collect();
-    let all_seps = |s: Sep| seps.iter().all(|x| *x == s);
     let k = g.len();
-    if let Some(date) = date_like(g, &seps) {
+    // Too short for anything but a date, an IPv4 address or a year: most windows end here.
+    if digits < 7 && k != 3 && k != 4 && !(k == 1 && digits == 4) {
+        return None;
+    }
+    let sizes = |i: usize| g.get(i).map_or(0, |x| x.digits);
+    let mut sep_buf = [Sep::Space; MAX_GROUPS];
+    let mut n = 0;
+    for (slot, sep) in sep_buf
+        .iter_mut()
+        .zip(g.iter().skip(1).filter_map(|x| x.sep))
+    {
+        *slot = sep;
+        n += 1;
+    }
+    let seps = sep_buf.get(..n).unwrap_or(&[]);
+    let all_seps = |s: Sep| seps.iter().all(|x| *x == s);
+    if let Some(date) = date_like(g, seps) {
         return (date && ctx.near(ctx.birth)).then_some(Birthday);
     }
     if k == 1
@@ -200,11 +219,20 @@ pub(super) fn classify_number(
     {
         return Some(IpAddress);
     }
-    let text: String = g
+    // The window's digits (at most 19: longer windows are not classified).
+    let mut digit_buf = [0u8; 19];
+    let mut len = 0;
+    for b in g
         .iter()
         .filter_map(|x| toks.get(x.tok))
-        .map(|t| t.text)
-        .collect();
+        .flat_map(|t| t.text.bytes())
+    {
+        if let Some(slot) = digit_buf.get_mut(len) {
+            *slot = b;
+            len += 1;
+        }
+    }
+    let text = std::str::from_utf8(digit_buf.get(..len).unwrap_or(&[])).unwrap_or("");
     // Payment cards.
     if (13..=19).contains(&digits) && !plus {
         let grouped = k == 1
@@ -212,7 +240,7 @@ pub(super) fn classify_number(
                 && sizes(k - 1) <= 4
                 && (all_seps(Sep::Space) || all_seps(Sep::Dash)))
             || (k == 3 && sizes(0) == 4 && sizes(1) == 6 && (4..=5).contains(&sizes(2)));
-        if grouped && luhn(&text) && card_prefix(&text) {
+        if grouped && luhn(text) && card_prefix(text) {
             return Some(PaymentId);
         }
     }
