@@ -575,6 +575,55 @@ const fn first_units_of_all() -> [u128; PATTERNS.len()] {
     out
 }
 
+/// For each first unit, the second units a phrase can continue with (all, after a symbol or a
+/// one-letter word): most starts in ordinary and hostile text (`a a a`, `1 1 1`) end at this
+/// lookup without trying a pattern.
+const SECOND_UNITS: [u128; 128] = second_units_of_all();
+
+// Const evaluation, as above.
+#[allow(clippy::indexing_slicing)]
+const fn second_units_of_all() -> [u128; 128] {
+    let mut out = [0; 128];
+    let mut i = 0;
+    while i < PATTERNS.len() {
+        add_pairs(&mut out, PATTERNS[i]);
+        i += 1;
+    }
+    out
+}
+
+#[allow(clippy::indexing_slicing)]
+const fn add_pairs(out: &mut [u128; 128], pattern: &[El]) {
+    match pattern {
+        [] => {}
+        [first, rest @ ..] => match *first {
+            Word(words) => add_word_pairs(out, words),
+            Opt(words) | Rep(words, _) => {
+                add_word_pairs(out, words);
+                add_pairs(out, rest);
+            }
+            Sym(b) => out[(b & 127) as usize] = u128::MAX,
+            OptSym(b) => {
+                out[(b & 127) as usize] = u128::MAX;
+                add_pairs(out, rest);
+            }
+        },
+    }
+}
+
+#[allow(clippy::indexing_slicing)]
+const fn add_word_pairs(out: &mut [u128; 128], words: &[&str]) {
+    let mut i = 0;
+    while i < words.len() {
+        match words[i].as_bytes() {
+            [a, b, ..] => out[(*a & 127) as usize] |= 1 << (*b & 127),
+            [a] => out[(*a & 127) as usize] = u128::MAX,
+            [] => {}
+        }
+        i += 1;
+    }
+}
+
 const fn first_units(pattern: &[El]) -> u128 {
     match pattern {
         [] => 0,
@@ -662,7 +711,14 @@ fn redact(text: &str, decompose: Option<fn(char) -> Option<char>>) -> String {
         crate::work::step(1);
         let unit = s.units.get(k).copied().unwrap_or(0);
         let bit = 1u128.checked_shl(u32::from(unit)).unwrap_or(0);
-        let end = if s.at_boundary(k) {
+        let next = s.units.get(k + 1).copied().unwrap_or(0);
+        let pairs = SECOND_UNITS
+            .get(usize::from(unit & 127))
+            .copied()
+            .unwrap_or(0);
+        let may_start = pairs & 1u128.checked_shl(u32::from(next)).unwrap_or(0) != 0
+            || (k + 1 == s.units.len() && pairs != 0);
+        let end = if may_start && s.at_boundary(k) {
             let hard = s.at_hard_boundary(k);
             PATTERNS
                 .iter()

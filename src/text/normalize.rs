@@ -15,6 +15,10 @@ use super::invisible::{is_invisible, keeps_meaning};
 
 /// `text` without invisible characters, in NFKC except for the characters NFKC would misread.
 pub fn normalize(text: &str) -> String {
+    // ASCII holds no invisible character and is its own NFKC.
+    if text.is_ascii() {
+        return text.to_string();
+    }
     let mut visible = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     let mut prev: Option<char> = None;

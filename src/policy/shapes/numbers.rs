@@ -219,6 +219,10 @@ pub(super) fn classify_number(
     {
         return Some(IpAddress);
     }
+    // Cards and phones have seven digits or more.
+    if digits < 7 {
+        return None;
+    }
     // The window's digits (at most 19: longer windows are not classified).
     let mut digit_buf = [0u8; 19];
     let mut len = 0;
