@@ -350,9 +350,11 @@ fn no_payload_survives_compilation_and_rendering() {
         assert_one_block(&text, payload);
         let json_values: Value = serde_json::from_str(&json).unwrap();
         // The block's own two tags are checked by `assert_one_block`; judge what is inside them.
-        let inside = text
-            .replacen(&format!("<{CONTEXT_TAG}>"), "", 1)
-            .replacen(&format!("</{CONTEXT_TAG}>"), "", 1);
+        let inside = text.replacen(&format!("<{CONTEXT_TAG}>"), "", 1).replacen(
+            &format!("</{CONTEXT_TAG}>"),
+            "",
+            1,
+        );
         for (what, out) in [("text", inside), ("json", json_values.to_string())] {
             let left = survivors(&out, banned);
             if !left.is_empty() {
