@@ -339,8 +339,7 @@ impl Skeleton {
 
     /// Where `word` ends if the units at `k` spell it (first unit compared first: most words
     /// are rejected there).
-    fn word_at(&self, k: usize, word: &str) -> Option<usize> {
-        let w = word.as_bytes();
+    fn word_at(&self, k: usize, w: &[u8]) -> Option<usize> {
         if self.units.get(k) != w.first() {
             return None;
         }
@@ -361,11 +360,11 @@ fn is_symbol_byte(b: u8) -> bool {
 #[derive(Clone, Copy)]
 enum El {
     /// One of these words.
-    Word(&'static [&'static str]),
+    Word(&'static str),
     /// Optionally one of these words.
-    Opt(&'static [&'static str]),
+    Opt(&'static str),
     /// Up to `n` of these words.
-    Rep(&'static [&'static str], u8),
+    Rep(&'static str, u8),
     /// One or more of this symbol.
     Sym(u8),
     /// Zero or more of this symbol.
@@ -374,62 +373,19 @@ enum El {
 
 use El::{Opt, OptSym, Rep, Sym, Word};
 
-#[rustfmt::skip]
-const VERBS: &[&str] = &[
-    "ignore", "ignoring", "ignored", "disregard", "disregarding", "forget", "forgetting",
-    "override", "overriding", "bypass", "bypassing", "discard", "neglect", "overlook", "abandon",
-    "donotfollow", "dontfollow", "stopfollowing", "nolongerfollow", "nevermind",
-];
-#[rustfmt::skip]
-const FILLERS: &[&str] = &[
-    "all", "any", "the", "your", "my", "of", "every", "each", "previous", "previously", "prior",
-    "above", "earlier", "preceding", "foregoing", "former", "initial", "original", "existing",
-    "current", "old", "these", "those", "such", "other", "system", "safety", "security", "given",
-    "provided", "said", "that", "this", "what", "you", "were", "was", "told", "before", "and",
-    "developer", "hidden", "secret", "internal", "earlier", "prompt",
-];
-#[rustfmt::skip]
-const OBJECTS: &[&str] = &[
-    "instructions", "instruction", "directions", "directives", "directive", "rules", "rule",
-    "guidelines", "guideline", "prompts", "prompt", "context", "commands", "command", "constraints",
-    "restrictions", "guardrails", "policies", "programming", "training", "filters", "limitations",
-    "conversation", "everything", "above",
-];
-#[rustfmt::skip]
-const RIGHT_AFTER_VERB: &[&str] = &[
-    "previous", "prior", "above", "all", "everything", "earlier", "preceding", "foregoing",
-];
+const VERBS: &str = "ignore ignoring ignored disregard disregarding forget forgetting override overriding bypass bypassing discard neglect overlook abandon donotfollow dontfollow stopfollowing nolongerfollow nevermind";
+const FILLERS: &str = "all any the your my of every each previous previously prior above earlier preceding foregoing former initial original existing current old these those such other system safety security given provided said that this what you were was told before and developer hidden secret internal earlier prompt";
+const OBJECTS: &str = "instructions instruction directions directives directive rules rule guidelines guideline prompts prompt context commands command constraints restrictions guardrails policies programming training filters limitations conversation everything above";
+const RIGHT_AFTER_VERB: &str = "previous prior above all everything earlier preceding foregoing";
 /// Chat roles, as role markers (`System:`, `### Assistant`).
-#[rustfmt::skip]
-const ROLES: &[&str] = &[
-    "system", "assistant", "user", "developer", "human", "ai", "sys", "chatgpt", "gpt", "claude",
-];
+const ROLES: &str = "system assistant user developer human ai sys chatgpt gpt claude";
 /// Headings that open a prompt section (`### Instructions`, `## Response`).
-const HEADINGS: &[&str] = &[
-    "instructions",
-    "instruction",
-    "response",
-    "context",
-    "prompt",
-];
-#[rustfmt::skip]
-const TAG_WORDS: &[&str] = &[
-    "s", "sys", "system", "user", "assistant", "inst", "instructions", "im", "tool", "function",
-    "developer", "human", "ai", "userprofilecontext", "context", "prompt",
-];
-#[rustfmt::skip]
-const TEMPLATE_TOKENS: &[&str] = &[
-    "imstart", "imend", "endoftext", "eotid", "startheaderid", "endheaderid", "beginoftext",
-];
-#[rustfmt::skip]
-const NOW_WHAT: &[&str] = &[
-    "dan", "jailbroken", "unrestricted", "unfiltered", "uncensored", "evil", "root", "admin",
-];
-#[rustfmt::skip]
-const NOW_THINGS: &[&str] = &[
-    "ai", "assistant", "chatbot", "model", "llm", "dan", "mode", "longer", "unrestricted",
-    "jailbroken", "evil", "rogue", "system",
-];
+const HEADINGS: &str = "instructions instruction response context prompt";
+const TAG_WORDS: &str = "s sys system user assistant inst instructions im tool function developer human ai userprofilecontext context prompt";
+const TEMPLATE_TOKENS: &str = "imstart imend endoftext eotid startheaderid endheaderid beginoftext";
+const NOW_WHAT: &str = "dan jailbroken unrestricted unfiltered uncensored evil root admin";
+const NOW_THINGS: &str =
+    "ai assistant chatbot model llm dan mode longer unrestricted jailbroken evil rogue system";
 
 /// Longest run of one symbol a pattern takes (`<<`, `###`).
 const MAX_SYMBOLS: usize = 8;
@@ -438,95 +394,44 @@ const MAX_SYMBOLS: usize = 8;
 const PATTERNS: &[&[El]] = &[
     &[Word(VERBS), Rep(FILLERS, 4), Word(OBJECTS)],
     &[Word(VERBS), Word(RIGHT_AFTER_VERB)],
+    &[Word("you youre"), Opt("are"), Word("now"), Word(NOW_WHAT)],
     &[
-        Word(&["you", "youre"]),
-        Opt(&["are"]),
-        Word(&["now"]),
-        Word(NOW_WHAT),
-    ],
-    &[
-        Word(&["you", "youre"]),
-        Opt(&["are"]),
-        Word(&["now"]),
-        Word(&["a", "an", "in", "no"]),
-        Rep(
-            &[
-                "developer",
-                "god",
-                "evil",
-                "unrestricted",
-                "new",
-                "different",
-            ],
-            2,
-        ),
+        Word("you youre"),
+        Opt("are"),
+        Word("now"),
+        Word("a an in no"),
+        Rep("developer god evil unrestricted new different", 2),
         Word(NOW_THINGS),
     ],
     &[
-        Word(&["fromnowon", "henceforth"]),
-        Word(&[
-            "you", "act", "respond", "answer", "ignore", "pretend", "only", "always", "never",
-            "reply",
-        ]),
+        Word("fromnowon henceforth"),
+        Word("you act respond answer ignore pretend only always never reply"),
+    ],
+    &[Word("act acting roleplay roleplaying"), Word("as")],
+    &[
+        Word("pretend pretending"),
+        Opt("to that"),
+        Word("be you are youre"),
     ],
     &[
-        Word(&["act", "acting", "roleplay", "roleplaying"]),
-        Word(&["as"]),
+        Word("new updated real true revised additional hidden secret"),
+        Word("instructions instruction systemprompt rules directives"),
     ],
     &[
-        Word(&["pretend", "pretending"]),
-        Opt(&["to", "that"]),
-        Word(&["be", "you", "are", "youre"]),
+        Word("system developer admin"),
+        Word("prompt prompts message override instructions instruction command commands mode"),
     ],
+    &[Word("jailbreak jailbroken dan"), Opt("mode")],
+    &[Word("doanythingnow developermode godmode")],
     &[
-        Word(&[
-            "new",
-            "updated",
-            "real",
-            "true",
-            "revised",
-            "additional",
-            "hidden",
-            "secret",
-        ]),
-        Word(&[
-            "instructions",
-            "instruction",
-            "systemprompt",
-            "rules",
-            "directives",
-        ]),
-    ],
-    &[
-        Word(&["system", "developer", "admin"]),
-        Word(&[
-            "prompt",
-            "prompts",
-            "message",
-            "override",
-            "instructions",
-            "instruction",
-            "command",
-            "commands",
-            "mode",
-        ]),
-    ],
-    &[Word(&["jailbreak", "jailbroken", "dan"]), Opt(&["mode"])],
-    &[Word(&["doanythingnow", "developermode", "godmode"])],
-    &[
-        Word(&[
-            "reveal", "print", "show", "repeat", "output", "display", "leak", "dump",
-        ]),
+        Word("reveal print show repeat output display leak dump"),
         Rep(
-            &[
-                "your", "the", "me", "all", "system", "hidden", "secret", "initial", "original",
-                "full", "words", "text",
-            ],
+            "your the me all system hidden secret initial original full words text",
             3,
         ),
-        Word(&["prompt", "prompts", "instructions", "above", "systemprompt"]),
+        Word("prompt prompts instructions above systemprompt"),
     ],
-    &[Word(&["role"]), Sym(b':'), Word(ROLES)],
+    &[Word("role"), Sym(b':'), Word(ROLES)],
     &[OptSym(b'#'), Word(ROLES), Sym(b':')],
     &[Sym(b'#'), Word(ROLES)],
     &[Sym(b'#'), Word(HEADINGS)],
@@ -543,19 +448,19 @@ const PATTERNS: &[&[El]] = &[
     &[
         Sym(b'['),
         OptSym(b'/'),
-        Word(&["inst", "sys", "system", "user", "assistant", "im"]),
+        Word("inst sys system user assistant im"),
         Sym(b']'),
     ],
     &[Sym(b'<'), OptSym(b'/'), Word(TAG_WORDS), Sym(b'>')],
     &[Word(TEMPLATE_TOKENS)],
-    &[Word(&["userprofilecontext"])],
+    &[Word("userprofilecontext")],
 ];
 
 /// Role markers must start after a space or a mark that does not join words into keys.
 fn needs_hard_start(pattern: &[El]) -> bool {
     matches!(
         pattern,
-        [OptSym(b'#'), Word(_), Sym(b':')] | [Word(["role"]), ..]
+        [OptSym(b'#'), Word(_), Sym(b':')] | [Word("role"), ..]
     )
 }
 
@@ -611,14 +516,21 @@ const fn add_pairs(out: &mut [u128; 128], pattern: &[El]) {
     }
 }
 
+/// Each word of a list is a pair (first, second unit), or a full row when it has one letter.
 #[allow(clippy::indexing_slicing)]
-const fn add_word_pairs(out: &mut [u128; 128], words: &[&str]) {
+const fn add_word_pairs(out: &mut [u128; 128], words: &str) {
+    let w = words.as_bytes();
     let mut i = 0;
-    while i < words.len() {
-        match words[i].as_bytes() {
-            [a, b, ..] => out[(*a & 127) as usize] |= 1 << (*b & 127),
-            [a] => out[(*a & 127) as usize] = u128::MAX,
-            [] => {}
+    while i < w.len() {
+        let second = if i + 1 < w.len() { w[i + 1] } else { b' ' };
+        if second == b' ' {
+            out[(w[i] & 127) as usize] = u128::MAX;
+        } else {
+            out[(w[i] & 127) as usize] |= 1 << (second & 127);
+        }
+        // On to the next word.
+        while i < w.len() && w[i] != b' ' {
+            i += 1;
         }
         i += 1;
     }
@@ -636,17 +548,25 @@ const fn first_units(pattern: &[El]) -> u128 {
     }
 }
 
-const fn word_starts(words: &[&str]) -> u128 {
-    match words {
-        [] => 0,
-        [word, rest @ ..] => {
-            let first = match word.as_bytes() {
-                [b, ..] => 1 << (*b & 127),
-                [] => 0,
-            };
-            first | word_starts(rest)
+/// The first units of the words of a list, one bit each.
+#[allow(clippy::indexing_slicing)]
+const fn word_starts(words: &str) -> u128 {
+    let w = words.as_bytes();
+    let mut bits = 0;
+    let mut i = 0;
+    while i < w.len() {
+        if i == 0 || w[i - 1] == b' ' {
+            bits |= 1 << (w[i] & 127);
         }
+        i += 1;
     }
+    bits
+}
+
+/// The words of a list (space-separated: one string per list costs the wasm less than a slice of
+/// strings).
+fn words_of(list: &'static str) -> impl Iterator<Item = &'static [u8]> {
+    list.as_bytes().split(|b| *b == b' ')
 }
 
 /// Where `pattern` matched at unit `k` ends, if it does, ending at a word boundary.
@@ -655,15 +575,13 @@ fn match_at(s: &Skeleton, k: usize, pattern: &[El]) -> Option<usize> {
     let Some((first, rest)) = pattern.split_first() else {
         return s.at_boundary(k).then_some(k);
     };
-    let word_at = |w: &str| s.word_at(k, w);
+    let word_at = |w: &[u8]| s.word_at(k, w);
     match *first {
-        Word(words) => words
-            .iter()
-            .filter_map(|w| word_at(w))
+        Word(words) => words_of(words)
+            .filter_map(word_at)
             .find_map(|e| match_at(s, e, rest)),
-        Opt(words) => words
-            .iter()
-            .filter_map(|w| word_at(w))
+        Opt(words) => words_of(words)
+            .filter_map(word_at)
             .find_map(|e| match_at(s, e, rest))
             .or_else(|| match_at(s, k, rest)),
         Rep(words, n) => match_rep(s, k, words, n, rest),
@@ -687,10 +605,10 @@ fn match_at(s: &Skeleton, k: usize, pattern: &[El]) -> Option<usize> {
 }
 
 /// Up to `n` of `words` at unit `k`, then `rest` (the longest run of words first).
-fn match_rep(s: &Skeleton, k: usize, words: &[&str], n: u8, rest: &[El]) -> Option<usize> {
+fn match_rep(s: &Skeleton, k: usize, words: &'static str, n: u8, rest: &[El]) -> Option<usize> {
     crate::work::step(1);
     if n > 0 {
-        for w in words {
+        for w in words_of(words) {
             if let Some(end) = s.word_at(k, w) {
                 if let Some(found) = match_rep(s, end, words, n - 1, rest) {
                     return Some(found);
