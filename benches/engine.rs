@@ -1,6 +1,8 @@
 //! Snapshot encode / decode, rank and render on the retail fixtures (small: 50 traits, 200 events;
 //! jeff: 132 traits, 2,114 events; large: 600 traits, 20,000 events), and the whole per-request path
-//! (decode + rank + render). Run: `cargo bench --bench engine`.
+//! (decode + rank + render); and the worst inputs a caller controls next to ordinary ones: a 1 MB
+//! query of `1,1,1,…`, a 1 MB pasted chat message, and compiling a profile whose trait values are
+//! 16 KiB runs of `1 1 1 …`, `a@a a@a …` or `1,1,1,…`. Run: `cargo bench --bench engine`.
 // Test and tooling code may panic on broken fixtures; the no-panic rule is for src/.
 #![allow(
     clippy::unwrap_used,
@@ -15,8 +17,10 @@ mod common;
 use divan::counter::BytesCount;
 use divan::{black_box, Bencher};
 use edge_persona::snapshot::{Snapshot, SnapshotLimits};
+use edge_persona::{compile, PrivacyPolicy, Profile, Trait, Value};
 use edge_persona::{rank, RankSettings};
-use edge_persona::{render, RenderSettings};
+use edge_persona::{render, Personalizer, RenderSettings};
+use serde_json::json;
 
 const PROFILES: &[&str] = &[
     "profile-retail-small",
@@ -103,4 +107,76 @@ fn request_dev_queries(bencher: Bencher, name: &str) {
         let items = rank(&snapshot, &queries[i], NOW, &RankSettings::default());
         render(&snapshot, &items, NOW, &RenderSettings::default())
     });
+}
+
+/// Queries on jeff, ranked and rendered: an ordinary question against 1 MB of `1,1,1,…`.
+#[divan::bench(args = ["ordinary question", "1 MB of 1,1,1"])]
+fn hostile_query(bencher: Bencher, which: &str) {
+    let snapshot = common::snapshot("profile-retail-jeff");
+    let query = match which {
+        "ordinary question" => QUERY.to_string(),
+        _ => "1,".repeat(1 << 19),
+    };
+    let (rank_settings, render_settings) = (RankSettings::default(), RenderSettings::default());
+    bencher.bench_local(|| {
+        let items = rank(&snapshot, black_box(&query), NOW, &rank_settings);
+        render(&snapshot, &items, NOW, &render_settings)
+    });
+}
+
+/// A chat request on jeff personalized (query read from the body, ranked, rendered, injected):
+/// an ordinary question against a 1 MB pasted message (a JSON array of numbers and a question).
+#[divan::bench(args = ["ordinary question", "1 MB pasted message"])]
+fn hostile_chat(bencher: Bencher, which: &str) {
+    let p = Personalizer::from_compiled(common::snapshot("profile-retail-jeff"));
+    let content = match which {
+        "ordinary question" => QUERY.to_string(),
+        _ => {
+            let numbers: Vec<String> = (0..150_000)
+                .map(|i| (i * 7919 % 100_000).to_string())
+                .collect();
+            format!(
+                "[{}] what are these numbers about my order?",
+                numbers.join(", ")
+            )
+        }
+    };
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": content}]});
+    let (rank_settings, render_settings) = (RankSettings::default(), RenderSettings::default());
+    bencher
+        .with_inputs(|| body.clone())
+        .bench_local_values(|body| {
+            p.personalize_request(body, None, None, NOW, &rank_settings, &render_settings)
+        });
+}
+
+/// Compiling one identify's profile: the small retail fixture (48 traits, 60 events) against four
+/// traits of 16 KiB each (the import limit of a string) made of one repeated unit.
+#[divan::bench(args = ["retail-small", "1 1 1", "a@a a@a", "1,1,1"])]
+fn hostile_compile(bencher: Bencher, which: &str) {
+    let profile = match which {
+        "retail-small" => common::profile("profile-retail-small"),
+        unit => {
+            let unit = match unit {
+                "1 1 1" => "1 ",
+                "a@a a@a" => "a@a ",
+                _ => "1,",
+            };
+            let value = unit.repeat(16 * 1024 / unit.len());
+            Profile {
+                profile_id: "user_id:hostile".into(),
+                traits: ["nickname", "bio", "company", "notes"]
+                    .iter()
+                    .map(|key| Trait {
+                        key: (*key).into(),
+                        value: Value::Text(value.clone()),
+                        audience: false,
+                    })
+                    .collect(),
+                ..Profile::default()
+            }
+        }
+    };
+    let policy = PrivacyPolicy::default();
+    bencher.bench_local(|| compile(black_box(&profile), &policy));
 }

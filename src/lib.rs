@@ -75,6 +75,7 @@ pub mod snapshot;
 mod testing;
 pub mod text;
 pub mod time;
+mod work;
 
 pub use errors::{
     IdentityError, ImportError, InjectError, LimitExceeded, SettingsError, SnapshotError,

@@ -190,8 +190,8 @@ fn policy_of(args: &PolicyArgs) -> PrivacyPolicy {
         PolicyTarget::Browser => Target::Browser,
     };
     PrivacyPolicy {
-        target,
         allow: args.allow.clone(),
+        ..PrivacyPolicy::new(target)
     }
 }
 

@@ -241,7 +241,10 @@ fn policy(value: JsValue) -> Result<PrivacyPolicy, JsValue> {
         None => Vec::new(),
         Some(v) => strings(&v, "policy.allow")?,
     };
-    Ok(PrivacyPolicy { target, allow })
+    Ok(PrivacyPolicy {
+        allow,
+        ..PrivacyPolicy::new(target)
+    })
 }
 
 /// Deepest nesting accepted in a request body.

@@ -121,6 +121,10 @@ pub struct RankSettings {
     /// Share of a seed's score added to an item that shares one of its rare values. 0 switches
     /// threads off. Default 0.3.
     pub thread_weight: f32,
+    /// Most bytes of a query read: of a longer one (a pasted document, a hostile 1 MB message),
+    /// the first and the last half of this many, cut at character boundaries, so a question
+    /// before or after the paste is still seen. Default 4096.
+    pub max_query_bytes: usize,
 }
 
 impl Default for RankSettings {
@@ -151,6 +155,7 @@ impl Default for RankSettings {
             thread_seeds: 1,
             thread_max_df: 6,
             thread_weight: 0.3,
+            max_query_bytes: 4096,
         }
     }
 }
@@ -199,6 +204,12 @@ impl RankSettings {
                 self.salience_horizon_days,
                 0.0,
                 3650.0,
+            ),
+            (
+                "max_query_bytes",
+                self.max_query_bytes as f32,
+                16.0,
+                1_048_576.0,
             ),
         ];
         check_ranges(&checks)

@@ -7,6 +7,8 @@
 //! lexicon or the thesaurus relates to it, covers that word (in proportion to the weight of what
 //! matched), so related words add reach without diluting the query.
 
+use std::borrow::Cow;
+
 use super::RankSettings;
 use crate::text::cues::{is_content_cue, is_cue, is_cue_pair};
 use crate::text::when::time_words;
@@ -67,6 +69,7 @@ pub struct Query {
 impl Query {
     /// Analyzes query text: stop words, stemming, lexicon expansion, thesaurus keys.
     pub fn parse(text: &str, settings: &RankSettings) -> Query {
+        let text: &str = &head_and_tail(text, settings.max_query_bytes);
         let max_words = settings.max_query_terms.min(MAX_QUERY_WORDS);
         let mut words: Vec<String> = Vec::new();
         // The word index of each position in the text, `None` for stop words, so that pairs are
@@ -210,6 +213,28 @@ impl Query {
     }
 }
 
+/// `text` if it is at most `max` bytes; else its first and last `max / 2` bytes (at character
+/// boundaries), joined by a space: a pasted document costs what `max` bytes do, and a question
+/// before or after it is still read.
+fn head_and_tail(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let half = max / 2;
+    let mut head = half;
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = text.len() - half;
+    while !text.is_char_boundary(tail) {
+        tail += 1;
+    }
+    let (Some(h), Some(t)) = (text.get(..head), text.get(tail..)) else {
+        return Cow::Borrowed("");
+    };
+    Cow::Owned([h, " ", t].concat())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +285,20 @@ mod tests {
         let q = Query::parse(&long, &RankSettings::default());
         assert_eq!(q.words.len(), RankSettings::default().max_query_terms);
         assert!(q.links.len() <= 2 * q.words.len());
+    }
+
+    #[test]
+    fn long_queries_are_read_at_their_head_and_tail() {
+        let paste = "1,".repeat(100_000);
+        let text = format!("shoe size {paste} trail runner");
+        let q = Query::parse(&text, &RankSettings::default());
+        let typed: Vec<&str> = q.words.iter().map(String::as_str).collect();
+        assert_eq!(typed.first(), Some(&"shoe"));
+        assert!(
+            typed.contains(&"trail") && typed.contains(&"runner"),
+            "{typed:?}"
+        );
+        assert_eq!(head_and_tail("été", 4), "é é");
+        assert_eq!(head_and_tail("short", 16), "short");
     }
 }

@@ -8,15 +8,21 @@
 //! `how_did_you_hear` still indexes every word.
 
 pub mod cues;
+mod fold;
 pub mod initials;
+mod invisible;
 mod lexicon;
+mod normalize;
 mod stem;
 mod stopwords;
 mod term_hash;
 pub mod thesaurus;
 pub mod when;
 
+pub(crate) use fold::latin_base;
+pub use invisible::{is_invisible, keeps_meaning};
 pub use lexicon::expansions;
+pub use normalize::{base_letter, normalize};
 pub use stem::stem;
 pub use stopwords::is_stop_word;
 pub use term_hash::term_hash;
@@ -81,11 +87,16 @@ pub fn split_words(text: &str, mut emit: impl FnMut(&str)) {
 // One compiled copy for all callers (a generic `emit` made one per caller, 1.5 KB each in wasm).
 #[inline(never)]
 fn split_words_into(text: &str, emit: &mut dyn FnMut(&str)) {
-    let chars: Vec<char> = text.chars().collect();
+    let mut chars = text.chars().peekable();
     let mut word = String::new();
+    // What `word` holds so far, kept as we go so that no character is looked at twice: only
+    // digits and at most one `.` (a number), and whether that `.` is there.
+    let mut numeric = true;
+    let mut has_dot = false;
     let mut prev: Option<char> = None;
-    for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).copied();
+    while let Some(c) = chars.next() {
+        crate::work::step(1);
+        let next = chars.peek().copied();
         if c.is_alphanumeric() {
             if let Some(p) = prev {
                 let hump = c.is_uppercase() && p.is_lowercase();
@@ -94,21 +105,23 @@ fn split_words_into(text: &str, emit: &mut dyn FnMut(&str)) {
                 if (hump || acronym_end) && !word.is_empty() {
                     emit(&word);
                     word.clear();
+                    (numeric, has_dot) = (true, false);
                 }
             }
             word.extend(c.to_lowercase());
+            numeric &= c.is_ascii_digit();
             prev = Some(c);
             continue;
         }
         let between_digits =
             prev.is_some_and(|p| p.is_ascii_digit()) && next.is_some_and(|n| n.is_ascii_digit());
-        let numeric_word = word.chars().all(|w| w.is_ascii_digit() || w == '.');
-        if between_digits && numeric_word {
+        if between_digits && numeric {
             if c == ',' {
                 continue;
             }
-            if c == '.' && !word.contains('.') {
+            if c == '.' && !has_dot {
                 word.push('.');
+                has_dot = true;
                 continue;
             }
         }
@@ -116,6 +129,7 @@ fn split_words_into(text: &str, emit: &mut dyn FnMut(&str)) {
             emit(&word);
             word.clear();
         }
+        (numeric, has_dot) = (true, false);
         prev = None;
     }
     if !word.is_empty() {

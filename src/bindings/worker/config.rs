@@ -120,8 +120,8 @@ impl Config {
 
     pub(super) fn policy(&self, target: Target) -> PrivacyPolicy {
         PrivacyPolicy {
-            target,
             allow: self.allow.clone(),
+            ..PrivacyPolicy::new(target)
         }
     }
 
