@@ -45,11 +45,10 @@ const FETCH_WAIT_MS: u64 = 10_000;
 /// The pause after a failed KV publication before the alarm tries again.
 const PUBLISH_RETRY_MS: i64 = 5_000;
 
-/// Both policies' snapshots of one state version.
+/// One policy's snapshot of one state version.
 struct Compiled {
     version: u64,
-    server: Vec<u8>,
-    browser: Vec<u8>,
+    bytes: Vec<u8>,
 }
 
 /// KV metadata of a published snapshot: the state version it was compiled from.
@@ -66,7 +65,8 @@ pub struct Person {
     person: RefCell<Option<PersonState>>,
     /// Whether the table has rows: an unknown person who was only read is never stored.
     stored: Cell<bool>,
-    compiled: RefCell<Option<Rc<Compiled>>>,
+    /// The last compiled snapshot per policy (server, browser): a read compiles only its own.
+    compiled: RefCell<[Option<Rc<Compiled>>; 2]>,
     fetching: Cell<bool>,
     last_fetch_ms: Cell<Option<i64>>,
     publishing: Cell<bool>,
@@ -85,7 +85,7 @@ impl DurableObject for Person {
             env,
             person: RefCell::new(None),
             stored: Cell::new(false),
-            compiled: RefCell::new(None),
+            compiled: RefCell::new([None, None]),
             fetching: Cell::new(false),
             last_fetch_ms: Cell::new(None),
             publishing: Cell::new(false),
@@ -217,7 +217,7 @@ impl Person {
         if self.stored.get() || applied.outcome == Outcome::Changed {
             if let Err(e) = sql::write(&self.state.storage(), applied.changes.clone()) {
                 *self.person.borrow_mut() = None;
-                *self.compiled.borrow_mut() = None;
+                *self.compiled.borrow_mut() = [None, None];
                 return Err(e);
             }
             self.stored.set(true);
@@ -293,7 +293,7 @@ impl Person {
         if empty && (fetch_due || !recently) {
             self.fetch_profile(cfg).await;
         }
-        let compiled = self.compiled(cfg);
+        let compiled = self.compiled(cfg, target);
         self.schedule(cfg, None).await?;
         let Some(c) = compiled else {
             return Response::error("no profile", 404);
@@ -301,11 +301,7 @@ impl Person {
         let headers = Headers::new();
         headers.set(VERSION_HEADER, &c.version.to_string())?;
         headers.set("content-type", "application/octet-stream")?;
-        let bytes = match target {
-            Target::Server => c.server.clone(),
-            Target::Browser => c.browser.clone(),
-        };
-        Ok(Response::from_bytes(bytes)?.with_headers(headers))
+        Ok(Response::from_bytes(c.bytes.clone())?.with_headers(headers))
     }
 
     async fn erase(&self, cfg: &Config) -> worker::Result<Response> {
@@ -314,7 +310,7 @@ impl Person {
             .with_state(|st| st.erase(now))
             .ok_or_else(|| worker::Error::RustError("state not loaded".into()))?;
         let applied = self.store_erasure(result).await?;
-        *self.compiled.borrow_mut() = None;
+        *self.compiled.borrow_mut() = [None, None];
         // The KV copies go now (after the KV write interval, at most a second), else from the alarm.
         let kv_deleted = match self.publish(cfg, true).await {
             Ok(done) => done,
@@ -374,30 +370,27 @@ impl Person {
         Response::from_json(&body)
     }
 
-    /// The snapshots of the current version, compiled here when the state has changed since.
-    fn compiled(&self, cfg: &Config) -> Option<Rc<Compiled>> {
+    /// The `target` snapshot of the current version, compiled here when the state has changed
+    /// since; `None` for an empty state.
+    fn compiled(&self, cfg: &Config, target: Target) -> Option<Rc<Compiled>> {
+        let slot = match target {
+            Target::Server => 0,
+            Target::Browser => 1,
+        };
         let version = self.with_state(|st| st.version())?;
-        if let Some(c) = self
-            .compiled
-            .borrow()
-            .as_ref()
-            .filter(|c| c.version == version)
-        {
-            return Some(c.clone());
+        let cached = self.compiled.borrow().get(slot).cloned().flatten();
+        if let Some(c) = cached.filter(|c| c.version == version) {
+            return Some(c);
         }
         let profile = self.with_state(|st| (!st.is_empty()).then(|| st.profile()))??;
-        let encode = |target| {
-            compile(&profile, &cfg.policy(target))
-                .encode()
-                .map_err(|e| worker::console_error!("edge-persona: snapshot encode: {e}"))
-                .ok()
-        };
-        let compiled = Rc::new(Compiled {
-            version,
-            server: encode(Target::Server)?,
-            browser: encode(Target::Browser)?,
-        });
-        *self.compiled.borrow_mut() = Some(compiled.clone());
+        let bytes = compile(&profile, &cfg.policy(target))
+            .encode()
+            .map_err(|e| worker::console_error!("edge-persona: snapshot encode: {e}"))
+            .ok()?;
+        let compiled = Rc::new(Compiled { version, bytes });
+        if let Some(place) = self.compiled.borrow_mut().get_mut(slot) {
+            *place = Some(compiled.clone());
+        }
         Some(compiled)
     }
 
@@ -489,21 +482,27 @@ impl Person {
             return Ok(false);
         };
         let store = self.env.kv("PROFILES")?;
-        let compiled = if suppressed { None } else { self.compiled(cfg) };
+        // Both compiled without an await between them: the same version.
+        let compiled = if suppressed {
+            None
+        } else {
+            self.compiled(cfg, Target::Server)
+                .zip(self.compiled(cfg, Target::Browser))
+        };
         let published_version = match &compiled {
-            Some(c) => {
-                for (key, bytes) in [
-                    (kv::snapshot_key(&user), &c.server),
-                    (kv::browser_snapshot_key(&user), &c.browser),
+            Some((server, browser)) => {
+                for (key, c) in [
+                    (kv::snapshot_key(&user), server),
+                    (kv::browser_snapshot_key(&user), browser),
                 ] {
                     store
-                        .put_bytes(&key, bytes)?
+                        .put_bytes(&key, &c.bytes)?
                         .metadata(SnapshotMeta { v: c.version })?
                         .expiration_ttl(cfg.snapshot_ttl)
                         .execute()
                         .await?;
                 }
-                c.version
+                server.version
             }
             None => {
                 store.delete(&kv::snapshot_key(&user)).await?;
