@@ -5,7 +5,8 @@
 #   build  worker-build (offline-safe) → build/index.js + build/index_bg.wasm; prints the bundle size
 #   test   Node tests on workerd (Miniflare) with the official openai client and fake upstreams
 #   dev    the Worker on local workerd (wrangler dev), KV seeded from the sample profiles
-#   load   autocannon against the local Worker: /v1/context and the chat proxy, personalized and not
+#   load   autocannon against the local Worker: /v1/context and the chat proxy, personalized and not;
+#          then webhooks: workerd CPU per webhook, and reads under a sustained webhook stream
 #   cpu    workerd's CPU per request for 1 MB queries and messages and a 2 MB variants group, next
 #          to ordinary requests (worker/cpu.mjs; --quick for fewer requests)
 set -euo pipefail

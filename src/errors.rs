@@ -270,3 +270,44 @@ impl fmt::Display for InjectError {
 }
 
 impl std::error::Error for InjectError {}
+
+/// Why a stored row of a person's state could not be read (see [`crate::state`]): the rows are
+/// the Durable Object's own, so this means damage or a row written by a newer build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StateError {
+    /// A row of a row format this build does not read.
+    UnsupportedVersion {
+        /// The row's format byte.
+        found: u8,
+        /// The format this build reads and writes.
+        supported: u8,
+    },
+    /// The row is truncated, fails its checksum, or does not decode; names the row.
+    Corrupt {
+        /// The row's kind and key, as `event m1`.
+        row: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Encoding failed (only on a broken codec; never for valid state).
+    Encode {
+        /// What the codec said.
+        detail: String,
+    },
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnsupportedVersion { found, supported } => write!(
+                f,
+                "state row format {found} is not supported (this build reads {supported})"
+            ),
+            Self::Corrupt { row, detail } => write!(f, "state row {row} corrupt: {detail}"),
+            Self::Encode { detail } => write!(f, "state row encoding failed: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for StateError {}

@@ -53,8 +53,10 @@
 //! ([`Snapshot::decode`]), rank ([`rank()`]), render ([`render()`]), inject into LLM requests
 //! ([`inject()`]), or all of it behind one handle ([`Personalizer`]). A few namespaces stay
 //! public: [`errors`], [`identity`] (signed tokens), [`slots`] (the page slot language),
-//! [`snapshot`] (its byte layout and KV keys), [`webhook`] (Segment webhook calls merged into a
-//! source bundle), [`text`] (the tokenizer), [`time`] and [`base64`].
+//! [`snapshot`] (its byte layout and KV keys), [`webhook`] (a Segment message read into an
+//! update), [`state`] (one person's profile state: ordered, idempotent updates, bounds, retention,
+//! erasure, as the Worker's Durable Object keeps it), [`text`] (the tokenizer), [`time`] and
+//! [`base64`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -71,6 +73,7 @@ mod rank;
 mod render;
 pub mod slots;
 pub mod snapshot;
+pub mod state;
 #[cfg(test)]
 mod testing;
 pub mod text;
@@ -79,6 +82,7 @@ mod work;
 
 pub use errors::{
     IdentityError, ImportError, InjectError, LimitExceeded, SettingsError, SnapshotError,
+    StateError,
 };
 pub use import::segment::webhook;
 pub use import::segment::{import_bundle, import_ndjson, import_value};

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A JSON-like value with object members kept in input order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A JSON-like value with object members kept in input order. (bincode: the person state's rows.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub enum Value {
     /// JSON `null`.
     Null,
@@ -80,7 +80,7 @@ pub fn format_number(n: f64) -> String {
 
 /// One trait. Audiences (Segment Engage writes `"<audience_key>": true`) are traits with
 /// `audience: true`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Trait {
     /// The trait key as the CDP writes it (`shoe_size`, `firstName`).
     pub key: String,
@@ -91,7 +91,7 @@ pub struct Trait {
 }
 
 /// One event occurrence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Event {
     /// Segment's `message_id`: the event's identity, for deduplication and as the item id.
     pub message_id: String,

@@ -1,12 +1,18 @@
 // Load test of the local Worker (workerd via Miniflare): autocannon, in a second process, against
 // POST /v1/context and the chat proxy with and without personalization, then a sequential run that
-// measures the added latency precisely (µs). Usage: node worker/load.mjs [--seconds 10] [--connections 10]
+// measures the added latency precisely (µs); then the update scenario: workerd's CPU time per
+// Segment webhook on jeff, and reads under a sustained rate of webhooks (errors, lost updates,
+// read latency against reads alone).
+// Usage: node worker/load.mjs [--seconds 10] [--connections 10] [--sequential 2000]
+//        [--read-rate 200] [--only reads|updates]
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 import {
-  FIXTURES, ROOT, SECRET, compileSeeds, fakeLlm, seedKv, token, workerOptions,
+  FIXTURES, ROOT, SECRET, WEBHOOK_SECRET, compileSeeds, fakeLlm, seedKv, signWebhook, token,
+  workerOptions,
 } from './test/helpers.mjs';
+import { cpuMs, workerdPids } from './test/state-helpers.mjs';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -15,15 +21,25 @@ const arg = (name, def) => {
 const SECONDS = arg('seconds', 10);
 const CONNECTIONS = arg('connections', 10);
 const SEQUENTIAL = arg('sequential', 2000);
+// Reads per second in the update scenario: below saturation, so that latency is the reads' own and
+// not the queue of a saturated machine (where any added work shows as latency).
+const READ_RATE = arg('read-rate', 200);
+const onlyAt = process.argv.indexOf('--only');
+const ONLY = onlyAt > 0 ? process.argv[onlyAt + 1] : null;
+const ADMIN = 'load-admin-secret-0123456789';
 
 const llm = await fakeLlm();
 llm.seen.length = 0;
 const record = llm.seen.push.bind(llm.seen);
 llm.seen.push = (x) => (llm.seen.length > 10 ? 0 : record(x)); // keep memory flat under load
 
-const mf = new Miniflare(workerOptions({ IDENTITY_SECRET: SECRET, LLM_UPSTREAM_URL: llm.url, SNAPSHOT_CACHE_SECONDS: '60' }));
+const mf = new Miniflare(workerOptions({
+  IDENTITY_SECRET: SECRET, LLM_UPSTREAM_URL: llm.url, SNAPSHOT_CACHE_SECONDS: '60',
+  SEGMENT_WEBHOOK_SECRET: WEBHOOK_SECRET, ADMIN_SECRET: ADMIN,
+}));
 const base = (await mf.ready).toString().replace(/\/$/, '');
-await seedKv(await mf.getKVNamespace('PROFILES'), compileSeeds([path.join(FIXTURES, 'profile-retail-jeff.json')]));
+await seedKv(await mf.getKVNamespace('PROFILES'), compileSeeds(
+  ['profile-retail-jeff.json', 'profile-telecom-maria.json'].map((f) => path.join(FIXTURES, f))));
 const jeff = token('jeff-lawson-1138', { ttl: 3600 });
 
 const chatBody = JSON.stringify({
@@ -39,9 +55,11 @@ const scenarios = [
   { name: 'chat proxy, personalization off', path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-x' }, body: chatBody },
 ];
 
-function autocannon(s) {
+/** autocannon for SECONDS over CONNECTIONS; `rate`: requests per second over all of them (else
+ * as many as the Worker answers). */
+function autocannon(s, rate) {
   const bin = path.join(ROOT, 'worker', 'node_modules', '.bin', 'autocannon');
-  const args = ['--json', '-d', String(SECONDS), '-c', String(CONNECTIONS), '-m', 'POST',
+  const args = ['--json', '-d', String(SECONDS), '-c', String(CONNECTIONS), ...(rate ? ['-R', String(rate)] : []), '-m', 'POST',
     '-H', 'content-type=application/json', ...Object.entries(s.headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]),
     '-b', s.body, `${base}${s.path}`];
   return new Promise((resolve, reject) => {
@@ -71,7 +89,108 @@ async function sequential(list, n) {
 }
 
 const rows = [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const JEFF = 'jeff-lawson-1138';
+const webhook = (payload) => {
+  const body = JSON.stringify(payload);
+  return fetch(`${base}/v1/webhooks/segment`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-signature': signWebhook(body) } });
+};
+let seq = 0;
+const trackFor = (user) => {
+  seq += 1;
+  return { type: 'track', userId: user, messageId: `load-${user}-${seq}`, event: 'Load Test Event',
+    timestamp: new Date().toISOString(), properties: { seq: `s${seq}`, page: 'shoes' } };
+};
+const stats = async (user) => (await fetch(`${base}/v1/profiles/${user}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+const pids = workerdPids();
+const cpu = () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+
+/** workerd's CPU time per webhook (ms): N webhooks for one person sent as `send` paces them, then
+ * the flush they left; the idle rate measured just before is subtracted. */
+async function cpuPerWebhook(user, n, pauseMs) {
+  let c0 = cpu(); let t0 = Date.now();
+  await sleep(3000);
+  const idlePerMs = (cpu() - c0) / (Date.now() - t0);
+  c0 = cpu(); t0 = Date.now();
+  for (let i = 0; i < n; i += 1) {
+    const res = await webhook(trackFor(user));
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`webhook: ${res.status}`);
+    if (pauseMs) await sleep(pauseMs);
+  }
+  await sleep(2000); // the last publication
+  const wall = Date.now() - t0;
+  return { perWebhook: (cpu() - c0 - idlePerMs * wall) / n, idlePerS: idlePerMs * 1000, wall };
+}
+
+/** Webhooks at `rate` per second for each of `users` until `until()`; counts sent and failed. */
+function sustain(users, rate, until) {
+  const sent = Object.fromEntries(users.map((u) => [u, 0]));
+  let errors = 0;
+  const inFlight = [];
+  const timer = setInterval(() => {
+    for (const u of users) {
+      inFlight.push(webhook(trackFor(u)).then(async (r) => {
+        await r.arrayBuffer();
+        if (r.status === 200) sent[u] += 1; else errors += 1;
+      }, () => { errors += 1; }));
+    }
+  }, 1000 / rate);
+  return until.then(async () => { clearInterval(timer); await Promise.all(inFlight); return { sent, errors }; });
+}
+
+async function updates() {
+  const out = {};
+  // Warm up: the first webhook migrates jeff's legacy source bundle into his object (once).
+  await (await webhook(trackFor(JEFF))).arrayBuffer();
+  await sleep(1500);
+  out.burst = await cpuPerWebhook(JEFF, 100, 0);
+  out.paced = await cpuPerWebhook(JEFF, 20, 100);
+  out.spaced = await cpuPerWebhook(JEFF, 8, 1200);
+  console.log('\nworkerd CPU per Segment webhook on jeff (idle subtracted; includes the coalesced KV publications):');
+  console.table([
+    { scenario: '100 back to back', 'CPU ms / webhook': out.burst.perWebhook.toFixed(1), 'wall ms': out.burst.wall },
+    { scenario: '20 at ~10/s', 'CPU ms / webhook': out.paced.perWebhook.toFixed(1), 'wall ms': out.paced.wall },
+    { scenario: '8, 1.2 s apart (each its own publication)', 'CPU ms / webhook': out.spaced.perWebhook.toFixed(1), 'wall ms': out.spaced.wall },
+  ]);
+  // Each loaded run right after the same reads alone (the machine's speed drifts): reads while
+  // webhooks arrive for other people, then for the reader himself.
+  const read = { name: 'POST /v1/context (personalized)', path: '/v1/context', headers: { authorization: `Bearer ${jeff}` }, body: JSON.stringify({ query: 'running shoes in my size' }) };
+  const table = [];
+  const others = ['maria-gonzalez-77', 'load-new-1', 'load-new-2'];
+  for (const [label, users, rate] of [['webhooks for 3 other people, 10/s each', others, 10], ['webhooks for the reader, 2/s', [JEFF], 2]]) {
+    table.push({ scenario: 'reads alone', ...summary(await autocannon(read, READ_RATE)) });
+    const before = Object.fromEntries(await Promise.all(users.map(async (u) => [u, (await stats(u)).events ?? 0])));
+    const readsDone = autocannon(read, READ_RATE);
+    const load = await sustain(users, rate, readsDone);
+    const r = await readsDone;
+    await sleep(2500);
+    let lost = 0;
+    for (const u of users) {
+      const s = await stats(u);
+      lost += load.sent[u] - ((s.events ?? 0) - before[u]);
+    }
+    const total = Object.values(load.sent).reduce((a, b) => a + b, 0);
+    table.push({ scenario: `reads + ${label}`, ...summary(r), webhooks: total, 'webhook errors': load.errors, lost });
+  }
+  console.log(`\nreads under updates (autocannon, ${SECONDS} s, ${CONNECTIONS} connections, ${READ_RATE} reads/s; lost: webhooks answered 200 whose event the person's state lacks):`);
+  console.table(table);
+  if (table.some((t) => t.errors > 0 || t['webhook errors'] > 0 || t.lost > 0)) process.exitCode = 1;
+}
+
+function summary(r) {
+  return { 'req/s': Math.round(r.requests.average), 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, errors: r.errors + r.timeouts + (r.non2xx || 0) };
+}
+
 try {
+  if (ONLY !== 'updates') await reads();
+  if (ONLY !== 'reads') await updates();
+} finally {
+  await mf.dispose();
+  await llm.close();
+}
+
+async function reads() {
   // Check that personalization is really on in the personalized scenarios.
   const probe = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: scenarios[1].headers, body: chatBody });
   console.log(`probe: x-edge-persona: ${probe.headers.get('x-edge-persona')}`);
@@ -83,13 +202,10 @@ try {
   }
   console.log(`\nautocannon, ${SECONDS} s each, ${CONNECTIONS} connections, local workerd (Miniflare) on 127.0.0.1:`);
   console.table(rows);
-  const seq = await sequential(scenarios.slice(1), SEQUENTIAL);
-  const [on, off] = seq;
+  const seqRows = await sequential(scenarios.slice(1), SEQUENTIAL);
+  const [on, off] = seqRows;
   console.log(`\nsequential, ${SEQUENTIAL} requests each, alternating (one connection), client-side latency in µs:`);
-  console.table(seq.map((r) => ({ scenario: r.scenario, 'p50 µs': Math.round(r.p50), 'p99 µs': Math.round(r.p99) })));
+  console.table(seqRows.map((r) => ({ scenario: r.scenario, 'p50 µs': Math.round(r.p50), 'p99 µs': Math.round(r.p99) })));
   console.log(`added by personalization: p50 ${Math.round(on.p50 - off.p50)} µs (ratio ${(on.p50 / off.p50).toFixed(2)}), p99 ${Math.round(on.p99 - off.p99)} µs`);
   if (rows.some((r) => r.errors > 0)) process.exitCode = 1;
-} finally {
-  await mf.dispose();
-  await llm.close();
 }

@@ -223,11 +223,13 @@ function pages(items, size) {
  * A fake Segment Profile API: Basic auth, `limit` and `next` cursor pagination of traits and events
  * as the real one answers them. `profiles` maps a user id to a bundle; special user ids:
  * `rate-limited-once` (a 429, then the profile), `server-error` (always 500), and unknown ids (404
- * with Segment's body). `slow-user` answers after 5 s.
+ * with Segment's body). `slow-user` answers after 5 s. `failEvents` maps a user id to a number of
+ * `/events` calls answered 500 before the real answer (an outage in the middle of a fetch).
  */
-export async function fakeSegment(profiles) {
+export async function fakeSegment(profiles, { failEvents = {} } = {}) {
   const seen = [];
   const throttled = new Set();
+  const eventFailures = { ...failEvents };
   const srv = await listen(async (req, res) => {
     seen.push({ url: req.url, headers: req.headers });
     const url = new URL(req.url, 'http://x');
@@ -251,6 +253,10 @@ export async function fakeSegment(profiles) {
     if (user === 'slow-user') { setTimeout(() => json(200, { traits: {}, cursor: { has_more: false } }), 5000); return; }
     const bundle = profiles[user];
     if (!bundle) return json(404, { error: { code: 'not_found', message: 'Profile was not found.' } });
+    if (m[3] === 'events' && eventFailures[user] > 0) {
+      eventFailures[user] -= 1;
+      return json(500, { error: { code: 'internal', message: 'oops' } });
+    }
     const limit = Math.max(1, Math.min(Number(url.searchParams.get("limit") || 10), 20));
     const next = Number(url.searchParams.get('next') || 0);
     if (m[3] === 'traits') {
@@ -284,6 +290,7 @@ export function workerOptions(bindings) {
     modulesRoot: path.join(ROOT, 'build'),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     kvNamespaces: ['PROFILES'],
+    durableObjects: { PERSON: { className: 'Person', useSQLite: true } },
     compatibilityDate: COMPATIBILITY_DATE,
     bindings,
   };

@@ -365,7 +365,8 @@ describe('KV miss → Segment Profile API', () => {
     }
     assert.ok(stored, 'snapshot stored in KV');
     assert.ok(await kv.get(`snapb:v1:${SEGMENT_ONLY}`, 'arrayBuffer'));
-    assert.ok(await kv.get(`src:v1:${SEGMENT_ONLY}`));
+    // The fetched source stays in the person's object (bounded, with retention), not in KV.
+    assert.equal(await kv.get(`src:v1:${SEGMENT_ONLY}`), null);
     // Now served from KV: no new Profile API calls.
     const n = segment.seen.length;
     const html = await (await fetch(new URL('/page', base), { headers: { cookie: `ep_id=${token(SEGMENT_ONLY, { format: 'cookie' })}` } })).text();

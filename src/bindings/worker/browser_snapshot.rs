@@ -6,11 +6,11 @@
 use sha2::{Digest, Sha256};
 use worker::{Context, Env, Headers, Request, Response};
 
-use crate::snapshot::kv;
+use crate::policy::Target;
 
 use super::config::Config;
 use super::proxy::IDENTITY_VARY;
-use super::store::{cache_forget, rebuild_both};
+use super::store::current;
 use super::{identify, now_ms, Failure, Outcome};
 
 /// A strong ETag: the first 16 bytes of the SHA-256 of the snapshot, in hex.
@@ -20,28 +20,19 @@ fn etag_of(bytes: &[u8]) -> String {
     format!("\"{hex}\"")
 }
 
-/// `GET /v1/snapshot` (and `HEAD`): the verified caller's browser-policy snapshot, rebuilt on a miss.
+/// `GET /v1/snapshot` (and `HEAD`): the verified caller's browser-policy snapshot.
 pub(super) async fn snapshot_route(
     req: Request,
     env: &Env,
-    ctx: &Context,
+    _ctx: &Context,
     cfg: &Config,
 ) -> Outcome {
     let now = now_ms();
     let user = identify(&req, cfg, now, false).ok_or(Failure::Unauthorized)?;
-    let kv = env.kv("PROFILES").map_err(|_| Failure::Internal)?;
-    let mut bytes = kv
-        .get(&kv::browser_snapshot_key(&user))
-        .bytes()
+    // KV, else the person's object (which compiles, or seeds from the Profile API, there).
+    let (bytes, _) = current(&user, Target::Browser, env, now, Some)
         .await
-        .ok()
-        .flatten();
-    if bytes.is_none() {
-        // A miss: rebuild from the stored source or the Profile API (which stores both policies).
-        cache_forget(&user);
-        bytes = rebuild_both(&user, &kv, ctx, cfg).await.map(|(_, b)| b);
-    }
-    let bytes = bytes.ok_or(Failure::NotFound)?;
+        .ok_or(Failure::NotFound)?;
     let etag = etag_of(&bytes);
     let headers = Headers::new();
     headers.set("etag", &etag)?;

@@ -6,6 +6,7 @@ use worker::Env;
 use crate::identity;
 use crate::policy::{PrivacyPolicy, Target};
 use crate::render::RenderSettings;
+use crate::state::StateSettings;
 
 use super::html::HtmlSettings;
 use super::profile_api::SegmentApi;
@@ -30,6 +31,10 @@ pub(super) struct Config {
     pub(super) html_max_group_bytes: usize,
     /// `ORIGIN_FORWARD_HEADERS`: request headers the origin gets beyond the built-in allow-list.
     pub(super) origin_forward: Vec<String>,
+    /// The bearer secret of the admin routes (`/v1/profiles/<user_id>`); unset: they answer 503.
+    pub(super) admin_secret: Option<String>,
+    /// Bounds, retention and fetch retries of the person's state (its Durable Object).
+    pub(super) state: StateSettings,
 }
 
 /// A var or a secret, trimmed; `None` when unset or blank.
@@ -115,7 +120,15 @@ impl Config {
                 .into_iter()
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
+            admin_secret: var(env, "ADMIN_SECRET"),
+            state: state_settings(&num),
         }
+    }
+
+    /// Whether the Profile API is configured: a new person's state is seeded from it before its
+    /// first publication.
+    pub(super) fn fetch_configured(&self) -> bool {
+        self.segment.is_some()
     }
 
     pub(super) fn policy(&self, target: Target) -> PrivacyPolicy {
@@ -130,5 +143,26 @@ impl Config {
             budget_tokens: self.budget_tokens,
             ..RenderSettings::default()
         }
+    }
+}
+
+/// The state's settings from `STATE_*` vars (defaults: [`StateSettings::default`]).
+fn state_settings(num: &dyn Fn(&str, u64) -> u64) -> StateSettings {
+    let d = StateSettings::default();
+    let size =
+        |name: &str, default: usize| usize::try_from(num(name, default as u64)).unwrap_or(default);
+    let ms = |name: &str, default_ms: i64| {
+        i64::try_from(num(name, (default_ms / 1000) as u64))
+            .unwrap_or(default_ms / 1000)
+            .saturating_mul(1000)
+    };
+    StateSettings {
+        max_traits: size("STATE_MAX_TRAITS", d.max_traits).max(1),
+        max_events: size("STATE_MAX_EVENTS", d.max_events).max(1),
+        max_bytes: size("STATE_MAX_BYTES", d.max_bytes).max(1024),
+        max_seen: d.max_seen,
+        retention_ms: ms("STATE_RETENTION_SECONDS", d.retention_ms).max(1000),
+        fetch_retry_ms: ms("PROFILE_API_RETRY_SECONDS", d.fetch_retry_ms).max(1000),
+        max_fetch_attempts: d.max_fetch_attempts,
     }
 }

@@ -5,7 +5,8 @@
 //! | `POST /v1/context` | ranked items and the context block for the caller's own profile |
 //! | `POST /v1/chat/completions`, `/v1/responses`, `/v1/messages` | inject the context, forward to `LLM_UPSTREAM_URL` with the caller's own `Authorization` / `x-api-key`, stream the answer back unchanged; `x-edge-persona: items=N; tokens=M` |
 //! | `GET /v1/snapshot` | the caller's own browser-policy snapshot (ETag, `Cache-Control: private`) |
-//! | `POST /v1/webhooks/segment` | Segment webhook (HMAC-SHA1 `X-Signature`): updates the person's snapshot |
+//! | `POST /v1/webhooks/segment` | Segment webhook (HMAC-SHA1 `X-Signature`): applied by the person's object; `delete` erases |
+//! | `DELETE`/`GET /v1/profiles/<user_id>[/suppression]` | admin (`ADMIN_SECRET`): erasure, lifting the suppression, state counters |
 //! | anything else | reverse proxy to `ORIGIN_URL`; `text/html` is personalized while it streams |
 //!
 //! Identity comes only from a signed token ([`crate::identity`]): the `ep_id` cookie, the
@@ -14,16 +15,22 @@
 //! is served unpersonalized. Errors map to a status and a fixed message; internals are only logged.
 //!
 //! This file holds the entry, the route table, identity and the error mapping; each route group has
-//! its own file (`context.rs`, `llm.rs`, `browser_snapshot.rs`, `webhook.rs`, `origin.rs`), over
-//! `config.rs` (settings), `store.rs` (snapshots: cache, KV, rebuild), `proxy.rs` (upstream relays),
+//! its own file (`context.rs`, `llm.rs`, `browser_snapshot.rs`, `webhook.rs`, `admin.rs`,
+//! `origin.rs`), over `config.rs` (settings), `store.rs` (snapshots: cache, KV, the person's
+//! object), `person.rs` (the Durable Object that owns a person's state, with `person_sql.rs` its
+//! table and `person_client.rs` the Worker's calls to it), `proxy.rs` (upstream relays),
 //! `profile_api.rs` (Segment's Profile API) and `html.rs` (the streaming slot rewriter).
 
+mod admin;
 mod browser_snapshot;
 mod config;
 mod context;
 mod html;
 mod llm;
 mod origin;
+mod person;
+mod person_client;
+mod person_sql;
 mod profile_api;
 mod proxy;
 mod store;
@@ -175,6 +182,7 @@ async fn route(req: Request, env: &Env, ctx: &Context, cfg: &Config) -> Outcome 
             Method::Post => webhook::webhook_route(req, env, cfg).await,
             _ => Err(Failure::MethodNotAllowed),
         },
+        p if p.starts_with(admin::PREFIX) => admin::admin_route(req, p, env, cfg).await,
         _ => origin::origin_route(req, env, ctx, cfg).await,
     }
 }

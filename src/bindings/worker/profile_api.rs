@@ -1,11 +1,13 @@
-//! The Segment Profile API client: a KV miss builds the person's snapshot from the bundle it fetches.
+//! The Segment Profile API client: the person's object ([`super::person`]) seeds their state from
+//! the bundle it fetches.
 //!
 //! `GET <base>/v1/spaces/<space>/collections/users/profiles/user_id:<id>/{traits,events}`, HTTP Basic
 //! with the access token as user name and an empty password, pages followed through `cursor.next`
 //! (bounded), every call bounded by a timeout (`AbortSignal.timeout`) and the whole fetch, pages and
 //! retries together, by a budget (`SEGMENT_BUDGET_MS`). A 429, a 5xx or a network error (a timeout
 //! included) is retried once after a short pause; a 404, a second failure or a spent budget gives
-//! up: the request is then served unpersonalized, and nothing is stored.
+//! up. Traits without their events (those failed, or the budget ran out during them) are answered
+//! as incomplete, so that the object stores them as partial and fetches again later.
 
 use serde_json::{json, Value as Json};
 use worker::{AbortSignal, Date, Delay, Fetch, Headers, Method, Request, RequestInit};
@@ -38,6 +40,13 @@ pub enum FetchFailure {
 /// Milliseconds left until `deadline` (a `Date::now()` in milliseconds).
 fn left_until(deadline: u64) -> u64 {
     deadline.saturating_sub(Date::now().as_millis())
+}
+
+/// What [`SegmentApi::fetch_bundle`] got: the bundle, and whether its events could be read.
+#[derive(Debug, Clone)]
+pub struct FetchedBundle {
+    pub bundle: Json,
+    pub events_complete: bool,
 }
 
 const RETRY_PAUSE_MS: u64 = 250;
@@ -165,21 +174,21 @@ impl SegmentApi {
 
     /// The person's bundle (`{"profile_id", "traits": [pages], "events": [pages]}`), as the core's
     /// importer reads it.
-    pub async fn fetch_bundle(&self, user_id: &str) -> Result<Json, FetchFailure> {
+    pub async fn fetch_bundle(&self, user_id: &str) -> Result<FetchedBundle, FetchFailure> {
         let deadline = Date::now().as_millis().saturating_add(self.budget_ms);
         let traits = self.pages(user_id, "traits", 200, deadline).await?;
-        // Events are optional: a profile whose events cannot be read still has its traits; one
-        // whose budget ran out is not complete, and is not stored.
-        let events = match self.pages(user_id, "events", 100, deadline).await {
-            Ok(pages) => pages,
-            Err(FetchFailure::OutOfTime) => return Err(FetchFailure::OutOfTime),
-            Err(_) => Vec::new(),
-        };
-        Ok(json!({
-            "profile_id": format!("user_id:{user_id}"),
-            "traits": traits,
-            "events": events,
-        }))
+        // Events are optional: a profile whose events cannot be read (or not within the budget)
+        // still has its traits, and says so, so that the person's state retries the events later.
+        let events = self.pages(user_id, "events", 100, deadline).await;
+        let events_complete = events.is_ok();
+        Ok(FetchedBundle {
+            bundle: json!({
+                "profile_id": format!("user_id:{user_id}"),
+                "traits": traits,
+                "events": events.unwrap_or_default(),
+            }),
+            events_complete,
+        })
     }
 }
 

@@ -1,175 +1,146 @@
-//! Where a person's snapshot comes from: this isolate's cache of decoded snapshots, Workers KV
-//! (`snap:`, `snapb:` and `src:` keys), and a rebuild from the stored source bundle or the Profile
-//! API, compiled under both policies and stored back.
+//! Where a request finds a person's snapshot: this isolate's cache of decoded snapshots, then
+//! Workers KV (`snap:v1:`, `snapb:v1:`, with the state version as metadata), then the person's
+//! object ([`super::person`]), which compiles (or seeds from the Profile API) there. The request
+//! path never compiles a profile.
+//!
+//! Read-your-writes: an update or erasure handled by this isolate leaves a marker, the version
+//! the object answered, for [`FRESH_MS`]; until then a KV copy (or cache entry) of an older
+//! version is not trusted and the snapshot is read through the object. The marker only ever
+//! raises the version asked for, for the verified caller's own id: it is never an identity.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use serde_json::Value as Json;
 use worker::{Context, Env};
 
-use crate::import::segment::import_value;
-use crate::import::ImportLimits;
 use crate::personalizer::Personalizer;
 use crate::policy::Target;
-use crate::snapshot::{compile, kv, Snapshot, SnapshotLimits};
+use crate::snapshot::{kv, SnapshotLimits};
 
 use super::config::Config;
+use super::person::SnapshotMeta;
+use super::person_client;
 
-/// Until when (ms) an entry holds, and the person's personalizer (`None`: known to have none).
-type CacheEntry = (i64, Option<Rc<Personalizer>>);
+/// Until when (ms) an entry holds, the state version it was compiled from, and the person's
+/// personalizer (`None`: known to have none).
+type CacheEntry = (i64, u64, Option<Rc<Personalizer>>);
+
+/// How long an update's marker holds (ms): KV's own propagation (about 60 s) and then some.
+pub(super) const FRESH_MS: i64 = 90_000;
 
 thread_local! {
     /// Decoded snapshots of this isolate, for `SNAPSHOT_CACHE_SECONDS` (KV itself is eventually
     /// consistent for about 60 s, so this adds little staleness and saves a KV read and a decode).
-    /// `None` remembers a person with no snapshot anywhere (KV, source, Profile API), so that their
-    /// requests do not read KV or call the Profile API again until the entry expires.
+    /// `None` remembers a person with no snapshot anywhere, so that their requests do not read KV
+    /// or ask their object again until the entry expires.
     static CACHE: RefCell<HashMap<String, CacheEntry>> = RefCell::new(HashMap::new());
+    /// The least state version a person's snapshot must have, until when (ms): set by updates
+    /// handled here.
+    static FRESH: RefCell<HashMap<String, (i64, u64)>> = RefCell::new(HashMap::new());
 }
-/// Most people cached per isolate.
+/// Most people cached (and marked) per isolate.
 const CACHE_ENTRIES: usize = 512;
 
-/// The cached entry of a person, while it holds: `Some(None)` for one known to have no snapshot.
-fn cache_get(user: &str, now: i64) -> Option<Option<Rc<Personalizer>>> {
-    CACHE.with(|c| {
-        let c = c.borrow();
-        c.get(user)
+fn bounded_insert<V>(map: &mut HashMap<String, V>, key: &str, value: V) {
+    if map.len() >= CACHE_ENTRIES {
+        map.clear();
+    }
+    map.insert(key.to_string(), value);
+}
+
+/// Records that the person's object reached `version` (an update or erasure through this
+/// isolate): older copies are not served here until KV has caught up. Drops the cached entry.
+pub(super) fn saw_version(user: &str, version: u64, now: i64) {
+    CACHE.with(|c| c.borrow_mut().remove(user));
+    FRESH.with(|f| {
+        let mut f = f.borrow_mut();
+        let least = f
+            .get(user)
             .filter(|(until, _)| *until > now)
-            .map(|(_, p)| p.clone())
+            .map_or(0, |(_, v)| *v);
+        bounded_insert(&mut f, user, (now + FRESH_MS, least.max(version)));
+    });
+}
+
+/// The least version this isolate may serve for the person.
+fn least_version(user: &str, now: i64) -> u64 {
+    FRESH.with(|f| {
+        f.borrow()
+            .get(user)
+            .filter(|(until, _)| *until > now)
+            .map_or(0, |(_, v)| *v)
     })
 }
 
-/// Caches a person's personalizer (or their having none) until `until` (ms); a full cache is
-/// emptied first.
-fn cache_put(user: &str, p: Option<Rc<Personalizer>>, until: i64) {
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= CACHE_ENTRIES {
-            c.clear();
-        }
-        c.insert(user.to_string(), (until, p));
-    });
-}
-
-/// Drops a person's cached entry (their snapshot has changed, or is being rebuilt).
-pub(super) fn cache_forget(user: &str) {
-    CACHE.with(|c| {
-        c.borrow_mut().remove(user);
-    });
-}
-
-/// Snapshots compiled from a source bundle: (server bytes, browser bytes, server snapshot).
-pub(super) fn compile_both(bundle: &Json, cfg: &Config) -> Option<(Vec<u8>, Vec<u8>, Snapshot)> {
-    let profile = import_value(bundle, &ImportLimits::default())
-        .map_err(|e| worker::console_warn!("edge-persona: profile import: {e}"))
-        .ok()?;
-    let server = compile(&profile, &cfg.policy(Target::Server));
-    let browser = compile(&profile, &cfg.policy(Target::Browser));
-    Some((server.encode().ok()?, browser.encode().ok()?, server))
-}
-
-/// Stores a person's snapshots (and source bundle) with the TTL.
-pub(super) async fn store(
-    kv: &worker::KvStore,
+/// The person's snapshot for `target`, read by `read` (`None`: this build cannot read it), and its
+/// state version: KV's copy when it is readable and at least as new as this isolate knows of, else
+/// the one the person's object answers.
+pub(super) async fn current<T>(
     user: &str,
-    server: &[u8],
-    browser: &[u8],
-    source: &Json,
-    ttl: u64,
-) -> Result<(), worker::KvError> {
-    kv.put_bytes(&kv::snapshot_key(user), server)?
-        .expiration_ttl(ttl)
-        .execute()
-        .await?;
-    kv.put_bytes(&kv::browser_snapshot_key(user), browser)?
-        .expiration_ttl(ttl)
-        .execute()
-        .await?;
-    // The source outlives the snapshots: webhooks recompile from it.
-    kv.put(&kv::source_key(user), source.to_string())?
-        .execute()
-        .await
+    target: Target,
+    env: &Env,
+    now: i64,
+    read: impl Fn(Vec<u8>) -> Option<T>,
+) -> Option<(T, u64)> {
+    let least = least_version(user, now);
+    let mut kv_missing = true;
+    if let Ok(store) = env.kv("PROFILES") {
+        let key = kv::snapshot_key_for(target, user);
+        match store.get(&key).bytes_with_metadata::<SnapshotMeta>().await {
+            Ok((Some(bytes), meta)) => {
+                // CLI-loaded snapshots carry no version: 0.
+                let version = meta.map_or(0, |m| m.v);
+                if let Some(value) = read(bytes) {
+                    if version >= least {
+                        return Some((value, version));
+                    }
+                    kv_missing = false;
+                }
+            }
+            Ok((None, _)) => {}
+            Err(e) => worker::console_warn!("edge-persona: KV read: {e}"),
+        }
+    }
+    let (bytes, version) = person_client::snapshot(env, user, target, kv_missing).await?;
+    Some((read(bytes)?, version))
 }
 
-/// The person's server-policy personalizer: isolate cache, then the KV snapshot, then the stored
-/// source bundle, then the Profile API.
+/// The person's server-policy personalizer: isolate cache, KV, then their object. (`_ctx`: the
+/// routes' common signature; nothing is left to do after the response.)
 pub(super) async fn load(
     user: &str,
     env: &Env,
-    ctx: &Context,
+    _ctx: &Context,
     cfg: &Config,
     now: i64,
 ) -> Option<Rc<Personalizer>> {
-    if let Some(known) = cache_get(user, now) {
+    let least = least_version(user, now);
+    let cached = CACHE.with(|c| {
+        c.borrow()
+            .get(user)
+            .filter(|(until, version, _)| *until > now && *version >= least)
+            .map(|(_, _, p)| p.clone())
+    });
+    if let Some(known) = cached {
         return known;
     }
-    let kv = env.kv("PROFILES").ok()?;
-    if let Ok(Some(bytes)) = kv.get(&kv::snapshot_key(user)).bytes().await {
-        match Personalizer::from_snapshot(&bytes, &SnapshotLimits::default()) {
-            Ok(p) => {
-                let p = Rc::new(p);
-                cache_put(user, Some(p.clone()), now + cfg.cache_ms);
-                return Some(p);
-            }
-            Err(e) => worker::console_warn!("edge-persona: stored snapshot unreadable: {e}"),
-        }
-    }
-    let p = rebuild(user, &kv, ctx, cfg)
-        .await
-        .map(|s| Rc::new(Personalizer::from_compiled(s)));
-    cache_put(user, p.clone(), now + cfg.cache_ms);
-    p
-}
-
-/// A miss or an unreadable snapshot (e.g. written by an older format version): recompiles from the
-/// stored source bundle when there is one, else from the Profile API; stores both policies'
-/// snapshots after the response (`waitUntil`). Returns the server snapshot and the browser bytes.
-pub(super) async fn rebuild_both(
-    user: &str,
-    kv: &worker::KvStore,
-    ctx: &Context,
-    cfg: &Config,
-) -> Option<(Snapshot, Vec<u8>)> {
-    let stored_source = kv
-        .get(&kv::source_key(user))
-        .text()
-        .await
-        .ok()
-        .flatten()
-        .and_then(|t| serde_json::from_str::<Json>(&t).ok());
-    let bundle = match (stored_source, cfg.segment.as_ref()) {
-        (Some(b), _) => b,
-        (None, Some(api)) => match api.fetch_bundle(user).await {
-            Ok(b) => b,
-            Err(e) => {
-                worker::console_warn!("edge-persona: Profile API: {e:?}");
-                return None;
-            }
-        },
-        (None, None) => return None,
+    let found = current(user, Target::Server, env, now, |bytes| {
+        Personalizer::from_snapshot(&bytes, &SnapshotLimits::default())
+            .map_err(|e| worker::console_warn!("edge-persona: snapshot unreadable: {e}"))
+            .ok()
+    })
+    .await;
+    let (p, version) = match found {
+        Some((p, version)) => (Some(Rc::new(p)), version),
+        None => (None, least),
     };
-    let (server, browser, snapshot) = compile_both(&bundle, cfg)?;
-    let (kv, user_owned, ttl, browser_copy) = (
-        kv.clone(),
-        user.to_string(),
-        cfg.snapshot_ttl,
-        browser.clone(),
-    );
-    ctx.wait_until(async move {
-        if let Err(e) = store(&kv, &user_owned, &server, &browser_copy, &bundle, ttl).await {
-            worker::console_warn!("edge-persona: KV store: {e}");
-        }
+    CACHE.with(|c| {
+        bounded_insert(
+            &mut c.borrow_mut(),
+            user,
+            (now + cfg.cache_ms, version, p.clone()),
+        )
     });
-    Some((snapshot, browser))
-}
-
-/// [`rebuild_both`], for a caller that needs only the server snapshot.
-async fn rebuild(
-    user: &str,
-    kv: &worker::KvStore,
-    ctx: &Context,
-    cfg: &Config,
-) -> Option<Snapshot> {
-    rebuild_both(user, kv, ctx, cfg).await.map(|(s, _)| s)
+    p
 }

@@ -1,22 +1,24 @@
-//! `POST /v1/webhooks/segment`: checks Segment's HMAC-SHA1 `X-Signature`, then lets the core merge
-//! the call into the stored source bundle ([`crate::import::segment::webhook`]) and stores the result.
+//! `POST /v1/webhooks/segment`: checks Segment's HMAC-SHA1 `X-Signature`, reads the message with
+//! the core ([`crate::webhook::parse_message`]) and hands it to the person's object, which applies
+//! it in order, once. The answer is 2xx only once the update is stored (a 5xx makes Segment retry;
+//! a retry is a duplicate and changes nothing).
 
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value as Json};
 use worker::{Env, Request, Response};
 
-use crate::import::segment::webhook::{empty_bundle, merge_webhook, webhook_user_id};
-use crate::snapshot::kv;
+use crate::import::segment::webhook::{parse_message, Message};
+use crate::import::ImportLimits;
 
 use super::config::Config;
-use super::store::{cache_forget, compile_both, store};
-use super::{read_body, Failure, Outcome};
+use super::store::saw_version;
+use super::{now_ms, person_client, read_body, Failure, Outcome};
 
 /// The largest webhook body read (Segment's calls are far smaller).
 const MAX_WEBHOOK_BODY: usize = 1 << 20;
 
-/// `POST /v1/webhooks/segment`: a signed Segment call merged into the person's stored source bundle,
-/// both snapshots recompiled and stored, the isolate's cached copy forgotten.
+/// `POST /v1/webhooks/segment`: a signed Segment call applied to the person's state (a `delete`
+/// erases them).
 pub(super) async fn webhook_route(mut req: Request, env: &Env, cfg: &Config) -> Outcome {
     let secret = cfg.webhook_secret.as_deref().ok_or(Failure::NotConfigured(
         "SEGMENT_WEBHOOK_SECRET is not configured",
@@ -33,39 +35,41 @@ pub(super) async fn webhook_route(mut req: Request, env: &Env, cfg: &Config) -> 
         .map_err(|_| Failure::Unauthorized)?;
     let payload: Json =
         serde_json::from_slice(&body).map_err(|_| Failure::BadRequest("expected a JSON object"))?;
-    let Some(user) = webhook_user_id(&payload) else {
-        return Ok(
-            Response::from_json(&json!({"updated": false, "reason": "no userId"}))?
-                .with_status(202),
-        );
-    };
-    let kv = env.kv("PROFILES").map_err(|_| Failure::Internal)?;
-    let mut bundle = match kv.get(&kv::source_key(&user)).text().await.ok().flatten() {
-        Some(text) => serde_json::from_str(&text).unwrap_or_else(|_| empty_bundle(&user)),
-        None => match &cfg.segment {
-            Some(api) => api
-                .fetch_bundle(&user)
-                .await
-                .unwrap_or_else(|_| empty_bundle(&user)),
-            None => empty_bundle(&user),
-        },
-    };
-    if !merge_webhook(&mut bundle, &payload) {
-        return Ok(
-            Response::from_json(&json!({"updated": false, "reason": "nothing to apply"}))?
-                .with_status(202),
-        );
+    let now = now_ms();
+    let message = parse_message(&payload, &ImportLimits::default(), now).map_err(|e| {
+        worker::console_warn!("edge-persona: webhook: {e}");
+        Failure::BadRequest("the message does not import")
+    })?;
+    match message {
+        Message::Ignored { reason } => {
+            Ok(Response::from_json(&json!({"updated": false, "reason": reason}))?.with_status(202))
+        }
+        Message::Delete { user_id } => {
+            let erased = person_client::erase(env, &user_id).await?;
+            saw_version(&user_id, erased.version, now);
+            Ok(Response::from_json(&json!({"erased": true}))?)
+        }
+        Message::Update { user_id, update } => {
+            let answer = person_client::apply(env, &user_id, &update).await?;
+            saw_version(&user_id, answer.version, now);
+            let body = match answer.outcome.as_str() {
+                "changed" => json!({"updated": true, "version": answer.version}),
+                "suppressed" => {
+                    return Ok(Response::from_json(
+                        &json!({"updated": false, "reason": "erased and suppressed"}),
+                    )?
+                    .with_status(202))
+                }
+                "duplicate" => {
+                    json!({"updated": false, "reason": "duplicate", "version": answer.version})
+                }
+                _ => {
+                    json!({"updated": false, "reason": "older than the values kept", "version": answer.version})
+                }
+            };
+            Ok(Response::from_json(&body)?)
+        }
     }
-    let (server, browser, _) =
-        compile_both(&bundle, cfg).ok_or(Failure::BadRequest("payload does not import"))?;
-    store(&kv, &user, &server, &browser, &bundle, cfg.snapshot_ttl)
-        .await
-        .map_err(|e| {
-            worker::console_error!("edge-persona: KV store: {e}");
-            Failure::Internal
-        })?;
-    cache_forget(&user);
-    Ok(Response::from_json(&json!({"updated": true}))?)
 }
 
 /// The bytes of a hex `X-Signature` (an optional `sha1=` prefix allowed); `None` when not hex.

@@ -18,7 +18,7 @@
 //! across pages are kept once (the first). Audiences are boolean traits whose key reads like an
 //! audience ([`crate::profile::looks_like_audience`]) or is listed in `audiences`.
 //!
-//! [`webhook`] folds Segment webhook calls into such a bundle, reading it with the same page rule.
+//! [`webhook`] reads one Segment message (a webhook call) into a typed [`crate::state::Update`].
 
 pub mod webhook;
 
@@ -247,7 +247,11 @@ fn read_events(
     Ok(())
 }
 
-fn read_event(item: &Json, path: &str, limits: &ImportLimits) -> Result<Event, ImportError> {
+pub(crate) fn read_event(
+    item: &Json,
+    path: &str,
+    limits: &ImportLimits,
+) -> Result<Event, ImportError> {
     let obj = item
         .as_object()
         .ok_or_else(|| invalid(path, "an event object"))?;
@@ -361,7 +365,7 @@ fn members(
         .collect()
 }
 
-fn convert(
+pub(crate) fn convert(
     v: &Json,
     path: &str,
     limits: &ImportLimits,
@@ -406,14 +410,14 @@ fn string_at(v: &Json, path: &str, limits: &ImportLimits) -> Result<String, Impo
     Ok(s.to_string())
 }
 
-fn invalid(path: &str, expected: &'static str) -> ImportError {
+pub(crate) fn invalid(path: &str, expected: &'static str) -> ImportError {
     ImportError::Invalid {
         path: path.to_string(),
         expected,
     }
 }
 
-fn check_limit(
+pub(crate) fn check_limit(
     path: &str,
     what: &'static str,
     limit: usize,

@@ -1,20 +1,41 @@
-//! Segment webhook calls (identify, track, page, screen; Engage audience payloads) folded into a
-//! stored source bundle, which is then imported like any other; the bundle's pages are read with the
-//! importer's own page rule, so a merge keeps exactly what an import would read.
+//! One Segment message, as a webhook destination receives it (identify, track, page, screen; Engage
+//! audience and computed-trait payloads, which are identify or track calls; `delete`, Segment's user
+//! deletion), read into what the person's state does with it: a typed [`Update`], an erasure, or
+//! nothing. Values are read with the importer's own rules and [`ImportLimits`].
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::Value as Json;
 
-use super::{for_each_page, list_of, trait_map};
+use super::{check_limit, convert, invalid, read_event};
+use crate::errors::ImportError;
+use crate::import::ImportLimits;
+use crate::profile::{Trait, Value};
+use crate::state::Update;
+use crate::time::parse_timestamp;
 
-/// Most events kept in a stored source bundle (newest first), so webhooks cannot grow it forever.
-pub const MAX_SOURCE_EVENTS: usize = 5_000;
-
-/// An empty bundle for a person the source store does not know yet.
-pub fn empty_bundle(user_id: &str) -> Json {
-    json!({"profile_id": format!("user_id:{user_id}"), "traits": {"traits": {}}, "events": {"data": []}})
+/// What a Segment message asks of a person's state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// Apply this update to `user_id`'s state.
+    Update {
+        /// Whose state.
+        user_id: String,
+        /// What to apply.
+        update: Update,
+    },
+    /// Segment's user deletion (`type: "delete"`): erase everything about `user_id`.
+    Delete {
+        /// Whom to erase.
+        user_id: String,
+    },
+    /// Nothing to apply; the reason, for the answer.
+    Ignored {
+        /// Why (`no userId`, `nothing to apply`, …).
+        reason: &'static str,
+    },
 }
 
-/// The user id a Segment webhook payload is about (`userId`, or `user_id` in Engage payloads).
+/// The user id a Segment message is about (`userId`, or `user_id` in Engage payloads), trimmed;
+/// `None` when absent, blank or longer than an identity may be.
 pub fn webhook_user_id(payload: &Json) -> Option<String> {
     ["userId", "user_id"]
         .iter()
@@ -24,213 +45,260 @@ pub fn webhook_user_id(payload: &Json) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Merges a webhook payload (identify, track, page, screen; Engage audience and computed-trait
-/// payloads are identify or track calls) into a source bundle. Returns whether anything changed.
-pub fn merge_webhook(bundle: &mut Json, payload: &Json) -> bool {
+/// The members that may carry a message's time, in the order Segment means them: `timestamp`
+/// (the event's time, corrected for clock skew), then the others.
+const TIME_KEYS: [&str; 4] = ["timestamp", "originalTimestamp", "receivedAt", "sentAt"];
+
+/// Reads one Segment message. `now_ms` is the time of a message that carries none. Malformed
+/// content (a trait or property over a limit, a time that is not ISO-8601) is an error naming
+/// its place; a message with nothing this state keeps is [`Message::Ignored`].
+pub fn parse_message(
+    payload: &Json,
+    limits: &ImportLimits,
+    now_ms: i64,
+) -> Result<Message, ImportError> {
+    if !payload.is_object() {
+        return Err(invalid("(root)", "a Segment message object"));
+    }
+    let Some(user_id) = webhook_user_id(payload) else {
+        return Ok(Message::Ignored {
+            reason: "no userId",
+        });
+    };
     let kind = payload.get("type").and_then(Json::as_str).unwrap_or("");
-    let mut changed = false;
-    // Traits: identify `traits`, and Engage's `properties.audience_key` on `Audience Entered/Exited`
-    // track calls.
-    let mut new_traits: Map<String, Json> = Map::new();
-    if kind == "identify" {
-        if let Some(t) = payload.get("traits").and_then(Json::as_object) {
-            new_traits.extend(t.clone());
-        }
+    if kind == "delete" {
+        return Ok(Message::Delete { user_id });
     }
-    let event = payload.get("event").and_then(Json::as_str).unwrap_or("");
-    if kind == "track" && matches!(event, "Audience Entered" | "Audience Exited") {
-        let props = payload.get("properties");
-        if let Some(key) = props
-            .and_then(|p| p.get("audience_key"))
+    let message_id = ["messageId", "message_id"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(Json::as_str))
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    if let Some(id) = &message_id {
+        check_limit(
+            "messageId",
+            "max_string_bytes",
+            limits.max_string_bytes,
+            id.len(),
+        )?;
+    }
+    let at_ms = match TIME_KEYS
+        .iter()
+        .find(|k| payload.get(**k).is_some_and(|v| !v.is_null()))
+    {
+        Some(key) => payload
+            .get(*key)
             .and_then(Json::as_str)
-        {
-            new_traits.insert(key.to_string(), Json::Bool(event == "Audience Entered"));
-        }
-    }
-    if !new_traits.is_empty() {
-        let mut traits = bundle_traits(bundle);
-        for (k, v) in new_traits {
-            traits.insert(k, v);
-        }
-        if let Some(obj) = bundle.as_object_mut() {
-            obj.insert("traits".into(), json!({"traits": traits}));
-        }
-        changed = true;
-    }
-    if matches!(kind, "track" | "page" | "screen") {
-        let mut event = Map::new();
-        let id = payload
-            .get("messageId")
-            .or_else(|| payload.get("message_id"))
-            .cloned()
-            .unwrap_or(Json::Null);
-        if id.is_null() {
-            return changed;
-        }
-        event.insert("message_id".into(), id);
-        event.insert("type".into(), Json::String(kind.into()));
-        let name = match kind {
-            "track" => payload.get("event").cloned(),
-            _ => payload
-                .get("name")
-                .cloned()
-                .or_else(|| Some(Json::String(format!("{} Viewed", title(kind))))),
-        };
-        if let Some(n) = name {
-            event.insert("event".into(), n);
-        }
-        // An event without a time cannot be ranked for recency (nor imported): skip it.
-        let Some(ts) = payload
-            .get("timestamp")
-            .or_else(|| payload.get("receivedAt"))
-            .or_else(|| payload.get("sentAt"))
-        else {
-            return changed;
-        };
-        event.insert("timestamp".into(), ts.clone());
-        if let Some(p) = payload.get("properties") {
-            event.insert("properties".into(), p.clone());
-        }
-        let mut events = bundle_events(bundle);
-        events.insert(0, Json::Object(event));
-        events.truncate(MAX_SOURCE_EVENTS);
-        if let Some(obj) = bundle.as_object_mut() {
-            obj.insert("events".into(), json!({"data": events}));
-        }
-        changed = true;
-    }
-    changed
-}
-
-fn title(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
-}
-
-/// All traits of a bundle as one map (a later page's value wins), page by page as the importer reads
-/// them; a body the importer would reject adds nothing.
-fn bundle_traits(bundle: &Json) -> Map<String, Json> {
-    let mut out = Map::new();
-    if let Some(member) = bundle.get("traits") {
-        // The closure never fails: for_each_page's own result is always Ok.
-        let _ = for_each_page(member, "traits", &mut |body, path| {
-            if let Some((map, _)) = trait_map(body, path) {
-                out.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
+            .and_then(parse_timestamp)
+            .ok_or_else(|| ImportError::Timestamp {
+                path: (*key).to_string(),
+            })?,
+        None => now_ms,
+    };
+    let mut traits = Vec::new();
+    if kind == "identify" {
+        match payload.get("traits") {
+            None | Some(Json::Null) => {}
+            Some(Json::Object(map)) => {
+                for (key, raw) in map {
+                    let path = format!("traits.{key}");
+                    check_limit(
+                        &path,
+                        "max_string_bytes",
+                        limits.max_string_bytes,
+                        key.len(),
+                    )?;
+                    traits.push(Trait {
+                        key: key.clone(),
+                        value: convert(raw, &path, limits, 1)?,
+                        audience: false,
+                    });
+                }
             }
-            Ok(())
+            Some(_) => return Err(invalid("traits", "an object")),
+        }
+    }
+    let event_name = payload.get("event").and_then(Json::as_str).unwrap_or("");
+    if kind == "track" && matches!(event_name, "Audience Entered" | "Audience Exited") {
+        let key = payload
+            .get("properties")
+            .and_then(|p| p.get("audience_key"))
+            .and_then(Json::as_str);
+        if let Some(key) = key {
+            check_limit(
+                "properties.audience_key",
+                "max_string_bytes",
+                limits.max_string_bytes,
+                key.len(),
+            )?;
+            traits.push(Trait {
+                key: key.to_string(),
+                value: Value::Bool(event_name == "Audience Entered"),
+                audience: true,
+            });
+        }
+    }
+    // An event needs its id (for deduplication and as its item id) and a time of its own.
+    let has_time = TIME_KEYS
+        .iter()
+        .any(|k| payload.get(*k).is_some_and(|v| !v.is_null()));
+    let event = match (kind, &message_id) {
+        ("track" | "page" | "screen", Some(_)) if has_time => {
+            let mut event = read_event(payload, "(root)", limits)?;
+            if kind != "track" {
+                if let Some(name) = payload.get("name").and_then(Json::as_str) {
+                    check_limit(
+                        "name",
+                        "max_string_bytes",
+                        limits.max_string_bytes,
+                        name.len(),
+                    )?;
+                    event.name = name.to_string();
+                }
+            }
+            Some(event)
+        }
+        _ => None,
+    };
+    if traits.is_empty() && event.is_none() {
+        return Ok(Message::Ignored {
+            reason: "nothing to apply",
         });
     }
-    out
-}
-
-/// All events of a bundle, in order, page by page as the importer reads them; a body the importer
-/// would reject adds nothing.
-fn bundle_events(bundle: &Json) -> Vec<Json> {
-    let mut out = Vec::new();
-    if let Some(member) = bundle.get("events") {
-        // The closure never fails: for_each_page's own result is always Ok.
-        let _ = for_each_page(member, "events", &mut |body, path| {
-            if let Ok((items, _)) = list_of(body, path, "data") {
-                out.extend(items.iter().cloned());
-            }
-            Ok(())
-        });
-    }
-    out
+    Ok(Message::Update {
+        user_id,
+        update: Update {
+            message_id,
+            at_ms,
+            traits,
+            event,
+        },
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::segment::import_value;
-    use crate::import::ImportLimits;
-    use crate::profile::{Profile, Value};
+    use serde_json::json;
 
-    fn import(bundle: &Json) -> Profile {
-        import_value(bundle, &ImportLimits::default()).unwrap()
+    fn parse(v: Json) -> Message {
+        parse_message(&v, &ImportLimits::default(), 42).unwrap()
     }
 
-    /// A profile's traits as sorted (key, value) pairs, and its event ids in order.
-    fn contents(p: &Profile) -> (Vec<(String, Value)>, Vec<String>) {
-        let mut traits: Vec<_> = p
+    fn update(v: Json) -> Update {
+        match parse(v) {
+            Message::Update { update, .. } => update,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn identify_track_page_and_audiences() {
+        let u = update(
+            json!({"type": "identify", "userId": " u ", "messageId": "i1",
+            "timestamp": "2026-11-20T00:00:00Z", "traits": {"tier": "Gold", "n": 3}}),
+        );
+        assert_eq!(u.message_id.as_deref(), Some("i1"));
+        assert_eq!(u.at_ms, parse_timestamp("2026-11-20T00:00:00Z").unwrap());
+        assert_eq!(u.traits.len(), 2);
+        assert!(u
             .traits
             .iter()
-            .map(|t| (t.key.clone(), t.value.clone()))
-            .collect();
-        traits.sort_by(|a, b| a.0.cmp(&b.0));
-        let events = p.events.iter().map(|e| e.message_id.clone()).collect();
-        (traits, events)
+            .any(|t| t.key == "tier" && t.value == Value::Text("Gold".into())));
+        assert!(u.event.is_none());
+
+        let u = update(
+            json!({"type": "track", "userId": "u", "messageId": "t1", "event": "Audience Entered",
+            "properties": {"audience_key": "vips"}, "timestamp": "2026-11-20T00:00:00Z"}),
+        );
+        assert_eq!(
+            u.traits,
+            [Trait {
+                key: "vips".into(),
+                value: Value::Bool(true),
+                audience: true
+            }]
+        );
+        assert_eq!(u.event.unwrap().message_id, "t1");
+
+        let u = update(
+            json!({"type": "page", "userId": "u", "messageId": "p1", "name": "Home",
+            "timestamp": "2026-11-21T00:00:00Z", "properties": {"path": "/"}}),
+        );
+        assert_eq!(u.event.unwrap().name, "Home");
+        let u = update(
+            json!({"type": "screen", "userId": "u", "messageId": "s1", "sentAt": "2026-11-21T00:00:00Z"}),
+        );
+        assert_eq!(u.event.unwrap().name, "Screen Viewed");
+
+        // No time: the message's time is the arrival.
+        let u = update(json!({"type": "identify", "userId": "u", "traits": {"a": 1}}));
+        assert_eq!((u.at_ms, u.message_id), (42, None));
     }
 
     #[test]
-    fn webhooks_merge_into_the_source_bundle() {
-        let mut b = json!({"profile_id": "user_id:u", "traits": [{"traits": {"a": 1}}, {"traits": {"b": 2}}],
-                           "events": [{"data": [{"message_id": "old", "event": "Old", "timestamp": "2026-11-01T00:00:00Z"}]}]});
-        assert!(merge_webhook(
-            &mut b,
-            &json!({"type": "identify", "userId": "u", "traits": {"b": 3, "c": true}})
-        ));
-        assert_eq!(b["traits"], json!({"traits": {"a": 1, "b": 3, "c": true}}));
-        assert!(merge_webhook(
-            &mut b,
-            &json!({"type": "track", "userId": "u", "messageId": "n", "event": "Audience Entered",
-            "properties": {"audience_key": "vips"}, "timestamp": "2026-11-20T00:00:00Z"})
-        ));
-        assert_eq!(b["traits"]["traits"]["vips"], json!(true));
-        assert_eq!(b["events"]["data"][0]["message_id"], "n");
-        assert_eq!(b["events"]["data"][1]["message_id"], "old");
-        assert!(merge_webhook(
-            &mut b,
-            &json!({"type": "page", "userId": "u", "messageId": "p", "timestamp": "2026-11-21T00:00:00Z"})
-        ));
-        assert_eq!(b["events"]["data"][0]["event"], "Page Viewed");
-        assert!(!merge_webhook(
-            &mut b,
-            &json!({"type": "track", "userId": "u", "event": "No Id"})
-        ));
-        assert!(!merge_webhook(
-            &mut b,
-            &json!({"type": "track", "userId": "u", "messageId": "t", "event": "No Time"})
-        ));
-        assert!(!merge_webhook(&mut b, &json!({"type": "alias"})));
-        assert_eq!(webhook_user_id(&json!({"userId": " u "})), Some("u".into()));
-        assert_eq!(webhook_user_id(&json!({"anonymousId": "x"})), None);
-        import(&b);
-    }
-
-    #[test]
-    fn a_merge_keeps_what_the_importer_reads_from_pages() {
-        let pages = json!({"profile_id": "user_id:u",
-            "traits": [{"traits": {"a": 1, "tier": "Silver"}, "cursor": {"has_more": true}},
-                       {"traits": {"tier": {"value": "Gold", "source_id": "s", "updated_at": "2026-01-01T00:00:00Z"}}}],
-            "events": [{"data": [{"message_id": "e1", "event": "One", "timestamp": "2026-11-01T00:00:00Z"}]},
-                       {"data": [{"message_id": "e2", "event": "Two", "timestamp": "2026-11-02T00:00:00Z"}]}]});
-        // A bare trait map and a bare event list (not pages) are read by the importer too.
-        let bare = json!({"profile_id": "user_id:u", "traits": {"a": 1, "tier": "Gold"},
-            "events": [{"message_id": "e1", "event": "One", "timestamp": "2026-11-01T00:00:00Z"},
-                       {"message_id": "e2", "event": "Two", "timestamp": "2026-11-02T00:00:00Z"}]});
-        for original in [pages, bare] {
-            let (traits_before, events_before) = contents(&import(&original));
-            assert_eq!(traits_before.len(), 2);
-            assert_eq!(events_before, ["e1", "e2"]);
-            let mut merged = original.clone();
-            assert!(merge_webhook(
-                &mut merged,
-                &json!({"type": "identify", "userId": "u", "traits": {"c": true}})
-            ));
-            assert!(merge_webhook(
-                &mut merged,
-                &json!({"type": "track", "userId": "u", "messageId": "e3", "event": "Three",
-                        "timestamp": "2026-11-03T00:00:00Z"})
-            ));
-            let (traits_after, events_after) = contents(&import(&merged));
-            let mut want = traits_before;
-            want.push(("c".into(), Value::Bool(true)));
-            want.sort_by(|a, b| a.0.cmp(&b.0));
-            assert_eq!(traits_after, want, "{original}");
-            assert_eq!(events_after, ["e3", "e1", "e2"], "{original}");
+    fn deletion_and_what_is_ignored() {
+        assert_eq!(
+            parse(json!({"type": "delete", "userId": "u", "messageId": "d"})),
+            Message::Delete {
+                user_id: "u".into()
+            }
+        );
+        for (v, reason) in [
+            (
+                json!({"type": "identify", "anonymousId": "a", "traits": {"a": 1}}),
+                "no userId",
+            ),
+            (
+                json!({"type": "track", "userId": "u", "event": "No Id", "timestamp": "2026-01-01"}),
+                "nothing to apply",
+            ),
+            (
+                json!({"type": "track", "userId": "u", "messageId": "t", "event": "No Time"}),
+                "nothing to apply",
+            ),
+            (
+                json!({"type": "alias", "userId": "u", "previousId": "x"}),
+                "nothing to apply",
+            ),
+            (
+                json!({"type": "identify", "userId": "u", "traits": {}}),
+                "nothing to apply",
+            ),
+        ] {
+            assert_eq!(parse(v), Message::Ignored { reason });
         }
+    }
+
+    #[test]
+    fn malformed_content_names_its_place() {
+        let limits = ImportLimits {
+            max_string_bytes: 8,
+            ..ImportLimits::default()
+        };
+        let cases = [
+            (json!([1]), "(root): expected a Segment message object"),
+            (
+                json!({"type": "identify", "userId": "u", "traits": []}),
+                "traits: expected an object",
+            ),
+            (
+                json!({"type": "identify", "userId": "u", "timestamp": "later", "traits": {"a": 1}}),
+                "timestamp: not an ISO-8601 time",
+            ),
+            (
+                json!({"type": "identify", "userId": "u", "traits": {"a": "123456789"}}),
+                "traits.a: limit max_string_bytes exceeded: 9 > 8",
+            ),
+            (
+                json!({"type": "track", "userId": "u", "messageId": "m", "event": "E", "timestamp": "2026-01-01", "properties": [1]}),
+                "(root).properties: expected an object",
+            ),
+        ];
+        for (v, want) in cases {
+            let err = parse_message(&v, &limits, 0).unwrap_err().to_string();
+            assert_eq!(err, want, "{v}");
+        }
+        assert_eq!(webhook_user_id(&json!({"userId": "x".repeat(1000)})), None);
     }
 }

@@ -1,0 +1,602 @@
+//! The person object: one Durable Object per user id (`idFromName(user_id)`), the single writer of
+//! that person's profile state ([`crate::state`]). Updates reach it one at a time, in order; it
+//! keeps the state in its SQLite table and in memory, compiles the snapshots, and publishes them to
+//! KV from its alarm, at most once per second per key. Everything it decides is the core's; this
+//! file is storage, KV, the Profile API and scheduling.
+//!
+//! Internal routes (only the Worker reaches them, through the binding; `?user=<id>` on each):
+//!
+//! | route | what |
+//! | --- | --- |
+//! | `POST /apply` | body: an encoded [`Update`]; answers `{"outcome", "version"}` once stored |
+//! | `GET /snapshot?target=server\|browser[&missing=1]` | the current snapshot (`x-state-version`), compiled here when stale; seeds from the Profile API when the state is empty; 404 when there is none or the person is erased |
+//! | `POST /erase` | erasure: rows, KV snapshots and the legacy source go, the suppression marker stays |
+//! | `POST /lift` | lifts the suppression |
+//! | `GET /stats` | counts and counters, no profile data |
+//!
+//! A person first seen here is migrated from a legacy `src:v1:` bundle in KV when there is one
+//! (which is then deleted); else, with the Profile API configured, seeded from it before its first
+//! publication. Rows are written in one transaction per operation; the Durable Object's output gate
+//! holds the answer until they are durable.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde_json::{json, Value as Json};
+use worker::{durable_object, DurableObject, Env, Headers, Method, Request, Response, State};
+
+use crate::errors::StateError;
+use crate::import::segment::import_value;
+use crate::import::ImportLimits;
+use crate::policy::Target;
+use crate::snapshot::{compile, kv};
+use crate::state::{Applied, Change, Outcome, PersonState, Update};
+
+use super::config::Config;
+use super::now_ms;
+use super::person_sql as sql;
+use super::profile_api::FetchFailure;
+
+/// The header of the state version a snapshot answer was compiled from.
+pub(super) const VERSION_HEADER: &str = "x-state-version";
+/// How long a read waits for a Profile API fetch another event has under way.
+const FETCH_WAIT_MS: u64 = 10_000;
+/// The pause after a failed KV publication before the alarm tries again.
+const PUBLISH_RETRY_MS: i64 = 5_000;
+
+/// One policy's snapshot of one state version.
+struct Compiled {
+    version: u64,
+    bytes: Vec<u8>,
+}
+
+/// KV metadata of a published snapshot: the state version it was compiled from.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct SnapshotMeta {
+    pub(super) v: u64,
+}
+
+#[durable_object(alarm)]
+pub struct Person {
+    state: State,
+    env: Env,
+    /// The state, once loaded (rows, or a new person's).
+    person: RefCell<Option<PersonState>>,
+    /// Whether the table has rows: an unknown person who was only read is never stored.
+    stored: Cell<bool>,
+    /// The last compiled snapshot per policy (server, browser): a read compiles only its own.
+    compiled: RefCell<[Option<Rc<Compiled>>; 2]>,
+    fetching: Cell<bool>,
+    last_fetch_ms: Cell<Option<i64>>,
+    publishing: Cell<bool>,
+    /// A reader found no readable snapshot in KV: publish the current one again.
+    kv_missing: Cell<bool>,
+    alarm_at: Cell<Option<i64>>,
+}
+
+impl DurableObject for Person {
+    fn new(state: State, env: Env) -> Self {
+        if let Err(e) = sql::ensure_schema(&state.storage().sql()) {
+            worker::console_error!("edge-persona: person schema: {e}");
+        }
+        Self {
+            state,
+            env,
+            person: RefCell::new(None),
+            stored: Cell::new(false),
+            compiled: RefCell::new([None, None]),
+            fetching: Cell::new(false),
+            last_fetch_ms: Cell::new(None),
+            publishing: Cell::new(false),
+            kv_missing: Cell::new(false),
+            alarm_at: Cell::new(None),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let url = req.url()?;
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let Some(user) = param("user").filter(|u| !u.is_empty()) else {
+            return Response::error("no user", 400);
+        };
+        let cfg = Config::from_env(&self.env);
+        if let Err(e) = self.ensure_loaded(&user, &cfg).await {
+            worker::console_error!("edge-persona: person state: {e}");
+            return Response::error("state unavailable", 500);
+        }
+        let result = match (req.method(), url.path()) {
+            (Method::Post, "/apply") => {
+                let body = req.bytes().await?;
+                self.apply(&body, &cfg).await
+            }
+            (Method::Get, "/snapshot") => {
+                let target = match param("target").as_deref() {
+                    Some("browser") => Target::Browser,
+                    _ => Target::Server,
+                };
+                if param("missing").as_deref() == Some("1") {
+                    self.kv_missing.set(true);
+                }
+                self.snapshot(target, &cfg).await
+            }
+            (Method::Post, "/erase") => self.erase(&cfg).await,
+            (Method::Post, "/lift") => self.lift(&cfg).await,
+            (Method::Get, "/stats") => self.stats(),
+            _ => Response::error("not found", 404),
+        };
+        result.or_else(|e| {
+            worker::console_error!("edge-persona: person: {e}");
+            Response::error("state unavailable", 500)
+        })
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.alarm_at.set(None);
+        let cfg = Config::from_env(&self.env);
+        if self.person.borrow().is_none() {
+            // Woken after eviction: the rows say who this is (an alarm is only set once stored).
+            match PersonState::from_rows(sql::read_rows(&self.state.storage().sql())?) {
+                Ok(Some(st)) => {
+                    self.stored.set(true);
+                    *self.person.borrow_mut() = Some(st);
+                }
+                Ok(None) => return Response::ok(""),
+                Err(e) => return Err(e.to_string().into()),
+            }
+        }
+        let now = now_ms();
+        let fetch_due = self.with_state(|st| {
+            st.suppressed_since().is_none() && st.pending_fetch().is_some_and(|f| f.due_ms <= now)
+        });
+        if fetch_due == Some(true) {
+            self.fetch_profile(&cfg).await;
+        }
+        let now = now_ms();
+        if self
+            .with_state(|st| st.next_expiry(&cfg.state).is_some_and(|t| t <= now))
+            .unwrap_or(false)
+        {
+            if let Some(result) = self.with_state(|st| st.expire(&cfg.state, now)) {
+                self.store(result)?;
+            }
+        }
+        let retry = match self.publish(&cfg, false).await {
+            Ok(_) => None,
+            Err(e) => {
+                worker::console_warn!("edge-persona: publish: {e}");
+                Some(now_ms() + PUBLISH_RETRY_MS)
+            }
+        };
+        self.schedule(&cfg, retry).await?;
+        Response::ok("")
+    }
+}
+
+impl Person {
+    /// Runs `f` on the loaded state (no await inside, so nothing interleaves).
+    fn with_state<T>(&self, f: impl FnOnce(&mut PersonState) -> T) -> Option<T> {
+        self.person.borrow_mut().as_mut().map(f)
+    }
+
+    /// Loads the state on the first event: the rows, else a legacy source bundle from KV, else a
+    /// new person. Other events wait (`blockConcurrencyWhile`), so it happens once.
+    async fn ensure_loaded(&self, user: &str, cfg: &Config) -> worker::Result<()> {
+        if self.person.borrow().is_some() {
+            return Ok(());
+        }
+        let storage = self.state.storage();
+        let kv = self.env.kv("PROFILES").ok();
+        let (user, settings, fetch_first) = (user.to_string(), cfg.state, cfg.fetch_configured());
+        let loaded = self
+            .state
+            .block_concurrency_while(async move {
+                // Errors are values here: an `Err` would reset the object.
+                Ok(load_or_migrate(storage, kv, &user, &settings, fetch_first).await)
+            })
+            .await?;
+        let (st, stored) = loaded.map_err(worker::Error::RustError)?;
+        if self.person.borrow().is_none() {
+            self.stored.set(stored);
+            *self.person.borrow_mut() = Some(st);
+        }
+        Ok(())
+    }
+
+    /// Writes an operation's rows (when the person is stored or the operation changed something);
+    /// on any failure the memory copy is dropped, to be reloaded from the rows.
+    fn store(&self, result: Result<Applied, StateError>) -> worker::Result<Applied> {
+        let applied = result.map_err(|e| {
+            *self.person.borrow_mut() = None;
+            worker::Error::RustError(e.to_string())
+        })?;
+        if self.stored.get() || applied.outcome == Outcome::Changed {
+            if let Err(e) = sql::write(&self.state.storage(), applied.changes.clone()) {
+                *self.person.borrow_mut() = None;
+                *self.compiled.borrow_mut() = [None, None];
+                return Err(e);
+            }
+            self.stored.set(true);
+        }
+        Ok(applied)
+    }
+
+    /// Stores an erasure: the whole database goes (`deleteAll`, so that no page or log of SQLite
+    /// keeps the person's rows), then the table and the metadata row with the suppression marker.
+    async fn store_erasure(&self, result: Result<Applied, StateError>) -> worker::Result<Applied> {
+        let mut applied = result.map_err(|e| {
+            *self.person.borrow_mut() = None;
+            worker::Error::RustError(e.to_string())
+        })?;
+        let storage = self.state.storage();
+        let rest = match applied.changes.split_first() {
+            Some((Change::Clear, rest)) => rest.to_vec(),
+            _ => return Err(worker::Error::RustError("erasure without a clear".into())),
+        };
+        let written = async {
+            storage.delete_all().await?;
+            sql::ensure_schema(&storage.sql())?;
+            sql::write(&storage, rest)
+        }
+        .await;
+        if let Err(e) = written {
+            *self.person.borrow_mut() = None;
+            return Err(e);
+        }
+        self.stored.set(true);
+        self.alarm_at.set(None);
+        applied.changes.clear();
+        Ok(applied)
+    }
+
+    async fn apply(&self, body: &[u8], cfg: &Config) -> worker::Result<Response> {
+        let update = match Update::decode(body) {
+            Ok(u) => u,
+            Err(e) => return Response::error(e.to_string(), 400),
+        };
+        let now = now_ms();
+        let result = self
+            .with_state(|st| st.apply(&update, &cfg.state, now))
+            .ok_or_else(|| worker::Error::RustError("state not loaded".into()))?;
+        let applied = self.store(result)?;
+        self.schedule(cfg, None).await?;
+        Response::from_json(&json!({
+            "outcome": outcome_name(applied.outcome),
+            "version": applied.version,
+        }))
+    }
+
+    async fn snapshot(&self, target: Target, cfg: &Config) -> worker::Result<Response> {
+        let now = now_ms();
+        let Some((suppressed, empty, fetch_due)) = self.with_state(|st| {
+            (
+                st.suppressed_since().is_some(),
+                st.is_empty(),
+                st.pending_fetch().is_some_and(|f| f.due_ms <= now),
+            )
+        }) else {
+            return Response::error("state not loaded", 500);
+        };
+        if suppressed {
+            return Response::error("no profile", 404);
+        }
+        // An empty state is seeded from the Profile API now: when a fetch is due, or (a person
+        // whose rows all expired, or who was never found) at most once per retry pause.
+        let recently = self
+            .last_fetch_ms
+            .get()
+            .is_some_and(|t| now - t < cfg.state.fetch_retry_ms);
+        if empty && (fetch_due || !recently) {
+            self.fetch_profile(cfg).await;
+        }
+        let compiled = self.compiled(cfg, target);
+        self.schedule(cfg, None).await?;
+        let Some(c) = compiled else {
+            return Response::error("no profile", 404);
+        };
+        let headers = Headers::new();
+        headers.set(VERSION_HEADER, &c.version.to_string())?;
+        headers.set("content-type", "application/octet-stream")?;
+        Ok(Response::from_bytes(c.bytes.clone())?.with_headers(headers))
+    }
+
+    async fn erase(&self, cfg: &Config) -> worker::Result<Response> {
+        let now = now_ms();
+        let result = self
+            .with_state(|st| st.erase(now))
+            .ok_or_else(|| worker::Error::RustError("state not loaded".into()))?;
+        let applied = self.store_erasure(result).await?;
+        *self.compiled.borrow_mut() = [None, None];
+        // The KV copies go now (after the KV write interval, at most a second), else from the alarm.
+        let kv_deleted = match self.publish(cfg, true).await {
+            Ok(done) => done,
+            Err(e) => {
+                worker::console_warn!("edge-persona: erase KV: {e}");
+                false
+            }
+        };
+        let retry = (!kv_deleted).then(|| now_ms() + PUBLISH_RETRY_MS);
+        self.schedule(cfg, retry).await?;
+        Response::from_json(
+            &json!({"erased": true, "version": applied.version, "kv_deleted": kv_deleted}),
+        )
+    }
+
+    async fn lift(&self, cfg: &Config) -> worker::Result<Response> {
+        let now = now_ms();
+        let result = self
+            .with_state(|st| st.lift_suppression(cfg.fetch_configured(), now))
+            .ok_or_else(|| worker::Error::RustError("state not loaded".into()))?;
+        let applied = self.store(result)?;
+        self.last_fetch_ms.set(None);
+        self.schedule(cfg, None).await?;
+        Response::from_json(&json!({"suppressed": false, "version": applied.version}))
+    }
+
+    fn stats(&self) -> worker::Result<Response> {
+        let stored = self.stored.get();
+        let body = self
+            .with_state(|st| {
+                let c = st.counters();
+                json!({
+                    "stored": stored,
+                    "version": st.version(),
+                    "published_version": st.published_version(),
+                    "traits": st.trait_count(),
+                    "events": st.event_count(),
+                    "bytes": st.bytes(),
+                    "suppressed": st.suppressed_since().is_some(),
+                    "kv_erase_pending": st.kv_erase_pending(),
+                    "pending_fetch": st.pending_fetch().map(|f| json!({
+                        "attempts": f.attempts, "due_ms": f.due_ms, "partial": f.partial,
+                    })),
+                    "counters": {
+                        "applied": c.applied,
+                        "duplicates": c.duplicates,
+                        "stale_trait_writes": c.stale_trait_writes,
+                        "events_evicted": c.events_evicted,
+                        "traits_evicted": c.traits_evicted,
+                        "events_expired": c.events_expired,
+                        "traits_expired": c.traits_expired,
+                        "fetches_given_up": c.fetches_given_up,
+                    },
+                })
+            })
+            .unwrap_or(Json::Null);
+        Response::from_json(&body)
+    }
+
+    /// The `target` snapshot of the current version, compiled here when the state has changed
+    /// since; `None` for an empty state.
+    fn compiled(&self, cfg: &Config, target: Target) -> Option<Rc<Compiled>> {
+        let slot = match target {
+            Target::Server => 0,
+            Target::Browser => 1,
+        };
+        let version = self.with_state(|st| st.version())?;
+        let cached = self.compiled.borrow().get(slot).cloned().flatten();
+        if let Some(c) = cached.filter(|c| c.version == version) {
+            return Some(c);
+        }
+        let profile = self.with_state(|st| (!st.is_empty()).then(|| st.profile()))??;
+        let bytes = compile(&profile, &cfg.policy(target))
+            .encode()
+            .map_err(|e| worker::console_error!("edge-persona: snapshot encode: {e}"))
+            .ok()?;
+        let compiled = Rc::new(Compiled { version, bytes });
+        if let Some(place) = self.compiled.borrow_mut().get_mut(slot) {
+            *place = Some(compiled.clone());
+        }
+        Some(compiled)
+    }
+
+    /// Fetches the person from the Profile API and merges what it answers (one fetch at a time: a
+    /// second caller waits for the first's).
+    async fn fetch_profile(&self, cfg: &Config) {
+        let Some(api) = cfg.segment.clone() else {
+            return;
+        };
+        let Some(user) = self.with_state(|st| st.user_id().to_string()) else {
+            return;
+        };
+        if self.fetching.replace(true) {
+            // Another event is fetching (the alarm, a read): wait for its answer rather than
+            // answer without it.
+            let mut waited = 0;
+            while self.fetching.get() && waited < FETCH_WAIT_MS {
+                worker::Delay::from(Duration::from_millis(25)).await;
+                waited += 25;
+            }
+            return;
+        }
+        let started = now_ms();
+        self.last_fetch_ms.set(Some(started));
+        let fetched = api.fetch_bundle(&user).await;
+        self.fetching.set(false);
+        let now = now_ms();
+        let settings = cfg.state;
+        let result = match fetched {
+            Ok(f) => match import_value(&f.bundle, &ImportLimits::default()) {
+                Ok(profile) => self.with_state(|st| {
+                    st.merge_fetched(&profile, started, f.events_complete, &settings, now)
+                }),
+                Err(e) => {
+                    worker::console_warn!("edge-persona: Profile API answer does not import: {e}");
+                    self.with_state(|st| st.fetch_failed(false, &settings, now))
+                }
+            },
+            Err(FetchFailure::NotFound) => {
+                self.with_state(|st| st.fetch_failed(true, &settings, now))
+            }
+            Err(e) => {
+                worker::console_warn!("edge-persona: Profile API: {e:?}");
+                self.with_state(|st| st.fetch_failed(false, &settings, now))
+            }
+        };
+        if let Some(result) = result {
+            if let Err(e) = self.store(result) {
+                worker::console_error!("edge-persona: store fetched profile: {e}");
+            }
+        }
+    }
+
+    /// Publishes what is due ([`PersonState::publish_due`]): both snapshots to KV with the state
+    /// version as metadata, or, for an erased person or an empty state, the deletion of their KV
+    /// keys. `wait`: wait out the KV write interval (erasure); else a publication not yet due is
+    /// left to the alarm. Returns whether nothing is left to publish.
+    async fn publish(&self, cfg: &Config, wait: bool) -> worker::Result<bool> {
+        if self.publishing.replace(true) {
+            return Ok(false);
+        }
+        let result = self.publish_due_now(cfg, wait).await;
+        self.publishing.set(false);
+        result
+    }
+
+    async fn publish_due_now(&self, cfg: &Config, wait: bool) -> worker::Result<bool> {
+        let now = now_ms();
+        let kv_missing = self.kv_missing.get();
+        let Some(due) = self
+            .with_state(|st| st.publish_due(now, kv_missing))
+            .flatten()
+        else {
+            return Ok(true);
+        };
+        if due > now {
+            if !wait {
+                return Ok(false);
+            }
+            worker::Delay::from(Duration::from_millis(u64::try_from(due - now).unwrap_or(0))).await;
+        }
+        let Some((user, suppressed, version)) = self.with_state(|st| {
+            (
+                st.user_id().to_string(),
+                st.suppressed_since().is_some(),
+                st.version(),
+            )
+        }) else {
+            return Ok(false);
+        };
+        let store = self.env.kv("PROFILES")?;
+        // Both compiled without an await between them: the same version.
+        let compiled = if suppressed {
+            None
+        } else {
+            self.compiled(cfg, Target::Server)
+                .zip(self.compiled(cfg, Target::Browser))
+        };
+        let published_version = match &compiled {
+            Some((server, browser)) => {
+                for (key, c) in [
+                    (kv::snapshot_key(&user), server),
+                    (kv::browser_snapshot_key(&user), browser),
+                ] {
+                    store
+                        .put_bytes(&key, &c.bytes)?
+                        .metadata(SnapshotMeta { v: c.version })?
+                        .expiration_ttl(cfg.snapshot_ttl)
+                        .execute()
+                        .await?;
+                }
+                server.version
+            }
+            None => {
+                store.delete(&kv::snapshot_key(&user)).await?;
+                store.delete(&kv::browser_snapshot_key(&user)).await?;
+                if suppressed {
+                    store.delete(&kv::source_key(&user)).await?;
+                }
+                version
+            }
+        };
+        self.kv_missing.set(false);
+        if let Some(result) = self.with_state(|st| st.published(published_version, now_ms())) {
+            self.store(result)?;
+        }
+        Ok(true)
+    }
+
+    /// Sets the alarm for the next thing due (not before `not_before`), when earlier than the one
+    /// set. Only a stored person has an alarm.
+    async fn schedule(&self, cfg: &Config, not_before: Option<i64>) -> worker::Result<()> {
+        if !self.stored.get() {
+            return Ok(());
+        }
+        let now = now_ms();
+        let kv_missing = self.kv_missing.get();
+        let Some(wake) = self
+            .with_state(|st| st.next_wake(&cfg.state, now, kv_missing))
+            .flatten()
+        else {
+            return Ok(());
+        };
+        let wake = wake.max(not_before.unwrap_or(i64::MIN));
+        if self.alarm_at.get().is_some_and(|at| at <= wake) {
+            return Ok(());
+        }
+        self.state
+            .storage()
+            .set_alarm(wake.saturating_sub(now).max(0))
+            .await?;
+        self.alarm_at.set(Some(wake));
+        Ok(())
+    }
+}
+
+/// The rows' state; else a legacy source bundle's (migrated: stored, then deleted from KV); else a
+/// new person's. With whether it is stored. Errors as text (the caller is in
+/// `blockConcurrencyWhile`, where an error would reset the object).
+async fn load_or_migrate(
+    storage: worker::Storage,
+    kv: Option<worker::KvStore>,
+    user: &str,
+    settings: &crate::state::StateSettings,
+    fetch_first: bool,
+) -> Result<(PersonState, bool), String> {
+    let rows = sql::read_rows(&storage.sql()).map_err(|e| e.to_string())?;
+    if let Some(st) = PersonState::from_rows(rows).map_err(|e| e.to_string())? {
+        return Ok((st, true));
+    }
+    let now = now_ms();
+    let mut st = PersonState::new(user, fetch_first, now);
+    let Some(kv) = kv else {
+        return Ok((st, false));
+    };
+    let legacy = kv.get(&kv::source_key(user)).text().await.ok().flatten();
+    let Some(text) = legacy else {
+        return Ok((st, false));
+    };
+    let profile = serde_json::from_str::<Json>(&text)
+        .map_err(|e| e.to_string())
+        .and_then(|j| import_value(&j, &ImportLimits::default()).map_err(|e| e.to_string()));
+    match profile {
+        Ok(profile) => {
+            // Its age is unknown: any message wins over it (time 0).
+            let applied = st
+                .merge_fetched(&profile, 0, true, settings, now)
+                .map_err(|e| e.to_string())?;
+            sql::write(&storage, applied.changes).map_err(|e| e.to_string())?;
+            if let Err(e) = kv.delete(&kv::source_key(user)).await {
+                worker::console_warn!("edge-persona: legacy source delete: {e}");
+            }
+            Ok((st, true))
+        }
+        Err(e) => {
+            worker::console_warn!("edge-persona: legacy source unreadable, left in KV: {e}");
+            Ok((st, false))
+        }
+    }
+}
+
+fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Changed => "changed",
+        Outcome::Duplicate => "duplicate",
+        Outcome::Stale => "stale",
+        Outcome::Suppressed => "suppressed",
+    }
+}

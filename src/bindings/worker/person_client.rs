@@ -1,0 +1,145 @@
+//! The Worker's side of the person object ([`super::person`]): one stub per user id
+//! (`idFromName`), internal requests, typed answers.
+
+use serde::Deserialize;
+use worker::{Env, Headers, Method, Request, RequestInit, Response};
+
+use crate::policy::Target;
+use crate::state::Update;
+
+use super::person::VERSION_HEADER;
+use super::profile_api::encode_segment;
+use super::Failure;
+
+/// The binding of the person objects in `wrangler.toml`.
+const BINDING: &str = "PERSON";
+
+/// The object's answer to an update.
+#[derive(Debug, Deserialize)]
+pub(super) struct ApplyAnswer {
+    /// `changed`, `duplicate`, `stale` or `suppressed`.
+    pub(super) outcome: String,
+    /// The state's version after it.
+    pub(super) version: u64,
+}
+
+/// The object's answer to an erasure.
+#[derive(Debug, Deserialize)]
+pub(super) struct EraseAnswer {
+    pub(super) version: u64,
+    pub(super) kv_deleted: bool,
+}
+
+async fn call(
+    env: &Env,
+    user: &str,
+    method: Method,
+    path: &str,
+    query: &str,
+    body: Option<Vec<u8>>,
+) -> worker::Result<Response> {
+    let stub = env
+        .durable_object(BINDING)?
+        .id_from_name(user)?
+        .get_stub()?;
+    let mut init = RequestInit::new();
+    init.with_method(method).with_headers(Headers::new());
+    if let Some(bytes) = body {
+        let array = js_sys::Uint8Array::from(bytes.as_slice());
+        init.with_body(Some(array.into()));
+    }
+    let url = format!("https://person{path}?user={}{query}", encode_segment(user));
+    stub.fetch_with_request(Request::new_with_init(&url, &init)?)
+        .await
+}
+
+/// A failure of the object (storage, its limits) as the caller's: a 500, so that a webhook sender
+/// retries.
+fn unavailable(e: worker::Error) -> Failure {
+    worker::console_error!("edge-persona: person object: {e}");
+    Failure::Internal
+}
+
+/// Applies an update through the person's object; answers once it is stored.
+pub(super) async fn apply(env: &Env, user: &str, update: &Update) -> Result<ApplyAnswer, Failure> {
+    let body = update.encode().map_err(|e| {
+        worker::console_error!("edge-persona: encode update: {e}");
+        Failure::Internal
+    })?;
+    let mut resp = call(env, user, Method::Post, "/apply", "", Some(body))
+        .await
+        .map_err(unavailable)?;
+    if resp.status_code() != 200 {
+        worker::console_error!("edge-persona: person apply: {}", resp.status_code());
+        return Err(Failure::Internal);
+    }
+    resp.json().await.map_err(unavailable)
+}
+
+/// The person's current snapshot for `target` and its version, from their object (compiled there;
+/// `kv_missing` asks it to publish again). `None`: no profile, erased, or the object failed.
+pub(super) async fn snapshot(
+    env: &Env,
+    user: &str,
+    target: Target,
+    kv_missing: bool,
+) -> Option<(Vec<u8>, u64)> {
+    let query = format!(
+        "&target={}{}",
+        match target {
+            Target::Server => "server",
+            Target::Browser => "browser",
+        },
+        if kv_missing { "&missing=1" } else { "" }
+    );
+    let mut resp = call(env, user, Method::Get, "/snapshot", &query, None)
+        .await
+        .map_err(|e| worker::console_warn!("edge-persona: person snapshot: {e}"))
+        .ok()?;
+    if resp.status_code() != 200 {
+        return None;
+    }
+    let version = resp
+        .headers()
+        .get(VERSION_HEADER)
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse().ok())?;
+    Some((resp.bytes().await.ok()?, version))
+}
+
+/// Erases the person (every copy) and suppresses them.
+pub(super) async fn erase(env: &Env, user: &str) -> Result<EraseAnswer, Failure> {
+    let mut resp = call(env, user, Method::Post, "/erase", "", None)
+        .await
+        .map_err(unavailable)?;
+    if resp.status_code() != 200 {
+        return Err(Failure::Internal);
+    }
+    resp.json().await.map_err(unavailable)
+}
+
+/// Lifts the person's suppression; answers the object's JSON.
+pub(super) async fn lift(env: &Env, user: &str) -> Result<serde_json::Value, Failure> {
+    json_call(env, user, Method::Post, "/lift").await
+}
+
+/// The object's counts and counters (no profile data).
+pub(super) async fn stats(env: &Env, user: &str) -> Result<serde_json::Value, Failure> {
+    json_call(env, user, Method::Get, "/stats").await
+}
+
+async fn json_call(
+    env: &Env,
+    user: &str,
+    method: Method,
+    path: &str,
+) -> Result<serde_json::Value, Failure> {
+    let mut resp = call(env, user, method, path, "", None)
+        .await
+        .map_err(unavailable)?;
+    if resp.status_code() != 200 {
+        return Err(Failure::Internal);
+    }
+    resp.json().await.map_err(unavailable)
+}

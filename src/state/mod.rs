@@ -1,0 +1,751 @@
+//! One person's profile state, as its single writer (the Worker's Durable Object) keeps it: traits
+//! with the time of the message that wrote them, events, the message ids already applied, counters,
+//! and what has been published. Pure: every operation takes `now` and returns the row
+//! [`Change`]s that make the stored copy equal to the one in memory.
+//!
+//! * **Idempotent**: a message id already applied is a duplicate and changes nothing.
+//! * **Ordered by the messages' own time**: a trait keeps the value of the newest message
+//!   (timestamp, then message id), whatever order the messages arrive in.
+//! * **Bounded**: [`StateSettings`] caps traits, events and bytes; past a cap the oldest go
+//!   (counted in [`Counters`]), so a full profile keeps taking new data.
+//! * **Retention**: rows are deleted `retention_ms` after they were last stored ([`PersonState::expire`]).
+//! * **Erasure**: [`PersonState::erase`] deletes every row and leaves a suppression marker that
+//!   refuses updates and fetches until [`PersonState::lift_suppression`].
+//! * **Coalesced publication**: [`PersonState::publish_due`] says when the compiled snapshots may be
+//!   written to KV again (at most once per [`MIN_PUBLISH_INTERVAL_MS`]).
+
+mod rows;
+mod settings;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use bincode::{Decode, Encode};
+
+pub use rows::{Change, RowKind, META_KEY, ROW_FORMAT};
+pub use settings::{Counters, StateSettings, DAY_MS, MIN_PUBLISH_INTERVAL_MS};
+
+use crate::errors::StateError;
+use crate::profile::{looks_like_audience, Event, Profile, Trait, Value};
+
+/// One update to a person's state: the traits and the event of one message (a Segment call, later a
+/// memory). Built by [`crate::webhook::parse_message`] from a Segment message.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+pub struct Update {
+    /// The message's id (Segment's `messageId`): applied once. `None`: not deduplicated.
+    pub message_id: Option<String>,
+    /// The message's own time (ms): trait writes are ordered by it, not by arrival.
+    pub at_ms: i64,
+    /// Traits to write (`audience: true` for explicit audience memberships).
+    pub traits: Vec<Trait>,
+    /// The event to add, if the message is one (its `message_id` is the message's).
+    pub event: Option<Event>,
+}
+
+impl Update {
+    /// The update in the state's row encoding (format byte, checksum, bincode), for handing it to
+    /// the person's object.
+    pub fn encode(&self) -> Result<Vec<u8>, StateError> {
+        rows::encode(self)
+    }
+
+    /// An update from [`Update::encode`]'s bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, StateError> {
+        rows::decode("update", "", bytes)
+    }
+}
+
+/// What [`PersonState::apply`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Something changed; the state has a new version.
+    Changed,
+    /// The message was applied before: nothing changed.
+    Duplicate,
+    /// Every trait write was older than the value kept, and there was no new event.
+    Stale,
+    /// The person is erased and suppressed: nothing is kept.
+    Suppressed,
+}
+
+/// A Profile API fetch still to make: the first (seeding a new person) or a retry of a partial or
+/// failed one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct PendingFetch {
+    /// Attempts made so far (0: none yet).
+    pub attempts: u32,
+    /// When to try (ms).
+    pub due_ms: i64,
+    /// Whether what is stored came from a partial answer (traits without events).
+    pub partial: bool,
+}
+
+/// The metadata row.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+struct Meta {
+    user_id: String,
+    version: u64,
+    counters: Counters,
+    updated_at_ms: Option<i64>,
+    published_version: u64,
+    /// The last KV write of this person's keys (ms; `i64::MIN` never).
+    published_at_ms: i64,
+    /// The KV snapshots and the legacy source are still to delete (erasure).
+    kv_erase_pending: bool,
+    suppressed_since_ms: Option<i64>,
+    fetch: Option<PendingFetch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+struct TraitRow {
+    value: Value,
+    audience: bool,
+    at_ms: i64,
+    message_id: String,
+    stored_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+struct EventRow {
+    event: Event,
+    stored_ms: i64,
+}
+
+/// One person's state in memory, equal to its stored rows.
+#[derive(Debug, Clone)]
+pub struct PersonState {
+    meta: Meta,
+    traits: BTreeMap<String, (TraitRow, usize)>,
+    /// (timestamp of the writing message, key): the trait written longest ago first.
+    trait_order: BTreeSet<(i64, String)>,
+    events: BTreeMap<(i64, String), (EventRow, usize)>,
+    event_time: HashMap<String, i64>,
+    seen: HashMap<String, i64>,
+    seen_order: BTreeSet<(i64, String)>,
+    /// Encoded bytes of the trait and event rows (keys included).
+    bytes: usize,
+}
+
+/// The rows of the changes one operation makes, collected as it goes.
+#[derive(Default)]
+struct Tx {
+    changes: Vec<Change>,
+    error: Option<StateError>,
+}
+
+impl Tx {
+    fn put<T: Encode>(&mut self, kind: RowKind, key: &str, row: &T) -> usize {
+        match rows::encode(row) {
+            Ok(body) => {
+                let size = body.len() + key.len();
+                self.changes.push(Change::Put {
+                    kind,
+                    key: key.to_string(),
+                    body,
+                });
+                size
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+                0
+            }
+        }
+    }
+    fn delete(&mut self, kind: RowKind, key: &str) {
+        self.changes.push(Change::Delete {
+            kind,
+            key: key.to_string(),
+        });
+    }
+}
+
+/// An operation's result: what it did, the state's version after it, the row changes to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// What happened.
+    pub outcome: Outcome,
+    /// The state's version after the operation.
+    pub version: u64,
+    /// The rows to write, in order.
+    pub changes: Vec<Change>,
+}
+
+impl PersonState {
+    /// A person the object has no rows for. `fetch_first`: seed from the Profile API before the
+    /// first publication (when it is configured), so a webhook cannot replace a richer snapshot
+    /// with the few traits it carries.
+    pub fn new(user_id: &str, fetch_first: bool, now_ms: i64) -> Self {
+        Self {
+            meta: Meta {
+                user_id: user_id.to_string(),
+                version: 0,
+                counters: Counters::default(),
+                updated_at_ms: None,
+                published_version: 0,
+                published_at_ms: i64::MIN,
+                kv_erase_pending: false,
+                suppressed_since_ms: None,
+                fetch: fetch_first.then_some(PendingFetch {
+                    attempts: 0,
+                    due_ms: now_ms,
+                    partial: false,
+                }),
+            },
+            traits: BTreeMap::new(),
+            trait_order: BTreeSet::new(),
+            events: BTreeMap::new(),
+            event_time: HashMap::new(),
+            seen: HashMap::new(),
+            seen_order: BTreeSet::new(),
+            bytes: 0,
+        }
+    }
+
+    /// The state of stored rows `(kind code, key, body)`; `None` when there are none. A row of an
+    /// unknown kind or one that does not decode is an error naming it.
+    pub fn from_rows(
+        rows: impl IntoIterator<Item = (i64, String, Vec<u8>)>,
+    ) -> Result<Option<Self>, StateError> {
+        let mut meta: Option<Meta> = None;
+        let mut state = Self::new("", false, 0);
+        for (code, key, body) in rows {
+            let kind = RowKind::from_code(code).ok_or_else(|| StateError::Corrupt {
+                row: format!("kind {code} {key}"),
+                detail: "unknown row kind".into(),
+            })?;
+            let size = body.len() + key.len();
+            match kind {
+                RowKind::Meta => meta = Some(rows::decode(kind.name(), &key, &body)?),
+                RowKind::Trait => {
+                    let row: TraitRow = rows::decode(kind.name(), &key, &body)?;
+                    state.trait_order.insert((row.at_ms, key.clone()));
+                    state.bytes += size;
+                    state.traits.insert(key, (row, size));
+                }
+                RowKind::Event => {
+                    let row: EventRow = rows::decode(kind.name(), &key, &body)?;
+                    let ts = row.event.timestamp_ms;
+                    state.event_time.insert(key.clone(), ts);
+                    state.bytes += size;
+                    state.events.insert((ts, key), (row, size));
+                }
+                RowKind::Seen => {
+                    let stored: i64 = rows::decode(kind.name(), &key, &body)?;
+                    state.seen_order.insert((stored, key.clone()));
+                    state.seen.insert(key, stored);
+                }
+            }
+        }
+        match meta {
+            Some(m) => {
+                state.meta = m;
+                Ok(Some(state))
+            }
+            None if state.traits.is_empty() && state.events.is_empty() => Ok(None),
+            None => Err(StateError::Corrupt {
+                row: format!("meta {META_KEY}"),
+                detail: "missing".into(),
+            }),
+        }
+    }
+
+    /// The person's user id.
+    pub fn user_id(&self) -> &str {
+        &self.meta.user_id
+    }
+    /// The version: it grows with every change of the profile's content (and with erasure).
+    pub fn version(&self) -> u64 {
+        self.meta.version
+    }
+    /// The counters.
+    pub fn counters(&self) -> Counters {
+        self.meta.counters
+    }
+    /// Traits kept.
+    pub fn trait_count(&self) -> usize {
+        self.traits.len()
+    }
+    /// Events kept.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+    /// Encoded bytes of the traits and events kept.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+    /// Whether nothing of the profile is kept (no trait, no event).
+    pub fn is_empty(&self) -> bool {
+        self.traits.is_empty() && self.events.is_empty()
+    }
+    /// Since when the person is erased and suppressed (ms), if they are.
+    pub fn suppressed_since(&self) -> Option<i64> {
+        self.meta.suppressed_since_ms
+    }
+    /// The Profile API fetch still to make, if any.
+    pub fn pending_fetch(&self) -> Option<PendingFetch> {
+        self.meta.fetch
+    }
+    /// The version last published to KV.
+    pub fn published_version(&self) -> u64 {
+        self.meta.published_version
+    }
+    /// Whether the erased person's KV copies are still to delete.
+    pub fn kv_erase_pending(&self) -> bool {
+        self.meta.kv_erase_pending
+    }
+
+    /// The profile to compile: traits by key, events newest first.
+    pub fn profile(&self) -> Profile {
+        Profile {
+            profile_id: format!("user_id:{}", self.meta.user_id),
+            traits: self
+                .traits
+                .iter()
+                .map(|(key, (row, _))| Trait {
+                    key: key.clone(),
+                    value: row.value.clone(),
+                    audience: row.audience,
+                })
+                .collect(),
+            events: self
+                .events
+                .values()
+                .rev()
+                .map(|(row, _)| row.event.clone())
+                .collect(),
+            identities: Vec::new(),
+            updated_at_ms: self.meta.updated_at_ms,
+        }
+    }
+
+    /// Applies one update: a duplicate message id or a suppressed person changes nothing; each
+    /// trait is written unless the kept value comes from a newer message; the event is added;
+    /// then the bounds are enforced.
+    pub fn apply(
+        &mut self,
+        update: &Update,
+        settings: &StateSettings,
+        now_ms: i64,
+    ) -> Result<Applied, StateError> {
+        let mut tx = Tx::default();
+        if self.meta.suppressed_since_ms.is_some() {
+            return self.finish(tx, Outcome::Suppressed);
+        }
+        let mid = update.message_id.as_deref().unwrap_or("");
+        let known_event = update
+            .event
+            .as_ref()
+            .is_some_and(|e| self.event_time.contains_key(&e.message_id));
+        if self.seen.contains_key(mid) || known_event {
+            self.meta.counters.duplicates += 1;
+            self.put_meta(&mut tx);
+            return self.finish(tx, Outcome::Duplicate);
+        }
+        let mut changed = false;
+        for t in &update.traits {
+            let audience =
+                t.audience || (matches!(t.value, Value::Bool(_)) && looks_like_audience(&t.key));
+            changed |= self.write_trait(&mut tx, t, audience, update.at_ms, mid, now_ms);
+        }
+        if let Some(event) = &update.event {
+            self.add_event(&mut tx, event.clone(), now_ms);
+            changed = true;
+        }
+        if !mid.is_empty() {
+            self.remember(&mut tx, mid, now_ms, settings);
+        }
+        self.enforce_bounds(&mut tx, settings);
+        let outcome = if changed {
+            self.meta.counters.applied += 1;
+            self.meta.version += 1;
+            self.meta.updated_at_ms = Some(
+                self.meta
+                    .updated_at_ms
+                    .map_or(update.at_ms, |u| u.max(update.at_ms)),
+            );
+            Outcome::Changed
+        } else {
+            Outcome::Stale
+        };
+        self.put_meta(&mut tx);
+        self.finish(tx, outcome)
+    }
+
+    /// Merges what the Profile API (or a legacy stored source bundle) answered, as of `at_ms`: its
+    /// traits are writes at that time (a newer message's value stays), its events are added unless
+    /// known. `complete: false` (traits without events) keeps a retry pending.
+    pub fn merge_fetched(
+        &mut self,
+        profile: &Profile,
+        at_ms: i64,
+        complete: bool,
+        settings: &StateSettings,
+        now_ms: i64,
+    ) -> Result<Applied, StateError> {
+        let mut tx = Tx::default();
+        if self.meta.suppressed_since_ms.is_some() {
+            return self.finish(tx, Outcome::Suppressed);
+        }
+        let mut changed = false;
+        for t in &profile.traits {
+            changed |= self.write_trait(&mut tx, t, t.audience, at_ms, "", now_ms);
+        }
+        for e in &profile.events {
+            if !self.event_time.contains_key(&e.message_id) {
+                self.add_event(&mut tx, e.clone(), now_ms);
+                changed = true;
+            }
+        }
+        self.enforce_bounds(&mut tx, settings);
+        self.meta.fetch = if complete {
+            None
+        } else {
+            self.next_attempt(settings, now_ms, true)
+        };
+        if changed {
+            self.meta.counters.applied += 1;
+            self.meta.version += 1;
+        }
+        self.put_meta(&mut tx);
+        self.finish(
+            tx,
+            if changed {
+                Outcome::Changed
+            } else {
+                Outcome::Stale
+            },
+        )
+    }
+
+    /// A Profile API fetch failed. `gone`: Segment has no such profile (nothing to retry);
+    /// otherwise it is retried later, up to `max_fetch_attempts`.
+    pub fn fetch_failed(
+        &mut self,
+        gone: bool,
+        settings: &StateSettings,
+        now_ms: i64,
+    ) -> Result<Applied, StateError> {
+        let mut tx = Tx::default();
+        let partial = self.meta.fetch.is_some_and(|f| f.partial);
+        self.meta.fetch = if gone {
+            None
+        } else {
+            self.next_attempt(settings, now_ms, partial)
+        };
+        self.put_meta(&mut tx);
+        self.finish(tx, Outcome::Stale)
+    }
+
+    fn next_attempt(
+        &mut self,
+        settings: &StateSettings,
+        now_ms: i64,
+        partial: bool,
+    ) -> Option<PendingFetch> {
+        let attempts = self.meta.fetch.map_or(0, |f| f.attempts).saturating_add(1);
+        if attempts >= settings.max_fetch_attempts {
+            self.meta.counters.fetches_given_up += 1;
+            return None;
+        }
+        Some(PendingFetch {
+            attempts,
+            due_ms: now_ms.saturating_add(settings.retry_pause_ms(attempts)),
+            partial,
+        })
+    }
+
+    /// Deletes what has been kept longer than `retention_ms` since it was stored.
+    pub fn expire(&mut self, settings: &StateSettings, now_ms: i64) -> Result<Applied, StateError> {
+        let mut tx = Tx::default();
+        let cutoff = now_ms.saturating_sub(settings.retention_ms);
+        let old_traits: Vec<String> = self
+            .traits
+            .iter()
+            .filter(|(_, (row, _))| row.stored_ms <= cutoff)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let old_events: Vec<(i64, String)> = self
+            .events
+            .iter()
+            .filter(|(_, (row, _))| row.stored_ms <= cutoff)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let changed = !old_traits.is_empty() || !old_events.is_empty();
+        for key in old_traits {
+            self.remove_trait(&mut tx, &key);
+            self.meta.counters.traits_expired += 1;
+        }
+        for key in old_events {
+            self.remove_event(&mut tx, &key);
+            self.meta.counters.events_expired += 1;
+        }
+        while let Some((stored, id)) = self.seen_order.first().cloned() {
+            if stored > cutoff {
+                break;
+            }
+            self.forget_seen(&mut tx, stored, &id);
+        }
+        if changed {
+            self.meta.version += 1;
+        }
+        if !tx.changes.is_empty() {
+            self.put_meta(&mut tx);
+        }
+        let outcome = if changed {
+            Outcome::Changed
+        } else {
+            Outcome::Stale
+        };
+        self.finish(tx, outcome)
+    }
+
+    /// When the next row expires (ms), if any row is kept.
+    pub fn next_expiry(&self, settings: &StateSettings) -> Option<i64> {
+        let traits = self.traits.values().map(|(r, _)| r.stored_ms);
+        let events = self.events.values().map(|(r, _)| r.stored_ms);
+        let seen = self.seen_order.first().map(|(s, _)| *s);
+        traits
+            .chain(events)
+            .chain(seen)
+            .min()
+            .map(|s| s.saturating_add(settings.retention_ms).saturating_add(1))
+    }
+
+    /// Erases the person: every row goes, then only the metadata is written again, with the
+    /// suppression marker set, the counters kept, and the KV copies marked for deletion.
+    pub fn erase(&mut self, now_ms: i64) -> Result<Applied, StateError> {
+        let mut tx = Tx::default();
+        tx.changes.push(Change::Clear);
+        self.traits.clear();
+        self.trait_order.clear();
+        self.events.clear();
+        self.event_time.clear();
+        self.seen.clear();
+        self.seen_order.clear();
+        self.bytes = 0;
+        self.meta.version += 1;
+        self.meta.updated_at_ms = None;
+        self.meta.fetch = None;
+        self.meta.kv_erase_pending = true;
+        self.meta.suppressed_since_ms = Some(now_ms);
+        self.put_meta(&mut tx);
+        self.finish(tx, Outcome::Changed)
+    }
+
+    /// Lifts the suppression: updates and fetches are accepted again (`fetch_first`: seed from the
+    /// Profile API before the next publication).
+    pub fn lift_suppression(
+        &mut self,
+        fetch_first: bool,
+        now_ms: i64,
+    ) -> Result<Applied, StateError> {
+        let mut tx = Tx::default();
+        self.meta.suppressed_since_ms = None;
+        self.meta.fetch = fetch_first.then_some(PendingFetch {
+            attempts: 0,
+            due_ms: now_ms,
+            partial: false,
+        });
+        self.put_meta(&mut tx);
+        self.finish(tx, Outcome::Changed)
+    }
+
+    /// When the compiled snapshots (or, after erasure, the deletion of the KV copies) may be
+    /// written: `None` when there is nothing to write, else the earliest time (ms) that keeps KV
+    /// writes at least [`MIN_PUBLISH_INTERVAL_MS`] apart. `kv_missing`: a reader found no readable
+    /// snapshot in KV (expired by its TTL, or of an older format), so the current one is due again.
+    /// A new person's first publication waits for the first Profile API attempt.
+    pub fn publish_due(&self, now_ms: i64, kv_missing: bool) -> Option<i64> {
+        let needed = if self.meta.suppressed_since_ms.is_some() {
+            self.meta.kv_erase_pending
+        } else {
+            (self.meta.version != self.meta.published_version || (kv_missing && !self.is_empty()))
+                && self.meta.fetch.is_none_or(|f| f.attempts != 0)
+        };
+        needed.then(|| {
+            now_ms.max(
+                self.meta
+                    .published_at_ms
+                    .saturating_add(MIN_PUBLISH_INTERVAL_MS),
+            )
+        })
+    }
+
+    /// Records that `version` was published (or the KV copies deleted) at `now_ms`.
+    pub fn published(&mut self, version: u64, now_ms: i64) -> Result<Applied, StateError> {
+        let mut tx = Tx::default();
+        self.meta.published_version = self.meta.published_version.max(version);
+        self.meta.published_at_ms = now_ms;
+        if self.meta.suppressed_since_ms.is_some() {
+            self.meta.kv_erase_pending = false;
+        }
+        self.put_meta(&mut tx);
+        self.finish(tx, Outcome::Changed)
+    }
+
+    /// The earliest time anything is due: a publication, a fetch, an expiry.
+    pub fn next_wake(
+        &self,
+        settings: &StateSettings,
+        now_ms: i64,
+        kv_missing: bool,
+    ) -> Option<i64> {
+        let fetch = match self.meta.suppressed_since_ms {
+            Some(_) => None,
+            None => self.meta.fetch.map(|f| f.due_ms),
+        };
+        [
+            self.publish_due(now_ms, kv_missing),
+            fetch,
+            self.next_expiry(settings),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn write_trait(
+        &mut self,
+        tx: &mut Tx,
+        t: &Trait,
+        audience: bool,
+        at_ms: i64,
+        mid: &str,
+        now_ms: i64,
+    ) -> bool {
+        if let Some((row, _)) = self.traits.get(&t.key) {
+            if (row.at_ms, row.message_id.as_str()) > (at_ms, mid) {
+                self.meta.counters.stale_trait_writes += 1;
+                return false;
+            }
+            if row.value == t.value && row.audience == audience {
+                // The same value from a newer message: keep the newer time, nothing to recompile.
+                let row = TraitRow {
+                    at_ms,
+                    message_id: mid.to_string(),
+                    stored_ms: now_ms,
+                    ..row.clone()
+                };
+                self.store_trait(tx, &t.key, row);
+                return false;
+            }
+        }
+        let row = TraitRow {
+            value: t.value.clone(),
+            audience,
+            at_ms,
+            message_id: mid.to_string(),
+            stored_ms: now_ms,
+        };
+        self.store_trait(tx, &t.key, row);
+        true
+    }
+
+    fn store_trait(&mut self, tx: &mut Tx, key: &str, row: TraitRow) {
+        let size = tx.put(RowKind::Trait, key, &row);
+        if let Some((old, old_size)) = self.traits.remove(key) {
+            self.trait_order.remove(&(old.at_ms, key.to_string()));
+            self.bytes = self.bytes.saturating_sub(old_size);
+        }
+        self.trait_order.insert((row.at_ms, key.to_string()));
+        self.bytes += size;
+        self.traits.insert(key.to_string(), (row, size));
+    }
+
+    fn remove_trait(&mut self, tx: &mut Tx, key: &str) {
+        if let Some((row, size)) = self.traits.remove(key) {
+            self.trait_order.remove(&(row.at_ms, key.to_string()));
+            self.bytes = self.bytes.saturating_sub(size);
+            tx.delete(RowKind::Trait, key);
+        }
+    }
+
+    fn add_event(&mut self, tx: &mut Tx, event: Event, now_ms: i64) {
+        let key = (event.timestamp_ms, event.message_id.clone());
+        let row = EventRow {
+            event,
+            stored_ms: now_ms,
+        };
+        let size = tx.put(RowKind::Event, &key.1, &row);
+        self.event_time.insert(key.1.clone(), key.0);
+        self.bytes += size;
+        self.events.insert(key, (row, size));
+    }
+
+    fn remove_event(&mut self, tx: &mut Tx, key: &(i64, String)) {
+        if let Some((_, size)) = self.events.remove(key) {
+            self.event_time.remove(&key.1);
+            self.bytes = self.bytes.saturating_sub(size);
+            tx.delete(RowKind::Event, &key.1);
+        }
+    }
+
+    fn remember(&mut self, tx: &mut Tx, mid: &str, now_ms: i64, settings: &StateSettings) {
+        tx.put(RowKind::Seen, mid, &now_ms);
+        self.seen.insert(mid.to_string(), now_ms);
+        self.seen_order.insert((now_ms, mid.to_string()));
+        while self.seen.len() > settings.max_seen {
+            let Some((stored, id)) = self.seen_order.first().cloned() else {
+                break;
+            };
+            self.forget_seen(tx, stored, &id);
+        }
+    }
+
+    fn forget_seen(&mut self, tx: &mut Tx, stored: i64, id: &str) {
+        self.seen_order.remove(&(stored, id.to_string()));
+        self.seen.remove(id);
+        tx.delete(RowKind::Seen, id);
+    }
+
+    /// Evicts until within the bounds: the oldest events past `max_events`; the trait written
+    /// longest ago past `max_traits`; past `max_bytes`, the oldest events, then traits.
+    fn enforce_bounds(&mut self, tx: &mut Tx, settings: &StateSettings) {
+        while self.events.len() > settings.max_events {
+            self.evict_oldest_event(tx);
+        }
+        while self.traits.len() > settings.max_traits {
+            self.evict_oldest_trait(tx);
+        }
+        while self.bytes > settings.max_bytes && !self.is_empty() {
+            if self.events.is_empty() {
+                self.evict_oldest_trait(tx);
+            } else {
+                self.evict_oldest_event(tx);
+            }
+        }
+    }
+
+    fn evict_oldest_event(&mut self, tx: &mut Tx) {
+        if let Some(key) = self.events.keys().next().cloned() {
+            self.remove_event(tx, &key);
+            self.meta.counters.events_evicted += 1;
+        }
+    }
+
+    fn evict_oldest_trait(&mut self, tx: &mut Tx) {
+        if let Some((_, key)) = self.trait_order.first().cloned() {
+            self.remove_trait(tx, &key);
+            self.meta.counters.traits_evicted += 1;
+        }
+    }
+
+    fn put_meta(&self, tx: &mut Tx) {
+        tx.put(RowKind::Meta, META_KEY, &self.meta);
+    }
+
+    /// The operation's result; an encoding error (never expected) means the memory copy is ahead
+    /// of the rows: the caller stores nothing and reloads from its rows.
+    fn finish(&self, tx: Tx, outcome: Outcome) -> Result<Applied, StateError> {
+        match tx.error {
+            Some(e) => Err(e),
+            None => Ok(Applied {
+                outcome,
+                version: self.meta.version,
+                changes: tx.changes,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

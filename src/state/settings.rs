@@ -1,0 +1,83 @@
+//! The bounds of one person's state: how much it keeps, for how long, and how often its published
+//! snapshots may change. Exceeding a bound evicts (oldest first) and counts; it never refuses an
+//! update, so a full profile keeps taking the newest data instead of freezing.
+
+use bincode::{Decode, Encode};
+
+/// One day, in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Workers KV accepts one write per second per key: the least time between two publications of a
+/// person's snapshots (or their deletion).
+pub const MIN_PUBLISH_INTERVAL_MS: i64 = 1_000;
+
+/// Bounds and timings of a person's state. Defaults in the field docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateSettings {
+    /// Most traits kept. Default 5,000 (the importer's limit). A new key past it evicts the trait
+    /// written longest ago (by its message's timestamp).
+    pub max_traits: usize,
+    /// Most events kept. Default 10,000. Past it the oldest events (by timestamp) are evicted.
+    pub max_events: usize,
+    /// Most bytes of encoded traits and events kept. Default 8 MiB. Past it the oldest events are
+    /// evicted, then (with no event left) the traits written longest ago.
+    pub max_bytes: usize,
+    /// Most message ids remembered for deduplication. Default 100,000; the oldest are forgotten.
+    pub max_seen: usize,
+    /// How long a trait, an event or a message id is kept after it was last stored, in ms.
+    /// Default 30 days (Segment's Profile API itself reaches back 14 days of events).
+    pub retention_ms: i64,
+    /// The pause before the first retry of a partial or failed Profile API fetch, in ms; it doubles
+    /// with each attempt, up to an hour. Default 60 s.
+    pub fetch_retry_ms: i64,
+    /// Attempts at the Profile API before giving up (what was fetched is kept). Default 8.
+    pub max_fetch_attempts: u32,
+}
+
+impl Default for StateSettings {
+    fn default() -> Self {
+        Self {
+            max_traits: 5_000,
+            max_events: 10_000,
+            max_bytes: 8 << 20,
+            max_seen: 100_000,
+            retention_ms: 30 * DAY_MS,
+            fetch_retry_ms: 60_000,
+            max_fetch_attempts: 8,
+        }
+    }
+}
+
+impl StateSettings {
+    /// The pause before retry number `attempt` (1 = the first retry): `fetch_retry_ms · 2^(attempt−1)`,
+    /// at most an hour.
+    pub fn retry_pause_ms(&self, attempt: u32) -> i64 {
+        let doubling = 1i64 << attempt.saturating_sub(1).min(20);
+        self.fetch_retry_ms
+            .max(0)
+            .saturating_mul(doubling)
+            .min(3_600_000)
+    }
+}
+
+/// What the state has done to keep within its bounds and to stay correct, since it was created
+/// (kept across erasure: counts, never data).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode)]
+pub struct Counters {
+    /// Updates that changed something.
+    pub applied: u64,
+    /// Messages already applied (same message id), ignored.
+    pub duplicates: u64,
+    /// Trait writes older than the value kept (last writer wins by message timestamp), ignored.
+    pub stale_trait_writes: u64,
+    /// Events evicted by `max_events` or `max_bytes`.
+    pub events_evicted: u64,
+    /// Traits evicted by `max_traits` or `max_bytes`.
+    pub traits_evicted: u64,
+    /// Events deleted by retention.
+    pub events_expired: u64,
+    /// Traits deleted by retention.
+    pub traits_expired: u64,
+    /// Profile API fetches given up after `max_fetch_attempts`.
+    pub fetches_given_up: u64,
+}

@@ -1,0 +1,424 @@
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::profile::{Event, Trait, Value};
+
+/// The rows a Durable Object would hold: every change written as it comes.
+#[derive(Default)]
+struct Rows(BTreeMap<(i64, String), Vec<u8>>);
+
+impl Rows {
+    fn write(&mut self, applied: &Applied) {
+        for c in &applied.changes {
+            match c {
+                Change::Put { kind, key, body } => {
+                    self.0.insert((kind.code(), key.clone()), body.clone());
+                }
+                Change::Delete { kind, key } => {
+                    self.0.remove(&(kind.code(), key.clone()));
+                }
+                Change::Clear => self.0.clear(),
+            }
+        }
+    }
+    fn load(&self) -> Option<PersonState> {
+        PersonState::from_rows(
+            self.0
+                .iter()
+                .map(|((k, key), b)| (*k, key.clone(), b.clone())),
+        )
+        .unwrap()
+    }
+}
+
+/// A state and its rows, kept in step; every operation is checked against a reload.
+struct Person {
+    state: PersonState,
+    rows: Rows,
+    settings: StateSettings,
+}
+
+impl Person {
+    fn new(settings: StateSettings) -> Self {
+        Self {
+            state: PersonState::new("u1", false, 0),
+            rows: Rows::default(),
+            settings,
+        }
+    }
+    fn check(&mut self, applied: Result<Applied, StateError>) -> Applied {
+        let applied = applied.unwrap();
+        self.rows.write(&applied);
+        let reloaded = self.rows.load().expect("rows");
+        assert_eq!(reloaded.profile(), self.state.profile());
+        assert_eq!(reloaded.meta, self.state.meta);
+        assert_eq!(reloaded.bytes, self.state.bytes);
+        assert_eq!(reloaded.seen, self.state.seen);
+        applied
+    }
+    fn apply(&mut self, u: &Update, now: i64) -> Outcome {
+        let r = self.state.apply(u, &self.settings, now);
+        self.check(r).outcome
+    }
+    fn trait_value(&self, key: &str) -> Option<Value> {
+        self.state
+            .profile()
+            .traits
+            .into_iter()
+            .find(|t| t.key == key)
+            .map(|t| t.value)
+    }
+    fn event_ids(&self) -> Vec<String> {
+        self.state
+            .profile()
+            .events
+            .into_iter()
+            .map(|e| e.message_id)
+            .collect()
+    }
+}
+
+fn identify(id: &str, at: i64, traits: &[(&str, Value)]) -> Update {
+    Update {
+        message_id: Some(id.to_string()),
+        at_ms: at,
+        traits: traits
+            .iter()
+            .map(|(k, v)| Trait {
+                key: (*k).to_string(),
+                value: v.clone(),
+                audience: false,
+            })
+            .collect(),
+        event: None,
+    }
+}
+
+fn track(id: &str, at: i64, name: &str) -> Update {
+    Update {
+        message_id: Some(id.to_string()),
+        at_ms: at,
+        traits: Vec::new(),
+        event: Some(Event {
+            message_id: id.to_string(),
+            name: name.to_string(),
+            timestamp_ms: at,
+            properties: vec![("n".into(), Value::Number(1.0))],
+        }),
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.into())
+}
+
+#[test]
+fn messages_apply_once_and_traits_keep_the_newest_message() {
+    let mut p = Person::new(StateSettings::default());
+    assert_eq!(
+        p.apply(&identify("i2", 2_000, &[("tier", text("Platinum"))]), 10),
+        Outcome::Changed
+    );
+    // A retried older identify arrives later: it loses, and is remembered as applied.
+    assert_eq!(
+        p.apply(&identify("i1", 1_000, &[("tier", text("Bronze"))]), 11),
+        Outcome::Stale
+    );
+    assert_eq!(p.trait_value("tier"), Some(text("Platinum")));
+    // The same message again, and an event twice.
+    assert_eq!(
+        p.apply(&identify("i1", 1_000, &[("tier", text("Bronze"))]), 12),
+        Outcome::Duplicate
+    );
+    assert_eq!(p.apply(&track("t1", 1_500, "Viewed"), 13), Outcome::Changed);
+    assert_eq!(
+        p.apply(&track("t1", 1_500, "Viewed"), 14),
+        Outcome::Duplicate
+    );
+    assert_eq!(p.event_ids(), ["t1"]);
+    // Ties on the timestamp go to the greater message id, whatever the order of arrival.
+    let mut q = Person::new(StateSettings::default());
+    q.apply(&identify("b", 5, &[("k", text("from b"))]), 1);
+    q.apply(&identify("a", 5, &[("k", text("from a"))]), 2);
+    assert_eq!(q.trait_value("k"), Some(text("from b")));
+    // A newer message with the same value moves the trait's time: an older one now loses.
+    q.apply(&identify("c", 9, &[("k", text("from b"))]), 3);
+    q.apply(&identify("d", 7, &[("k", text("from d"))]), 4);
+    assert_eq!(q.trait_value("k"), Some(text("from b")));
+    let c = p.state.counters();
+    assert_eq!((c.applied, c.duplicates, c.stale_trait_writes), (2, 2, 1));
+    assert_eq!(p.state.version(), 2);
+    // Boolean audience-like keys, and explicit audiences, are audiences.
+    let mut a = identify("x", 1, &[("vip_customers", Value::Bool(true))]);
+    a.traits.push(Trait {
+        key: "beta".into(),
+        value: Value::Bool(true),
+        audience: true,
+    });
+    p.apply(&a, 20);
+    let profile = p.state.profile();
+    assert!(profile.traits.iter().all(|t| t.key == "tier" || t.audience));
+}
+
+#[test]
+fn concurrent_order_does_not_matter() {
+    // The same messages in two arrival orders (with retries) end in the same profile.
+    let msgs: Vec<Update> = (0..40)
+        .map(|i| {
+            if i % 2 == 0 {
+                track(&format!("e{i}"), 1_000 + i, "Seen")
+            } else {
+                identify(
+                    &format!("i{i}"),
+                    1_000 + (i * 7919) % 40,
+                    &[("tier", Value::Number(i as f64))],
+                )
+            }
+        })
+        .collect();
+    let mut forward = Person::new(StateSettings::default());
+    let mut backward = Person::new(StateSettings::default());
+    for (n, m) in msgs.iter().enumerate() {
+        forward.apply(m, n as i64);
+        forward.apply(m, n as i64);
+    }
+    for (n, m) in msgs.iter().rev().enumerate() {
+        backward.apply(m, n as i64);
+    }
+    assert_eq!(forward.state.profile(), backward.state.profile());
+    assert_eq!(forward.event_ids().len(), 20);
+}
+
+#[test]
+fn bounds_evict_the_oldest_and_count_it() {
+    let settings = StateSettings {
+        max_events: 3,
+        max_traits: 2,
+        ..StateSettings::default()
+    };
+    let mut p = Person::new(settings);
+    for (i, at) in [50, 10, 40, 30, 20].into_iter().enumerate() {
+        p.apply(&track(&format!("e{at}"), at, "E"), i as i64);
+    }
+    assert_eq!(p.event_ids(), ["e50", "e40", "e30"]);
+    assert_eq!(p.state.counters().events_evicted, 2);
+    p.apply(&identify("a", 1, &[("old", text("1"))]), 10);
+    p.apply(&identify("b", 2, &[("mid", text("2"))]), 11);
+    // A new key past max_traits evicts the trait written longest ago; an update of a kept key
+    // (the opt-out) always applies.
+    p.apply(
+        &identify("c", 3, &[("new", text("3")), ("mid", Value::Bool(false))]),
+        12,
+    );
+    assert_eq!(p.trait_value("old"), None);
+    assert_eq!(p.trait_value("mid"), Some(Value::Bool(false)));
+    assert_eq!(p.trait_value("new"), Some(text("3")));
+    assert_eq!(p.state.counters().traits_evicted, 1);
+    // Bytes: past max_bytes the oldest events go first.
+    let before = p.state.bytes();
+    p.settings.max_bytes = before - 1;
+    p.apply(&track("e60", 60, "E"), 13);
+    assert!(p.state.bytes() <= p.settings.max_bytes);
+    assert_eq!(p.event_ids().first().map(String::as_str), Some("e60"));
+    assert!(p.state.trait_count() == 2);
+    // With no event left, traits go too, the oldest first.
+    p.settings.max_bytes = 1;
+    p.apply(&identify("d", 9, &[("newest", text("4"))]), 14);
+    assert!(p.state.is_empty());
+}
+
+#[test]
+fn retention_deletes_rows_stored_too_long_ago() {
+    let mut p = Person::new(StateSettings {
+        retention_ms: 100,
+        ..StateSettings::default()
+    });
+    p.apply(&identify("i", 1, &[("a", text("x")), ("b", text("y"))]), 0);
+    p.apply(&track("t", 1, "E"), 50);
+    assert_eq!(p.state.next_expiry(&p.settings), Some(101));
+    // `b` stored again at 80: it stays when `a` goes.
+    p.apply(&identify("j", 2, &[("b", text("z"))]), 80);
+    let r = p.state.expire(&p.settings, 120);
+    assert_eq!(p.check(r).outcome, Outcome::Changed);
+    assert_eq!(p.trait_value("a"), None);
+    assert_eq!(p.trait_value("b"), Some(text("z")));
+    assert_eq!(p.event_ids(), ["t"]);
+    // The message id `i` was forgotten too: a replay after retention applies again.
+    assert!(!p.state.seen.contains_key("i"));
+    let r = p.state.expire(&p.settings, 1_000);
+    p.check(r);
+    assert!(p.state.is_empty());
+    let c = p.state.counters();
+    assert_eq!((c.traits_expired, c.events_expired), (2, 1));
+    assert_eq!(p.state.next_expiry(&p.settings), None);
+}
+
+#[test]
+fn erasure_keeps_nothing_and_suppresses_until_lifted() {
+    let mut p = Person::new(StateSettings::default());
+    p.apply(&identify("i", 1, &[("email", text("u1@example.com"))]), 0);
+    p.apply(&track("t", 1, "E"), 0);
+    let r = p.state.erase(5);
+    let applied = p.check(r);
+    assert_eq!(applied.changes.first(), Some(&Change::Clear));
+    assert!(p.state.is_empty());
+    assert_eq!(p.state.suppressed_since(), Some(5));
+    // The rows left are the metadata only, and hold nothing of the profile.
+    assert_eq!(p.rows.0.len(), 1);
+    assert!(!p
+        .rows
+        .0
+        .values()
+        .any(|b| String::from_utf8_lossy(b).contains("example.com")));
+    assert_eq!(p.apply(&track("t2", 9, "E"), 6), Outcome::Suppressed);
+    let fetched = Profile {
+        traits: vec![Trait {
+            key: "a".into(),
+            value: text("b"),
+            audience: false,
+        }],
+        ..Profile::default()
+    };
+    let r = p.state.merge_fetched(&fetched, 7, true, &p.settings, 7);
+    assert_eq!(p.check(r).outcome, Outcome::Suppressed);
+    assert!(p.state.is_empty());
+    // The KV copies are still to delete; once done, nothing is due.
+    assert_eq!(p.state.publish_due(6, false), Some(6));
+    let r = p.state.published(p.state.version(), 6);
+    p.check(r);
+    assert_eq!(p.state.publish_due(7, false), None);
+    let r = p.state.lift_suppression(false, 8);
+    p.check(r);
+    assert_eq!(p.apply(&track("t3", 9, "E"), 9), Outcome::Changed);
+}
+
+#[test]
+fn publication_is_coalesced_to_one_per_interval() {
+    let mut p = Person::new(StateSettings::default());
+    assert_eq!(p.state.publish_due(0, false), None);
+    p.apply(&track("a", 1, "E"), 1_000);
+    assert_eq!(p.state.publish_due(1_000, false), Some(1_000));
+    let r = p.state.published(p.state.version(), 1_000);
+    p.check(r);
+    p.apply(&track("b", 2, "E"), 1_100);
+    p.apply(&track("c", 3, "E"), 1_200);
+    assert_eq!(p.state.publish_due(1_200, false), Some(2_000));
+    assert_eq!(p.state.publish_due(2_500, false), Some(2_500));
+    // Published, but a reader found KV without it (expired): due again.
+    let r = p.state.published(p.state.version(), 2_500);
+    p.check(r);
+    assert_eq!(p.state.publish_due(3_000, false), None);
+    assert_eq!(p.state.publish_due(3_000, true), Some(3_500));
+    // A new person's first publication waits for the first Profile API attempt.
+    let mut fresh = PersonState::new("u2", true, 0);
+    let applied = fresh
+        .apply(&track("a", 1, "E"), &StateSettings::default(), 0)
+        .unwrap();
+    assert_eq!(applied.outcome, Outcome::Changed);
+    assert_eq!(fresh.publish_due(0, false), None);
+    assert_eq!(
+        fresh.next_wake(&StateSettings::default(), 0, false),
+        Some(0)
+    );
+    fresh
+        .fetch_failed(false, &StateSettings::default(), 10)
+        .unwrap();
+    assert_eq!(fresh.publish_due(10, false), Some(10));
+}
+
+#[test]
+fn partial_and_failed_fetches_are_retried_with_backoff() {
+    let settings = StateSettings {
+        fetch_retry_ms: 1_000,
+        max_fetch_attempts: 3,
+        ..StateSettings::default()
+    };
+    let mut p = Person::new(settings);
+    p.state = PersonState::new("u1", true, 0);
+    let traits_only = Profile {
+        traits: vec![Trait {
+            key: "tier".into(),
+            value: text("Gold"),
+            audience: false,
+        }],
+        ..Profile::default()
+    };
+    let r = p
+        .state
+        .merge_fetched(&traits_only, 100, false, &p.settings, 100);
+    p.check(r);
+    assert_eq!(
+        p.state.pending_fetch(),
+        Some(PendingFetch {
+            attempts: 1,
+            due_ms: 1_100,
+            partial: true
+        })
+    );
+    let r = p.state.fetch_failed(false, &p.settings, 1_100);
+    p.check(r);
+    assert_eq!(p.state.pending_fetch().map(|f| f.due_ms), Some(3_100));
+    let r = p.state.fetch_failed(false, &p.settings, 3_100);
+    p.check(r);
+    assert_eq!(p.state.pending_fetch(), None);
+    assert_eq!(p.state.counters().fetches_given_up, 1);
+    assert_eq!(p.trait_value("tier"), Some(text("Gold")));
+    // A complete answer ends the retries; a message newer than the fetch keeps its value.
+    p.state = PersonState::new("u1", true, 0);
+    p.rows = Rows::default();
+    p.apply(&identify("i", 500, &[("tier", text("Platinum"))]), 0);
+    let mut full = traits_only.clone();
+    full.events.push(Event {
+        message_id: "e".into(),
+        name: "E".into(),
+        timestamp_ms: 1,
+        properties: Vec::new(),
+    });
+    let r = p.state.merge_fetched(&full, 100, true, &p.settings, 600);
+    p.check(r);
+    assert_eq!(p.state.pending_fetch(), None);
+    assert_eq!(p.trait_value("tier"), Some(text("Platinum")));
+    assert_eq!(p.event_ids(), ["e"]);
+    // The fetched event's id is known: the same event as a webhook is a duplicate.
+    assert_eq!(p.apply(&track("e", 1, "E"), 700), Outcome::Duplicate);
+    // 404: nothing to retry.
+    p.state = PersonState::new("u1", true, 0);
+    p.state.fetch_failed(true, &p.settings, 5).unwrap();
+    assert_eq!(p.state.pending_fetch(), None);
+    assert_eq!(settings.retry_pause_ms(40), 3_600_000);
+}
+
+#[test]
+fn stored_rows_are_checked() {
+    assert!(PersonState::from_rows(Vec::new()).unwrap().is_none());
+    let mut p = Person::new(StateSettings::default());
+    p.apply(&track("t", 1, "E"), 0);
+    let mut rows: Vec<(i64, String, Vec<u8>)> = p
+        .rows
+        .0
+        .iter()
+        .map(|((k, key), b)| (*k, key.clone(), b.clone()))
+        .collect();
+    let without_meta: Vec<_> = rows.iter().filter(|r| r.0 != 0).cloned().collect();
+    assert_eq!(
+        PersonState::from_rows(without_meta)
+            .unwrap_err()
+            .to_string(),
+        "state row meta meta corrupt: missing"
+    );
+    rows.push((9, "x".into(), Vec::new()));
+    assert_eq!(
+        PersonState::from_rows(rows.clone())
+            .unwrap_err()
+            .to_string(),
+        "state row kind 9 x corrupt: unknown row kind"
+    );
+    rows.pop();
+    if let Some(r) = rows.iter_mut().find(|r| r.0 == RowKind::Event.code()) {
+        r.2.truncate(3);
+    }
+    assert!(PersonState::from_rows(rows).is_err());
+    let u = track("t", 1, "E");
+    assert_eq!(Update::decode(&u.encode().unwrap()).unwrap(), u);
+    assert!(Update::decode(b"\x01junk").is_err());
+}
