@@ -42,16 +42,17 @@ fn imports_every_fixture() {
     assert!(!common::profile("profile-retail-small").traits.is_empty());
 }
 
-/// The target is an eighth; fixed-width integers (format 3) made it about a fourteenth, and this
-/// bound keeps a margin under that.
+/// The target is an eighth. Fixed-width integers (format 3) made it about a fourteenth; format 4's
+/// thesaurus links, per-item dates and initials bring it to about 1/8.1, so the bound is the
+/// target itself: what grows the snapshot further must pay for itself elsewhere.
 #[test]
-fn jeff_snapshot_is_at_most_a_twelfth_of_its_minified_json() {
+fn jeff_snapshot_is_at_most_an_eighth_of_its_minified_json() {
     let doc: serde_json::Value =
         serde_json::from_str(&common::fixture_text("profile-retail-jeff.json")).unwrap();
     let minified = serde_json::to_string(&doc).unwrap().len();
     let bytes = common::snapshot("profile-retail-jeff").encode().unwrap();
     assert!(
-        bytes.len() * 12 <= minified,
+        bytes.len() * 8 <= minified,
         "snapshot {} bytes vs JSON {minified}",
         bytes.len()
     );
