@@ -150,6 +150,15 @@ fn hostile_chat(bencher: Bencher, which: &str) {
         });
 }
 
+/// Compiling a whole profile under the server policy (what an update or a bulk export costs per
+/// person): tokenizing, the privacy policy, thesaurus links, dates, postings.
+#[divan::bench(args = ["profile-retail-small", "profile-retail-jeff"])]
+fn compile_profile(bencher: Bencher, name: &str) {
+    let profile = common::profile(name);
+    let policy = PrivacyPolicy::default();
+    bencher.bench_local(|| compile(black_box(&profile), &policy));
+}
+
 /// Compiling one identify's profile: the small retail fixture (48 traits, 60 events) against four
 /// traits of 16 KiB each (the import limit of a string) made of one repeated unit.
 #[divan::bench(args = ["retail-small", "1 1 1", "a@a a@a", "1,1,1"])]

@@ -140,6 +140,13 @@ async function time(fn, queries, budgetMs, minReps) {
   return { median: median(samples), n: samples.length };
 }
 
+/** Share of the grade-3 items in the top 10 (1 when there are none). */
+function recall10(ranked, labels) {
+  const must = Object.keys(labels).filter((id) => labels[id] === 3);
+  const top = new Set(ranked.slice(0, 10));
+  return must.length ? must.filter((id) => top.has(id)).length / must.length : 1;
+}
+
 function ndcg10(ranked, labels) {
   const gain = (g) => 2 ** g - 1;
   const dcg = ranked.slice(0, 10).reduce((s, id, i) => s + gain(labels[id] ?? 0) / Math.log2(i + 2), 0);
@@ -161,19 +168,35 @@ for (const name of ['profile-retail-small', 'profile-retail-jeff', 'profile-reta
   rows.push({ profile: name, jsonBytes: text.length, snapshotBytes: bytes.length, edgePersona: ep.median, miniSearch: ms.median, orama: or.median, samples: [ep.n, ms.n, or.n] });
 }
 
-// Relevance on the dev labels (jeff and maria profiles).
-const rel = { edgePersona: [], miniSearch: [], orama: [] };
-const cache = new Map();
-for (const c of dev.cases) {
-  if (!cache.has(c.profile)) { const text = profileText(c.profile); cache.set(c.profile, { text, bytes: compileSnapshot(text) }); }
-  const { text, bytes } = cache.get(c.profile);
-  const p = Personalizer.fromSnapshotSync(bytes);
-  rel.edgePersona.push(ndcg10(p.rank(c.query, { limit: 10, now: NOW }).map((i) => i.id), c.relevant));
-  p.free();
-  rel.miniSearch.push(ndcg10(miniSearch(text, c.query), c.relevant));
-  rel.orama.push(ndcg10(await orama(text, c.query), c.relevant));
-}
+// Relevance on both labelled sets (relevance-dev.json: retail and telecom; dev2/: eight other
+// domains), each engine on the same profile text; nDCG@10 and recall@10 of the grade-3 items.
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const relevance = {};
+for (const [set, dir, file] of [['dev', 'fixtures', 'relevance-dev.json'], ['dev2', 'fixtures/dev2', 'relevance-dev2.json']]) {
+  const labels = JSON.parse(readFileSync(join(root, dir, file), 'utf8'));
+  const now = Date.parse(labels.now);
+  const scores = { edgePersona: [], miniSearch: [], orama: [] };
+  const cache = new Map();
+  for (const c of labels.cases) {
+    if (!cache.has(c.profile)) {
+      const path = join(root, dir, `${c.profile}.json`);
+      let text;
+      try { text = readFileSync(path, 'utf8'); } catch { text = gunzipSync(readFileSync(`${path}.gz`)).toString('utf8'); }
+      cache.set(c.profile, { text, bytes: compileSnapshot(text) });
+    }
+    const { text, bytes } = cache.get(c.profile);
+    const relevant = Array.isArray(c.relevant) ? Object.fromEntries(c.relevant) : c.relevant;
+    const p = Personalizer.fromSnapshotSync(bytes);
+    const ranked = {
+      edgePersona: p.rank(c.query, { limit: 10, now }).map((i) => i.id),
+      miniSearch: miniSearch(text, c.query),
+      orama: await orama(text, c.query),
+    };
+    p.free();
+    for (const [engine, ids] of Object.entries(ranked)) scores[engine].push([ndcg10(ids, relevant), recall10(ids, relevant)]);
+  }
+  relevance[set] = Object.fromEntries(Object.entries(scores).map(([engine, xs]) => [engine, { ndcg: mean(xs.map((x) => x[0])), recall: mean(xs.map((x) => x[1])), cases: xs.length }]));
+}
 
 // ---- report --------------------------------------------------------------------------------------
 const ms = (x) => (x < 1 ? x.toFixed(3) : x.toFixed(2));
@@ -185,7 +208,9 @@ for (const r of rows) {
   console.log(`| ${r.profile} | ${(r.jsonBytes / 1024).toFixed(0)} KiB | ${(r.snapshotBytes / 1024).toFixed(0)} KiB | ${ms(r.edgePersona)} ms | ${ms(r.miniSearch)} ms | ${ms(r.orama)} ms | ${(r.miniSearch / r.edgePersona).toFixed(0)}× | ${(r.orama / r.edgePersona).toFixed(0)}× |`);
 }
 console.log('');
-console.log(`nDCG@10 on the ${dev.cases.length} dev cases (gain 2^grade − 1): edge-persona ${mean(rel.edgePersona).toFixed(3)}, MiniSearch ${mean(rel.miniSearch).toFixed(3)}, Orama ${mean(rel.orama).toFixed(3)}`);
+for (const [set, r] of Object.entries(relevance)) {
+  console.log(`relevance on ${set} (${r.edgePersona.cases} questions; nDCG@10 with gain 2^grade − 1 / grade-3 recall@10): ${Object.entries(r).map(([engine, x]) => `${engine} ${x.ndcg.toFixed(3)} / ${x.recall.toFixed(3)}`).join(', ')}`);
+}
 console.log(`cold start, Node (fresh process, median of ${colds.length}): instantiate ${ms(cold.instantiate)} ms + first request on jeff ${ms(cold.firstRequest)} ms = ${ms(cold.total)} ms`);
 if (browserCold) {
   console.log(`cold start, ${browserCold.version} (fresh browser, idle page, median of ${browserCold.samples}): instantiate ${ms(browserCold.instantiate)} ms + first request on jeff ${ms(browserCold.firstRequest)} ms = ${ms(browserCold.total)} ms (import of the package beforehand ${ms(browserCold.import)} ms; warm request ${ms(browserCold.warm)} ms)`);
@@ -202,4 +227,4 @@ const targets = [
   [`cold start ≤ 10 ms in Node`, cold.total <= 10],
 ];
 console.log(`targets: ${targets.map(([t, ok]) => `${t}: ${ok ? 'met' : 'MISSED'}`).join('; ')}`);
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ rows, ndcg: { edgePersona: mean(rel.edgePersona), miniSearch: mean(rel.miniSearch), orama: mean(rel.orama) }, cold, browserCold }, null, 2));
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ rows, relevance, cold, browserCold }, null, 2));
