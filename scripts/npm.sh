@@ -118,8 +118,10 @@ test_all() {
 }
 
 bench() {
-  [ -f "$DIST/web/edge_persona_bg.wasm" ] || build
-  [ -f www/snapshots/jeff.snap ] || snapshots
+  # Always rebuilt (cargo's cache makes it quick when nothing changed): a package or snapshots left
+  # from an older checkout would measure old code, or fail to decode in a newer format.
+  build
+  snapshots
   npm_ci npm
   [ -x "$CHROMIUM" ] || log "no Chromium at $CHROMIUM: its cold start is skipped (./dev setup installs it)"
   node --no-warnings npm/bench/bench.mjs "$@" # (Orama warns on every bulk insert)
