@@ -107,13 +107,13 @@ const cpu = () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
 
 /** workerd's CPU time per webhook (ms): N webhooks for one person sent as `send` paces them, then
  * the flush they left; the idle rate measured just before is subtracted. */
-async function cpuPerWebhook(user, n, pauseMs) {
+async function cpuPerWebhook(user, n, pauseMs, make = trackFor) {
   let c0 = cpu(); let t0 = Date.now();
   await sleep(3000);
   const idlePerMs = (cpu() - c0) / (Date.now() - t0);
   c0 = cpu(); t0 = Date.now();
   for (let i = 0; i < n; i += 1) {
-    const res = await webhook(trackFor(user));
+    const res = await webhook(make(user));
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`webhook: ${res.status}`);
     if (pauseMs) await sleep(pauseMs);
@@ -147,11 +147,21 @@ async function updates() {
   out.burst = await cpuPerWebhook(JEFF, 100, 0);
   out.paced = await cpuPerWebhook(JEFF, 20, 100);
   out.spaced = await cpuPerWebhook(JEFF, 8, 1200);
+  // A poison identify (Segment write keys are public): four traits of 16 KiB of `1 1 1 …`, each
+  // one its own publication, for a person of its own.
+  const poison = (user) => {
+    seq += 1;
+    const value = '1 '.repeat(8 * 1024 - 8); // under the 16 KiB string limit with its suffix
+    return { type: 'identify', userId: user, messageId: `poison-${user}-${seq}`, timestamp: new Date().toISOString(),
+      traits: { nickname: value, bio: value, company: value, notes: `${value}${seq}` } };
+  };
+  out.poison = await cpuPerWebhook('load-poison', 5, 1200, poison);
   console.log('\nworkerd CPU per Segment webhook on jeff (idle subtracted; includes the coalesced KV publications):');
   console.table([
     { scenario: '100 back to back', 'CPU ms / webhook': out.burst.perWebhook.toFixed(1), 'wall ms': out.burst.wall },
     { scenario: '20 at ~10/s', 'CPU ms / webhook': out.paced.perWebhook.toFixed(1), 'wall ms': out.paced.wall },
     { scenario: '8, 1.2 s apart (each its own publication)', 'CPU ms / webhook': out.spaced.perWebhook.toFixed(1), 'wall ms': out.spaced.wall },
+    { scenario: 'poison identify (4 traits of 16 KiB of "1 1 1"), 5, 1.2 s apart', 'CPU ms / webhook': out.poison.perWebhook.toFixed(1), 'wall ms': out.poison.wall },
   ]);
   // Each loaded run right after the same reads alone (the machine's speed drifts): reads while
   // webhooks arrive for other people, then for the reader himself.
