@@ -306,7 +306,7 @@ fn relevance_on_both_labelled_sets_meets_its_floor() {
     // engine, and measures generality.
     let floors = [
         ("relevance-dev.json", 0.85, 0.95),
-        ("dev2/relevance-dev2.json", 0.53, 0.65),
+        ("dev2/relevance-dev2.json", 0.55, 0.65),
     ];
     for (file, ndcg_floor, recall_floor) in floors {
         let set = common::labelled_set(file);
@@ -318,7 +318,7 @@ fn relevance_on_both_labelled_sets_meets_its_floor() {
             );
         }
         println!(
-            "{file}: mean nDCG@10 {:.3}, grade-3 recall@10 {:.3}",
+            "{file}: mean nDCG@10 {:.4}, grade-3 recall@10 {:.4}",
             eval.mean_ndcg, eval.must_recall
         );
         assert!(
