@@ -31,7 +31,7 @@ use crate::inject::Api;
 use crate::personalizer::Personalizer as Core;
 #[cfg(feature = "wasm-compiler")]
 use crate::policy::{PrivacyPolicy, Target};
-use crate::rank::{ItemKind, RankSettings, RankedItem};
+use crate::rank::{rank_conversation, ItemKind, RankSettings, RankedItem};
 use crate::render::{Context, ContextFormat, RenderSettings};
 use crate::snapshot::SnapshotLimits;
 
@@ -164,6 +164,14 @@ impl Opts {
             Some(ms) if ms.abs() <= 8.64e15 => Ok(ms as i64),
             Some(_) => Err(self.fail("now", "milliseconds within the range of a Date")),
         }
+    }
+}
+
+/// A query: one text, or a conversation's user turns (an array of strings, oldest first).
+fn turns(query: &JsValue) -> Result<Vec<String>, JsValue> {
+    match query.as_string() {
+        Some(text) => Ok(vec![text]),
+        None => strings(query, "query"),
     }
 }
 
@@ -434,18 +442,21 @@ impl Personalizer {
             .map_err(|e| profile_error(&e))
     }
 
-    /// The profile's items most relevant to `query`, best first.
-    pub fn rank(&self, query: &str, opts: JsValue) -> Result<JsValue, JsValue> {
+    /// The profile's items most relevant to `query` (a text, or a conversation's user turns,
+    /// oldest first: the last weighs most), best first.
+    pub fn rank(&self, query: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
+        let turns = turns(&query)?;
         let o = Opts::new("rank options", opts, &["limit", "now", "minScore"])?;
         let min_score = o.number("minScore")?.map(|n| n as f32);
         let settings = rank_settings(o.count("limit")?, min_score)?;
-        let items = self.inner.rank(query, o.now()?, &settings);
+        let items = rank_conversation(self.inner.snapshot(), &turns, o.now()?, &settings);
         let out: Vec<JsItem<'_>> = items.iter().map(JsItem::from).collect();
         to_js(&out)
     }
 
-    /// The delimited context block for `query`.
-    pub fn context(&self, query: &str, opts: JsValue) -> Result<JsValue, JsValue> {
+    /// The delimited context block for `query` (a text or a conversation's user turns).
+    pub fn context(&self, query: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
+        let turns = turns(&query)?;
         let o = Opts::new(
             "context options",
             opts,
@@ -465,11 +476,12 @@ impl Personalizer {
             o.count("maxValueChars")?,
             o.count("maxProperties")?,
         )?;
-        let ctx = self.inner.context(query, o.now()?, &rs, &ren);
+        let ctx = self.inner.conversation_context(&turns, o.now()?, &rs, &ren);
         context_to_js(&ctx)
     }
 
-    /// Adds the context for the request's last user turn (or `opts.query`) to an OpenAI Chat
+    /// Adds the context for the request's user turns (the last weighing most; or `opts.query`
+    /// alone) to an OpenAI Chat
     /// Completions, OpenAI Responses or Anthropic Messages request body; returns the new body, the
     /// API it was treated as and the context. The input object is not modified.
     #[wasm_bindgen(js_name = injectChat)]

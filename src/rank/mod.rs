@@ -137,6 +137,14 @@ pub struct RankSettings {
     /// the first and the last half of this many, cut at character boundaries, so a question
     /// before or after the paste is still seen. Default 4096.
     pub max_query_bytes: usize,
+    /// Weight of a conversation's earlier user turns, per turn back ([`Query::conversation`]):
+    /// a word first met `k` turns before the last weighs `turn_decay^k`. 0 reads the last turn
+    /// only. Default 0.5: the one word of a follow-up ("and in blue?") still outweighs each word
+    /// of the turn before, and the words of three turns back (0.125) barely count.
+    pub turn_decay: f32,
+    /// Most user turns of a conversation read, the last ones: a 1,000-turn conversation costs
+    /// what this many turns do. Default 4.
+    pub max_turns: usize,
 }
 
 impl Default for RankSettings {
@@ -168,6 +176,8 @@ impl Default for RankSettings {
             thread_max_df: 6,
             thread_weight: 0.3,
             max_query_bytes: 4096,
+            turn_decay: 0.5,
+            max_turns: 4,
         }
     }
 }
@@ -223,6 +233,8 @@ impl RankSettings {
                 16.0,
                 1_048_576.0,
             ),
+            ("turn_decay", self.turn_decay, 0.0, 1.0),
+            ("max_turns", self.max_turns as f32, 1.0, 16.0),
         ];
         check_ranges(&checks)
     }
@@ -355,6 +367,18 @@ pub fn rank(
     settings: &RankSettings,
 ) -> Vec<RankedItem> {
     rank_query(snapshot, &Query::parse(query, settings), now_ms, settings)
+}
+
+/// [`rank`] of a conversation's user turns, oldest first ([`Query::conversation`]): the last turn
+/// weighs most. One turn ranks exactly as [`rank`] of its text.
+pub fn rank_conversation<T: AsRef<str>>(
+    snapshot: &Snapshot,
+    turns: &[T],
+    now_ms: i64,
+    settings: &RankSettings,
+) -> Vec<RankedItem> {
+    let query = Query::conversation(turns, settings);
+    rank_query(snapshot, &query, now_ms, settings)
 }
 
 /// [`rank`] with an already parsed query.
