@@ -72,14 +72,13 @@ impl Personalizer {
         rank_settings: &RankSettings,
         render_settings: &RenderSettings,
     ) -> Context {
-        let items = self.rank(query, now_ms, rank_settings);
-        render(&self.snapshot, &items, now_ms, render_settings)
+        self.conversation_context(&[query], now_ms, rank_settings, render_settings)
     }
 
     /// The context block for a conversation's user turns, oldest first ([`rank_conversation`]).
-    pub fn conversation_context<T: AsRef<str>>(
+    pub fn conversation_context(
         &self,
-        turns: &[T],
+        turns: &[&str],
         now_ms: i64,
         rank_settings: &RankSettings,
         render_settings: &RenderSettings,
@@ -109,6 +108,7 @@ impl Personalizer {
             Some(q) => vec![q.to_string()],
             None => user_turns(&body, api, rank_settings.max_turns)?,
         };
+        let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
         let context = self.conversation_context(&turns, now_ms, rank_settings, render_settings);
         inject(&mut body, api, &context.text)?;
         Ok(PersonalizedRequest { body, context, api })

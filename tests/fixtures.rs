@@ -381,7 +381,7 @@ fn a_one_turn_conversation_ranks_exactly_as_its_query() {
         let snap = common::snapshot(&set.cases[0].profile);
         let q = &set.cases[0].query;
         let a = rank(&snap, q, set.now_ms, &settings);
-        let b = edge_persona::rank_conversation(&snap, &[q], set.now_ms, &settings);
+        let b = edge_persona::rank_conversation(&snap, &[q.as_str()], set.now_ms, &settings);
         assert_eq!(
             format!("{a:?}"),
             format!("{b:?}"),

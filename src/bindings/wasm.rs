@@ -31,7 +31,7 @@ use crate::inject::Api;
 use crate::personalizer::Personalizer as Core;
 #[cfg(feature = "wasm-compiler")]
 use crate::policy::{PrivacyPolicy, Target};
-use crate::rank::{rank_conversation, ItemKind, RankSettings, RankedItem};
+use crate::rank::{ItemKind, RankSettings, RankedItem};
 use crate::render::{Context, ContextFormat, RenderSettings};
 use crate::snapshot::SnapshotLimits;
 
@@ -164,14 +164,6 @@ impl Opts {
             Some(ms) if ms.abs() <= 8.64e15 => Ok(ms as i64),
             Some(_) => Err(self.fail("now", "milliseconds within the range of a Date")),
         }
-    }
-}
-
-/// A query: one text, or a conversation's user turns (an array of strings, oldest first).
-fn turns(query: &JsValue) -> Result<Vec<String>, JsValue> {
-    match query.as_string() {
-        Some(text) => Ok(vec![text]),
-        None => strings(query, "query"),
     }
 }
 
@@ -442,21 +434,23 @@ impl Personalizer {
             .map_err(|e| profile_error(&e))
     }
 
-    /// The profile's items most relevant to `query` (a text, or a conversation's user turns,
-    /// oldest first: the last weighs most), best first.
-    pub fn rank(&self, query: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
-        let turns = turns(&query)?;
+    /// The profile's items most relevant to `query`, best first.
+    pub fn rank(&self, query: &str, opts: JsValue) -> Result<JsValue, JsValue> {
         let o = Opts::new("rank options", opts, &["limit", "now", "minScore"])?;
         let min_score = o.number("minScore")?.map(|n| n as f32);
         let settings = rank_settings(o.count("limit")?, min_score)?;
-        let items = rank_conversation(self.inner.snapshot(), &turns, o.now()?, &settings);
+        let items = self.inner.rank(query, o.now()?, &settings);
         let out: Vec<JsItem<'_>> = items.iter().map(JsItem::from).collect();
         to_js(&out)
     }
 
-    /// The delimited context block for `query` (a text or a conversation's user turns).
+    /// The delimited context block for `query` (a text, or a conversation's user turns, oldest
+    /// first: the last weighs most).
     pub fn context(&self, query: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
-        let turns = turns(&query)?;
+        let turns = match query.as_string() {
+            Some(text) => vec![text],
+            None => strings(&query, "query")?,
+        };
         let o = Opts::new(
             "context options",
             opts,
@@ -476,6 +470,7 @@ impl Personalizer {
             o.count("maxValueChars")?,
             o.count("maxProperties")?,
         )?;
+        let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
         let ctx = self.inner.conversation_context(&turns, o.now()?, &rs, &ren);
         context_to_js(&ctx)
     }

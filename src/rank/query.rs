@@ -90,7 +90,7 @@ impl Query {
     /// weight. The turns share one [`RankSettings::max_query_bytes`] budget (the last turn first)
     /// and one word limit, so a long conversation costs what its last turns do. One turn is
     /// exactly [`Query::parse`].
-    pub fn conversation<T: AsRef<str>>(turns: &[T], settings: &RankSettings) -> Query {
+    pub fn conversation(turns: &[&str], settings: &RankSettings) -> Query {
         let mut q = Query {
             words: Vec::new(),
             weights: Vec::new(),
@@ -112,7 +112,7 @@ impl Query {
             if budget == 0 || weight <= 0.0 {
                 break;
             }
-            let text = head_and_tail(turn.as_ref(), budget);
+            let text = head_and_tail(turn, budget);
             budget = budget.saturating_sub(text.len());
             let turn_has_time = q.add_turn(&text, weight, k == 0, settings);
             if k == 0 || (!has_time && turn_has_time) {
@@ -396,6 +396,7 @@ mod tests {
     fn a_long_conversation_costs_what_its_last_turns_do() {
         let s = RankSettings::default();
         let turns: Vec<String> = (0..1_000).map(|i| format!("topic{i} words")).collect();
+        let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
         let q = Query::conversation(&turns, &s);
         assert_eq!(q.words.len(), 1 + s.max_turns, "{:?}", q.words);
         assert!(q.words.contains(&stem("topic999")) && !q.words.contains(&stem("topic995")));

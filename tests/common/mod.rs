@@ -233,7 +233,10 @@ pub fn evaluate_reading(
         let items = match reading {
             Reading::LastTurn => rank(snap, &case.query, set.now_ms, &settings),
             Reading::Joined => rank(snap, &case.turns.join(" "), set.now_ms, &settings),
-            Reading::Conversation => rank_conversation(snap, &case.turns, set.now_ms, &settings),
+            Reading::Conversation => {
+                let turns: Vec<&str> = case.turns.iter().map(String::as_str).collect();
+                rank_conversation(snap, &turns, set.now_ms, &settings)
+            }
         };
         let ranked: Vec<String> = items.into_iter().map(|i| i.id).collect();
         let must: Vec<&String> = case
