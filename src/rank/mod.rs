@@ -46,6 +46,11 @@
 //! *in size 10.5* over the dozens of running-shoe page views, and a word's many thesaurus links add
 //! reach without diluting the query.
 //!
+//! **Conversations.** [`Query::conversation`] reads a conversation's user turns as one query: a word
+//! of the last turn weighs 1, a word first met `k` turns earlier [`RankSettings::turn_decay`]`^k`
+//! (in `lexical` as `w_t`, in `coverage` as the word's unit), over the last
+//! [`RankSettings::max_turns`] turns; cue and time expressions follow the last turn.
+//!
 //! Order is deterministic: score descending ([`f32::total_cmp`]), then id ascending.
 
 use serde::Serialize;
