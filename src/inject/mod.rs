@@ -211,6 +211,43 @@ mod tests {
     const CTX: &str = "<user_profile_context>\n- Shoe size: \"10.5\"\n</user_profile_context>";
 
     #[test]
+    fn user_turns_are_the_last_ones_oldest_first_without_the_assistant() {
+        let body = json!({"system": "s", "messages": [
+            {"role": "user", "content": "one"},
+            {"role": "assistant", "content": "not query text"},
+            {"role": "user", "content": [{"type": "text", "text": "two"}, {"type": "image"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "nor this"}]},
+            {"role": "user", "content": [{"type": "tool_result", "content": "x"}]},
+            {"role": "user", "content": "four"},
+        ]});
+        let turns = user_turns(&body, Api::AnthropicMessages, 3).unwrap();
+        assert_eq!(turns, ["two", "", "four"]);
+        assert_eq!(
+            user_turns(&body, Api::AnthropicMessages, 1).unwrap(),
+            ["four"]
+        );
+        let responses = json!({"input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "a"}]},
+            {"type": "function_call_output", "call_id": "c", "output": "{}"},
+            {"role": "user", "content": "b"},
+        ]});
+        assert_eq!(
+            user_turns(&responses, Api::OpenAiResponses, 4).unwrap(),
+            ["a", "b"]
+        );
+        // Only the turns read are checked: a bad old turn beyond `max` is not an error.
+        let old_bad = json!({"messages": [{"role": "user", "content": 5}, {"role": "user", "content": "ok"}]});
+        assert_eq!(user_turns(&old_bad, Api::OpenAiChat, 1).unwrap(), ["ok"]);
+        assert_eq!(
+            user_turns(&old_bad, Api::OpenAiChat, 2).unwrap_err(),
+            InjectError::Invalid {
+                path: "messages[0].content".into(),
+                expected: "a string or an array of parts"
+            }
+        );
+    }
+
+    #[test]
     fn chat_gets_a_system_message_after_existing_ones() {
         let mut body = json!({"model": "m", "stream": true, "messages": [
             {"role": "system", "content": "Be brief."},
