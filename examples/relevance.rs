@@ -51,6 +51,8 @@ fn settings_from_args() -> RankSettings {
             "salience_weight" => s.salience_weight = v,
             "salience_horizon_days" => s.salience_horizon_days = v,
             "repeat_decay" => s.repeat_decay = v,
+            "turn_decay" => s.turn_decay = v,
+            "max_turns" => s.max_turns = v as usize,
             "thread_weight" => s.thread_weight = v,
             "thread_seeds" => s.thread_seeds = v as usize,
             "thread_max_df" => s.thread_max_df = v as usize,
@@ -101,6 +103,32 @@ fn main() {
         }
         println!(
             "{file}: mean nDCG@10 {:.3}   grade-3 recall@10 {:.3}\n",
+            eval.mean_ndcg, eval.must_recall
+        );
+    }
+    let set = common::labelled_set(common::CONVERSATIONS);
+    println!(
+        "== {} ({} conversations)",
+        common::CONVERSATIONS,
+        set.cases.len()
+    );
+    let readings = [
+        ("last turn only", common::Reading::LastTurn),
+        ("all turns, unweighted", common::Reading::Joined),
+        ("conversation query", common::Reading::Conversation),
+    ];
+    for (name, reading) in readings {
+        let eval = common::evaluate_reading(&set, &settings, &policy, reading);
+        if verbose {
+            for c in &eval.cases {
+                println!(
+                    "  {:<26} nDCG@10 {:.3}  grade-3 {}/{}",
+                    c.id, c.ndcg, c.must_found, c.must_total
+                );
+            }
+        }
+        println!(
+            "{name:<22}: mean nDCG@10 {:.3}   grade-3 recall@10 {:.3}",
             eval.mean_ndcg, eval.must_recall
         );
     }

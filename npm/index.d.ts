@@ -61,13 +61,20 @@ export interface ContextOptions {
   maxProperties?: number;
 }
 
+/**
+ * A query: one text, or a conversation's user turns, oldest first. The last turn weighs most,
+ * each earlier one half as much as the next (of the last 4), so that a follow-up such as
+ * "and in blue?" keeps the conversation's topic; assistant turns are not query text.
+ */
+export type Query = string | readonly string[];
+
 /** The LLM request shapes `injectChat` understands. */
 export type ChatApi = 'openai-chat' | 'openai-responses' | 'anthropic-messages';
 
 export interface InjectOptions {
   /** Detected from the body when absent (`input`/`instructions` → Responses, `system` + `messages` → Anthropic, `messages` → Chat). */
   api?: ChatApi;
-  /** The ranking query; default: the text of the last user turn. */
+  /** The ranking query; default: the body's user turns, the last weighing most. */
   query?: string;
   budgetTokens?: number;
   format?: ContextFormat;
@@ -166,12 +173,13 @@ export declare class Personalizer {
   static fromProfileSync(profile: string | object, policy?: PrivacyPolicy): Personalizer;
   /** The profile's items most relevant to `query`, best first. */
   rank(query: string, options?: RankOptions): RankedItem[];
-  /** The context block for `query`, within a token budget. */
-  context(query: string, options?: ContextOptions): Context;
+  /** The context block for `query` (a text, or a conversation's user turns), within a token budget. */
+  context(query: Query, options?: ContextOptions): Context;
   /**
    * Returns a copy of an OpenAI Chat Completions (`messages`), OpenAI Responses
    * (`instructions`/`input`) or Anthropic Messages (`system`) request body with the context for its
-   * last user turn added as a delimited system part; existing system prompts are kept.
+   * user turns (the last weighing most) added as a delimited system part; existing system prompts
+   * are kept.
    */
   injectChat<B extends object>(body: B, options?: InjectOptions): InjectResult<B>;
   /** The value of a `data-persona` slot such as `'trait:first_name'`, or `undefined`. */

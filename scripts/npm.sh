@@ -61,6 +61,10 @@ build() {
   echo '{"type":"commonjs"}' >"$DIST/node/package.json"
   cp npm/src/dom.js "$DIST/dom.js"
   to_cjs npm/src/dom.js "$DIST/dom.cjs" personalize
+  # The adapters (subpath exports): nothing imports them but their users.
+  cp npm/src/ai-sdk.js "$DIST/ai-sdk.js"
+  to_cjs npm/src/ai-sdk.js "$DIST/ai-sdk.cjs" "personaMiddleware, userTurns"
+  cp npm/src/langchain.js "$DIST/langchain.js"
   # Chromium's explicit compile hint: compile every function of these files when the file is
   # loaded (off the main thread where it can) rather than on its first call. Every function in
   # them runs when a page first personalizes, and compiling them lazily inside that first call

@@ -87,13 +87,13 @@ pub use errors::{
 pub use import::segment::webhook;
 pub use import::segment::{import_bundle, import_ndjson, import_value};
 pub use import::ImportLimits;
-pub use inject::{inject, last_user_text, Api};
+pub use inject::{inject, last_user_text, user_turns, Api};
 pub use personalizer::{PersonalizedRequest, Personalizer};
 pub use policy::{classify_key, mask_text, PiiClass, PrivacyPolicy, Target};
 pub use profile::{looks_like_audience, Event, Identity, Profile, Trait, Value};
 pub use rank::{
-    rank, rank_query, Explanation, ItemKind, ItemRef, LinkKey, Query, QueryTerm, RankSettings,
-    RankedItem, SalienceExplanation, TermContribution, MAX_QUERY_WORDS,
+    rank, rank_conversation, rank_query, Explanation, ItemKind, ItemRef, LinkKey, Query, QueryTerm,
+    RankSettings, RankedItem, SalienceExplanation, TermContribution, MAX_QUERY_WORDS,
 };
 pub use render::{
     estimate_tokens, neutralize, render, Context, ContextFormat, RenderSettings, CONTEXT_TAG,

@@ -6,9 +6,9 @@ use serde_json::Value as Json;
 
 use crate::errors::{ImportError, InjectError, SnapshotError};
 use crate::import::{segment::import_bundle, ImportLimits};
-use crate::inject::{inject, last_user_text, Api};
+use crate::inject::{inject, user_turns, Api};
 use crate::policy::PrivacyPolicy;
-use crate::rank::{rank, RankSettings, RankedItem};
+use crate::rank::{rank, rank_conversation, RankSettings, RankedItem};
 use crate::render::{render, Context, RenderSettings};
 use crate::slots;
 use crate::snapshot::{compile, Snapshot, SnapshotLimits};
@@ -72,12 +72,23 @@ impl Personalizer {
         rank_settings: &RankSettings,
         render_settings: &RenderSettings,
     ) -> Context {
-        let items = self.rank(query, now_ms, rank_settings);
+        self.conversation_context(&[query], now_ms, rank_settings, render_settings)
+    }
+
+    /// The context block for a conversation's user turns, oldest first ([`rank_conversation`]).
+    pub fn conversation_context(
+        &self,
+        turns: &[&str],
+        now_ms: i64,
+        rank_settings: &RankSettings,
+        render_settings: &RenderSettings,
+    ) -> Context {
+        let items = rank_conversation(&self.snapshot, turns, now_ms, rank_settings);
         render(&self.snapshot, &items, now_ms, render_settings)
     }
 
-    /// Adds the context for the request's last user turn (or `query`, when given) to an LLM request
-    /// body. `api` is detected from the body when `None`.
+    /// Adds the context for the request's user turns (the last weighing most; or `query` alone,
+    /// when given) to an LLM request body. `api` is detected from the body when `None`.
     pub fn personalize_request(
         &self,
         mut body: Json,
@@ -93,11 +104,12 @@ impl Personalizer {
         let api = api
             .or_else(|| Api::detect(&body))
             .ok_or(InjectError::UnknownApi)?;
-        let query = match query {
-            Some(q) => q.to_string(),
-            None => last_user_text(&body, api)?,
+        let turns = match query {
+            Some(q) => vec![q.to_string()],
+            None => user_turns(&body, api, rank_settings.max_turns)?,
         };
-        let context = self.context(&query, now_ms, rank_settings, render_settings);
+        let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
+        let context = self.conversation_context(&turns, now_ms, rank_settings, render_settings);
         inject(&mut body, api, &context.text)?;
         Ok(PersonalizedRequest { body, context, api })
     }

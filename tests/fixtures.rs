@@ -335,6 +335,62 @@ fn relevance_on_both_labelled_sets_meets_its_floor() {
 }
 
 #[test]
+fn the_conversation_query_beats_the_last_turn_alone_on_the_multi_turn_set() {
+    let set = common::labelled_set(common::CONVERSATIONS);
+    let policy = PrivacyPolicy::default();
+    let settings = RankSettings::default();
+    let [last, joined, conversation] = [
+        common::Reading::LastTurn,
+        common::Reading::Joined,
+        common::Reading::Conversation,
+    ]
+    .map(|r| common::evaluate_reading(&set, &settings, &policy, r));
+    println!(
+        "last turn {:.3}/{:.3}, joined {:.3}/{:.3}, conversation {:.3}/{:.3}",
+        last.mean_ndcg,
+        last.must_recall,
+        joined.mean_ndcg,
+        joined.must_recall,
+        conversation.mean_ndcg,
+        conversation.must_recall
+    );
+    assert!(
+        conversation.mean_ndcg >= last.mean_ndcg + 0.2,
+        "nDCG@10 {:.3} vs last turn {:.3}",
+        conversation.mean_ndcg,
+        last.mean_ndcg
+    );
+    assert!(conversation.must_recall >= last.must_recall + 0.2);
+    // Weighting the turns must not lose to reading them all alike.
+    assert!(conversation.mean_ndcg >= joined.mean_ndcg);
+    assert!(conversation.must_recall >= joined.must_recall);
+}
+
+#[test]
+fn a_one_turn_conversation_ranks_exactly_as_its_query() {
+    for file in common::DEV_SETS {
+        let set = common::labelled_set(file);
+        let policy = PrivacyPolicy::default();
+        let settings = RankSettings::default();
+        let plain = common::evaluate_reading(&set, &settings, &policy, common::Reading::LastTurn);
+        let turns =
+            common::evaluate_reading(&set, &settings, &policy, common::Reading::Conversation);
+        for (a, b) in plain.cases.iter().zip(&turns.cases) {
+            assert_eq!(a.ranked, b.ranked, "{file} {}", a.id);
+        }
+        let snap = common::snapshot(&set.cases[0].profile);
+        let q = &set.cases[0].query;
+        let a = rank(&snap, q, set.now_ms, &settings);
+        let b = edge_persona::rank_conversation(&snap, &[q.as_str()], set.now_ms, &settings);
+        assert_eq!(
+            format!("{a:?}"),
+            format!("{b:?}"),
+            "scores and explanations too"
+        );
+    }
+}
+
+#[test]
 fn ndcg_metric_is_sane() {
     let relevant = [("a".to_string(), 3), ("b".to_string(), 1)]
         .into_iter()

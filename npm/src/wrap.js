@@ -21,6 +21,13 @@ function textOf(value, what) {
   return value;
 }
 
+// A query: a string, or a conversation's user turns (an array of strings, oldest first).
+function queryOf(query) {
+  if (typeof query === 'string') return query;
+  if (Array.isArray(query) && query.every((t) => typeof t === 'string')) return query;
+  throw invalid('query: expected a string or an array of strings (user turns, oldest first)');
+}
+
 function jsonText(profile) {
   if (typeof profile === 'string') return profile;
   if (profile !== null && typeof profile === 'object') return JSON.stringify(profile);
@@ -82,7 +89,7 @@ export function wrap(raw, init, isReady, compiler) {
     }
 
     context(query, options) {
-      return this.#handle.context(textOf(query, 'query'), options);
+      return this.#handle.context(queryOf(query), options);
     }
 
     injectChat(body, options) {

@@ -1,7 +1,7 @@
 // Compile-time checks of the hand-written declarations (tsc --strict; never run).
 import {
   Personalizer, compileSnapshot, init, loadCompiler,
-  type Context, type EdgePersonaError, type ErrorCode, type InjectResult, type ItemId, type RankedItem,
+  type Context, type EdgePersonaError, type Query, type ErrorCode, type InjectResult, type ItemId, type RankedItem,
 } from 'edge-persona';
 import { personalize, type PersonalizeReport } from 'edge-persona/dom';
 
@@ -20,6 +20,10 @@ export async function use(bytes: Uint8Array, profileJson: string): Promise<void>
     void [id, kind, age, term];
   }
   const ctx: Context = p.context('running shoes', { budgetTokens: 120, format: 'json' });
+  const turns: Query = ['running shoes', 'and in blue?'] as const;
+  const convo: Context = p.context(turns, { limit: 3 });
+  void p.context(['where is my order', 'when will it come?']);
+  void convo;
   const tokens: number = ctx.estimatedTokens;
   const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
   const r: InjectResult<typeof chat> = p.injectChat(chat, { api: 'openai-chat', budgetTokens: 100 });

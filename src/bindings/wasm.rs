@@ -444,8 +444,13 @@ impl Personalizer {
         to_js(&out)
     }
 
-    /// The delimited context block for `query`.
-    pub fn context(&self, query: &str, opts: JsValue) -> Result<JsValue, JsValue> {
+    /// The delimited context block for `query` (a text, or a conversation's user turns, oldest
+    /// first: the last weighs most).
+    pub fn context(&self, query: JsValue, opts: JsValue) -> Result<JsValue, JsValue> {
+        let turns = match query.as_string() {
+            Some(text) => vec![text],
+            None => strings(&query, "query")?,
+        };
         let o = Opts::new(
             "context options",
             opts,
@@ -465,11 +470,13 @@ impl Personalizer {
             o.count("maxValueChars")?,
             o.count("maxProperties")?,
         )?;
-        let ctx = self.inner.context(query, o.now()?, &rs, &ren);
+        let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
+        let ctx = self.inner.conversation_context(&turns, o.now()?, &rs, &ren);
         context_to_js(&ctx)
     }
 
-    /// Adds the context for the request's last user turn (or `opts.query`) to an OpenAI Chat
+    /// Adds the context for the request's user turns (the last weighing most; or `opts.query`
+    /// alone) to an OpenAI Chat
     /// Completions, OpenAI Responses or Anthropic Messages request body; returns the new body, the
     /// API it was treated as and the context. The input object is not modified.
     #[wasm_bindgen(js_name = injectChat)]

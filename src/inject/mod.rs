@@ -67,14 +67,20 @@ impl Api {
 
 /// The text of the last user turn, used as the ranking query.
 pub fn last_user_text(body: &Json, api: Api) -> Result<String, InjectError> {
+    Ok(user_turns(body, api, 1)?.pop().unwrap_or_default())
+}
+
+/// The texts of the last `max` user turns, oldest first: a conversation query
+/// ([`crate::rank::Query::conversation`]). Assistant, system and tool turns are not query text.
+pub fn user_turns(body: &Json, api: Api, max: usize) -> Result<Vec<String>, InjectError> {
     let obj = body.as_object().ok_or(InjectError::NotAnObject)?;
     match api {
         Api::OpenAiChat | Api::AnthropicMessages => {
-            last_user_in(messages_of(obj, "messages")?, "messages")
+            users_in(messages_of(obj, "messages")?, "messages", max)
         }
         Api::OpenAiResponses => match obj.get("input") {
-            Some(Json::String(s)) => Ok(s.clone()),
-            Some(Json::Array(items)) => last_user_in(items, "input"),
+            Some(Json::String(s)) => Ok(vec![s.clone()]),
+            Some(Json::Array(items)) => users_in(items, "input", max),
             Some(_) => Err(InjectError::Invalid {
                 path: "input".into(),
                 expected: "a string or an array",
@@ -97,13 +103,21 @@ fn messages_of<'a>(obj: &'a Map<String, Json>, key: &str) -> Result<&'a Vec<Json
     }
 }
 
-fn last_user_in(items: &[Json], path: &str) -> Result<String, InjectError> {
+fn users_in(items: &[Json], path: &str, max: usize) -> Result<Vec<String>, InjectError> {
+    let mut turns = Vec::new();
     for (i, item) in items.iter().enumerate().rev() {
+        if turns.len() == max {
+            break;
+        }
         if item.get("role").and_then(Json::as_str) == Some("user") {
-            return content_text(item.get("content"), &format!("{path}[{i}].content"));
+            turns.push(content_text(
+                item.get("content"),
+                &format!("{path}[{i}].content"),
+            )?);
         }
     }
-    Ok(String::new())
+    turns.reverse();
+    Ok(turns)
 }
 
 fn content_text(content: Option<&Json>, path: &str) -> Result<String, InjectError> {
@@ -195,6 +209,43 @@ mod tests {
     use super::*;
 
     const CTX: &str = "<user_profile_context>\n- Shoe size: \"10.5\"\n</user_profile_context>";
+
+    #[test]
+    fn user_turns_are_the_last_ones_oldest_first_without_the_assistant() {
+        let body = json!({"system": "s", "messages": [
+            {"role": "user", "content": "one"},
+            {"role": "assistant", "content": "not query text"},
+            {"role": "user", "content": [{"type": "text", "text": "two"}, {"type": "image"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "nor this"}]},
+            {"role": "user", "content": [{"type": "tool_result", "content": "x"}]},
+            {"role": "user", "content": "four"},
+        ]});
+        let turns = user_turns(&body, Api::AnthropicMessages, 3).unwrap();
+        assert_eq!(turns, ["two", "", "four"]);
+        assert_eq!(
+            user_turns(&body, Api::AnthropicMessages, 1).unwrap(),
+            ["four"]
+        );
+        let responses = json!({"input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "a"}]},
+            {"type": "function_call_output", "call_id": "c", "output": "{}"},
+            {"role": "user", "content": "b"},
+        ]});
+        assert_eq!(
+            user_turns(&responses, Api::OpenAiResponses, 4).unwrap(),
+            ["a", "b"]
+        );
+        // Only the turns read are checked: a bad old turn beyond `max` is not an error.
+        let old_bad = json!({"messages": [{"role": "user", "content": 5}, {"role": "user", "content": "ok"}]});
+        assert_eq!(user_turns(&old_bad, Api::OpenAiChat, 1).unwrap(), ["ok"]);
+        assert_eq!(
+            user_turns(&old_bad, Api::OpenAiChat, 2).unwrap_err(),
+            InjectError::Invalid {
+                path: "messages[0].content".into(),
+                expected: "a string or an array of parts"
+            }
+        );
+    }
 
     #[test]
     fn chat_gets_a_system_message_after_existing_ones() {

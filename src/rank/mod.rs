@@ -46,6 +46,11 @@
 //! *in size 10.5* over the dozens of running-shoe page views, and a word's many thesaurus links add
 //! reach without diluting the query.
 //!
+//! **Conversations.** [`Query::conversation`] reads a conversation's user turns as one query: a word
+//! of the last turn weighs 1, a word first met `k` turns earlier [`RankSettings::turn_decay`]`^k`
+//! (in `lexical` as `w_t`, in `coverage` as the word's unit), over the last
+//! [`RankSettings::max_turns`] turns; cue and time expressions follow the last turn.
+//!
 //! Order is deterministic: score descending ([`f32::total_cmp`]), then id ascending.
 
 use serde::Serialize;
@@ -137,6 +142,14 @@ pub struct RankSettings {
     /// the first and the last half of this many, cut at character boundaries, so a question
     /// before or after the paste is still seen. Default 4096.
     pub max_query_bytes: usize,
+    /// Weight of a conversation's earlier user turns, per turn back ([`Query::conversation`]):
+    /// a word first met `k` turns before the last weighs `turn_decay^k`. 0 reads the last turn
+    /// only. Default 0.5: the one word of a follow-up ("and in blue?") still outweighs each word
+    /// of the turn before, and the words of three turns back (0.125) barely count.
+    pub turn_decay: f32,
+    /// Most user turns of a conversation read, the last ones: a 1,000-turn conversation costs
+    /// what this many turns do. Default 4.
+    pub max_turns: usize,
 }
 
 impl Default for RankSettings {
@@ -168,6 +181,8 @@ impl Default for RankSettings {
             thread_max_df: 6,
             thread_weight: 0.3,
             max_query_bytes: 4096,
+            turn_decay: 0.5,
+            max_turns: 4,
         }
     }
 }
@@ -223,6 +238,8 @@ impl RankSettings {
                 16.0,
                 1_048_576.0,
             ),
+            ("turn_decay", self.turn_decay, 0.0, 1.0),
+            ("max_turns", self.max_turns as f32, 1.0, 16.0),
         ];
         check_ranges(&checks)
     }
@@ -354,7 +371,19 @@ pub fn rank(
     now_ms: i64,
     settings: &RankSettings,
 ) -> Vec<RankedItem> {
-    rank_query(snapshot, &Query::parse(query, settings), now_ms, settings)
+    rank_conversation(snapshot, &[query], now_ms, settings)
+}
+
+/// [`rank`] of a conversation's user turns, oldest first ([`Query::conversation`]): the last turn
+/// weighs most. One turn ranks exactly as [`rank`] of its text.
+pub fn rank_conversation(
+    snapshot: &Snapshot,
+    turns: &[&str],
+    now_ms: i64,
+    settings: &RankSettings,
+) -> Vec<RankedItem> {
+    let query = Query::conversation(turns, settings);
+    rank_query(snapshot, &query, now_ms, settings)
 }
 
 /// [`rank`] with an already parsed query.
@@ -417,21 +446,79 @@ fn cutoff(scores: impl Iterator<Item = f32>, limit: usize) -> Option<f32> {
 }
 
 /// Sorts stably by `order`. Short slices (the usual: items returned, query terms) use insertion
-/// sort: the standard sort is several kilobytes of wasm, which a cold start would compile first.
+/// sort; longer ones a heap sort of positions, ties broken by position (so the order is the stable
+/// one), then applied by following the permutation's cycles: O(n log n) either way, and without the
+/// standard sorts, several kilobytes of wasm per element type, which a cold start compiles first.
 pub(crate) fn sort_by<T>(v: &mut [T], mut order: impl FnMut(&T, &T) -> std::cmp::Ordering) {
-    if v.len() > 24 {
-        v.sort_by(order);
+    if v.len() <= 24 {
+        for i in 1..v.len() {
+            let mut j = i;
+            while j > 0 {
+                match (v.get(j - 1), v.get(j)) {
+                    (Some(a), Some(b)) if order(a, b).is_gt() => v.swap(j - 1, j),
+                    _ => break,
+                }
+                j -= 1;
+            }
+        }
         return;
     }
-    for i in 1..v.len() {
-        let mut j = i;
-        while j > 0 {
-            match (v.get(j - 1), v.get(j)) {
-                (Some(a), Some(b)) if order(a, b).is_gt() => v.swap(j - 1, j),
-                _ => break,
-            }
-            j -= 1;
+    let n = v.len();
+    let mut at: Vec<usize> = (0..n).collect();
+    {
+        let mut less = |a: usize, b: usize| match (v.get(a), v.get(b)) {
+            (Some(x), Some(y)) => order(x, y).then(a.cmp(&b)).is_lt(),
+            _ => false,
+        };
+        for root in (0..n / 2).rev() {
+            sift_down(&mut at, root, n, &mut less);
         }
+        for end in (1..n).rev() {
+            at.swap(0, end);
+            sift_down(&mut at, 0, end, &mut less);
+        }
+    }
+    // `at[k]` is the position the `k`-th element comes from.
+    for start in 0..n {
+        let mut cur = start;
+        while let Some(&from) = at.get(cur) {
+            if let Some(done) = at.get_mut(cur) {
+                *done = cur;
+            }
+            if from == start || from == cur {
+                break;
+            }
+            v.swap(cur, from);
+            cur = from;
+        }
+    }
+}
+
+/// Restores the max-heap property of `heap[..end]` below `root`.
+fn sift_down(
+    heap: &mut [usize],
+    mut root: usize,
+    end: usize,
+    less: &mut impl FnMut(usize, usize) -> bool,
+) {
+    loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        let (Some(&l), r) = (heap.get(child), heap.get(child + 1).copied()) else {
+            return;
+        };
+        if let Some(r) = r.filter(|_| child + 1 < end) {
+            if less(l, r) {
+                child += 1;
+            }
+        }
+        match (heap.get(root).copied(), heap.get(child).copied()) {
+            (Some(a), Some(b)) if less(a, b) => heap.swap(root, child),
+            _ => return,
+        }
+        root = child;
     }
 }
 
@@ -454,7 +541,7 @@ mod tests {
     #[test]
     fn sort_by_matches_the_standard_stable_sort() {
         let mut seed = 7u32;
-        for len in 0..60 {
+        for len in (0..60).chain([200, 1_000]) {
             let v: Vec<(u32, usize)> = (0..len)
                 .map(|i| {
                     seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);

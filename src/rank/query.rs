@@ -40,7 +40,7 @@ pub struct QueryTerm {
 
 /// A hash by which a query reaches a snapshot's thesaurus links: of a typed word, or of two
 /// adjacent typed words (`cash machine`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LinkKey {
     /// [`crate::text::term_hash`] of the stemmed word or pair.
     pub hash: u32,
@@ -48,6 +48,8 @@ pub struct LinkKey {
     pub words: (usize, usize),
     /// The stemmed word or pair, for explanations.
     pub text: String,
+    /// The weight of the turn it comes from (1 for the last or only one).
+    pub weight: f32,
 }
 
 /// A query analyzed once, reusable across snapshots.
@@ -55,29 +57,88 @@ pub struct LinkKey {
 pub struct Query {
     /// The typed words, stop words dropped, stemmed, first occurrence of each.
     pub words: Vec<String>,
+    /// The weight of each of [`Query::words`] in the coverage factor: 1 for a word of the last
+    /// (or only) turn, [`RankSettings::turn_decay`]`^k` for one first met `k` turns earlier.
+    pub weights: Vec<f32>,
     /// The terms to look up: each typed word, then the lexicon's expansions.
     pub terms: Vec<QueryTerm>,
     /// The thesaurus keys: each typed word and each pair of adjacent typed words.
     pub links: Vec<LinkKey>,
-    /// The text as typed: its time expressions are read against each snapshot's time zone.
+    /// The text whose time expressions are read against each snapshot's time zone: the query as
+    /// typed, or of a conversation the last turn (or the latest earlier one with a time
+    /// expression, when the last has none).
     pub text: String,
     /// Whether it asks for what matters ("anything new?", "any update on …", "what should I do
     /// next?"; [`crate::text::cues`]): salient items are blended in.
     pub cue: bool,
+    /// The weight of the time expressions of [`Query::text`]: 1, or the weight of the earlier
+    /// turn they come from.
+    pub time_scale: f32,
 }
 
 impl Query {
     /// Analyzes query text: stop words, stemming, lexicon expansion, thesaurus keys.
     pub fn parse(text: &str, settings: &RankSettings) -> Query {
-        let text: &str = &head_and_tail(text, settings.max_query_bytes);
+        Query::conversation(&[text], settings)
+    }
+
+    /// Analyzes a conversation's user turns, oldest first, as one query: the last turn's words
+    /// weigh 1, a word first met `k` turns earlier [`RankSettings::turn_decay`]`^k`, over the last
+    /// [`RankSettings::max_turns`] turns, so that a follow-up ("and in blue?") keeps the topic of
+    /// the turns before it. Whether it asks for what matters follows the last turn only; its time
+    /// expressions too, unless it has none, when the latest earlier turn's count at that turn's
+    /// weight. The turns share one [`RankSettings::max_query_bytes`] budget (the last turn first)
+    /// and one word limit, so a long conversation costs what its last turns do. One turn is
+    /// exactly [`Query::parse`].
+    pub fn conversation(turns: &[&str], settings: &RankSettings) -> Query {
+        let mut q = Query {
+            words: Vec::new(),
+            weights: Vec::new(),
+            terms: Vec::new(),
+            links: Vec::new(),
+            text: String::new(),
+            cue: false,
+            time_scale: 1.0,
+        };
+        let mut budget = settings.max_query_bytes;
+        let mut weight = 1.0;
+        let mut has_time = false;
+        for (k, turn) in turns
+            .iter()
+            .rev()
+            .take(settings.max_turns.max(1))
+            .enumerate()
+        {
+            if budget == 0 || weight <= 0.0 {
+                break;
+            }
+            let text = head_and_tail(turn, budget);
+            budget = budget.saturating_sub(text.len());
+            let turn_has_time = q.add_turn(&text, weight, k == 0, settings);
+            if k == 0 || (!has_time && turn_has_time) {
+                q.text = text.into_owned();
+                q.time_scale = weight;
+                has_time = turn_has_time;
+            }
+            weight *= settings.turn_decay;
+        }
+        q
+    }
+
+    /// Adds one turn's words at `weight` (words already met in a later turn keep theirs); only
+    /// the last turn (`last`) sets the cue and adds the words of its time expressions as terms.
+    /// Whether the turn has time expressions.
+    fn add_turn(&mut self, text: &str, weight: f32, last: bool, settings: &RankSettings) -> bool {
         let max_words = settings.max_query_terms.min(MAX_QUERY_WORDS);
-        let mut words: Vec<String> = Vec::new();
+        let first_new = self.words.len();
+        let words = &mut self.words;
         // The word index of each position in the text, `None` for stop words, so that pairs are
         // of words adjacent in the text.
         let mut sequence: Vec<Option<usize>> = Vec::new();
         // Words of time expressions are matched as times, and cue words ("any update?") ask for
         // salience: neither is matched as a word.
         let time_words = time_words(text);
+        let has_time = time_words.contains(&true);
         let mut raw: Vec<String> = Vec::new();
         split_words(text, |w| {
             if raw.len() < 4 * MAX_QUERY_WORDS {
@@ -123,22 +184,25 @@ impl Query {
                 Some(i) => Some(i),
                 None if words.len() < max_words => {
                     words.push(term);
+                    self.weights.push(weight);
                     Some(words.len() - 1)
                 }
                 None => None,
             };
             sequence.push(index);
         }
-        let mut terms: Vec<QueryTerm> = words
-            .iter()
-            .enumerate()
-            .map(|(word, t)| QueryTerm {
+        if last {
+            self.cue = cue;
+        }
+        let terms = &mut self.terms;
+        for (word, t) in words.iter().enumerate().skip(first_new) {
+            terms.push(QueryTerm {
                 term: t.clone(),
-                weight: 1.0,
+                weight,
                 word,
-            })
-            .collect();
-        if settings.expansion_weight > 0.0 {
+            });
+        }
+        if last && settings.expansion_weight > 0.0 {
             for term in time_terms {
                 if !terms.iter().any(|t| t.term == term) {
                     terms.push(QueryTerm {
@@ -156,36 +220,32 @@ impl Query {
             let word = words.iter().position(|w| w.starts_with(&first));
             if let Some(word) = word {
                 if !terms.iter().any(|t| t.term == term) {
-                    terms.push(QueryTerm {
-                        term,
-                        weight: 1.0,
-                        word,
-                    });
+                    terms.push(QueryTerm { term, weight, word });
                 }
             }
         });
         if settings.expansion_weight > 0.0 {
-            for (word, t) in words.iter().enumerate() {
+            for (word, t) in words.iter().enumerate().skip(first_new) {
                 for e in expansions(t) {
                     if !terms.iter().any(|x| x.term == e) {
                         terms.push(QueryTerm {
                             term: e.to_string(),
-                            weight: settings.expansion_weight,
+                            weight: weight * settings.expansion_weight,
                             word,
                         });
                     }
                 }
             }
         }
-        let mut links: Vec<LinkKey> = words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| LinkKey {
+        let links = &mut self.links;
+        for (i, w) in words.iter().enumerate().skip(first_new) {
+            links.push(LinkKey {
                 hash: term_hash(w),
                 words: (i, i),
                 text: w.clone(),
-            })
-            .collect();
+                weight,
+            });
+        }
         for pair in sequence.windows(2) {
             if let [Some(a), Some(b)] = pair {
                 if a != b {
@@ -198,18 +258,13 @@ impl Query {
                             hash: term_hash(&text),
                             words: (*a, *b),
                             text,
+                            weight,
                         });
                     }
                 }
             }
         }
-        Query {
-            words,
-            terms,
-            links,
-            text: text.to_string(),
-            cue,
-        }
+        has_time
     }
 }
 
@@ -285,6 +340,70 @@ mod tests {
         let q = Query::parse(&long, &RankSettings::default());
         assert_eq!(q.words.len(), RankSettings::default().max_query_terms);
         assert!(q.links.len() <= 2 * q.words.len());
+    }
+
+    #[test]
+    fn earlier_turns_weigh_less_by_the_turn_decay() {
+        let s = RankSettings::default();
+        let q = Query::conversation(&["trail shoes", "jacket sizes", "and in blue?"], &s);
+        assert_eq!(q.words, ["blue", "jacket", "size", "trail", "shoe"]);
+        assert_eq!(q.weights, [1.0, 0.5, 0.5, 0.25, 0.25]);
+        let shoe = q.terms.iter().find(|t| t.term == "shoe").unwrap();
+        assert_eq!(shoe.weight, 0.25);
+        assert!(q
+            .links
+            .iter()
+            .any(|l| l.text == "jacket size" && l.weight == 0.5));
+        assert!(
+            !q.links
+                .iter()
+                .any(|l| l.text == "size trail" || l.text == "blue jacket"),
+            "no pair across turns"
+        );
+        // A word of the last turn keeps its weight when an earlier turn has it too.
+        let q = Query::conversation(&["blue shoes", "blue?"], &s);
+        assert_eq!(q.weights, [1.0, 0.5]);
+        // Decay 0 reads the last turn only.
+        let last = RankSettings {
+            turn_decay: 0.0,
+            ..s.clone()
+        };
+        assert_eq!(
+            Query::conversation(&["trail shoes", "and in blue?"], &last),
+            Query::parse("and in blue?", &s)
+        );
+    }
+
+    #[test]
+    fn cue_and_time_follow_the_last_turn() {
+        let s = RankSettings::default();
+        let q = Query::conversation(&["any update on my order?", "the blue jacket"], &s);
+        assert!(!q.cue, "the cue of an earlier turn is not the last turn's");
+        assert!(Query::conversation(&["my order", "anything new?"], &s).cue);
+        // An earlier turn's time expression counts at that turn's weight when the last has none.
+        let q = Query::conversation(&["is there room in spin tonight?", "and yoga?"], &s);
+        assert_eq!(q.text, "is there room in spin tonight?");
+        assert_eq!(q.time_scale, 0.5);
+        assert!(!q.terms.iter().any(|t| t.word == TIME_WORDS));
+        let q = Query::conversation(&["spin tonight?", "what about tomorrow?"], &s);
+        assert_eq!(
+            (q.text.as_str(), q.time_scale),
+            ("what about tomorrow?", 1.0)
+        );
+    }
+
+    #[test]
+    fn a_long_conversation_costs_what_its_last_turns_do() {
+        let s = RankSettings::default();
+        let turns: Vec<String> = (0..1_000).map(|i| format!("topic{i} words")).collect();
+        let turns: Vec<&str> = turns.iter().map(String::as_str).collect();
+        let q = Query::conversation(&turns, &s);
+        assert_eq!(q.words.len(), 1 + s.max_turns, "{:?}", q.words);
+        assert!(q.words.contains(&stem("topic999")) && !q.words.contains(&stem("topic995")));
+        // The turns share one byte budget, the last turn first.
+        let paste = "x ".repeat(3_000);
+        let q = Query::conversation(&[paste.as_str(), "older", paste.as_str()], &s);
+        assert!(!q.words.contains(&"older".to_string()), "{:?}", q.words);
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub(super) struct Scorer<'a> {
     /// Sorted by term id, for a merge join with an item's postings.
     terms: Vec<Resolved<'a>>,
     total_weight: f32,
+    /// [`RankSettings::time_weight`] times the query's [`Query::time_scale`].
+    time_weight: f32,
     avg_len: [f32; FIELD_COUNT],
     /// The query's time expressions in the person's zone (empty when it has none).
     windows: Vec<TimeWindow>,
@@ -124,11 +126,12 @@ impl<'a> Scorer<'a> {
         }
         for key in &query.links {
             for (entry, id) in snapshot.links_of(key.hash) {
-                let weight = match Relation::of_entry(*entry) {
-                    Relation::Related => settings.related_weight,
-                    Relation::Broader => settings.broader_weight,
-                    Relation::Narrower => settings.narrower_weight,
-                };
+                let weight = key.weight
+                    * match Relation::of_entry(*entry) {
+                        Relation::Related => settings.related_weight,
+                        Relation::Broader => settings.broader_weight,
+                        Relation::Narrower => settings.narrower_weight,
+                    };
                 if weight > 0.0 {
                     add(Resolved {
                         id: *id,
@@ -152,12 +155,10 @@ impl<'a> Scorer<'a> {
         } else {
             Vec::new()
         };
-        let time_weight = if windows.is_empty() {
-            0.0
-        } else {
-            settings.time_weight
-        };
-        let total_weight = query.words.len() as f32 + time_weight;
+        // The time expressions weigh as one typed word (of the turn they come from).
+        let time_weight = settings.time_weight * query.time_scale;
+        let total_weight =
+            query.weights.iter().sum::<f32>() + if windows.is_empty() { 0.0 } else { time_weight };
         if (terms.is_empty() && windows.is_empty() && !query.cue) || total_weight < 0.0 {
             return None;
         }
@@ -169,6 +170,7 @@ impl<'a> Scorer<'a> {
             settings,
             terms,
             total_weight,
+            time_weight,
             avg_len,
             windows,
             time_match,
@@ -229,12 +231,12 @@ impl<'a> Scorer<'a> {
         let time_words = covered.get(TIME_WORDS).copied().unwrap_or(0.0);
         let mut matched: f32 = covered.iter().take(MAX_QUERY_WORDS).sum();
         // The time expression is covered by a time of the item, or (less) by its words.
-        matched += s.time_weight * time_words.max(time_match);
+        matched += self.time_weight * time_words.max(time_match);
         if time_match > 0.0 {
             // The time expressions count as one query word, matched once, as strongly as the
             // item's times meet them.
             let tf = time_match;
-            let part = s.time_weight * self.time_idf * tf * (s.k1 + 1.0) / (tf + s.k1);
+            let part = self.time_weight * self.time_idf * tf * (s.k1 + 1.0) / (tf + s.k1);
             lexical += part;
             each(TIME_TERM, part);
         }
@@ -507,7 +509,7 @@ impl<'a> Scorer<'a> {
                 out.push(TermContribution {
                     term: ["time:", &labels.join(", ")].concat(),
                     via: None,
-                    weight: self.settings.time_weight * time_match,
+                    weight: self.time_weight * time_match,
                     idf: self.time_idf,
                     score,
                 });

@@ -10,7 +10,7 @@ use edge_persona::time::parse_timestamp;
 use edge_persona::PrivacyPolicy;
 use edge_persona::Profile;
 use edge_persona::{import_bundle, ImportLimits};
-use edge_persona::{rank, RankSettings};
+use edge_persona::{rank, rank_conversation, RankSettings};
 
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -44,7 +44,10 @@ pub fn snapshot(name: &str) -> Snapshot {
 
 pub struct Case {
     pub id: String,
+    /// The question; of a conversation, its last user turn.
     pub query: String,
+    /// A conversation's user turns, oldest first (the question alone in the single-turn sets).
+    pub turns: Vec<String>,
     /// The profile's fixture name (`profile-retail-jeff`, `dev2/profile-banking-aisha`).
     pub profile: String,
     pub relevant: HashMap<String, u32>,
@@ -66,6 +69,9 @@ pub fn dev_set() -> DevSet {
     labelled_set(DEV_SETS[0])
 }
 
+/// The multi-turn labelled set: conversations whose labels grade the last turn's needs.
+pub const CONVERSATIONS: &str = "conversations.json";
+
 /// A labelled set by its file under `fixtures/`; its profiles are fixtures in the same folder.
 pub fn labelled_set(file: &'static str) -> DevSet {
     let doc: serde_json::Value = serde_json::from_str(&fixture_text(file)).expect("labels");
@@ -80,9 +86,17 @@ pub fn labelled_set(file: &'static str) -> DevSet {
         .iter()
         .map(|c| {
             let profile = c["profile"].as_str().expect("profile");
+            let turns: Vec<String> = match c["turns"].as_array() {
+                Some(turns) => turns
+                    .iter()
+                    .map(|t| t.as_str().expect("turn").to_string())
+                    .collect(),
+                None => vec![c["query"].as_str().expect("query").to_string()],
+            };
             Case {
                 id: c["id"].as_str().expect("id").to_string(),
-                query: c["query"].as_str().expect("query").to_string(),
+                query: turns.last().expect("a turn").clone(),
+                turns,
                 profile: match &folder {
                     Some(dir) => format!("{dir}/{profile}"),
                     None => profile.to_string(),
@@ -183,8 +197,29 @@ pub fn evaluate(settings: &RankSettings) -> Evaluation {
     evaluate_set(&dev_set(), settings, &PrivacyPolicy::default())
 }
 
-/// The ranker on a labelled set, profiles compiled under `policy`.
+/// How a case's turns are read as a query.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Reading {
+    /// The last turn alone (a plain query).
+    LastTurn,
+    /// All turns concatenated, unweighted.
+    Joined,
+    /// The conversation query: the last turn weighs most ([`rank_conversation`]).
+    Conversation,
+}
+
+/// The ranker on a labelled set, profiles compiled under `policy`; each case's last turn alone.
 pub fn evaluate_set(set: &DevSet, settings: &RankSettings, policy: &PrivacyPolicy) -> Evaluation {
+    evaluate_reading(set, settings, policy, Reading::LastTurn)
+}
+
+/// The ranker on a labelled set, each case's turns read as `reading` says.
+pub fn evaluate_reading(
+    set: &DevSet,
+    settings: &RankSettings,
+    policy: &PrivacyPolicy,
+    reading: Reading,
+) -> Evaluation {
     let mut snapshots: HashMap<String, Snapshot> = HashMap::new();
     let settings = RankSettings {
         limit: 10,
@@ -195,10 +230,15 @@ pub fn evaluate_set(set: &DevSet, settings: &RankSettings, policy: &PrivacyPolic
         let snap = snapshots
             .entry(case.profile.clone())
             .or_insert_with(|| compile(&profile(&case.profile), policy));
-        let ranked: Vec<String> = rank(snap, &case.query, set.now_ms, &settings)
-            .into_iter()
-            .map(|i| i.id)
-            .collect();
+        let items = match reading {
+            Reading::LastTurn => rank(snap, &case.query, set.now_ms, &settings),
+            Reading::Joined => rank(snap, &case.turns.join(" "), set.now_ms, &settings),
+            Reading::Conversation => {
+                let turns: Vec<&str> = case.turns.iter().map(String::as_str).collect();
+                rank_conversation(snap, &turns, set.now_ms, &settings)
+            }
+        };
+        let ranked: Vec<String> = items.into_iter().map(|i| i.id).collect();
         let must: Vec<&String> = case
             .relevant
             .iter()

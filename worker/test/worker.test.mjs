@@ -109,6 +109,24 @@ describe('POST /v1/context', () => {
     });
   }
 
+  test('a conversation\'s user turns as the query: the follow-up keeps the topic', async () => {
+    const auth = { authorization: `Bearer ${token(JEFF)}` };
+    const turns = ['Can you recommend some running shoes in my size?', 'and in blue?'];
+    const conv = await (await post('/v1/context', { query: turns }, auth)).json();
+    const alone = await (await post('/v1/context', { query: turns[1] }, auth)).json();
+    const ids = (out) => out.items.map((i) => i.id);
+    assert.ok(ids(conv).slice(0, 5).includes('trait:shoe_size'), ids(conv).join());
+    assert.ok(!ids(alone).includes('trait:shoe_size'));
+    // (Scores are compared by item: each request ranks at its own `now`.)
+    const one = await (await post('/v1/context', { query: [turns[0]] }, auth)).json();
+    const plain = await (await post('/v1/context', { query: turns[0] }, auth)).json();
+    assert.deepEqual(ids(one), ids(plain), 'one turn is the plain query');
+    assert.deepEqual(one.context.items, plain.context.items);
+    for (const bad of [[1], ['a', null], {}]) {
+      assert.equal((await post('/v1/context', { query: bad }, auth)).status, 400, JSON.stringify(bad));
+    }
+  });
+
   test('a JWT minted by another HS256 implementation is accepted', async () => {
     const t = jwt({ sub: JEFF, exp: Math.floor(Date.now() / 1000) + 60 });
     const out = await (await post('/v1/context', { query: 'shoes' }, { authorization: `Bearer ${t}` })).json();
@@ -168,6 +186,25 @@ describe('LLM proxy with the official openai client', () => {
     assert.ok(!sent[1].content.includes('jeff@example.com'));
     assert.deepEqual(sent[2], messages[1]);
     assert.equal(seen.body.model, 'gpt-test');
+  });
+
+  test('a follow-up turn is personalized from the conversation\'s user turns', async () => {
+    const conversation = [
+      ...messages,
+      { role: 'assistant', content: 'The Trail Runner 5 comes in 10.5. Want to check your loyalty points?' },
+      { role: 'user', content: 'and in blue?' },
+    ];
+    await client(token(JEFF)).chat.completions.create({ model: 'gpt-test', messages: conversation });
+    const sent = llm.last().body.messages;
+    assert.equal(sent.length, conversation.length + 1);
+    assert.match(sent[1].content, /Shoe size: "10\.5"/);
+    assert.match(sent[1].content, /blue/);
+    assert.ok(!/Loyalty points/.test(sent[1].content), 'assistant turns are not query text');
+    assert.deepEqual(sent.slice(2), conversation.slice(1));
+    const ctx = await (await post('/v1/context', { query: [messages[1].content, 'and in blue?'] }, { authorization: `Bearer ${token(JEFF)}` })).json();
+    // The same block as /v1/context of the user turns (ages aside: each request has its own `now`).
+    const ageless = (text) => text.replace(/, last [^:]* ago/g, '');
+    assert.equal(ageless(sent[1].content), ageless(ctx.context.text), 'the same context as /v1/context of the user turns');
   });
 
   test('streaming SSE passes through unchanged', async () => {

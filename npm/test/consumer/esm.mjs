@@ -88,6 +88,20 @@ assert.equal(code(() => p.context('x', { budgetTokens: 1e9 })), 'E_OPTIONS_INVAL
 assert.equal(code(() => p.chooseVariant('x')), 'E_OPTIONS_INVALID');
 assert.equal(code(() => compileSnapshot(jeff, { target: 'moon' })), 'E_OPTIONS_INVALID');
 
+// Conversations: context() of the user turns, the last weighing most; one turn is the plain query;
+// injectChat reads the body's user turns (not the assistant's).
+const turns = ['Can you recommend some running shoes in my size?', 'and in blue?'];
+const conv = p.context(turns, { now });
+const alone = p.context('and in blue?', { now });
+assert.ok(conv.items.slice(0, 5).includes('trait:shoe_size'), conv.items.join());
+assert.ok(!alone.items.includes('trait:shoe_size'), 'the follow-up alone has lost the topic');
+assert.deepEqual(p.context(['running shoes'], { now }), p.context('running shoes', { now }));
+const followUp = p.injectChat({ messages: [{ role: 'user', content: turns[0] }, { role: 'assistant', content: 'Try the Trail Runner 5 in green, or loyalty points?' }, { role: 'user', content: turns[1] }] }, { now });
+assert.deepEqual(followUp.context, conv, 'user turns only');
+assert.equal(code(() => p.context(['ok', 3])), 'E_OPTIONS_INVALID');
+assert.equal(code(() => p.context({ turns })), 'E_OPTIONS_INVALID');
+assert.equal(code(() => p.rank(turns)), 'E_OPTIONS_INVALID');
+
 // No input traps the instance: mutated and random snapshots only ever throw coded errors.
 let seed = 7;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);

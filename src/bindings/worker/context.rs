@@ -1,10 +1,10 @@
 //! `POST /v1/context`: the caller's ranked items and context block as JSON, for an app that builds
-//! its own prompt.
+//! its own prompt; the query is a text or a conversation's user turns.
 
 use serde_json::{json, Value as Json};
 use worker::{Context, Env, Request, Response};
 
-use crate::rank::RankSettings;
+use crate::rank::{rank_conversation, RankSettings};
 use crate::render::ContextFormat;
 
 use super::config::Config;
@@ -25,6 +25,21 @@ fn count(args: &Json, key: &'static str) -> Result<Option<usize>, Failure> {
     }
 }
 
+const QUERY_SHAPE: &str =
+    "expected a JSON object {\"query\": \"...\"} or {\"query\": [\"earlier turn\", ..., \"last turn\"]}";
+
+/// `query`: one text, or a conversation's user turns, oldest first (the last weighs most).
+fn query_turns(args: &Json) -> Result<Vec<&str>, Failure> {
+    match args.get("query") {
+        Some(Json::String(s)) => Ok(vec![s.as_str()]),
+        Some(Json::Array(turns)) => turns
+            .iter()
+            .map(|t| t.as_str().ok_or(Failure::BadRequest(QUERY_SHAPE)))
+            .collect(),
+        _ => Err(Failure::BadRequest(QUERY_SHAPE)),
+    }
+}
+
 fn no_store(resp: &mut Response) {
     let h = resp.headers_mut();
     let _ = h.set("cache-control", "private, no-store");
@@ -41,14 +56,8 @@ pub(super) async fn context_route(
     let now = now_ms();
     let user = identify(&req, cfg, now, false);
     let body = read_body(&mut req, MAX_JSON_BODY).await?;
-    let args: Json = serde_json::from_slice(&body)
-        .map_err(|_| Failure::BadRequest("expected a JSON object {\"query\": \"...\"}"))?;
-    let query = args
-        .get("query")
-        .and_then(Json::as_str)
-        .ok_or(Failure::BadRequest(
-            "expected a JSON object {\"query\": \"...\"}",
-        ))?;
+    let args: Json = serde_json::from_slice(&body).map_err(|_| Failure::BadRequest(QUERY_SHAPE))?;
+    let turns = query_turns(&args)?;
     let mut rank = RankSettings::default();
     if let Some(limit) = count(&args, "limit")? {
         rank.limit = limit;
@@ -70,7 +79,7 @@ pub(super) async fn context_route(
     };
     let body = match &personalizer {
         Some(p) => {
-            let items = p.rank(query, now, &rank);
+            let items = rank_conversation(p.snapshot(), &turns, now, &rank);
             let context = crate::render::render(p.snapshot(), &items, now, &render);
             let items: Vec<Json> = items
                 .iter()
