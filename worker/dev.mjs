@@ -83,7 +83,8 @@ process.on('SIGINT', async () => { await stop(); process.exit(0); });
 
 const base = `http://127.0.0.1:${PORT}`;
 let ready = false;
-for (let i = 0; i < 240 && !ready; i += 1) {
+// Up to about 2 minutes: on a loaded machine wrangler takes most of a minute to load the 4 MB wasm.
+for (let i = 0; i < 480 && !ready; i += 1) {
   try { ready = (await fetch(`${base}/v1/snapshot`)).status === 401; } catch { await new Promise((r) => setTimeout(r, 250)); }
 }
 if (!ready) { console.error(devLog); await stop(); throw new Error('wrangler dev did not become ready'); }
