@@ -226,7 +226,10 @@ fn text_line(
     s: &RenderSettings,
 ) -> Option<String> {
     match item.item {
-        ItemRef::Trait(i) => snapshot.trait_at(i).map(|t| trait_line(&t, s)),
+        ItemRef::Trait(i) => snapshot.trait_at(i).map(|t| match t.memory {
+            Some(m) => memory_line(&t, m.noted_ms, now_ms, s),
+            None => trait_line(&t, s),
+        }),
         ItemRef::Group(i) => snapshot
             .group_at(i)
             .map(|g| event_line(&g, item, now_ms, s)),
@@ -250,6 +253,25 @@ fn trait_line(t: &TraitView, s: &RenderSettings) -> String {
         line.push_str(&label);
     } else {
         line.push_str(&label);
+        line.push_str(": \"");
+        line.push_str(&neutralize(t.text, s.max_value_chars));
+        line.push('"');
+    }
+    line
+}
+
+/// `- Noted 3 days ago (seat preference): "prefers aisle seats"`; the key only when it has one.
+fn memory_line(t: &TraitView, noted_ms: i64, now_ms: i64, s: &RenderSettings) -> String {
+    let mut line = String::from("- Noted ");
+    line.push_str(&relative(noted_ms, now_ms));
+    if !t.key.is_empty() {
+        line.push_str(" (");
+        line.push_str(&neutralize(&key_words(t.key), s.max_value_chars));
+        line.push(')');
+    }
+    if t.withheld.is_some() {
+        line.push_str(": on file (withheld)");
+    } else {
         line.push_str(": \"");
         line.push_str(&neutralize(t.text, s.max_value_chars));
         line.push('"');
@@ -365,6 +387,32 @@ fn json_entry(
             if t.audience {
                 entry.insert("audience".into(), Json::Bool(true));
             }
+        }
+        (ItemKind::Memory, ItemRef::Trait(i)) => {
+            let t = snapshot.trait_at(i)?;
+            let m = t.memory?;
+            if !t.key.is_empty() {
+                entry.insert(
+                    "label".into(),
+                    Json::String(neutralize(&humanize_key(t.key), s.max_value_chars)),
+                );
+            }
+            if t.withheld.is_some() {
+                entry.insert("withheld".into(), Json::Bool(true));
+            } else {
+                entry.insert(
+                    "value".into(),
+                    Json::String(neutralize(t.text, s.max_value_chars)),
+                );
+            }
+            if !m.category.is_empty() {
+                entry.insert(
+                    "category".into(),
+                    Json::String(neutralize(m.category, s.max_value_chars)),
+                );
+            }
+            entry.insert("noted".into(), Json::String(relative(m.noted_ms, now_ms)));
+            entry.insert("at".into(), Json::String(format_timestamp(m.noted_ms)));
         }
         (ItemKind::Event, ItemRef::Group(i)) => {
             let g = snapshot.group_at(i)?;

@@ -16,6 +16,9 @@
 //! * **Display text.** Values are flattened to one-line text with personal data already withheld or
 //!   removed by the policy, so nothing downstream can leak it by accident.
 //! * **Times** are integers (ms since the epoch), delta-encoded inside a group.
+//! * **Memories** ([`crate::Memory`]) are trait records after the profile's traits, with their id,
+//!   category and the time they were noted; the policy reads their key (or `memory`) and text like
+//!   a trait's, and the ranker gives them a recency from that time.
 //!
 //! The files of this module: this one holds the types and their read-only views; [`compile`]
 //! (`compile.rs`) the profile → snapshot step; `validate.rs` the checks that make a decoded snapshot
@@ -131,6 +134,17 @@ struct TraitRecord {
     postings: Span,
     /// Into `dates`: the dates found in the value.
     dates: Span,
+    /// Set for a memory: the trait table holds the profile's traits, then its memories.
+    memory: Option<MemoryRecord>,
+}
+
+/// What a memory's trait record adds: its id, category and when it was noted. Its fields, in this
+/// order, are part of the payload layout ([`codec`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+struct MemoryRecord {
+    id: Span,
+    category: Span,
+    noted_ms: i64,
 }
 
 /// An event group as stored; its fields, in this order, are part of the payload layout ([`codec`]).
@@ -164,6 +178,8 @@ pub struct SnapshotLimits {
     pub max_terms: usize,
     /// Longest string (key, display text, message id), in bytes. Default 64 KiB.
     pub max_string_bytes: usize,
+    /// Most memories (besides `max_traits` traits). Default 1,000.
+    pub max_memories: usize,
 }
 
 impl Default for SnapshotLimits {
@@ -175,6 +191,7 @@ impl Default for SnapshotLimits {
             max_occurrences: 1_000_000,
             max_terms: 500_000,
             max_string_bytes: 64 << 10,
+            max_memories: 1_000,
         }
     }
 }
@@ -228,6 +245,20 @@ pub struct TraitView<'a> {
     pub postings: &'a [Posting],
     /// Dates in its value, as `(first, last)` instants in ms.
     pub dates: &'a [(i64, i64)],
+    /// Set when the item is a memory (`key` is then the memory's key, empty when it has none;
+    /// `text` its text).
+    pub memory: Option<MemoryView<'a>>,
+}
+
+/// What a memory adds to its [`TraitView`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryView<'a> {
+    /// The memory's id (item id `memory:<id>`).
+    pub id: &'a str,
+    /// Its category; empty when it has none.
+    pub category: &'a str,
+    /// When it was noted (ms since the epoch).
+    pub noted_ms: i64,
 }
 
 impl TraitView<'_> {
@@ -404,7 +435,7 @@ impl Snapshot {
         self.doc_freq.get(term_id as usize).copied().unwrap_or(0)
     }
 
-    /// Number of rankable items: traits plus event groups.
+    /// Number of rankable items: traits and memories plus event groups.
     pub fn item_count(&self) -> usize {
         self.traits.len() + self.groups.len()
     }
@@ -419,7 +450,7 @@ impl Snapshot {
         self.occurrence_times.len()
     }
 
-    /// Number of traits.
+    /// Number of trait records (memories included).
     pub fn trait_count(&self) -> usize {
         self.traits.len()
     }
@@ -440,6 +471,11 @@ impl Snapshot {
             withheld: t.withheld,
             postings: self.postings.get(t.postings.range()).unwrap_or_default(),
             dates: self.dates.get(t.dates.range()).unwrap_or_default(),
+            memory: t.memory.map(|m| MemoryView {
+                id: self.str(m.id),
+                category: self.str(m.category),
+                noted_ms: m.noted_ms,
+            }),
         })
     }
 
@@ -454,7 +490,8 @@ impl Snapshot {
         })
     }
 
-    /// Every trait, in profile order.
+    /// Every trait record, in profile order, then the memories (newest first): the ranker's
+    /// items before the event groups.
     pub fn traits(&self) -> impl Iterator<Item = TraitView<'_>> {
         (0..self.traits.len()).filter_map(|i| self.trait_at(i))
     }
@@ -464,8 +501,18 @@ impl Snapshot {
         (0..self.groups.len()).filter_map(|i| self.group_at(i))
     }
 
-    /// A trait by key.
+    /// A trait (not a memory) by key.
     pub fn trait_by_key(&self, key: &str) -> Option<TraitView<'_>> {
-        self.traits().find(|t| t.key == key)
+        self.traits().find(|t| t.memory.is_none() && t.key == key)
+    }
+
+    /// The memories, newest first.
+    pub fn memories(&self) -> impl Iterator<Item = TraitView<'_>> {
+        self.traits().filter(|t| t.memory.is_some())
+    }
+
+    /// Number of memories.
+    pub fn memory_count(&self) -> usize {
+        self.traits.iter().filter(|t| t.memory.is_some()).count()
     }
 }

@@ -164,5 +164,9 @@ fn state_settings(num: &dyn Fn(&str, u64) -> u64) -> StateSettings {
         retention_ms: ms("STATE_RETENTION_SECONDS", d.retention_ms).max(1000),
         fetch_retry_ms: ms("PROFILE_API_RETRY_SECONDS", d.fetch_retry_ms).max(1000),
         max_fetch_attempts: d.max_fetch_attempts,
+        max_memories: size("MEMORY_MAX_COUNT", d.max_memories).max(1),
+        max_memory_chars: size("MEMORY_MAX_CHARS", d.max_memory_chars).clamp(1, 10_000),
+        memory_retention_ms: ms("MEMORY_RETENTION_SECONDS", d.memory_retention_ms).max(1000),
+        ..d
     }
 }
