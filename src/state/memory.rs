@@ -12,7 +12,7 @@ use bincode::{Decode, Encode};
 use serde_json::{json, Value as Json};
 
 use super::{Applied, Outcome, PersonState, RowKind, StateSettings, Tx};
-use crate::errors::MemoryError;
+use crate::errors::{MemoryError, StateError};
 use crate::profile::Memory;
 
 /// The Segment track event a memory is forwarded as.
@@ -73,6 +73,22 @@ fn label(field: &'static str, value: &Option<String>) -> Result<Option<String>, 
         });
     }
     Ok(Some(v.to_string()))
+}
+
+impl Memory {
+    /// The memory as the Worker's routes answer it: `id`, `item_id` (`memory:<id>`, as ranked),
+    /// `text`, `key`, `category`, `source`, `created_at` (ISO 8601).
+    pub fn to_json(&self) -> Json {
+        json!({
+            "id": self.id,
+            "item_id": format!("memory:{}", self.id),
+            "text": self.text,
+            "key": self.key,
+            "category": self.category,
+            "source": self.source,
+            "created_at": crate::time::format_timestamp(self.created_ms),
+        })
+    }
 }
 
 impl PersonState {
@@ -224,10 +240,10 @@ impl PersonState {
         ok: bool,
         settings: &StateSettings,
         now_ms: i64,
-    ) -> Result<Applied, MemoryError> {
+    ) -> Result<Applied, StateError> {
         let mut tx = Tx::default();
         let Some(mut row) = self.memories.get(id).cloned() else {
-            return Ok(self.finish(tx, Outcome::Stale)?);
+            return self.finish(tx, Outcome::Stale);
         };
         row.forward = match row.forward {
             Some(f) if !ok => {
@@ -240,7 +256,7 @@ impl PersonState {
             _ => None,
         };
         self.put_memory(&mut tx, row);
-        Ok(self.finish(tx, Outcome::Stale)?)
+        self.finish(tx, Outcome::Stale)
     }
 
     /// The forwarding attempts made for a memory, while it is pending.
@@ -250,13 +266,13 @@ impl PersonState {
 
     /// The body of the Tracking API call (`POST /v1/track`) forwarding a memory: a
     /// [`MEMORY_EVENT`] event of the person with the memory's fields as properties.
-    pub fn track_body(&self, memory: &Memory, timestamp: &str) -> Json {
+    pub fn track_body(&self, memory: &Memory) -> Json {
         json!({
             "type": "track",
             "userId": self.meta.user_id,
             "event": MEMORY_EVENT,
             "messageId": self.memory_message_id(&memory.id),
-            "timestamp": timestamp,
+            "timestamp": crate::time::format_timestamp(memory.created_ms),
             "properties": {
                 "memory_id": memory.id,
                 "text": memory.text,
