@@ -66,6 +66,7 @@ pub mod errors;
 pub mod identity;
 mod import;
 mod inject;
+pub mod mcp;
 mod personalizer;
 mod policy;
 mod profile;

@@ -179,6 +179,7 @@ fn state_settings(num: &dyn Fn(&str, u64) -> u64) -> StateSettings {
         max_memories: size("MEMORY_MAX_COUNT", d.max_memories).max(1),
         max_memory_chars: size("MEMORY_MAX_CHARS", d.max_memory_chars).clamp(1, 10_000),
         memory_retention_ms: ms("MEMORY_RETENTION_SECONDS", d.memory_retention_ms).max(1000),
+        forward_retry_ms: ms("MEMORY_FORWARD_RETRY_SECONDS", d.forward_retry_ms).max(1000),
         ..d
     }
 }
