@@ -137,7 +137,11 @@ pub fn dispatch(body: &[u8], server: (&str, &str)) -> Action {
     let valid_id = matches!(id, None | Some(Json::String(_) | Json::Number(_)));
     if obj.get("jsonrpc").and_then(Json::as_str) != Some("2.0") || !valid_id {
         let id = id.filter(|_| valid_id).unwrap_or(Json::Null);
-        return Action::Respond(error(&id, INVALID_REQUEST, "expected a JSON-RPC 2.0 request"));
+        return Action::Respond(error(
+            &id,
+            INVALID_REQUEST,
+            "expected a JSON-RPC 2.0 request",
+        ));
     }
     let Some(method) = obj.get("method").and_then(Json::as_str) else {
         // A response from the client (to a request this server never sends): nothing to do.
@@ -374,7 +378,9 @@ mod tests {
 
     #[test]
     fn initialize_answers_the_clients_revision_when_spoken_else_the_newest() {
-        let r = respond(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#);
+        let r = respond(
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+        );
         assert_eq!(r["id"], 1);
         assert_eq!(r["result"]["protocolVersion"], "2025-03-26");
         assert_eq!(r["result"]["serverInfo"]["name"], "edge-persona");
@@ -407,8 +413,14 @@ mod tests {
             Json::Null
         );
         let r = respond(r#"{"jsonrpc":"2.0","id":7,"method":"resources/list"}"#);
-        assert_eq!((r["id"].clone(), r["error"]["code"].clone()), (json!(7), json!(METHOD_NOT_FOUND)));
-        assert_eq!(respond(r#"{"jsonrpc":"2.0","id":8,"method":"ping"}"#)["result"], json!({}));
+        assert_eq!(
+            (r["id"].clone(), r["error"]["code"].clone()),
+            (json!(7), json!(METHOD_NOT_FOUND))
+        );
+        assert_eq!(
+            respond(r#"{"jsonrpc":"2.0","id":8,"method":"ping"}"#)["result"],
+            json!({})
+        );
     }
 
     #[test]
@@ -420,7 +432,10 @@ mod tests {
             .iter()
             .map(|t| t["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["get_user_context", "search_profile", "remember", "forget"]);
+        assert_eq!(
+            names,
+            ["get_user_context", "search_profile", "remember", "forget"]
+        );
         for t in tools.as_array().unwrap() {
             assert_eq!(t["inputSchema"]["type"], "object");
             assert_eq!(t["outputSchema"]["type"], "object");
@@ -460,8 +475,14 @@ mod tests {
         );
         for (args, message) in [
             (r#"{"name":"nope"}"#, "unknown tool: nope"),
-            (r#"{"name":"forget","arguments":{}}"#, "forget: id is required"),
-            (r#"{"name":"forget","arguments":{"id":5}}"#, "forget: id must be a string"),
+            (
+                r#"{"name":"forget","arguments":{}}"#,
+                "forget: id is required",
+            ),
+            (
+                r#"{"name":"forget","arguments":{"id":5}}"#,
+                "forget: id must be a string",
+            ),
             (
                 r#"{"name":"search_profile","arguments":{"query":"q","limit":0}}"#,
                 "search_profile: limit must be an integer from 1 to 50",
@@ -470,7 +491,10 @@ mod tests {
                 r#"{"name":"get_user_context","arguments":{"query":"q","x":1}}"#,
                 "get_user_context: unexpected argument x",
             ),
-            (r#"{"name":"remember","arguments":[1]}"#, "arguments must be an object"),
+            (
+                r#"{"name":"remember","arguments":[1]}"#,
+                "arguments must be an object",
+            ),
         ] {
             match call(args) {
                 Action::Respond(r) => {

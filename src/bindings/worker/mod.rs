@@ -7,6 +7,7 @@
 //! | `GET /v1/snapshot` | the caller's own browser-policy snapshot (ETag, `Cache-Control: private`) |
 //! | `POST /v1/webhooks/segment` | Segment webhook (HMAC-SHA1 `X-Signature`): applied by the person's object; `delete` erases |
 //! | `POST`/`GET /v1/memories`, `DELETE /v1/memories/<id>` | the caller's own memories (`memories.rs`), through their person object |
+//! | `POST /mcp` | Model Context Protocol server (`mcp.rs`): `get_user_context`, `search_profile`, `remember`, `forget` over the caller's own profile; `GET /.well-known/oauth-protected-resource` its RFC 9728 metadata |
 //! | `DELETE`/`GET /v1/profiles/<user_id>[/suppression]` | admin (`ADMIN_SECRET`): erasure, lifting the suppression, state counters |
 //! | anything else | reverse proxy to `ORIGIN_URL`; `text/html` is personalized while it streams |
 //!
@@ -17,9 +18,10 @@
 //!
 //! This file holds the entry, the route table, identity and the error mapping; each route group has
 //! its own file (`context.rs`, `llm.rs`, `browser_snapshot.rs`, `webhook.rs`, `admin.rs`,
-//! `origin.rs`), over `config.rs` (settings), `store.rs` (snapshots: cache, KV, the person's
+//! `memories.rs`, `mcp.rs`, `origin.rs`), over `config.rs` (settings), `store.rs` (snapshots: cache, KV, the person's
 //! object), `person.rs` (the Durable Object that owns a person's state, with `person_sql.rs` its
-//! table and `person_client.rs` the Worker's calls to it), `proxy.rs` (upstream relays),
+//! table and `person_client.rs` the Worker's calls to it), `tracking.rs` (Segment's Tracking
+//! API, where memories are forwarded), `proxy.rs` (upstream relays),
 //! `profile_api.rs` (Segment's Profile API) and `html.rs` (the streaming slot rewriter).
 
 mod admin;
@@ -28,6 +30,7 @@ mod config;
 mod context;
 mod html;
 mod llm;
+mod mcp;
 mod memories;
 mod origin;
 mod person;
@@ -188,6 +191,13 @@ async fn route(req: Request, env: &Env, ctx: &Context, cfg: &Config) -> Outcome 
             Method::Post => webhook::webhook_route(req, env, cfg).await,
             _ => Err(Failure::MethodNotAllowed),
         },
+        mcp::PATH => mcp::mcp_route(req, env, ctx, cfg).await,
+        p if p == mcp::METADATA_PATH || p == [mcp::METADATA_PATH, mcp::PATH].concat() => {
+            match method {
+                Method::Get | Method::Head => mcp::metadata_route(&req, cfg),
+                _ => Err(Failure::MethodNotAllowed),
+            }
+        }
         p if p == memories::PREFIX || p.starts_with("/v1/memories/") => {
             memories::memories_route(req, p, env, cfg).await
         }
