@@ -372,18 +372,7 @@ fn json_entry(
     match (item.kind, item.item) {
         (ItemKind::Trait, ItemRef::Trait(i)) => {
             let t = snapshot.trait_at(i)?;
-            entry.insert(
-                "label".into(),
-                Json::String(neutralize(&humanize_key(t.key), s.max_value_chars)),
-            );
-            if t.withheld.is_some() {
-                entry.insert("withheld".into(), Json::Bool(true));
-            } else {
-                entry.insert(
-                    "value".into(),
-                    Json::String(neutralize(t.text, s.max_value_chars)),
-                );
-            }
+            label_and_value(&mut entry, &t, true, s);
             if t.audience {
                 entry.insert("audience".into(), Json::Bool(true));
             }
@@ -391,20 +380,7 @@ fn json_entry(
         (ItemKind::Memory, ItemRef::Trait(i)) => {
             let t = snapshot.trait_at(i)?;
             let m = t.memory?;
-            if !t.key.is_empty() {
-                entry.insert(
-                    "label".into(),
-                    Json::String(neutralize(&humanize_key(t.key), s.max_value_chars)),
-                );
-            }
-            if t.withheld.is_some() {
-                entry.insert("withheld".into(), Json::Bool(true));
-            } else {
-                entry.insert(
-                    "value".into(),
-                    Json::String(neutralize(t.text, s.max_value_chars)),
-                );
-            }
+            label_and_value(&mut entry, &t, !t.key.is_empty(), s);
             if !m.category.is_empty() {
                 entry.insert(
                     "category".into(),
@@ -437,6 +413,29 @@ fn json_entry(
         _ => return None,
     }
     Some(Json::Object(entry))
+}
+
+/// A trait record's `label` (its humanized key, when `labelled`) and `value`, or `withheld: true`.
+fn label_and_value(
+    entry: &mut Map<String, Json>,
+    t: &TraitView,
+    labelled: bool,
+    s: &RenderSettings,
+) {
+    if labelled {
+        entry.insert(
+            "label".into(),
+            Json::String(neutralize(&humanize_key(t.key), s.max_value_chars)),
+        );
+    }
+    if t.withheld.is_some() {
+        entry.insert("withheld".into(), Json::Bool(true));
+    } else {
+        entry.insert(
+            "value".into(),
+            Json::String(neutralize(t.text, s.max_value_chars)),
+        );
+    }
 }
 
 #[cfg(test)]
