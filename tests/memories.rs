@@ -88,8 +88,7 @@ fn a_memory_is_an_item_of_its_own_ranked_and_rendered_with_its_age() {
     let fact = &facts["facts"][0];
     assert_eq!(fact["kind"], "memory");
     assert_eq!(fact["value"], "prefers aisle seats");
-    assert_eq!(fact["noted"], "3 days ago");
-    assert_eq!(fact["category"], "travel");
+    assert_eq!(fact["label"], "Noted 3 days ago (seat preference)");
 
     let peanuts = rank(&s, "peanuts", NOW, &RankSettings::default());
     let ctx = render(&s, &peanuts, NOW, &RenderSettings::default());
@@ -133,8 +132,8 @@ fn personal_data_in_a_memory_is_withheld_on_the_server_and_dropped_for_the_brows
     let server = round_trip(&p, Target::Server);
     let withheld: Vec<&str> = server
         .memories()
-        .filter(|m| m.withheld.is_some())
-        .map(|m| m.memory.unwrap().id)
+        .filter(|(_, m)| m.withheld.is_some())
+        .map(|(id, _)| id)
         .collect();
     assert_eq!(withheld, ["k1"], "a personal-data key withholds the memory");
     // An address inside the text is masked, exactly as in a trait's value.
@@ -149,14 +148,11 @@ fn personal_data_in_a_memory_is_withheld_on_the_server_and_dropped_for_the_brows
         },
         &PrivacyPolicy::new(Target::Server),
     );
-    let email = server
-        .memories()
-        .find(|m| m.memory.unwrap().id == "e1")
-        .unwrap();
+    let email = server.memories().find(|(id, _)| *id == "e1").unwrap().1;
     assert_eq!(email.text, as_trait.trait_by_key("memory").unwrap().text);
     assert!(!email.text.contains('@'));
     let browser = round_trip(&p, Target::Browser);
-    let kept: Vec<&str> = browser.memories().map(|m| m.memory.unwrap().id).collect();
+    let kept: Vec<&str> = browser.memories().map(|(id, _)| id).collect();
     assert_eq!(
         kept,
         ["e1", "ok"],

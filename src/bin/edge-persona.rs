@@ -347,7 +347,7 @@ fn cmd_inspect(path: &Path, format: OutputFormat) -> CliResult {
         "traits": s.trait_count() - s.memory_count(),
         "memories": s.memory_count(),
         "audiences": s.traits().filter(|t| t.audience).map(|t| t.key).collect::<Vec<_>>(),
-        "withheld": s.traits().filter(|t| t.withheld.is_some() && t.memory.is_none()).map(|t| t.key).collect::<Vec<_>>(),
+        "withheld": s.traits().filter(|t| t.withheld.is_some() && t.noted_ms.is_none()).map(|t| t.key).collect::<Vec<_>>(),
         "events": s.event_count(),
         "event_groups": s.group_count(),
         "terms": s.term_count(),
@@ -368,7 +368,7 @@ fn cmd_inspect(path: &Path, format: OutputFormat) -> CliResult {
         s.trait_count() - s.memory_count(),
         s.traits().filter(|t| t.audience).count(),
         s.traits()
-            .filter(|t| t.withheld.is_some() && t.memory.is_none())
+            .filter(|t| t.withheld.is_some() && t.noted_ms.is_none())
             .count(),
         s.memory_count()
     );

@@ -477,8 +477,8 @@ impl<'a> Scorer<'a> {
         if is_metric_key(t.key) {
             recency *= s.metric_weight;
         }
-        if let Some(m) = t.memory {
-            recency *= self.recency_of(m.noted_ms, now_ms);
+        if let Some(noted) = t.noted_ms {
+            recency *= self.recency_of(noted, now_ms);
         }
         Some(Parts::new(lexical, self.coverage(matched), recency, 1.0))
     }
@@ -542,13 +542,13 @@ impl<'a> Scorer<'a> {
         let (id, kind, postings, age_seconds, count, time_match) = match item {
             ItemRef::Trait(i) => {
                 let t = self.snapshot.trait_at(i)?;
-                let (id, kind, age) = match t.memory {
-                    Some(m) => (
-                        prefixed("memory:", m.id),
+                let (id, kind, age) = match (t.noted_ms, self.snapshot.memory_id(i)) {
+                    (Some(noted), Some(m)) => (
+                        prefixed("memory:", m),
                         ItemKind::Memory,
-                        Some(now_ms.saturating_sub(m.noted_ms).max(0) / 1000),
+                        Some(now_ms.saturating_sub(noted).max(0) / 1000),
                     ),
-                    None => (prefixed("trait:", t.key), ItemKind::Trait, None),
+                    _ => (prefixed("trait:", t.key), ItemKind::Trait, None),
                 };
                 (id, kind, t.postings, age, None, self.time_of(i))
             }

@@ -226,10 +226,7 @@ fn text_line(
     s: &RenderSettings,
 ) -> Option<String> {
     match item.item {
-        ItemRef::Trait(i) => snapshot.trait_at(i).map(|t| match t.memory {
-            Some(m) => memory_line(&t, m.noted_ms, now_ms, s),
-            None => trait_line(&t, s),
-        }),
+        ItemRef::Trait(i) => snapshot.trait_at(i).map(|t| trait_line(&t, now_ms, s)),
         ItemRef::Group(i) => snapshot
             .group_at(i)
             .map(|g| event_line(&g, item, now_ms, s)),
@@ -238,8 +235,9 @@ fn text_line(
 
 // Lines are built with `push_str` rather than `format!`, whose machinery a cold start would have
 // to compile first.
-fn trait_line(t: &TraitView, s: &RenderSettings) -> String {
-    let label = neutralize(&humanize_key(t.key), s.max_value_chars);
+/// A trait, or a memory: `- Noted 3 days ago (seat preference): "prefers aisle seats"`.
+fn trait_line(t: &TraitView, now_ms: i64, s: &RenderSettings) -> String {
+    let label = trait_label(t, now_ms, s);
     let mut line = String::from("- ");
     if t.withheld.is_some() {
         line.push_str(&label);
@@ -260,23 +258,18 @@ fn trait_line(t: &TraitView, s: &RenderSettings) -> String {
     line
 }
 
-/// `- Noted 3 days ago (seat preference): "prefers aisle seats"`; the key only when it has one.
-fn memory_line(t: &TraitView, noted_ms: i64, now_ms: i64, s: &RenderSettings) -> String {
-    let mut line = String::from("- Noted ");
-    line.push_str(&relative(noted_ms, now_ms));
-    if !t.key.is_empty() {
-        line.push_str(" (");
-        line.push_str(&neutralize(&key_words(t.key), s.max_value_chars));
-        line.push(')');
+/// A trait's humanized key; a memory's age, then its key (when it has one) in parentheses:
+/// `Noted 3 days ago (seat preference)`.
+fn trait_label(t: &TraitView, now_ms: i64, s: &RenderSettings) -> String {
+    let Some(noted) = t.noted_ms else {
+        return neutralize(&humanize_key(t.key), s.max_value_chars);
+    };
+    let age = relative(noted, now_ms);
+    if t.key.is_empty() {
+        return ["Noted ", &age].concat();
     }
-    if t.withheld.is_some() {
-        line.push_str(": on file (withheld)");
-    } else {
-        line.push_str(": \"");
-        line.push_str(&neutralize(t.text, s.max_value_chars));
-        line.push('"');
-    }
-    line
+    let key = neutralize(&key_words(t.key), s.max_value_chars);
+    ["Noted ", &age, " (", &key, ")"].concat()
 }
 
 /// The properties of an event to show, at most `max_properties`: those that matched the query first
@@ -370,25 +363,20 @@ fn json_entry(
     );
     entry.insert("kind".into(), json!(item.kind));
     match (item.kind, item.item) {
-        (ItemKind::Trait, ItemRef::Trait(i)) => {
+        (ItemKind::Trait | ItemKind::Memory, ItemRef::Trait(i)) => {
             let t = snapshot.trait_at(i)?;
-            label_and_value(&mut entry, &t, true, s);
+            entry.insert("label".into(), Json::String(trait_label(&t, now_ms, s)));
+            if t.withheld.is_some() {
+                entry.insert("withheld".into(), Json::Bool(true));
+            } else {
+                entry.insert(
+                    "value".into(),
+                    Json::String(neutralize(t.text, s.max_value_chars)),
+                );
+            }
             if t.audience {
                 entry.insert("audience".into(), Json::Bool(true));
             }
-        }
-        (ItemKind::Memory, ItemRef::Trait(i)) => {
-            let t = snapshot.trait_at(i)?;
-            let m = t.memory?;
-            label_and_value(&mut entry, &t, !t.key.is_empty(), s);
-            if !m.category.is_empty() {
-                entry.insert(
-                    "category".into(),
-                    Json::String(neutralize(m.category, s.max_value_chars)),
-                );
-            }
-            entry.insert("noted".into(), Json::String(relative(m.noted_ms, now_ms)));
-            entry.insert("at".into(), Json::String(format_timestamp(m.noted_ms)));
         }
         (ItemKind::Event, ItemRef::Group(i)) => {
             let g = snapshot.group_at(i)?;
@@ -413,29 +401,6 @@ fn json_entry(
         _ => return None,
     }
     Some(Json::Object(entry))
-}
-
-/// A trait record's `label` (its humanized key, when `labelled`) and `value`, or `withheld: true`.
-fn label_and_value(
-    entry: &mut Map<String, Json>,
-    t: &TraitView,
-    labelled: bool,
-    s: &RenderSettings,
-) {
-    if labelled {
-        entry.insert(
-            "label".into(),
-            Json::String(neutralize(&humanize_key(t.key), s.max_value_chars)),
-        );
-    }
-    if t.withheld.is_some() {
-        entry.insert("withheld".into(), Json::Bool(true));
-    } else {
-        entry.insert(
-            "value".into(),
-            Json::String(neutralize(t.text, s.max_value_chars)),
-        );
-    }
 }
 
 #[cfg(test)]

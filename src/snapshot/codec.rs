@@ -25,7 +25,7 @@
 //! | `terms` | `Vec<span>` | the term dictionary, sorted by text; a term id is an index |
 //! | `postings` | `Vec<(u32 term, u8 field, u16 tf)>` | every item's postings, item after item, each sorted by (term, field) |
 //! | `properties` | `Vec<(span key, span text)>` | event properties, group after group |
-//! | `traits` | `Vec<(span key, u32 kind, span text, bool audience, Option<u32 pii class>, span postings, span dates, Option<(span id, span category, i64 noted ms)> memory)>` | the traits in profile order, then the memories newest first |
+//! | `traits` | `Vec<(span key, u32 kind, span text, bool audience, Option<u32 pii class>, span postings, span dates, Option<i64> noted ms, span memory id)>` | the traits in profile order, then the memories newest first |
 //! | `groups` | `Vec<(span name, span properties, span postings, span id, span occurrences, span dates)>` | newest first |
 //! | `occurrence_times` | `Vec<i64>` | per group: the newest time in ms, then deltas to each older one |
 //! | `dates` | `Vec<(i64, i64)>` | dates found in values, item after item, as (first, last) instants |

@@ -7,9 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{
-    Field, GroupRecord, MemoryRecord, Posting, Snapshot, Span, TraitRecord, ValueKind, FIELD_COUNT,
-};
+use super::{Field, GroupRecord, Posting, Snapshot, Span, TraitRecord, ValueKind, FIELD_COUNT};
 use crate::policy::{Applied, PrivacyPolicy, Target};
 use crate::profile::{Memory, Profile, Value};
 use crate::text::initials::initialisms;
@@ -42,7 +40,8 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
             withheld: restricted,
             postings,
             dates,
-            memory: None,
+            noted_ms: None,
+            memory_id: Span::default(),
         });
     }
     for m in &profile.memories {
@@ -153,11 +152,8 @@ fn memory_record(b: &mut Builder, policy: &PrivacyPolicy, m: &Memory) -> Option<
         withheld,
         postings,
         dates,
-        memory: Some(MemoryRecord {
-            id: b.append(id),
-            category: b.intern(&category),
-            noted_ms: m.created_ms,
-        }),
+        noted_ms: Some(m.created_ms),
+        memory_id: b.append(id),
     })
 }
 

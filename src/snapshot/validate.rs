@@ -72,13 +72,7 @@ impl Snapshot {
                 Ok(())
             }
         };
-        let memories = self.traits.iter().filter(|t| t.memory.is_some()).count();
-        limit(
-            "max_traits",
-            limits.max_traits,
-            self.traits.len().saturating_sub(memories),
-        )?;
-        limit("max_memories", limits.max_memories, memories)?;
+        limit("max_traits", limits.max_traits, self.traits.len())?;
         limit("max_groups", limits.max_groups, self.groups.len())?;
         limit("max_terms", limits.max_terms, self.terms.len())?;
         limit(
@@ -122,10 +116,7 @@ impl Snapshot {
         for t in &self.traits {
             check(&t.key);
             check(&t.text);
-            if let Some(m) = &t.memory {
-                check(&m.id);
-                check(&m.category);
-            }
+            check(&t.memory_id);
         }
         for g in &self.groups {
             check(&g.id);

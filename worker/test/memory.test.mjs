@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Miniflare } from 'miniflare';
 import {
-  SECRET, SEGMENT_WRITE_KEY, WEBHOOK_SECRET, fakeTracking, signWebhook, token, workerOptions,
+  SECRET, SEGMENT_WRITE_KEY, WEBHOOK_SECRET, fakeLlm, fakeTracking, signWebhook, token, workerOptions,
 } from './helpers.mjs';
 
 const ADMIN = 'test-admin-secret-0123456789';
@@ -14,7 +14,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function start({ fail = 0, bindings = {} } = {}) {
   const tracking = await fakeTracking({ fail });
+  const llm = await fakeLlm();
   const mf = new Miniflare(workerOptions({
+    LLM_UPSTREAM_URL: llm.url,
     IDENTITY_SECRET: SECRET,
     SEGMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
     SEGMENT_WRITE_KEY,
@@ -63,8 +65,21 @@ async function start({ fail = 0, bindings = {} } = {}) {
     }
     throw new Error(`tracking: ${tracking.calls.length} calls, wanted ${n} × ${status}`);
   };
-  const close = async () => { await mf.dispose(); await tracking.close(); };
-  return { base, call, remember, list, context, send, tracking, tracked, close };
+  /** The system text the fake LLM provider received for a chat request of `user`. */
+  const chat = async (user, content) => {
+    const res = await fetch(new URL('/v1/chat/completions', base), {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-test', 'x-edge-persona-identity': token(user), 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
+    });
+    assert.equal(res.status, 200);
+    await res.json();
+    const sent = llm.last().body;
+    assert.equal(sent.messages.at(-1).content, content, 'the prompt is intact');
+    return sent.messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
+  };
+  const close = async () => { await mf.dispose(); await tracking.close(); await llm.close(); };
+  return { base, call, remember, list, context, chat, send, tracking, tracked, close };
 }
 
 describe('memories (Durable Objects, Segment Tracking API)', () => {
@@ -160,25 +175,34 @@ describe('memories (Durable Objects, Segment Tracking API)', () => {
 
   test('an e-mail address in a memory never reaches the context or the browser snapshot', async () => {
     await w.remember('dora', { text: 'dora.secret@example.com' });
+    await w.remember('dora', { text: 'call me on +1 415 555 0142 about the harbour' });
     await w.remember('dora', { text: 'works at the harbour', key: 'email' });
     await w.remember('dora', { text: 'likes harbour walks' });
     const out = await w.context('dora', 'email address harbour walks');
     assert.ok(!JSON.stringify(out).includes('dora.secret'), out.context.text);
+    assert.ok(!JSON.stringify(out).includes('555 0142'), out.context.text);
+    const system = await w.chat('dora', 'what is my email address and phone? any harbour walks?');
+    assert.ok(!system.includes('dora.secret') && !system.includes('555 0142'), system);
     assert.ok(!out.context.text.includes('works at the harbour'), 'a personal-data key withholds the memory');
     assert.match(out.context.text, /likes harbour walks/);
     const snap = Buffer.from(await (await w.call('GET', '/v1/snapshot', { user: 'dora' })).arrayBuffer());
     assert.ok(!snap.includes('dora.secret'));
+    assert.ok(!snap.includes('555 0142'));
     assert.ok(!snap.includes('works at the harbour'));
   });
 
-  test('forget by id: gone from the list and the next context; twice is 404', async () => {
+  test('forget by id: gone from the list, the next context, chat request and snapshot; twice is 404', async () => {
     const m = await w.remember('eve', { text: 'allergic to peanuts' });
     assert.equal((await w.context('eve', 'peanuts')).items[0].id, `memory:${m.id}`);
+    assert.match(await w.chat('eve', 'any snack ideas without peanuts?'), /Noted .*: "allergic to peanuts"/);
     const res = await w.call('DELETE', `/v1/memories/${m.id}`, { user: 'eve' });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { forgotten: m.id });
     assert.deepEqual(await w.list('eve'), []);
     assert.deepEqual((await w.context('eve', 'peanuts')).items, []);
+    assert.ok(!(await w.chat('eve', 'any snack ideas without peanuts?')).includes('peanuts'));
+    const snap = await w.call('GET', '/v1/snapshot', { user: 'eve' });
+    assert.ok(snap.status === 404 || !Buffer.from(await snap.arrayBuffer()).includes('peanuts'));
     assert.equal((await w.call('DELETE', `/v1/memories/memory:${m.id}`, { user: 'eve' })).status, 404);
     assert.equal((await w.call('PUT', '/v1/memories', { user: 'eve' })).status, 405);
   });

@@ -176,7 +176,8 @@ fn state_settings(num: &dyn Fn(&str, u64) -> u64) -> StateSettings {
         retention_ms: ms("STATE_RETENTION_SECONDS", d.retention_ms).max(1000),
         fetch_retry_ms: ms("PROFILE_API_RETRY_SECONDS", d.fetch_retry_ms).max(1000),
         max_fetch_attempts: d.max_fetch_attempts,
-        max_memories: size("MEMORY_MAX_COUNT", d.max_memories).max(1),
+        // A snapshot holds at most 1,000 memories beside the traits (SnapshotLimits::max_traits).
+        max_memories: size("MEMORY_MAX_COUNT", d.max_memories).clamp(1, 1_000),
         max_memory_chars: size("MEMORY_MAX_CHARS", d.max_memory_chars).clamp(1, 10_000),
         memory_retention_ms: ms("MEMORY_RETENTION_SECONDS", d.memory_retention_ms).max(1000),
         forward_retry_ms: ms("MEMORY_FORWARD_RETRY_SECONDS", d.forward_retry_ms).max(1000),
