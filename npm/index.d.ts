@@ -102,19 +102,19 @@ export interface Explanation {
   coverage: number;
   recency: number;
   frequency: number;
-  /** Age of the newest occurrence in seconds (events only). */
+  /** Age of the newest occurrence (events) or since it was noted (memories), in seconds. */
   ageSeconds?: number;
   /** Occurrences of the event (events only). */
   count?: number;
   terms: TermContribution[];
 }
 
-export type ItemId = `trait:${string}` | `event:${string}`;
+export type ItemId = `trait:${string}` | `event:${string}` | `memory:${string}`;
 
 export interface RankedItem {
-  /** `trait:<key>` or `event:<message_id>` (the newest occurrence of a group of repeated events). */
+  /** `trait:<key>`, `event:<message_id>` (the newest occurrence of a group of repeated events) or `memory:<id>` (what an assistant was told to remember). */
   id: ItemId;
-  kind: 'trait' | 'event';
+  kind: 'trait' | 'event' | 'memory';
   score: number;
   explain: Explanation;
 }

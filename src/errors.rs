@@ -311,3 +311,53 @@ impl fmt::Display for StateError {
 }
 
 impl std::error::Error for StateError {}
+
+/// A memory could not be remembered or forgotten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemoryError {
+    /// The text is empty (or only white space).
+    Empty,
+    /// A field is longer than its limit, in characters.
+    TooLong {
+        /// `text`, `key` or `category`.
+        field: &'static str,
+        /// Its length.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// No memory has this id.
+    NotFound {
+        /// The id asked for.
+        id: String,
+    },
+    /// The person is erased and suppressed: nothing is kept.
+    Suppressed,
+    /// Storing failed.
+    State(StateError),
+}
+
+impl fmt::Display for MemoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => write!(f, "memory text is empty"),
+            Self::TooLong { field, chars, max } => {
+                write!(
+                    f,
+                    "memory {field} is {chars} characters long (at most {max})"
+                )
+            }
+            Self::NotFound { id } => write!(f, "no memory {id}"),
+            Self::Suppressed => write!(f, "the person is erased: nothing is kept"),
+            Self::State(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for MemoryError {}
+
+impl From<StateError> for MemoryError {
+    fn from(e: StateError) -> Self {
+        Self::State(e)
+    }
+}

@@ -66,6 +66,7 @@ pub mod errors;
 pub mod identity;
 mod import;
 mod inject;
+pub mod mcp;
 mod personalizer;
 mod policy;
 mod profile;
@@ -81,8 +82,8 @@ pub mod time;
 mod work;
 
 pub use errors::{
-    IdentityError, ImportError, InjectError, LimitExceeded, SettingsError, SnapshotError,
-    StateError,
+    IdentityError, ImportError, InjectError, LimitExceeded, MemoryError, SettingsError,
+    SnapshotError, StateError,
 };
 pub use import::segment::webhook;
 pub use import::segment::{import_bundle, import_ndjson, import_value};
@@ -90,7 +91,7 @@ pub use import::ImportLimits;
 pub use inject::{inject, last_user_text, user_turns, Api};
 pub use personalizer::{PersonalizedRequest, Personalizer};
 pub use policy::{classify_key, mask_text, PiiClass, PrivacyPolicy, Target};
-pub use profile::{looks_like_audience, Event, Identity, Profile, Trait, Value};
+pub use profile::{looks_like_audience, Event, Identity, Memory, Profile, Trait, Value};
 pub use rank::{
     rank, rank_conversation, rank_query, Explanation, ItemKind, ItemRef, LinkKey, Query, QueryTerm,
     RankSettings, RankedItem, SalienceExplanation, TermContribution, MAX_QUERY_WORDS,

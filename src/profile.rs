@@ -125,6 +125,29 @@ pub struct Profile {
     pub identities: Vec<Identity>,
     /// The profile's `metadata.updated_at`, in milliseconds, when present.
     pub updated_at_ms: Option<i64>,
+    /// What the person asked an assistant to remember (kept by the person's state, not exported
+    /// by Segment), newest first.
+    #[serde(default)]
+    pub memories: Vec<Memory>,
+}
+
+/// One memory: a fact an assistant was told to keep ("prefers aisle seats"). Its item id is
+/// `memory:<id>`; it is ranked like a trait, with a recency from its creation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
+pub struct Memory {
+    /// Unique within the person (lowercase hex).
+    pub id: String,
+    /// The fact itself.
+    pub text: String,
+    /// What it is about (`seat_preference`), when the writer named it; the policy reads it like
+    /// a trait key.
+    pub key: Option<String>,
+    /// A grouping the writer chose (`travel`), when any.
+    pub category: Option<String>,
+    /// Who wrote it (`mcp`, `rest`).
+    pub source: String,
+    /// When it was noted (ms since the epoch).
+    pub created_ms: i64,
 }
 
 /// Whether a boolean trait key reads like an audience: its last word is a plural group noun

@@ -1,6 +1,6 @@
 // Load test of the local Worker (workerd via Miniflare): autocannon, in a second process, against
 // POST /v1/context and the chat proxy with and without personalization, then a sequential run that
-// measures the added latency precisely (µs); then the update scenario: workerd's CPU time per
+// measures the added latency precisely (µs), and /mcp get_user_context against /v1/context; then the update scenario: workerd's CPU time per
 // Segment webhook on jeff, and reads under a sustained rate of webhooks (errors, lost updates,
 // read latency against reads alone).
 // Usage: node worker/load.mjs [--seconds 10] [--connections 10] [--sequential 2000]
@@ -54,6 +54,11 @@ const scenarios = [
   { name: 'chat proxy, personalized', path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-x', 'x-edge-persona-identity': jeff }, body: chatBody },
   { name: 'chat proxy, personalization off', path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-x' }, body: chatBody },
 ];
+// The same query through the MCP server's get_user_context (compared with /v1/context below).
+const mcpContext = {
+  name: 'POST /mcp get_user_context', path: '/mcp', headers: { authorization: `Bearer ${jeff}`, accept: 'application/json, text/event-stream' },
+  body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_user_context', arguments: { query: 'running shoes in my size' } } }),
+};
 
 /** autocannon for SECONDS over CONNECTIONS; `rate`: requests per second over all of them (else
  * as many as the Worker answers). */
@@ -217,5 +222,9 @@ async function reads() {
   console.log(`\nsequential, ${SEQUENTIAL} requests each, alternating (one connection), client-side latency in µs:`);
   console.table(seqRows.map((r) => ({ scenario: r.scenario, 'p50 µs': Math.round(r.p50), 'p99 µs': Math.round(r.p99) })));
   console.log(`added by personalization: p50 ${Math.round(on.p50 - off.p50)} µs (ratio ${(on.p50 / off.p50).toFixed(2)}), p99 ${Math.round(on.p99 - off.p99)} µs`);
+  const [rest, mcp] = await sequential([scenarios[0], mcpContext], SEQUENTIAL);
+  console.log(`\nsequential, ${SEQUENTIAL} requests each, alternating: the same query through /v1/context and MCP, µs:`);
+  console.table([rest, mcp].map((r) => ({ scenario: r.scenario, 'p50 µs': Math.round(r.p50), 'p99 µs': Math.round(r.p99) })));
+  console.log(`added by /mcp: p50 ${Math.round(mcp.p50 - rest.p50)} µs (ratio ${(mcp.p50 / rest.p50).toFixed(2)}), p99 ${Math.round(mcp.p99 - rest.p99)} µs`);
   if (rows.some((r) => r.errors > 0)) process.exitCode = 1;
 }

@@ -14,7 +14,7 @@ export async function use(bytes: Uint8Array, profileJson: string): Promise<void>
   const first = items[0];
   if (first) {
     const id: ItemId = first.id;
-    const kind: 'trait' | 'event' = first.kind;
+    const kind: 'trait' | 'event' | 'memory' = first.kind;
     const age: number | undefined = first.explain.ageSeconds;
     const term: string | undefined = first.explain.terms[0]?.term;
     void [id, kind, age, term];

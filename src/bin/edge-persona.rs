@@ -344,9 +344,10 @@ fn cmd_inspect(path: &Path, format: OutputFormat) -> CliResult {
         "profile_id": s.profile_id(),
         "target": format!("{:?}", s.target()).to_lowercase(),
         "bytes": bytes.len(),
-        "traits": s.trait_count(),
+        "traits": s.trait_count() - s.memory_count(),
+        "memories": s.memory_count(),
         "audiences": s.traits().filter(|t| t.audience).map(|t| t.key).collect::<Vec<_>>(),
-        "withheld": s.traits().filter(|t| t.withheld.is_some()).map(|t| t.key).collect::<Vec<_>>(),
+        "withheld": s.traits().filter(|t| t.withheld.is_some() && t.noted_ms.is_none()).map(|t| t.key).collect::<Vec<_>>(),
         "events": s.event_count(),
         "event_groups": s.group_count(),
         "terms": s.term_count(),
@@ -363,10 +364,13 @@ fn cmd_inspect(path: &Path, format: OutputFormat) -> CliResult {
     );
     outln!("size          {} bytes", bytes.len());
     outln!(
-        "traits        {} ({} audiences, {} withheld)",
-        s.trait_count(),
+        "traits        {} ({} audiences, {} withheld), {} memories",
+        s.trait_count() - s.memory_count(),
         s.traits().filter(|t| t.audience).count(),
-        s.traits().filter(|t| t.withheld.is_some()).count()
+        s.traits()
+            .filter(|t| t.withheld.is_some() && t.noted_ms.is_none())
+            .count(),
+        s.memory_count()
     );
     outln!(
         "events        {} in {} groups",

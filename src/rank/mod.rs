@@ -261,7 +261,7 @@ pub(crate) fn check_ranges(checks: &[(&'static str, f32, f32, f32)]) -> Result<(
     Ok(())
 }
 
-/// Trait or event.
+/// Trait, event or memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {
@@ -269,6 +269,8 @@ pub enum ItemKind {
     Trait,
     /// An event group.
     Event,
+    /// A memory (a trait record with the time it was noted).
+    Memory,
 }
 
 /// Where an item lives in its snapshot.
@@ -306,7 +308,8 @@ pub struct Explanation {
     pub lexical: f32,
     /// The share of the query's weight the item matches, raised to `coverage_exponent`.
     pub coverage: f32,
-    /// The recency factor (events) or the trait factor (traits).
+    /// The recency factor (events), the trait factor (traits), or both (memories: the trait
+    /// factor times the events' recency of the time it was noted).
     pub recency: f32,
     /// `1 + frequency_weight · ln(count)`.
     pub frequency: f32,
@@ -316,7 +319,7 @@ pub struct Explanation {
     /// Added to the score for sharing a rare value (an order id, a claim number) with one of the
     /// best items; 0 for those items themselves.
     pub thread: f32,
-    /// Age of the newest occurrence in seconds (events only).
+    /// Age of the newest occurrence (events) or since it was noted (memories), in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub age_seconds: Option<i64>,
     /// Occurrences (events only).
@@ -351,7 +354,7 @@ pub struct SalienceExplanation {
 /// A ranked item.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RankedItem {
-    /// `trait:<key>` or `event:<message_id>` (the newest occurrence of the group).
+    /// `trait:<key>`, `event:<message_id>` (the newest occurrence of the group) or `memory:<id>`.
     pub id: String,
     /// Trait or event.
     pub kind: ItemKind,

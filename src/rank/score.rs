@@ -268,7 +268,7 @@ impl<'a> Scorer<'a> {
             return candidates;
         }
         for (i, t) in self.snapshot.traits().enumerate() {
-            if let Some(parts) = self.trait_parts(&t, self.time_of(i)) {
+            if let Some(parts) = self.trait_parts(&t, self.time_of(i), now_ms) {
                 candidates.push((parts.score, parts, ItemRef::Trait(i)));
             }
         }
@@ -465,7 +465,7 @@ impl<'a> Scorer<'a> {
     }
 
     #[inline(never)]
-    fn trait_parts(&self, t: &TraitView, time_match: f32) -> Option<Parts> {
+    fn trait_parts(&self, t: &TraitView, time_match: f32, now_ms: i64) -> Option<Parts> {
         let (lexical, matched) = self.lexical(t.postings, time_match, |_, _| {});
         if lexical <= 0.0 {
             return None;
@@ -479,7 +479,17 @@ impl<'a> Scorer<'a> {
         if is_metric_key(t.key) {
             recency *= s.metric_weight;
         }
+        if let Some(noted) = t.noted_ms {
+            recency *= self.recency_of(noted, now_ms);
+        }
         Some(Parts::new(lexical, self.coverage(matched), recency, 1.0))
+    }
+
+    /// `floor + (1 − floor) · 2^(−age / half-life)`.
+    fn recency_of(&self, at_ms: i64, now_ms: i64) -> f32 {
+        let s = self.settings;
+        let age_hours = now_ms.saturating_sub(at_ms).max(0) as f32 / 3_600_000.0;
+        s.recency_floor + (1.0 - s.recency_floor) * (-age_hours / s.half_life_hours).exp2()
     }
 
     #[inline(never)]
@@ -489,9 +499,7 @@ impl<'a> Scorer<'a> {
             return None;
         }
         let s = self.settings;
-        let age_hours = now_ms.saturating_sub(g.last_ms()).max(0) as f32 / 3_600_000.0;
-        let recency =
-            s.recency_floor + (1.0 - s.recency_floor) * (-age_hours / s.half_life_hours).exp2();
+        let recency = self.recency_of(g.last_ms(), now_ms);
         let frequency = 1.0 + s.frequency_weight * (g.count() as f32).ln();
         Some(Parts::new(
             lexical,
@@ -536,14 +544,15 @@ impl<'a> Scorer<'a> {
         let (id, kind, postings, age_seconds, count, time_match) = match item {
             ItemRef::Trait(i) => {
                 let t = self.snapshot.trait_at(i)?;
-                (
-                    prefixed("trait:", t.key),
-                    ItemKind::Trait,
-                    t.postings,
-                    None,
-                    None,
-                    self.time_of(i),
-                )
+                let (id, kind, age) = match (t.noted_ms, self.snapshot.memory_id(i)) {
+                    (Some(noted), Some(m)) => (
+                        prefixed("memory:", m),
+                        ItemKind::Memory,
+                        Some(now_ms.saturating_sub(noted).max(0) / 1000),
+                    ),
+                    _ => (prefixed("trait:", t.key), ItemKind::Trait, None),
+                };
+                (id, kind, t.postings, age, None, self.time_of(i))
             }
             ItemRef::Group(i) => {
                 let g = self.snapshot.group_at(i)?;

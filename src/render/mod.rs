@@ -226,7 +226,7 @@ fn text_line(
     s: &RenderSettings,
 ) -> Option<String> {
     match item.item {
-        ItemRef::Trait(i) => snapshot.trait_at(i).map(|t| trait_line(&t, s)),
+        ItemRef::Trait(i) => snapshot.trait_at(i).map(|t| trait_line(&t, now_ms, s)),
         ItemRef::Group(i) => snapshot
             .group_at(i)
             .map(|g| event_line(&g, item, now_ms, s)),
@@ -235,8 +235,9 @@ fn text_line(
 
 // Lines are built with `push_str` rather than `format!`, whose machinery a cold start would have
 // to compile first.
-fn trait_line(t: &TraitView, s: &RenderSettings) -> String {
-    let label = neutralize(&humanize_key(t.key), s.max_value_chars);
+/// A trait, or a memory: `- Noted 3 days ago (seat preference): "prefers aisle seats"`.
+fn trait_line(t: &TraitView, now_ms: i64, s: &RenderSettings) -> String {
+    let label = trait_label(t, now_ms, s);
     let mut line = String::from("- ");
     if t.withheld.is_some() {
         line.push_str(&label);
@@ -255,6 +256,20 @@ fn trait_line(t: &TraitView, s: &RenderSettings) -> String {
         line.push('"');
     }
     line
+}
+
+/// A trait's humanized key; a memory's age, then its key (when it has one) in parentheses:
+/// `Noted 3 days ago (seat preference)`.
+fn trait_label(t: &TraitView, now_ms: i64, s: &RenderSettings) -> String {
+    let Some(noted) = t.noted_ms else {
+        return neutralize(&humanize_key(t.key), s.max_value_chars);
+    };
+    let age = relative(noted, now_ms);
+    if t.key.is_empty() {
+        return ["Noted ", &age].concat();
+    }
+    let key = neutralize(&key_words(t.key), s.max_value_chars);
+    ["Noted ", &age, " (", &key, ")"].concat()
 }
 
 /// The properties of an event to show, at most `max_properties`: those that matched the query first
@@ -348,12 +363,9 @@ fn json_entry(
     );
     entry.insert("kind".into(), json!(item.kind));
     match (item.kind, item.item) {
-        (ItemKind::Trait, ItemRef::Trait(i)) => {
+        (ItemKind::Trait | ItemKind::Memory, ItemRef::Trait(i)) => {
             let t = snapshot.trait_at(i)?;
-            entry.insert(
-                "label".into(),
-                Json::String(neutralize(&humanize_key(t.key), s.max_value_chars)),
-            );
+            entry.insert("label".into(), Json::String(trait_label(&t, now_ms, s)));
             if t.withheld.is_some() {
                 entry.insert("withheld".into(), Json::Bool(true));
             } else {

@@ -4,7 +4,7 @@
 //! ```text
 //! offset  size  field
 //! 0       4     magic  b"EPSN"
-//! 4       2     format version, u16 little-endian (currently 4)
+//! 4       2     format version, u16 little-endian (currently 5)
 //! 6       2     flags, u16 little-endian (0; reserved)
 //! 8       4     payload length in bytes, u32 little-endian
 //! 12      4     CRC-32 (IEEE) of the payload, u32 little-endian
@@ -25,7 +25,7 @@
 //! | `terms` | `Vec<span>` | the term dictionary, sorted by text; a term id is an index |
 //! | `postings` | `Vec<(u32 term, u8 field, u16 tf)>` | every item's postings, item after item, each sorted by (term, field) |
 //! | `properties` | `Vec<(span key, span text)>` | event properties, group after group |
-//! | `traits` | `Vec<(span key, u32 kind, span text, bool audience, Option<u32 pii class>, span postings, span dates)>` | in profile order |
+//! | `traits` | `Vec<(span key, u32 kind, span text, bool audience, Option<u32 pii class>, span postings, span dates, Option<i64> noted ms, span memory id)>` | the traits in profile order, then the memories newest first |
 //! | `groups` | `Vec<(span name, span properties, span postings, span id, span occurrences, span dates)>` | newest first |
 //! | `occurrence_times` | `Vec<i64>` | per group: the newest time in ms, then deltas to each older one |
 //! | `dates` | `Vec<(i64, i64)>` | dates found in values, item after item, as (first, last) instants |
@@ -49,7 +49,8 @@ pub const MAGIC: [u8; 4] = *b"EPSN";
 /// the same gzipped (25.5 → 26.3 KB).
 /// 4: the person's time zone, and the dates found in each item's values, for time expressions in
 /// queries ("tomorrow's show"); the thesaurus links of its terms.
-pub const FORMAT_VERSION: u16 = 4;
+/// 5: memories, as trait records with an id, a category and the time they were noted.
+pub const FORMAT_VERSION: u16 = 5;
 /// Header length in bytes.
 pub const HEADER_LEN: usize = 16;
 /// Upper bound on what the codec may allocate for strings while decoding, whatever the input claims.
@@ -322,7 +323,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                b'E', b'P', b'S', b'N', 4, 0, 0, 0, 14, 0, 0, 0, 168, 89, 217, 111, // header
+                b'E', b'P', b'S', b'N', 5, 0, 0, 0, 14, 0, 0, 0, 168, 89, 217, 111, // header
                 7, 0, 0, 0, // 7u32
                 2, 0, 0, 0, 0, 0, 0, 0, b'a', b'b', // "ab": u64 length, bytes
             ]

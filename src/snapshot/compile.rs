@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{Field, GroupRecord, Posting, Snapshot, Span, TraitRecord, ValueKind, FIELD_COUNT};
 use crate::policy::{Applied, PrivacyPolicy, Target};
-use crate::profile::{Profile, Value};
+use crate::profile::{Memory, Profile, Value};
 use crate::text::initials::initialisms;
 use crate::text::{thesaurus, Analyzer, Tokenizer};
 use crate::time::scan::dates_in;
@@ -40,7 +40,14 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
             withheld: restricted,
             postings,
             dates,
+            noted_ms: None,
+            memory_id: Span::default(),
         });
+    }
+    for m in &profile.memories {
+        if let Some(record) = memory_record(&mut b, policy, m) {
+            traits.push(record);
+        }
     }
 
     // Group identical events; BTreeMap keeps compilation deterministic.
@@ -114,6 +121,40 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
         });
     }
     b.finish(profile, policy.target, traits, groups)
+}
+
+/// A memory as a trait record: its key (or `memory`) and text go through the policy like a
+/// trait's; its category is a name term too. `None` when the policy removes it, or withholds it
+/// for the browser.
+fn memory_record(b: &mut Builder, policy: &PrivacyPolicy, m: &Memory) -> Option<TraitRecord> {
+    let key = m.key.as_deref().unwrap_or("");
+    let policy_key = if key.is_empty() { "memory" } else { key };
+    let (text, withheld) = match policy.apply(policy_key, &Value::Text(m.text.clone())) {
+        Applied::Remove => return None,
+        Applied::Withheld(_) if policy.target == Target::Browser => return None,
+        Applied::Withheld(class) => (String::new(), Some(class)),
+        Applied::Text(text) => (defused(&text), None),
+    };
+    let key = defused(&policy.text(policy_key, key));
+    let category = defused(&policy.text("category", m.category.as_deref().unwrap_or("")));
+    let postings = b.postings(&[
+        (Field::Name, &key),
+        (Field::Name, &category),
+        (Field::Values, &text),
+    ]);
+    let dates = b.dates(&[text.as_str()]);
+    let id = truncate_to(&m.id, MAX_ID_BYTES);
+    Some(TraitRecord {
+        key: b.intern(&key),
+        kind: ValueKind::Text,
+        text: b.intern(&text),
+        audience: false,
+        withheld,
+        postings,
+        dates,
+        noted_ms: Some(m.created_ms),
+        memory_id: b.append(id),
+    })
 }
 
 /// Most dates kept per item: enough for an event's start, end and deadline, or an object trait's

@@ -16,6 +16,9 @@
 //! * **Display text.** Values are flattened to one-line text with personal data already withheld or
 //!   removed by the policy, so nothing downstream can leak it by accident.
 //! * **Times** are integers (ms since the epoch), delta-encoded inside a group.
+//! * **Memories** ([`crate::Memory`]) are trait records after the profile's traits, with their id,
+//!   the time they were noted (their category is a name term); the policy reads their key (or `memory`) and text like
+//!   a trait's, and the ranker gives them a recency from that time.
 //!
 //! The files of this module: this one holds the types and their read-only views; [`compile`]
 //! (`compile.rs`) the profile → snapshot step; `validate.rs` the checks that make a decoded snapshot
@@ -131,6 +134,12 @@ struct TraitRecord {
     postings: Span,
     /// Into `dates`: the dates found in the value.
     dates: Span,
+    /// Set for a memory (the trait table holds the profile's traits, then its memories): when it
+    /// was noted (ms). Its category is only a name term, in the postings.
+    noted_ms: Option<i64>,
+    /// A memory's id; empty for a trait. (An `Option` and a span rather than a record of its own:
+    /// they decode with code the browser's wasm already has.)
+    memory_id: Span,
 }
 
 /// An event group as stored; its fields, in this order, are part of the payload layout ([`codec`]).
@@ -154,7 +163,8 @@ pub struct SnapshotLimits {
     /// Largest snapshot in bytes. Default 16 MiB (Workers KV allows 25 MiB values); never above
     /// [`codec::DECODE_ALLOCATION_CAP`].
     pub max_bytes: usize,
-    /// Most traits. Default 5,000.
+    /// Most trait records: traits and memories. Default 6,000 (the state's 5,000 traits and up to
+    /// 1,000 memories).
     pub max_traits: usize,
     /// Most event groups. Default 100,000.
     pub max_groups: usize,
@@ -170,7 +180,7 @@ impl Default for SnapshotLimits {
     fn default() -> Self {
         Self {
             max_bytes: 16 << 20,
-            max_traits: 5_000,
+            max_traits: 6_000,
             max_groups: 100_000,
             max_occurrences: 1_000_000,
             max_terms: 500_000,
@@ -228,6 +238,9 @@ pub struct TraitView<'a> {
     pub postings: &'a [Posting],
     /// Dates in its value, as `(first, last)` instants in ms.
     pub dates: &'a [(i64, i64)],
+    /// Set when the item is a memory: when it was noted (ms since the epoch). `key` is then the
+    /// memory's key (empty when it has none), `text` its text; [`Snapshot::memory_id`] its id.
+    pub noted_ms: Option<i64>,
 }
 
 impl TraitView<'_> {
@@ -404,7 +417,7 @@ impl Snapshot {
         self.doc_freq.get(term_id as usize).copied().unwrap_or(0)
     }
 
-    /// Number of rankable items: traits plus event groups.
+    /// Number of rankable items: traits and memories plus event groups.
     pub fn item_count(&self) -> usize {
         self.traits.len() + self.groups.len()
     }
@@ -419,7 +432,7 @@ impl Snapshot {
         self.occurrence_times.len()
     }
 
-    /// Number of traits.
+    /// Number of trait records (memories included).
     pub fn trait_count(&self) -> usize {
         self.traits.len()
     }
@@ -440,6 +453,7 @@ impl Snapshot {
             withheld: t.withheld,
             postings: self.postings.get(t.postings.range()).unwrap_or_default(),
             dates: self.dates.get(t.dates.range()).unwrap_or_default(),
+            noted_ms: t.noted_ms,
         })
     }
 
@@ -454,7 +468,8 @@ impl Snapshot {
         })
     }
 
-    /// Every trait, in profile order.
+    /// Every trait record, in profile order, then the memories (newest first): the ranker's
+    /// items before the event groups.
     pub fn traits(&self) -> impl Iterator<Item = TraitView<'_>> {
         (0..self.traits.len()).filter_map(|i| self.trait_at(i))
     }
@@ -464,8 +479,24 @@ impl Snapshot {
         (0..self.groups.len()).filter_map(|i| self.group_at(i))
     }
 
-    /// A trait by key.
+    /// A trait (not a memory) by key.
     pub fn trait_by_key(&self, key: &str) -> Option<TraitView<'_>> {
-        self.traits().find(|t| t.key == key)
+        self.traits().find(|t| t.noted_ms.is_none() && t.key == key)
+    }
+
+    /// The id of the memory at trait index `i` (item id `memory:<id>`); `None` for a trait.
+    pub fn memory_id(&self, i: usize) -> Option<&str> {
+        let t = self.traits.get(i)?;
+        t.noted_ms.map(|_| self.str(t.memory_id))
+    }
+
+    /// The memories with their ids, newest first.
+    pub fn memories(&self) -> impl Iterator<Item = (&str, TraitView<'_>)> {
+        (0..self.traits.len()).filter_map(|i| Some((self.memory_id(i)?, self.trait_at(i)?)))
+    }
+
+    /// Number of memories.
+    pub fn memory_count(&self) -> usize {
+        self.traits.iter().filter(|t| t.noted_ms.is_some()).count()
     }
 }

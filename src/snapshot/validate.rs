@@ -116,6 +116,7 @@ impl Snapshot {
         for t in &self.traits {
             check(&t.key);
             check(&t.text);
+            check(&t.memory_id);
         }
         for g in &self.groups {
             check(&g.id);

@@ -1,6 +1,6 @@
 //! One person's profile state, as its single writer (the Worker's Durable Object) keeps it: traits
-//! with the time of the message that wrote them, events, the message ids already applied, counters,
-//! and what has been published. Pure: every operation takes `now` and returns the row
+//! with the time of the message that wrote them, events, memories (`memory.rs`), the message ids
+//! already applied, counters, and what has been published. Pure: every operation takes `now` and returns the row
 //! [`Change`]s that make the stored copy equal to the one in memory.
 //!
 //! * **Idempotent**: a message id already applied is a duplicate and changes nothing.
@@ -14,6 +14,7 @@
 //! * **Coalesced publication**: [`PersonState::publish_due`] says when the compiled snapshots may be
 //!   written to KV again (at most once per [`MIN_PUBLISH_INTERVAL_MS`]).
 
+mod memory;
 mod rows;
 mod settings;
 
@@ -21,14 +22,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bincode::{Decode, Encode};
 
+pub use memory::{MemoryInput, PendingForward, Remembered, MAX_MEMORY_LABEL_CHARS, MEMORY_EVENT};
 pub use rows::{Change, RowKind, META_KEY, ROW_FORMAT};
 pub use settings::{Counters, StateSettings, DAY_MS, MIN_PUBLISH_INTERVAL_MS};
 
 use crate::errors::StateError;
 use crate::profile::{looks_like_audience, Event, Profile, Trait, Value};
 
-/// One update to a person's state: the traits and the event of one message (a Segment call, later a
-/// memory). Built by [`crate::webhook::parse_message`] from a Segment message.
+/// One update to a person's state: the traits and the event of one message (a Segment call). Built by [`crate::webhook::parse_message`] from a Segment message.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
 pub struct Update {
     /// The message's id (Segment's `messageId`): applied once. `None`: not deduplicated.
@@ -121,6 +122,9 @@ pub struct PersonState {
     event_time: HashMap<String, i64>,
     seen: HashMap<String, i64>,
     seen_order: BTreeSet<(i64, String)>,
+    memories: BTreeMap<String, memory::MemoryRow>,
+    /// (when noted, id): the oldest memory first.
+    memory_order: BTreeSet<(i64, String)>,
     /// Encoded bytes of the trait and event rows (keys included).
     bytes: usize,
 }
@@ -196,6 +200,8 @@ impl PersonState {
             event_time: HashMap::new(),
             seen: HashMap::new(),
             seen_order: BTreeSet::new(),
+            memories: BTreeMap::new(),
+            memory_order: BTreeSet::new(),
             bytes: 0,
         }
     }
@@ -233,6 +239,7 @@ impl PersonState {
                     state.seen_order.insert((stored, key.clone()));
                     state.seen.insert(key, stored);
                 }
+                RowKind::Memory => state.load_memory(rows::decode(kind.name(), &key, &body)?),
             }
         }
         match meta {
@@ -240,7 +247,7 @@ impl PersonState {
                 state.meta = m;
                 Ok(Some(state))
             }
-            None if state.traits.is_empty() && state.events.is_empty() => Ok(None),
+            None if state.is_empty() => Ok(None),
             None => Err(StateError::Corrupt {
                 row: format!("meta {META_KEY}"),
                 detail: "missing".into(),
@@ -272,9 +279,9 @@ impl PersonState {
     pub fn bytes(&self) -> usize {
         self.bytes
     }
-    /// Whether nothing of the profile is kept (no trait, no event).
+    /// Whether nothing of the profile is kept (no trait, no event, no memory).
     pub fn is_empty(&self) -> bool {
-        self.traits.is_empty() && self.events.is_empty()
+        self.traits.is_empty() && self.events.is_empty() && self.memories.is_empty()
     }
     /// Since when the person is erased and suppressed (ms), if they are.
     pub fn suppressed_since(&self) -> Option<i64> {
@@ -293,7 +300,7 @@ impl PersonState {
         self.meta.kv_erase_pending
     }
 
-    /// The profile to compile: traits by key, events newest first.
+    /// The profile to compile: traits by key, events and memories newest first.
     pub fn profile(&self) -> Profile {
         Profile {
             profile_id: format!("user_id:{}", self.meta.user_id),
@@ -314,6 +321,7 @@ impl PersonState {
                 .collect(),
             identities: Vec::new(),
             updated_at_ms: self.meta.updated_at_ms,
+            memories: self.memories().cloned().collect(),
         }
     }
 
@@ -335,7 +343,7 @@ impl PersonState {
             .event
             .as_ref()
             .is_some_and(|e| self.event_time.contains_key(&e.message_id));
-        if self.seen.contains_key(mid) || known_event {
+        if self.seen.contains_key(mid) || known_event || self.is_memory_message(mid) {
             self.meta.counters.duplicates += 1;
             self.put_meta(&mut tx);
             return self.finish(tx, Outcome::Duplicate);
@@ -469,7 +477,12 @@ impl PersonState {
             .filter(|(_, (row, _))| row.stored_ms <= cutoff)
             .map(|(k, _)| k.clone())
             .collect();
-        let changed = !old_traits.is_empty() || !old_events.is_empty();
+        let old_memories =
+            self.memories_noted_by(now_ms.saturating_sub(settings.memory_retention_ms));
+        let changed = !old_traits.is_empty() || !old_events.is_empty() || !old_memories.is_empty();
+        for id in old_memories {
+            self.remove_memory(&mut tx, &id);
+        }
         for key in old_traits {
             self.remove_trait(&mut tx, &key);
             self.meta.counters.traits_expired += 1;
@@ -503,11 +516,19 @@ impl PersonState {
         let traits = self.traits.values().map(|(r, _)| r.stored_ms);
         let events = self.events.values().map(|(r, _)| r.stored_ms);
         let seen = self.seen_order.first().map(|(s, _)| *s);
-        traits
+        let kept = traits
             .chain(events)
             .chain(seen)
             .min()
-            .map(|s| s.saturating_add(settings.retention_ms).saturating_add(1))
+            .map(|s| s.saturating_add(settings.retention_ms));
+        let memory = self
+            .memory_order
+            .first()
+            .map(|(at, _)| at.saturating_add(settings.memory_retention_ms));
+        kept.into_iter()
+            .chain(memory)
+            .min()
+            .map(|t| t.saturating_add(1))
     }
 
     /// Erases the person: every row goes, then only the metadata is written again, with the
@@ -521,6 +542,8 @@ impl PersonState {
         self.event_time.clear();
         self.seen.clear();
         self.seen_order.clear();
+        self.memories.clear();
+        self.memory_order.clear();
         self.bytes = 0;
         self.meta.version += 1;
         self.meta.updated_at_ms = None;
@@ -582,7 +605,7 @@ impl PersonState {
         self.finish(tx, Outcome::Changed)
     }
 
-    /// The earliest time anything is due: a publication, a fetch, an expiry.
+    /// The earliest time anything is due: a publication, a fetch, a memory's forwarding, an expiry.
     pub fn next_wake(
         &self,
         settings: &StateSettings,
@@ -596,6 +619,7 @@ impl PersonState {
         [
             self.publish_due(now_ms, kv_missing),
             fetch,
+            self.next_forward(),
             self.next_expiry(settings),
         ]
         .into_iter()

@@ -1,5 +1,5 @@
 //! How a person's state is stored: rows of `(kind, key, body)`, one per trait, event, remembered
-//! message id, plus one for the metadata. A body is versioned and checksummed:
+//! message id and memory, plus one for the metadata. A body is versioned and checksummed:
 //!
 //! ```text
 //! offset  size  field
@@ -14,6 +14,7 @@
 //! | 1 trait | the trait key | value, audience flag, the writing message's timestamp (ms) and id, when stored (ms) |
 //! | 2 event | the message id | the event, when stored (ms) |
 //! | 3 seen | the message id | when stored (ms) |
+//! | 4 memory | the memory id | the memory, its forwarding to Segment still to do (attempts, when due) |
 //!
 //! Changes to the state come out of the core as [`Change`]s on these rows; the Durable Object
 //! writes them to its SQLite table as they are, so the stored rows always equal the state in memory.
@@ -39,6 +40,8 @@ pub enum RowKind {
     Event = 2,
     /// One applied message id, for deduplication (key: the id).
     Seen = 3,
+    /// One memory (key: its id).
+    Memory = 4,
 }
 
 impl RowKind {
@@ -49,6 +52,7 @@ impl RowKind {
             1 => Some(Self::Trait),
             2 => Some(Self::Event),
             3 => Some(Self::Seen),
+            4 => Some(Self::Memory),
             _ => None,
         }
     }
@@ -65,6 +69,7 @@ impl RowKind {
             Self::Trait => "trait",
             Self::Event => "event",
             Self::Seen => "seen",
+            Self::Memory => "memory",
         }
     }
 }
@@ -172,9 +177,9 @@ mod tests {
         assert!(decode::<(i64, String)>("seen", "s", &longer).is_err());
         longer.clear();
         assert!(decode::<i64>("seen", "s", &longer).is_err());
-        for code in 0..4 {
+        for code in 0..5 {
             assert_eq!(RowKind::from_code(code).unwrap().code(), code);
         }
-        assert_eq!(RowKind::from_code(4), None);
+        assert_eq!(RowKind::from_code(5), None);
     }
 }

@@ -32,6 +32,20 @@ pub struct StateSettings {
     pub fetch_retry_ms: i64,
     /// Attempts at the Profile API before giving up (what was fetched is kept). Default 8.
     pub max_fetch_attempts: u32,
+    /// Most memories kept per person. Default 200. A new memory past it drops the oldest (by
+    /// when it was noted), so an assistant can always remember the newest fact.
+    pub max_memories: usize,
+    /// Longest memory text, in characters (after trimming). Default 500; longer is refused
+    /// ([`crate::errors::MemoryError::TooLong`]), never cut.
+    pub max_memory_chars: usize,
+    /// How long a memory is kept after it was noted, in ms. Default 365 days: long-term memory
+    /// outlives the 30-day retention of traits and events, until forgotten or erased.
+    pub memory_retention_ms: i64,
+    /// The pause before the first retry of forwarding a memory to Segment, in ms; it doubles
+    /// with each attempt, up to an hour. Default 10 s.
+    pub forward_retry_ms: i64,
+    /// Attempts at forwarding a memory to Segment before giving up (the memory stays). Default 6.
+    pub max_forward_attempts: u32,
 }
 
 impl Default for StateSettings {
@@ -44,6 +58,11 @@ impl Default for StateSettings {
             retention_ms: 30 * DAY_MS,
             fetch_retry_ms: 60_000,
             max_fetch_attempts: 8,
+            max_memories: 200,
+            max_memory_chars: 500,
+            memory_retention_ms: 365 * DAY_MS,
+            forward_retry_ms: 10_000,
+            max_forward_attempts: 6,
         }
     }
 }
@@ -52,12 +71,20 @@ impl StateSettings {
     /// The pause before retry number `attempt` (1 = the first retry): `fetch_retry_ms · 2^(attempt−1)`,
     /// at most an hour.
     pub fn retry_pause_ms(&self, attempt: u32) -> i64 {
-        let doubling = 1i64 << attempt.saturating_sub(1).min(20);
-        self.fetch_retry_ms
-            .max(0)
-            .saturating_mul(doubling)
-            .min(3_600_000)
+        backoff_ms(self.fetch_retry_ms, attempt)
     }
+
+    /// The pause before forwarding retry number `attempt` (1 = the first retry):
+    /// `forward_retry_ms · 2^(attempt−1)`, at most an hour.
+    pub fn forward_pause_ms(&self, attempt: u32) -> i64 {
+        backoff_ms(self.forward_retry_ms, attempt)
+    }
+}
+
+/// `base · 2^(attempt−1)`, at most an hour.
+fn backoff_ms(base: i64, attempt: u32) -> i64 {
+    let doubling = 1i64 << attempt.saturating_sub(1).min(20);
+    base.max(0).saturating_mul(doubling).min(3_600_000)
 }
 
 /// What the state has done to keep within its bounds and to stay correct, since it was created

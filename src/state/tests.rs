@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::errors::MemoryError;
 use crate::profile::{Event, Trait, Value};
 
 /// The rows a Durable Object would hold: every change written as it comes.
@@ -421,4 +422,227 @@ fn stored_rows_are_checked() {
     let u = track("t", 1, "E");
     assert_eq!(Update::decode(&u.encode().unwrap()).unwrap(), u);
     assert!(Update::decode(b"\x01junk").is_err());
+}
+
+fn memory(text: &str) -> MemoryInput {
+    MemoryInput {
+        text: text.into(),
+        key: None,
+        category: None,
+        source: "rest".into(),
+    }
+}
+
+impl Person {
+    fn remember(&mut self, input: &MemoryInput, forward: bool, now: i64) -> crate::Memory {
+        let r = self
+            .state
+            .remember_memory(input, forward, &self.settings, now)
+            .unwrap();
+        self.check(Ok(r.applied));
+        r.memory
+    }
+    fn memory_texts(&self) -> Vec<String> {
+        self.rows
+            .load()
+            .map(|s| s.memories().map(|m| m.text.clone()).collect())
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn memories_are_stored_listed_newest_first_and_forgotten_by_id() {
+    let mut p = Person::new(StateSettings::default());
+    let seat = p.remember(
+        &MemoryInput {
+            key: Some(" seat_preference ".into()),
+            category: Some("travel".into()),
+            ..memory("  prefers aisle seats ")
+        },
+        false,
+        1_000,
+    );
+    assert_eq!(seat.text, "prefers aisle seats");
+    assert_eq!(seat.key.as_deref(), Some("seat_preference"));
+    assert_eq!(seat.created_ms, 1_000);
+    let v = p.state.version();
+    let nuts = p.remember(&memory("allergic to peanuts"), false, 2_000);
+    assert_ne!(seat.id, nuts.id);
+    assert!(p.state.version() > v);
+    assert_eq!(
+        p.memory_texts(),
+        ["allergic to peanuts", "prefers aisle seats"]
+    );
+    assert_eq!(p.state.profile().memories.len(), 2);
+    assert!(!p.state.is_empty());
+
+    let v = p.state.version();
+    let r = p.state.forget_memory(&seat.id);
+    p.check(r.map_err(|e| match e {
+        MemoryError::State(s) => s,
+        other => panic!("{other}"),
+    }));
+    assert!(p.state.version() > v);
+    assert_eq!(p.memory_texts(), ["allergic to peanuts"]);
+    assert_eq!(
+        p.state.forget_memory(&seat.id),
+        Err(MemoryError::NotFound { id: seat.id })
+    );
+}
+
+#[test]
+fn bad_memories_are_refused_with_what_is_wrong_and_nothing_is_written() {
+    let mut p = Person::new(StateSettings {
+        max_memory_chars: 10,
+        ..StateSettings::default()
+    });
+    let s = p.settings;
+    assert_eq!(
+        p.state.remember_memory(&memory("   "), false, &s, 1),
+        Err(MemoryError::Empty)
+    );
+    let e = p
+        .state
+        .remember_memory(&memory("ünïcödé text"), false, &s, 1)
+        .unwrap_err();
+    assert_eq!(
+        e,
+        MemoryError::TooLong {
+            field: "text",
+            chars: 12,
+            max: 10
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "memory text is 12 characters long (at most 10)"
+    );
+    let long_key = MemoryInput {
+        key: Some("k".repeat(65)),
+        ..memory("ok")
+    };
+    assert!(matches!(
+        p.state.remember_memory(&long_key, false, &s, 1),
+        Err(MemoryError::TooLong { field: "key", .. })
+    ));
+    assert_eq!(p.state.memory_count(), 0);
+    assert_eq!(p.state.version(), 0);
+    // Exactly at the limit is fine, counted in characters.
+    p.remember(&memory("éééééééééé"), false, 1);
+    assert_eq!(p.state.memory_count(), 1);
+}
+
+#[test]
+fn past_the_count_the_oldest_memory_goes() {
+    let mut p = Person::new(StateSettings {
+        max_memories: 3,
+        ..StateSettings::default()
+    });
+    for i in 0..5 {
+        p.remember(&memory(&format!("fact {i}")), false, 1_000 + i);
+    }
+    assert_eq!(p.memory_texts(), ["fact 4", "fact 3", "fact 2"]);
+}
+
+#[test]
+fn memories_expire_after_their_retention_and_go_with_erasure() {
+    let settings = StateSettings {
+        memory_retention_ms: 10 * DAY_MS,
+        ..StateSettings::default()
+    };
+    let mut p = Person::new(settings);
+    p.remember(&memory("old"), false, 0);
+    p.remember(&memory("new"), false, 5 * DAY_MS);
+    assert_eq!(p.state.next_expiry(&settings), Some(10 * DAY_MS + 1));
+    let r = p.state.expire(&settings, 10 * DAY_MS);
+    assert_eq!(p.check(r).outcome, Outcome::Changed);
+    assert_eq!(p.memory_texts(), ["new"]);
+
+    let r = p.state.erase(11 * DAY_MS);
+    p.check(r);
+    assert_eq!(p.state.memory_count(), 0);
+    assert!(p.memory_texts().is_empty());
+    assert_eq!(
+        p.state
+            .remember_memory(&memory("after"), false, &settings, 12 * DAY_MS),
+        Err(MemoryError::Suppressed)
+    );
+}
+
+#[test]
+fn forwarding_is_due_retried_with_backoff_and_its_echo_is_a_duplicate() {
+    let settings = StateSettings {
+        forward_retry_ms: 1_000,
+        max_forward_attempts: 3,
+        ..StateSettings::default()
+    };
+    let mut p = Person::new(settings);
+    let m = p.remember(&memory("likes window seats"), true, 100);
+    assert_eq!(p.state.next_wake(&settings, 100, false), Some(100));
+    assert_eq!(p.state.forwards_due(100), vec![m.clone()]);
+    // The first failure waits forward_retry_ms, the second twice that; the third gives up.
+    let r = p.state.forward_done(&m.id, false, &settings, 200);
+    p.check(r);
+    assert!(p.state.forwards_due(1_199).is_empty());
+    assert_eq!(p.state.forwards_due(1_200).len(), 1);
+    assert_eq!(
+        p.rows
+            .load()
+            .unwrap()
+            .forward_pending(&m.id)
+            .unwrap()
+            .attempts,
+        1
+    );
+    let _ = p
+        .state
+        .forward_done(&m.id, false, &settings, 1_200)
+        .unwrap();
+    assert_eq!(p.state.next_forward(), Some(3_200));
+    let _ = p
+        .state
+        .forward_done(&m.id, false, &settings, 3_200)
+        .unwrap();
+    assert_eq!(p.state.next_forward(), None);
+    assert_eq!(p.state.memory_count(), 1);
+
+    let m2 = p.remember(&memory("vegetarian"), true, 5_000);
+    let r = p
+        .state
+        .forward_done(&m2.id, true, &settings, 5_100)
+        .unwrap();
+    p.check(Ok(r));
+    assert!(p.state.forwards_due(i64::MAX).is_empty());
+
+    // Segment sends the forwarded call back through the webhook: recognised, nothing stored.
+    let mid = p.state.memory_message_id(&m2.id);
+    let body = p.state.track_body(&m2);
+    assert_eq!(body["messageId"], mid.as_str());
+    assert_eq!(body["userId"], "u1");
+    assert_eq!(body["event"], MEMORY_EVENT);
+    assert_eq!(body["properties"]["text"], "vegetarian");
+    assert_eq!(body["timestamp"], "1970-01-01T00:00:05.000Z");
+    assert_eq!(m2.to_json()["item_id"], format!("memory:{}", m2.id));
+    let echo = Update {
+        message_id: Some(mid.clone()),
+        at_ms: 5_000,
+        traits: Vec::new(),
+        event: Some(Event {
+            message_id: mid,
+            name: MEMORY_EVENT.into(),
+            timestamp_ms: 5_000,
+            properties: vec![("text".into(), Value::Text("vegetarian".into()))],
+        }),
+    };
+    let version = p.state.version();
+    assert_eq!(p.apply(&echo, 6_000), Outcome::Duplicate);
+    assert_eq!(p.state.version(), version);
+    assert_eq!(p.state.event_count(), 0);
+    // Recognised even once the message id is no longer remembered as seen.
+    let mut reloaded = p.rows.load().unwrap();
+    reloaded.seen.clear();
+    assert_eq!(
+        reloaded.apply(&echo, &settings, 6_000).unwrap().outcome,
+        Outcome::Duplicate
+    );
 }

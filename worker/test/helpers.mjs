@@ -274,6 +274,38 @@ export async function fakeSegment(profiles, { failEvents = {} } = {}) {
   return { ...srv, seen };
 }
 
+export const SEGMENT_WRITE_KEY = 'test-write-key';
+
+/**
+ * A fake Segment Tracking API (`POST /v1/track`): HTTP Basic with the write key as user name and
+ * an empty password, else 401; a JSON body with `userId` or `anonymousId`, `event` and
+ * `messageId`, else 400; then `{"success": true}`. The first `fail` valid calls answer 500 (to
+ * exercise retries). `calls` records every request (`auth`, `body`, `status`, `at`).
+ */
+export async function fakeTracking({ fail = 0 } = {}) {
+  const calls = [];
+  let failures = fail;
+  const srv = await listen(async (req, res) => {
+    const raw = (await readBody(req)).toString('utf8');
+    const reply = (status, body) => {
+      calls.push({ url: req.url, auth: req.headers.authorization || '', body: raw, status, at: Date.now() });
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const expected = 'Basic ' + Buffer.from(`${SEGMENT_WRITE_KEY}:`).toString('base64');
+    if (req.method !== 'POST' || req.url !== '/v1/track') return reply(404, { success: false });
+    if (req.headers.authorization !== expected) return reply(401, { success: false, message: 'Invalid write key' });
+    let body;
+    try { body = JSON.parse(raw); } catch { return reply(400, { success: false, message: 'Invalid JSON' }); }
+    if (!(body.userId || body.anonymousId) || !body.event || !body.messageId) {
+      return reply(400, { success: false, message: 'userId or anonymousId, event and messageId are required' });
+    }
+    if (failures > 0) { failures -= 1; return reply(500, { success: false }); }
+    return reply(200, { success: true });
+  });
+  return { ...srv, calls };
+}
+
 export function signWebhook(body, secret = WEBHOOK_SECRET) {
   return createHmac('sha1', secret).update(body).digest('hex');
 }

@@ -11,6 +11,7 @@ use crate::state::StateSettings;
 use super::html::HtmlSettings;
 use super::profile_api::SegmentApi;
 use super::proxy::Deadlines;
+use super::tracking::TrackingApi;
 
 /// Deployment settings from vars and secrets.
 pub(super) struct Config {
@@ -35,6 +36,10 @@ pub(super) struct Config {
     pub(super) admin_secret: Option<String>,
     /// Bounds, retention and fetch retries of the person's state (its Durable Object).
     pub(super) state: StateSettings,
+    /// `SEGMENT_WRITE_KEY` (and `SEGMENT_TRACKING_URL`): memories are forwarded to Segment.
+    pub(super) tracking: Option<TrackingApi>,
+    /// `MCP_AUTHORIZATION_SERVER`: the authorization server `/mcp`'s protected-resource metadata names.
+    pub(super) mcp_authorization_server: Option<String>,
 }
 
 /// A var or a secret, trimmed; `None` when unset or blank.
@@ -122,6 +127,13 @@ impl Config {
                 .collect(),
             admin_secret: var(env, "ADMIN_SECRET"),
             state: state_settings(&num),
+            tracking: var(env, "SEGMENT_WRITE_KEY").map(|write_key| TrackingApi {
+                url: var(env, "SEGMENT_TRACKING_URL")
+                    .unwrap_or_else(|| "https://api.segment.io/v1/track".into()),
+                write_key,
+                timeout_ms: u32::try_from(num("SEGMENT_TIMEOUT_MS", 2_000)).unwrap_or(2_000),
+            }),
+            mcp_authorization_server: var(env, "MCP_AUTHORIZATION_SERVER"),
         }
     }
 
@@ -164,5 +176,11 @@ fn state_settings(num: &dyn Fn(&str, u64) -> u64) -> StateSettings {
         retention_ms: ms("STATE_RETENTION_SECONDS", d.retention_ms).max(1000),
         fetch_retry_ms: ms("PROFILE_API_RETRY_SECONDS", d.fetch_retry_ms).max(1000),
         max_fetch_attempts: d.max_fetch_attempts,
+        // A snapshot holds at most 1,000 memories beside the traits (SnapshotLimits::max_traits).
+        max_memories: size("MEMORY_MAX_COUNT", d.max_memories).clamp(1, 1_000),
+        max_memory_chars: size("MEMORY_MAX_CHARS", d.max_memory_chars).clamp(1, 10_000),
+        memory_retention_ms: ms("MEMORY_RETENTION_SECONDS", d.memory_retention_ms).max(1000),
+        forward_retry_ms: ms("MEMORY_FORWARD_RETRY_SECONDS", d.forward_retry_ms).max(1000),
+        ..d
     }
 }

@@ -6,6 +6,8 @@
 //! | `POST /v1/chat/completions`, `/v1/responses`, `/v1/messages` | inject the context, forward to `LLM_UPSTREAM_URL` with the caller's own `Authorization` / `x-api-key`, stream the answer back unchanged; `x-edge-persona: items=N; tokens=M` |
 //! | `GET /v1/snapshot` | the caller's own browser-policy snapshot (ETag, `Cache-Control: private`) |
 //! | `POST /v1/webhooks/segment` | Segment webhook (HMAC-SHA1 `X-Signature`): applied by the person's object; `delete` erases |
+//! | `POST`/`GET /v1/memories`, `DELETE /v1/memories/<id>` | the caller's own memories (`memories.rs`), through their person object |
+//! | `POST /mcp` | Model Context Protocol server (`mcp.rs`): `get_user_context`, `search_profile`, `remember`, `forget` over the caller's own profile; `GET /.well-known/oauth-protected-resource` its RFC 9728 metadata |
 //! | `DELETE`/`GET /v1/profiles/<user_id>[/suppression]` | admin (`ADMIN_SECRET`): erasure, lifting the suppression, state counters |
 //! | anything else | reverse proxy to `ORIGIN_URL`; `text/html` is personalized while it streams |
 //!
@@ -16,9 +18,10 @@
 //!
 //! This file holds the entry, the route table, identity and the error mapping; each route group has
 //! its own file (`context.rs`, `llm.rs`, `browser_snapshot.rs`, `webhook.rs`, `admin.rs`,
-//! `origin.rs`), over `config.rs` (settings), `store.rs` (snapshots: cache, KV, the person's
+//! `memories.rs`, `mcp.rs`, `origin.rs`), over `config.rs` (settings), `store.rs` (snapshots: cache, KV, the person's
 //! object), `person.rs` (the Durable Object that owns a person's state, with `person_sql.rs` its
-//! table and `person_client.rs` the Worker's calls to it), `proxy.rs` (upstream relays),
+//! table and `person_client.rs` the Worker's calls to it), `tracking.rs` (Segment's Tracking
+//! API, where memories are forwarded), `proxy.rs` (upstream relays),
 //! `profile_api.rs` (Segment's Profile API) and `html.rs` (the streaming slot rewriter).
 
 mod admin;
@@ -27,6 +30,8 @@ mod config;
 mod context;
 mod html;
 mod llm;
+mod mcp;
+mod memories;
 mod origin;
 mod person;
 mod person_client;
@@ -34,6 +39,7 @@ mod person_sql;
 mod profile_api;
 mod proxy;
 mod store;
+mod tracking;
 mod webhook;
 
 use serde_json::json;
@@ -58,6 +64,8 @@ enum Failure {
     BadSetting(String),
     Unauthorized,
     NotFound,
+    /// The request conflicts with the resource's state (an erased person).
+    Conflict(&'static str),
     MethodNotAllowed,
     TooLarge,
     NotConfigured(&'static str),
@@ -73,6 +81,7 @@ impl Failure {
             Self::BadRequest(_) | Self::BadSetting(_) => 400,
             Self::Unauthorized => 401,
             Self::NotFound => 404,
+            Self::Conflict(_) => 409,
             Self::MethodNotAllowed => 405,
             Self::TooLarge => 413,
             Self::NotConfigured(_) => 503,
@@ -84,7 +93,7 @@ impl Failure {
     fn message(&self) -> std::borrow::Cow<'static, str> {
         std::borrow::Cow::Borrowed(match self {
             Self::BadSetting(m) => return std::borrow::Cow::Owned(m.clone()),
-            Self::BadRequest(m) | Self::NotConfigured(m) => m,
+            Self::BadRequest(m) | Self::NotConfigured(m) | Self::Conflict(m) => m,
             Self::Unauthorized => "no valid identity token",
             Self::NotFound => "not found",
             Self::MethodNotAllowed => "method not allowed",
@@ -182,6 +191,16 @@ async fn route(req: Request, env: &Env, ctx: &Context, cfg: &Config) -> Outcome 
             Method::Post => webhook::webhook_route(req, env, cfg).await,
             _ => Err(Failure::MethodNotAllowed),
         },
+        mcp::PATH => mcp::mcp_route(req, env, ctx, cfg).await,
+        p if p == mcp::METADATA_PATH || p == [mcp::METADATA_PATH, mcp::PATH].concat() => {
+            match method {
+                Method::Get | Method::Head => mcp::metadata_route(&req, cfg),
+                _ => Err(Failure::MethodNotAllowed),
+            }
+        }
+        p if p == memories::PREFIX || p.starts_with("/v1/memories/") => {
+            memories::memories_route(req, p, env, cfg).await
+        }
         p if p.starts_with(admin::PREFIX) => admin::admin_route(req, p, env, cfg).await,
         _ => origin::origin_route(req, env, ctx, cfg).await,
     }

@@ -12,6 +12,9 @@
 //! | `GET /snapshot?target=server\|browser[&missing=1]` | the current snapshot (`x-state-version`), compiled here when stale; seeds from the Profile API when the state is empty; 404 when there is none or the person is erased |
 //! | `POST /erase` | erasure: rows, KV snapshots and the legacy source go, the suppression marker stays |
 //! | `POST /lift` | lifts the suppression |
+//! | `POST /memories` | body `{"text", "key"?, "category"?, "source"}`: remembers; 201 `{"memory", "version"}` once stored, 400 `{"error"}` for bad input, 409 for an erased person |
+//! | `GET /memories` | `{"memories": [...]}`, newest first |
+//! | `DELETE /memories?id=<id>` | forgets; `{"forgotten", "version"}`, 404 when there is no such memory |
 //! | `GET /stats` | counts and counters, no profile data |
 //!
 //! A person first seen here is migrated from a legacy `src:v1:` bundle in KV when there is one
@@ -26,12 +29,12 @@ use std::time::Duration;
 use serde_json::{json, Value as Json};
 use worker::{durable_object, DurableObject, Env, Headers, Method, Request, Response, State};
 
-use crate::errors::StateError;
+use crate::errors::{MemoryError, StateError};
 use crate::import::segment::import_value;
 use crate::import::ImportLimits;
 use crate::policy::Target;
 use crate::snapshot::{compile, kv};
-use crate::state::{Applied, Change, Outcome, PersonState, Update};
+use crate::state::{Applied, Change, MemoryInput, Outcome, PersonState, Update};
 
 use super::config::Config;
 use super::now_ms;
@@ -127,6 +130,15 @@ impl DurableObject for Person {
             (Method::Post, "/erase") => self.erase(&cfg).await,
             (Method::Post, "/lift") => self.lift(&cfg).await,
             (Method::Get, "/stats") => self.stats(),
+            (Method::Post, "/memories") => {
+                let body = req.bytes().await?;
+                self.remember(&body, &cfg).await
+            }
+            (Method::Get, "/memories") => self.list_memories(),
+            (Method::Delete, "/memories") => {
+                self.forget(param("id").as_deref().unwrap_or(""), &cfg)
+                    .await
+            }
             _ => Response::error("not found", 404),
         };
         result.or_else(|e| {
@@ -156,6 +168,7 @@ impl DurableObject for Person {
         if fetch_due == Some(true) {
             self.fetch_profile(&cfg).await;
         }
+        self.forward_memories(&cfg).await?;
         let now = now_ms();
         if self
             .with_state(|st| st.next_expiry(&cfg.state).is_some_and(|t| t <= now))
@@ -337,6 +350,98 @@ impl Person {
         Response::from_json(&json!({"suppressed": false, "version": applied.version}))
     }
 
+    async fn remember(&self, body: &[u8], cfg: &Config) -> worker::Result<Response> {
+        let Ok(args) = serde_json::from_slice::<Json>(body) else {
+            return Response::from_json(&json!({"error": "expected a JSON object"}))
+                .map(|r| r.with_status(400));
+        };
+        let label = |k: &str| args.get(k).and_then(Json::as_str).map(str::to_string);
+        let input = MemoryInput {
+            text: label("text").unwrap_or_default(),
+            key: label("key"),
+            category: label("category"),
+            source: label("source").unwrap_or_else(|| "api".into()),
+        };
+        let now = now_ms();
+        let forward = cfg.tracking.is_some();
+        let result = self
+            .with_state(|st| st.remember_memory(&input, forward, &cfg.state, now))
+            .ok_or_else(|| worker::Error::RustError("state not loaded".into()))?;
+        let remembered = match result {
+            Ok(r) => r,
+            Err(MemoryError::State(e)) => {
+                *self.person.borrow_mut() = None;
+                return Err(worker::Error::RustError(e.to_string()));
+            }
+            Err(e @ MemoryError::Suppressed) => {
+                return Response::from_json(&json!({"error": e.to_string()}))
+                    .map(|r| r.with_status(409))
+            }
+            Err(e) => {
+                return Response::from_json(&json!({"error": e.to_string()}))
+                    .map(|r| r.with_status(400))
+            }
+        };
+        let applied = self.store(Ok(remembered.applied))?;
+        self.schedule(cfg, None).await?;
+        Ok(Response::from_json(&json!({
+            "memory": remembered.memory.to_json(),
+            "version": applied.version,
+        }))?
+        .with_status(201))
+    }
+
+    fn list_memories(&self) -> worker::Result<Response> {
+        let memories: Vec<Json> = self
+            .with_state(|st| st.memories().map(|m| m.to_json()).collect())
+            .unwrap_or_default();
+        Response::from_json(&json!({ "memories": memories }))
+    }
+
+    async fn forget(&self, id: &str, cfg: &Config) -> worker::Result<Response> {
+        let result = self
+            .with_state(|st| st.forget_memory(id))
+            .ok_or_else(|| worker::Error::RustError("state not loaded".into()))?;
+        let applied = match result {
+            Ok(a) => self.store(Ok(a))?,
+            Err(MemoryError::State(e)) => {
+                *self.person.borrow_mut() = None;
+                return Err(worker::Error::RustError(e.to_string()));
+            }
+            Err(e) => {
+                return Response::from_json(&json!({"error": e.to_string()}))
+                    .map(|r| r.with_status(404))
+            }
+        };
+        self.schedule(cfg, None).await?;
+        Response::from_json(&json!({"forgotten": id, "version": applied.version}))
+    }
+
+    /// Sends the memories whose forwarding is due to Segment's Tracking API, one at a time, and
+    /// stores each outcome (the core decides the retries). Without a write key (removed since the
+    /// memory was queued) there is nothing to send to: the forwarding is dropped.
+    async fn forward_memories(&self, cfg: &Config) -> worker::Result<()> {
+        let due = self
+            .with_state(|st| st.forwards_due(now_ms()))
+            .unwrap_or_default();
+        for memory in due {
+            let sent = match &cfg.tracking {
+                Some(api) => match self.with_state(|st| st.track_body(&memory)) {
+                    Some(body) => api.send(&body).await,
+                    None => return Ok(()),
+                },
+                None => true,
+            };
+            let now = now_ms();
+            if let Some(result) =
+                self.with_state(|st| st.forward_done(&memory.id, sent, &cfg.state, now))
+            {
+                self.store(result)?;
+            }
+        }
+        Ok(())
+    }
+
     fn stats(&self) -> worker::Result<Response> {
         let stored = self.stored.get();
         let body = self
@@ -348,6 +453,7 @@ impl Person {
                     "published_version": st.published_version(),
                     "traits": st.trait_count(),
                     "events": st.event_count(),
+                    "memories": st.memory_count(),
                     "bytes": st.bytes(),
                     "suppressed": st.suppressed_since().is_some(),
                     "kv_erase_pending": st.kv_erase_pending(),

@@ -143,3 +143,60 @@ async fn json_call(
     }
     resp.json().await.map_err(unavailable)
 }
+
+/// The object's answer to a memory call: its status (201, 200; 400, 404, 409 with `{"error"}`)
+/// and JSON body.
+pub(super) struct MemoryAnswer {
+    pub(super) status: u16,
+    pub(super) body: serde_json::Value,
+}
+
+impl MemoryAnswer {
+    /// The state version a write reached, if it was one.
+    pub(super) fn version(&self) -> Option<u64> {
+        self.body.get("version").and_then(serde_json::Value::as_u64)
+    }
+    /// The error message of a refused call.
+    pub(super) fn error(&self) -> Option<&str> {
+        self.body.get("error").and_then(serde_json::Value::as_str)
+    }
+}
+
+/// Remembers `{"text", "key"?, "category"?, "source"}` for the person; stored once answered 201.
+pub(super) async fn remember(
+    env: &Env,
+    user: &str,
+    memory: &serde_json::Value,
+) -> Result<MemoryAnswer, Failure> {
+    let body = Some(memory.to_string().into_bytes());
+    memory_call(env, user, Method::Post, "", body).await
+}
+
+/// The person's memories, newest first.
+pub(super) async fn memories(env: &Env, user: &str) -> Result<MemoryAnswer, Failure> {
+    memory_call(env, user, Method::Get, "", None).await
+}
+
+/// Forgets one of the person's memories (404 when they have none with this id).
+pub(super) async fn forget(env: &Env, user: &str, id: &str) -> Result<MemoryAnswer, Failure> {
+    let query = format!("&id={}", encode_segment(id));
+    memory_call(env, user, Method::Delete, &query, None).await
+}
+
+async fn memory_call(
+    env: &Env,
+    user: &str,
+    method: Method,
+    query: &str,
+    body: Option<Vec<u8>>,
+) -> Result<MemoryAnswer, Failure> {
+    let mut resp = call(env, user, method, "/memories", query, body)
+        .await
+        .map_err(unavailable)?;
+    let status = resp.status_code();
+    if status >= 500 {
+        return Err(Failure::Internal);
+    }
+    let body = resp.json().await.map_err(unavailable)?;
+    Ok(MemoryAnswer { status, body })
+}

@@ -67,7 +67,7 @@ pub fn encode_segment(s: &str) -> String {
 }
 
 /// The `Authorization` value of HTTP Basic with the token as user name and an empty password.
-fn basic_auth(token: &str) -> String {
+pub(super) fn basic_auth(token: &str) -> String {
     format!(
         "Basic {}",
         crate::base64::standard_encode(format!("{token}:").as_bytes())
