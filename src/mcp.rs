@@ -27,6 +27,8 @@ pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 /// JSON-RPC: bad parameters (an unknown tool, arguments that do not fit its schema).
 pub const INVALID_PARAMS: i64 = -32602;
+/// Most earlier turns `get_user_context` takes (the ranker reads the last `max_turns` anyway).
+pub const MAX_EARLIER_TURNS: usize = 16;
 /// Most items `search_profile` and `get_user_context` return.
 pub const MAX_LIMIT: u64 = 50;
 
@@ -35,8 +37,11 @@ pub const MAX_LIMIT: u64 = 50;
 pub enum ToolCall {
     /// The context block for a query, and its items.
     GetUserContext {
-        /// What the conversation is about.
+        /// What the conversation is about: the person's latest message.
         query: String,
+        /// The person's earlier messages, oldest first: they weigh less than `query`
+        /// ([`crate::rank::rank_conversation`]), so a follow-up ("and in blue?") keeps its topic.
+        earlier_turns: Vec<String>,
     },
     /// Ranked, explained items for a query.
     SearchProfile {
@@ -222,7 +227,15 @@ pub fn tools() -> Json {
             "description": "The delimited, privacy-filtered block of what the signed-in person's profile says about a query (traits, recent events, memories), ready to put in a prompt, and the ids of its items.",
             "inputSchema": {
                 "type": "object",
-                "properties": {"query": query},
+                "properties": {
+                    "query": query,
+                    "earlier_turns": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "maxItems": MAX_EARLIER_TURNS,
+                        "description": "the person's earlier messages in this conversation, oldest first (they weigh less than query)",
+                    },
+                },
                 "required": ["query"],
                 "additionalProperties": false,
             },
@@ -308,7 +321,7 @@ fn check_call(params: &Json) -> Result<ToolCall, String> {
         Some(_) => return Err("arguments must be an object".into()),
     };
     let allowed: &[&str] = match name {
-        "get_user_context" => &["query"],
+        "get_user_context" => &["query", "earlier_turns"],
         "search_profile" => &["query", "limit"],
         "remember" => &["text", "key", "category"],
         "forget" => &["id"],
@@ -330,6 +343,19 @@ fn check_call(params: &Json) -> Result<ToolCall, String> {
     Ok(match name {
         "get_user_context" => ToolCall::GetUserContext {
             query: required("query")?,
+            earlier_turns: match args.get("earlier_turns") {
+                None | Some(Json::Null) => Vec::new(),
+                Some(Json::Array(turns)) if turns.len() <= MAX_EARLIER_TURNS => turns
+                    .iter()
+                    .map(|t| t.as_str().map(str::to_string))
+                    .collect::<Option<Vec<String>>>()
+                    .ok_or("get_user_context: earlier_turns must be strings")?,
+                Some(_) => {
+                    return Err(format!(
+                        "get_user_context: earlier_turns must be an array of at most {MAX_EARLIER_TURNS} strings"
+                    ))
+                }
+            },
         },
         "search_profile" => {
             let limit = match args.get("limit") {
@@ -463,6 +489,18 @@ mod tests {
             }
         );
         assert_eq!(
+            call(
+                r#"{"name":"get_user_context","arguments":{"query":"and in blue?","earlier_turns":["trail shoes in my size"]}}"#
+            ),
+            Action::Call {
+                id: json!(1),
+                call: ToolCall::GetUserContext {
+                    query: "and in blue?".into(),
+                    earlier_turns: vec!["trail shoes in my size".into()]
+                }
+            }
+        );
+        assert_eq!(
             call(r#"{"name":"remember","arguments":{"text":"likes tea","category":null}}"#),
             Action::Call {
                 id: json!(1),
@@ -490,6 +528,14 @@ mod tests {
             (
                 r#"{"name":"get_user_context","arguments":{"query":"q","x":1}}"#,
                 "get_user_context: unexpected argument x",
+            ),
+            (
+                r#"{"name":"get_user_context","arguments":{"query":"q","earlier_turns":[1]}}"#,
+                "get_user_context: earlier_turns must be strings",
+            ),
+            (
+                r#"{"name":"get_user_context","arguments":{"query":"q","earlier_turns":"a"}}"#,
+                "get_user_context: earlier_turns must be an array of at most 16 strings",
             ),
             (
                 r#"{"name":"remember","arguments":[1]}"#,

@@ -104,6 +104,24 @@ describe('MCP server (/mcp, official SDK client)', () => {
     assert.match(again.content[0].text, /no memory/);
   });
 
+  test('get_user_context reads earlier turns: a follow-up keeps its topic, ranked as /v1/context ranks the same turns', async () => {
+    const client = await connect(token('ana'));
+    const earlier = ['what size are my trail running shoes?'];
+    const alone = await client.callTool({ name: 'get_user_context', arguments: { query: 'and in blue?' } });
+    assert.ok(alone.structuredContent.items.every((i) => i.id !== 'trait:shoe_size'), JSON.stringify(alone.structuredContent.items));
+    const followUp = await client.callTool({ name: 'get_user_context', arguments: { query: 'and in blue?', earlier_turns: earlier } });
+    const ids = followUp.structuredContent.items.map((i) => i.id);
+    assert.ok(ids.includes('trait:shoe_size'), JSON.stringify(ids));
+    const rest = await fetch(new URL('/v1/context', base), {
+      method: 'POST', headers: { authorization: `Bearer ${token('ana')}` }, body: JSON.stringify({ query: [...earlier, 'and in blue?'] }),
+    });
+    assert.equal(rest.status, 200);
+    const restIds = (await rest.json()).context.items;
+    assert.deepEqual(ids, restIds);
+    const bad = await client.callTool({ name: 'get_user_context', arguments: { query: 'q', earlier_turns: [1] } }).catch((e) => e);
+    assert.match(String(bad.message ?? bad.content?.[0]?.text), /earlier_turns must be strings/);
+  });
+
   test('tool failures are isError results; bad calls are JSON-RPC errors', async () => {
     const client = await connect(token('ana'));
     const long = await client.callTool({ name: 'remember', arguments: { text: 'x'.repeat(600) } });

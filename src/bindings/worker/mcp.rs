@@ -13,7 +13,7 @@ use worker::{Context, Env, Headers, Request, Response};
 
 use crate::identity;
 use crate::mcp::{self, Action, ToolCall};
-use crate::rank::RankSettings;
+use crate::rank::{rank_conversation, RankSettings};
 
 use super::config::Config;
 use super::store::load;
@@ -123,13 +123,21 @@ async fn run(
     now: i64,
 ) -> Result<Json, Failure> {
     match call {
-        ToolCall::GetUserContext { query } => {
+        ToolCall::GetUserContext {
+            query,
+            earlier_turns,
+        } => {
             let Some(p) = load(user, env, ctx, cfg, now).await else {
                 return Ok(
                     json!({"personalized": false, "context": "", "estimated_tokens": 0, "items": []}),
                 );
             };
-            let items = p.rank(&query, now, &RankSettings::default());
+            let turns: Vec<&str> = earlier_turns
+                .iter()
+                .map(String::as_str)
+                .chain([query.as_str()])
+                .collect();
+            let items = rank_conversation(p.snapshot(), &turns, now, &RankSettings::default());
             let context = crate::render::render(p.snapshot(), &items, now, &cfg.render_settings());
             let listed: Vec<Json> = items
                 .iter()
