@@ -4,13 +4,14 @@
 //! | attribute | meaning |
 //! | --- | --- |
 //! | `data-persona="trait:first_name"` | replace the element's content with the trait's value, as text |
+//! | `data-persona="memory:seat_preference"` | the same with the text of the newest memory of that key |
 //! | `data-persona-default="there"` | the text to use when the profile has no such value |
 //! | `data-persona-if="audience:running_enthusiasts"` | keep the element only when the condition holds |
 //! | `data-persona-unless="trait:sms_opt_in"` | keep the element only when the condition does not hold |
 //! | `data-persona-variants` on a parent, `data-persona-variant="running trail shoes"` on children | show only the child whose words are most relevant to the profile |
 //!
 //! Conditions: `audience:<key>` (an audience the person is in), `trait:<key>` (a trait with a truthy
-//! value), `event:<Event Name>` (the person has such an event). A condition that names something the
+//! value), `memory:<key>` (a memory of that key), `event:<Event Name>` (the person has such an event). A condition that names something the
 //! profile does not have is false. Values are always text; escaping is the caller's job, decided by
 //! where the text goes (the DOM's `textContent`, lol_html's `ContentType::Text`).
 
@@ -20,9 +21,17 @@ use crate::snapshot::Snapshot;
 /// The value a `data-persona` slot gets, or `None` when the profile has no usable value (missing,
 /// withheld by the privacy policy, or a spec this build does not understand).
 pub fn slot_value<'a>(snapshot: &'a Snapshot, spec: &str) -> Option<&'a str> {
-    let key = spec.trim().strip_prefix("trait:")?;
-    let t = snapshot.trait_by_key(key)?;
+    let spec = spec.trim();
+    let t = match spec.strip_prefix("memory:") {
+        Some(key) => newest_memory(snapshot, key)?,
+        None => snapshot.trait_by_key(spec.strip_prefix("trait:")?)?,
+    };
     (t.withheld.is_none() && !t.text.is_empty()).then_some(t.text)
+}
+
+/// The newest memory noted with `key` (memories are stored newest first).
+fn newest_memory<'a>(snapshot: &'a Snapshot, key: &str) -> Option<crate::snapshot::TraitView<'a>> {
+    snapshot.memories().map(|(_, m)| m).find(|m| m.key == key)
 }
 
 /// Whether a `data-persona-if` / `-unless` condition holds for the profile.
@@ -37,6 +46,9 @@ pub fn condition_holds(snapshot: &Snapshot, expr: &str) -> bool {
         return snapshot
             .trait_by_key(key)
             .is_some_and(|t| t.withheld.is_none() && t.is_truthy());
+    }
+    if let Some(key) = expr.strip_prefix("memory:") {
+        return newest_memory(snapshot, key).is_some_and(|m| m.withheld.is_none());
     }
     if let Some(name) = expr.strip_prefix("event:") {
         return snapshot

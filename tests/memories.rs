@@ -7,6 +7,7 @@
     clippy::panic
 )]
 
+use edge_persona::slots::{condition_holds, slot_value};
 use edge_persona::snapshot::{compile, Snapshot, SnapshotLimits};
 use edge_persona::{rank, ItemKind, Memory, Profile, RankSettings, Trait, Value};
 use edge_persona::{render, ContextFormat, RenderSettings};
@@ -181,4 +182,30 @@ fn memory_text_is_normalized_and_defused_like_trait_values() {
         "{}",
         ctx.text
     );
+}
+
+#[test]
+fn page_slots_read_the_newest_memory_of_a_key_but_never_a_withheld_one() {
+    let p = profile(vec![
+        memory("n1", "prefers window seats", Some("seat_preference"), 1),
+        memory("o1", "prefers aisle seats", Some("seat_preference"), 9),
+        memory("e1", "write to jeff@example.com", Some("email"), 2),
+    ]);
+    for target in [Target::Server, Target::Browser] {
+        let s = round_trip(&p, target);
+        assert_eq!(
+            slot_value(&s, "memory:seat_preference"),
+            Some("prefers window seats")
+        );
+        assert!(condition_holds(&s, "memory:seat_preference"));
+        assert_eq!(slot_value(&s, "memory:email"), None, "{target:?}");
+        assert!(!condition_holds(&s, "memory:email"), "{target:?}");
+        assert_eq!(slot_value(&s, "memory:nope"), None);
+        assert_eq!(
+            slot_value(&s, "trait:seat_preference"),
+            None,
+            "a memory is not a trait"
+        );
+        assert_eq!(slot_value(&s, "trait:shoe_size"), Some("10.5"));
+    }
 }
