@@ -83,8 +83,22 @@ impl Personalizer {
         rank_settings: &RankSettings,
         render_settings: &RenderSettings,
     ) -> Context {
+        self.ranked_context(turns, now_ms, rank_settings, render_settings)
+            .1
+    }
+
+    /// The ranked items of a conversation's user turns and the context block rendered from them,
+    /// for callers that answer both (the Worker's `/v1/context` and MCP's `get_user_context`).
+    pub fn ranked_context(
+        &self,
+        turns: &[&str],
+        now_ms: i64,
+        rank_settings: &RankSettings,
+        render_settings: &RenderSettings,
+    ) -> (Vec<RankedItem>, Context) {
         let items = rank_conversation(&self.snapshot, turns, now_ms, rank_settings);
-        render(&self.snapshot, &items, now_ms, render_settings)
+        let context = render(&self.snapshot, &items, now_ms, render_settings);
+        (items, context)
     }
 
     /// Adds the context for the request's user turns (the last weighing most; or `query` alone,

@@ -4,7 +4,7 @@
 use serde_json::{json, Value as Json};
 use worker::{Context, Env, Request, Response};
 
-use crate::rank::{rank_conversation, RankSettings};
+use crate::rank::RankSettings;
 use crate::render::ContextFormat;
 
 use super::config::Config;
@@ -79,8 +79,7 @@ pub(super) async fn context_route(
     };
     let body = match &personalizer {
         Some(p) => {
-            let items = rank_conversation(p.snapshot(), &turns, now, &rank);
-            let context = crate::render::render(p.snapshot(), &items, now, &render);
+            let (items, context) = p.ranked_context(&turns, now, &rank, &render);
             let items: Vec<Json> = items
                 .iter()
                 .map(|i| json!({"id": i.id, "kind": i.kind, "score": i.score}))

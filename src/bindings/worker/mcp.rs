@@ -13,7 +13,7 @@ use worker::{Context, Env, Headers, Request, Response};
 
 use crate::identity;
 use crate::mcp::{self, Action, ToolCall};
-use crate::rank::{rank_conversation, RankSettings};
+use crate::rank::RankSettings;
 
 use super::config::Config;
 use super::store::load;
@@ -137,8 +137,12 @@ async fn run(
                 .map(String::as_str)
                 .chain([query.as_str()])
                 .collect();
-            let items = rank_conversation(p.snapshot(), &turns, now, &RankSettings::default());
-            let context = crate::render::render(p.snapshot(), &items, now, &cfg.render_settings());
+            let (items, context) = p.ranked_context(
+                &turns,
+                now,
+                &RankSettings::default(),
+                &cfg.render_settings(),
+            );
             let listed: Vec<Json> = items
                 .iter()
                 .filter(|i| context.items.contains(&i.id))
