@@ -6,9 +6,23 @@
 //! `travelling`/`travel` fold together, while `plane` stays apart from `plan` and `rate` from `rat`
 //! (Porter's measure and consonant-vowel-consonant rules decide where a final `e` belongs).
 
+/// Longest term, in bytes: a longer word (a hostile 16,000-letter value, a pasted token) is indexed
+/// and looked up by its first this many bytes, cut at a character boundary and not stemmed. Both
+/// sides of a match go through [`stem`], so they still meet; the value itself keeps the whole word.
+pub const MAX_TERM_BYTES: usize = 64;
+
 /// Returns the stem of one lowercase word. Words with digits or non-ASCII letters, and words of three
-/// letters or fewer, are returned unchanged.
+/// letters or fewer, are returned unchanged; words longer than [`MAX_TERM_BYTES`] are cut to it.
+/// Linear in the word's length.
 pub fn stem(word: &str) -> String {
+    crate::work::step(word.len().min(MAX_TERM_BYTES));
+    if word.len() > MAX_TERM_BYTES {
+        let mut end = MAX_TERM_BYTES;
+        while !word.is_char_boundary(end) {
+            end -= 1;
+        }
+        return word.get(..end).unwrap_or_default().to_string();
+    }
     if word.len() <= 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
         return word.to_string();
     }
@@ -65,25 +79,56 @@ fn restore_after_suffix(base: &mut Vec<u8>) {
     }
 }
 
+/// Whether `w[i]` is a consonant in Porter's sense: a `y` is one at the start or after a vowel.
+/// Decided from the letters before `i` in one backward pass over the run of `y`s ending at `i`
+/// (no recursion: `yyyy…` costs its length, not its length squared, and no stack).
 fn is_consonant(w: &[u8], i: usize) -> bool {
     match w.get(i) {
         Some(b'a' | b'e' | b'i' | b'o' | b'u') => false,
-        Some(b'y') => i == 0 || !is_consonant(w, i - 1),
+        Some(b'y') => {
+            // y at an even distance from the start of its run of y's follows what precedes the
+            // run: a consonant after a vowel (or at the start), alternating along the run.
+            let run = w.get(..i).map_or(0, |before| {
+                before.iter().rev().take_while(|b| **b == b'y').count()
+            });
+            let before_run = i - run;
+            let run_starts_consonant = before_run == 0 || !is_plain_consonant(w, before_run - 1);
+            run_starts_consonant == (run % 2 == 0)
+        }
         Some(_) => true,
         None => false,
     }
 }
 
+/// [`is_consonant`] for a letter that is not a `y`.
+fn is_plain_consonant(w: &[u8], i: usize) -> bool {
+    !matches!(w.get(i), Some(b'a' | b'e' | b'i' | b'o' | b'u') | None)
+}
+
+/// The consonant flag of every letter of `w`, in one forward pass.
+fn consonants(w: &[u8]) -> impl Iterator<Item = bool> + '_ {
+    let mut prev_consonant = false;
+    w.iter().enumerate().map(move |(i, b)| {
+        let c = match b {
+            b'a' | b'e' | b'i' | b'o' | b'u' => false,
+            b'y' => i == 0 || !prev_consonant,
+            _ => true,
+        };
+        prev_consonant = c;
+        c
+    })
+}
+
 fn has_vowel(w: &[u8]) -> bool {
-    (0..w.len()).any(|i| !is_consonant(w, i))
+    consonants(w).any(|c| !c)
 }
 
 /// Porter's measure: the number of vowel-consonant sequences.
 fn measure(w: &[u8]) -> usize {
     let mut m = 0;
     let mut prev_vowel = false;
-    for i in 0..w.len() {
-        let vowel = !is_consonant(w, i);
+    for consonant in consonants(w) {
+        let vowel = !consonant;
         if prev_vowel && !vowel {
             m += 1;
         }
@@ -152,6 +197,19 @@ mod tests {
         apart("rate", "rat");
         apart("hoping", "hopping");
         apart("bill", "bil");
+    }
+
+    #[test]
+    fn long_words_are_cut_and_runs_of_y_cost_their_length() {
+        let long = "y".repeat(20_000);
+        assert_eq!(stem(&long), "y".repeat(super::MAX_TERM_BYTES));
+        let long = "é".repeat(100);
+        assert_eq!(stem(&long).len(), super::MAX_TERM_BYTES);
+        // Porter's `y`: a consonant at the start and after a vowel, alternating along a run.
+        assert_eq!(stem("yyyyyyyyed"), stem("yyyyyyyy"));
+        same("played", "play");
+        same("enjoying", "enjoy");
+        same("crying", "cry");
     }
 
     #[test]

@@ -129,12 +129,21 @@ pub fn knows(stem: &str) -> bool {
     table().is_some_and(|t| t.find(stem).is_some())
 }
 
+/// Longest word [`split_compound`] tries to split: two ordinary words joined (`creditcardnumber`
+/// is 16 letters).
+pub const MAX_COMPOUND_BYTES: usize = 24;
+
 /// The stems of the two known words a compound is made of (`timezone` → `time`, `zone`;
 /// `sortcode` → `sort`, `code`), when the thesaurus does not know the compound itself and each
 /// part has at least three letters; of several splits, the one with the longer first part.
 /// `word` is a lowercase word before stemming.
 pub fn split_compound(word: &str) -> Option<(String, String)> {
-    if word.len() < 6 || !word.bytes().all(|b| b.is_ascii_lowercase()) || knows(&stem(word)) {
+    // Each split point stems both parts: bounded by MAX_COMPOUND_BYTES, so a hostile long word
+    // costs a constant instead of its length squared.
+    if !(6..=MAX_COMPOUND_BYTES).contains(&word.len())
+        || !word.bytes().all(|b| b.is_ascii_lowercase())
+        || knows(&stem(word))
+    {
         return None;
     }
     (3..=word.len() - 3).rev().find_map(|at| {
