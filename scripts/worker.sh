@@ -65,7 +65,7 @@ test_worker() {
   log "Worker unit tests (native: slot rewriter, identity; webhook merging runs in the core tests)"
   cargo test --quiet --release --lib --features worker -- bindings::worker identity
   log "Worker tests on workerd (Miniflare)"
-  (cd worker && node --test --test-concurrency=1 --test-timeout=60000 test/*.test.mjs)
+  (cd worker && node --test --test-concurrency=1 --test-timeout=300000 test/*.test.mjs)
 }
 
 dev() {
