@@ -17,6 +17,7 @@ mod common;
 use divan::counter::BytesCount;
 use divan::{black_box, Bencher};
 use edge_persona::snapshot::{Snapshot, SnapshotLimits};
+use edge_persona::Checked;
 use edge_persona::{compile, PrivacyPolicy, Profile, Trait, Value};
 use edge_persona::{rank, RankSettings};
 use edge_persona::{render, Personalizer, RenderSettings};
@@ -58,20 +59,20 @@ fn decode(bencher: Bencher, name: &str) {
 #[divan::bench(args = PROFILES)]
 fn rank_only(bencher: Bencher, name: &str) {
     let snapshot = common::snapshot(name);
-    let settings = RankSettings::default();
+    let settings: Checked<RankSettings> = Checked::default();
     bencher.bench_local(|| rank(black_box(&snapshot), black_box(QUERY), NOW, &settings));
 }
 
 #[divan::bench(args = PROFILES)]
 fn render_only(bencher: Bencher, name: &str) {
     let snapshot = common::snapshot(name);
-    let items = rank(&snapshot, QUERY, NOW, &RankSettings::default());
+    let items = rank(&snapshot, QUERY, NOW, &Checked::default());
     bencher.bench_local(|| {
         render(
             black_box(&snapshot),
             black_box(&items),
             NOW,
-            &RenderSettings::default(),
+            &Checked::default(),
         )
     });
 }
@@ -80,7 +81,8 @@ fn render_only(bencher: Bencher, name: &str) {
 #[divan::bench(args = PROFILES)]
 fn request(bencher: Bencher, name: &str) {
     let bytes = bytes_of(name);
-    let (rank_settings, render_settings) = (RankSettings::default(), RenderSettings::default());
+    let (rank_settings, render_settings): (Checked<RankSettings>, Checked<RenderSettings>) =
+        (Checked::default(), Checked::default());
     bencher
         .counter(BytesCount::new(bytes.len()))
         .bench_local(|| {
@@ -104,8 +106,8 @@ fn request_dev_queries(bencher: Bencher, name: &str) {
     bencher.bench_local(|| {
         i = (i + 1) % queries.len();
         let snapshot = Snapshot::decode(&bytes, &SnapshotLimits::default()).expect("decode");
-        let items = rank(&snapshot, &queries[i], NOW, &RankSettings::default());
-        render(&snapshot, &items, NOW, &RenderSettings::default())
+        let items = rank(&snapshot, &queries[i], NOW, &Checked::default());
+        render(&snapshot, &items, NOW, &Checked::default())
     });
 }
 
@@ -117,7 +119,8 @@ fn hostile_query(bencher: Bencher, which: &str) {
         "ordinary question" => QUERY.to_string(),
         _ => "1,".repeat(1 << 19),
     };
-    let (rank_settings, render_settings) = (RankSettings::default(), RenderSettings::default());
+    let (rank_settings, render_settings): (Checked<RankSettings>, Checked<RenderSettings>) =
+        (Checked::default(), Checked::default());
     bencher.bench_local(|| {
         let items = rank(&snapshot, black_box(&query), NOW, &rank_settings);
         render(&snapshot, &items, NOW, &render_settings)
@@ -142,7 +145,8 @@ fn hostile_chat(bencher: Bencher, which: &str) {
         }
     };
     let body = json!({"model": "m", "messages": [{"role": "user", "content": content}]});
-    let (rank_settings, render_settings) = (RankSettings::default(), RenderSettings::default());
+    let (rank_settings, render_settings): (Checked<RankSettings>, Checked<RenderSettings>) =
+        (Checked::default(), Checked::default());
     bencher
         .with_inputs(|| body.clone())
         .bench_local_values(|body| {

@@ -16,7 +16,7 @@ use edge_persona::{PrivacyPolicy, RankSettings};
 
 /// `--set name=value,…` overrides of the ranker's settings, for trying a change without editing
 /// the defaults (`cargo run --release --example relevance -- --set time_weight=0.5`).
-fn settings_from_args() -> RankSettings {
+fn settings_from_args() -> edge_persona::Checked<RankSettings> {
     let mut s = RankSettings::default();
     let args: Vec<String> = std::env::args().collect();
     let Some(spec) = args
@@ -24,7 +24,7 @@ fn settings_from_args() -> RankSettings {
         .position(|a| a == "--set")
         .and_then(|i| args.get(i + 1))
     else {
-        return s;
+        return edge_persona::Checked::default();
     };
     for pair in spec.split(',') {
         let (name, value) = pair.split_once('=').expect("name=value");
@@ -59,8 +59,7 @@ fn settings_from_args() -> RankSettings {
             other => panic!("unknown setting {other}"),
         }
     }
-    s.validate().expect("settings in range");
-    s
+    s.checked().expect("settings in range")
 }
 
 fn main() {

@@ -6,8 +6,8 @@
 //!
 //! ```
 //! use edge_persona::{
-//!     compile, import_bundle, rank, render, ImportLimits, PrivacyPolicy, RankSettings,
-//!     RenderSettings, Snapshot, SnapshotLimits,
+//!     compile, import_bundle, rank, render, Checked, ImportLimits, PrivacyPolicy, RankSettings,
+//!     Snapshot, SnapshotLimits,
 //! };
 //! use edge_persona::time::parse_timestamp;
 //!
@@ -22,10 +22,10 @@
 //! // Per request: decode, rank, render.
 //! let snapshot = Snapshot::decode(&bytes, &SnapshotLimits::default())?;
 //! let now = parse_timestamp("2026-11-20T12:00:00Z").unwrap_or_default();
-//! let items = rank(&snapshot, "running shoes in my size", now, &RankSettings::default());
+//! let items = rank(&snapshot, "running shoes in my size", now, &Checked::default());
 //! let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
 //! assert_eq!(ids, ["trait:shoe_size", "event:m1"]);
-//! let context = render(&snapshot, &items, now, &RenderSettings::default());
+//! let context = render(&snapshot, &items, now, &Checked::default());
 //! assert!(context.text.contains("Shoe size: \"10.5\""));
 //! assert!(!context.text.contains("example.com"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -72,8 +72,10 @@ mod policy;
 mod profile;
 mod rank;
 mod render;
+mod settings;
 pub mod slots;
 pub mod snapshot;
+mod sort;
 pub mod state;
 #[cfg(test)]
 mod testing;
@@ -99,6 +101,7 @@ pub use rank::{
 pub use render::{
     estimate_tokens, neutralize, render, Context, ContextFormat, RenderSettings, CONTEXT_TAG,
 };
+pub use settings::{Checked, Validate};
 pub use snapshot::{
     compile, Field, GroupView, Posting, Snapshot, SnapshotLimits, TraitView, ValueKind,
 };

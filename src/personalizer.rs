@@ -10,6 +10,7 @@ use crate::inject::{inject, user_turns, Api};
 use crate::policy::PrivacyPolicy;
 use crate::rank::{rank, rank_conversation, RankSettings, RankedItem};
 use crate::render::{render, Context, RenderSettings};
+use crate::settings::Checked;
 use crate::slots;
 use crate::snapshot::{compile, Snapshot, SnapshotLimits};
 
@@ -60,7 +61,12 @@ impl Personalizer {
     }
 
     /// Ranked items for a query.
-    pub fn rank(&self, query: &str, now_ms: i64, settings: &RankSettings) -> Vec<RankedItem> {
+    pub fn rank(
+        &self,
+        query: &str,
+        now_ms: i64,
+        settings: &Checked<RankSettings>,
+    ) -> Vec<RankedItem> {
         rank(&self.snapshot, query, now_ms, settings)
     }
 
@@ -69,8 +75,8 @@ impl Personalizer {
         &self,
         query: &str,
         now_ms: i64,
-        rank_settings: &RankSettings,
-        render_settings: &RenderSettings,
+        rank_settings: &Checked<RankSettings>,
+        render_settings: &Checked<RenderSettings>,
     ) -> Context {
         self.conversation_context(&[query], now_ms, rank_settings, render_settings)
     }
@@ -80,8 +86,8 @@ impl Personalizer {
         &self,
         turns: &[&str],
         now_ms: i64,
-        rank_settings: &RankSettings,
-        render_settings: &RenderSettings,
+        rank_settings: &Checked<RankSettings>,
+        render_settings: &Checked<RenderSettings>,
     ) -> Context {
         self.ranked_context(turns, now_ms, rank_settings, render_settings)
             .1
@@ -93,8 +99,8 @@ impl Personalizer {
         &self,
         turns: &[&str],
         now_ms: i64,
-        rank_settings: &RankSettings,
-        render_settings: &RenderSettings,
+        rank_settings: &Checked<RankSettings>,
+        render_settings: &Checked<RenderSettings>,
     ) -> (Vec<RankedItem>, Context) {
         let items = rank_conversation(&self.snapshot, turns, now_ms, rank_settings);
         let context = render(&self.snapshot, &items, now_ms, render_settings);
@@ -109,8 +115,8 @@ impl Personalizer {
         api: Option<Api>,
         query: Option<&str>,
         now_ms: i64,
-        rank_settings: &RankSettings,
-        render_settings: &RenderSettings,
+        rank_settings: &Checked<RankSettings>,
+        render_settings: &Checked<RenderSettings>,
     ) -> Result<PersonalizedRequest, InjectError> {
         if !body.is_object() {
             return Err(InjectError::NotAnObject);
@@ -143,7 +149,7 @@ impl Personalizer {
         &self,
         variants: &[&str],
         now_ms: i64,
-        settings: &RankSettings,
+        settings: &Checked<RankSettings>,
     ) -> Option<usize> {
         slots::choose_variant(&self.snapshot, variants, now_ms, settings)
     }
@@ -169,8 +175,8 @@ mod tests {
                 None,
                 None,
                 0,
-                &RankSettings::default(),
-                &RenderSettings::default(),
+                &Checked::default(),
+                &Checked::default(),
             )
             .unwrap();
         assert_eq!(out.api, Api::OpenAiChat);
@@ -195,8 +201,8 @@ mod tests {
             None,
             None,
             0,
-            &RankSettings::default(),
-            &RenderSettings::default(),
+            &Checked::default(),
+            &Checked::default(),
         );
         assert_eq!(err.unwrap_err(), InjectError::NotAnObject);
         let err = q.personalize_request(
@@ -204,8 +210,8 @@ mod tests {
             None,
             None,
             0,
-            &RankSettings::default(),
-            &RenderSettings::default(),
+            &Checked::default(),
+            &Checked::default(),
         );
         assert_eq!(err.unwrap_err(), InjectError::UnknownApi);
     }

@@ -16,6 +16,7 @@
 //! where the text goes (the DOM's `textContent`, lol_html's `ContentType::Text`).
 
 use crate::rank::{rank, RankSettings};
+use crate::settings::Checked;
 use crate::snapshot::Snapshot;
 
 /// The value a `data-persona` slot gets, or `None` when the profile has no usable value (missing,
@@ -68,11 +69,14 @@ pub fn choose_variant(
     snapshot: &Snapshot,
     variants: &[&str],
     now_ms: i64,
-    settings: &RankSettings,
+    settings: &Checked<RankSettings>,
 ) -> Option<usize> {
-    let settings = RankSettings {
+    let Ok(settings) = (RankSettings {
         limit: VARIANT_DEPTH,
-        ..settings.clone()
+        ..RankSettings::clone(settings)
+    })
+    .checked() else {
+        return None;
     };
     let mut best: Option<(usize, f32)> = None;
     for (i, words) in variants.iter().enumerate() {
@@ -138,13 +142,13 @@ mod tests {
         let s = snapshot();
         let variants = ["golf clubs", "running trail shoes", "yoga mats"];
         assert_eq!(
-            choose_variant(&s, &variants, 0, &RankSettings::default()),
+            choose_variant(&s, &variants, 0, &Checked::default()),
             Some(1)
         );
         assert_eq!(
-            choose_variant(&s, &["zebra", "quartz"], 0, &RankSettings::default()),
+            choose_variant(&s, &["zebra", "quartz"], 0, &Checked::default()),
             None
         );
-        assert_eq!(choose_variant(&s, &[], 0, &RankSettings::default()), None);
+        assert_eq!(choose_variant(&s, &[], 0, &Checked::default()), None);
     }
 }

@@ -59,7 +59,9 @@ fn top3(bundle: &str, query: &str) -> Vec<String> {
         &RankSettings {
             limit: 3,
             ..RankSettings::default()
-        },
+        }
+        .checked()
+        .unwrap(),
     )
     .into_iter()
     .map(|i| i.id)

@@ -12,6 +12,7 @@ mod common;
 
 use edge_persona::errors::{ImportError, SnapshotError};
 use edge_persona::snapshot::{codec, compile, Snapshot, SnapshotLimits};
+use edge_persona::Checked;
 use edge_persona::{rank, RankSettings};
 use edge_persona::{render, ContextFormat, RenderSettings};
 use edge_persona::{PrivacyPolicy, Target};
@@ -194,8 +195,8 @@ fn mutated_inputs_are_refused_or_read_exactly() {
                     m,
                     "a decoded snapshot re-encodes exactly"
                 );
-                let items = rank(&s, "running shoes size", now(), &RankSettings::default());
-                render(&s, &items, now(), &RenderSettings::default());
+                let items = rank(&s, "running shoes size", now(), &Checked::default());
+                render(&s, &items, now(), &Checked::default());
             }
             Err(
                 SnapshotError::Corrupt { .. }
@@ -248,7 +249,9 @@ fn personal_data_stays_out_of_rendered_context_by_default() {
     let settings = RankSettings {
         limit: 40,
         ..RankSettings::default()
-    };
+    }
+    .checked()
+    .unwrap();
     for query in [
         "What is my email and phone number?",
         "Ship it to my home address and postal code",
@@ -264,7 +267,9 @@ fn personal_data_stays_out_of_rendered_context_by_default() {
                     budget_tokens: 2000,
                     format,
                     ..RenderSettings::default()
-                },
+                }
+                .checked()
+                .unwrap(),
             );
             for secret in PERSONAL {
                 assert!(
@@ -276,7 +281,7 @@ fn personal_data_stays_out_of_rendered_context_by_default() {
         }
     }
     let items = rank(&snapshot, "phone", now(), &settings);
-    let c = render(&snapshot, &items, now(), &RenderSettings::default());
+    let c = render(&snapshot, &items, now(), &Checked::default());
     assert!(c.text.contains("Phone: on file (withheld)"), "{}", c.text);
 }
 
@@ -310,7 +315,7 @@ fn relevance_on_both_labelled_sets_meets_its_floor() {
     ];
     for (file, ndcg_floor, recall_floor) in floors {
         let set = common::labelled_set(file);
-        let eval = common::evaluate_set(&set, &RankSettings::default(), &PrivacyPolicy::default());
+        let eval = common::evaluate_set(&set, &Checked::default(), &PrivacyPolicy::default());
         for case in &eval.cases {
             println!(
                 "{:<24} nDCG@10 {:.3}  grade-3 {}/{}",
@@ -371,7 +376,7 @@ fn a_one_turn_conversation_ranks_exactly_as_its_query() {
     for file in common::DEV_SETS {
         let set = common::labelled_set(file);
         let policy = PrivacyPolicy::default();
-        let settings = RankSettings::default();
+        let settings: Checked<RankSettings> = Checked::default();
         let plain = common::evaluate_reading(&set, &settings, &policy, common::Reading::LastTurn);
         let turns =
             common::evaluate_reading(&set, &settings, &policy, common::Reading::Conversation);

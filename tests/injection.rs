@@ -21,6 +21,7 @@
 )]
 
 use edge_persona::snapshot::compile;
+use edge_persona::Checked;
 use edge_persona::{
     import_bundle, neutralize, rank, render, ContextFormat, ImportLimits, Personalizer,
     PrivacyPolicy, RankSettings, RenderSettings, CONTEXT_TAG,
@@ -301,7 +302,9 @@ fn contexts(p: &Personalizer) -> (String, String) {
     let settings = RankSettings {
         limit: 20,
         ..RankSettings::default()
-    };
+    }
+    .checked()
+    .unwrap();
     let items = rank(p.snapshot(), QUERY, NOW, &settings);
     let text = |format| {
         render(
@@ -312,7 +315,9 @@ fn contexts(p: &Personalizer) -> (String, String) {
                 budget_tokens: 2000,
                 format,
                 ..RenderSettings::default()
-            },
+            }
+            .checked()
+            .unwrap(),
         )
         .text
     };
@@ -404,8 +409,8 @@ fn injected_request_bodies_gain_one_system_part_and_keep_every_role() {
                 None,
                 None,
                 NOW,
-                &RankSettings::default(),
-                &RenderSettings::default(),
+                &Checked::default(),
+                &Checked::default(),
             )
             .unwrap();
         let roles: Vec<&str> = out.body["messages"]
@@ -431,8 +436,8 @@ fn injected_request_bodies_gain_one_system_part_and_keep_every_role() {
                 None,
                 None,
                 NOW,
-                &RankSettings::default(),
-                &RenderSettings::default(),
+                &Checked::default(),
+                &Checked::default(),
             )
             .unwrap();
         assert_eq!(
@@ -450,8 +455,8 @@ fn injected_request_bodies_gain_one_system_part_and_keep_every_role() {
                 None,
                 None,
                 NOW,
-                &RankSettings::default(),
-                &RenderSettings::default(),
+                &Checked::default(),
+                &Checked::default(),
             )
             .unwrap();
         assert_eq!(out.body["input"], QUERY);

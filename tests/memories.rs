@@ -9,6 +9,7 @@
 
 use edge_persona::slots::{condition_holds, slot_value};
 use edge_persona::snapshot::{compile, Snapshot, SnapshotLimits};
+use edge_persona::Checked;
 use edge_persona::{rank, ItemKind, Memory, Profile, RankSettings, Trait, Value};
 use edge_persona::{render, ContextFormat, RenderSettings};
 use edge_persona::{PrivacyPolicy, Target};
@@ -60,14 +61,14 @@ fn a_memory_is_an_item_of_its_own_ranked_and_rendered_with_its_age() {
         &s,
         "which seats do I like on flights?",
         NOW,
-        &RankSettings::default(),
+        &Checked::default(),
     );
     let top = &items[0];
     assert_eq!(top.id, "memory:a1");
     assert_eq!(top.kind, ItemKind::Memory);
     assert_eq!(top.explain.age_seconds, Some(3 * 86_400));
 
-    let ctx = render(&s, &items, NOW, &RenderSettings::default());
+    let ctx = render(&s, &items, NOW, &Checked::default());
     assert!(
         ctx.text
             .contains("- Noted 3 days ago (seat preference): \"prefers aisle seats\""),
@@ -83,7 +84,9 @@ fn a_memory_is_an_item_of_its_own_ranked_and_rendered_with_its_age() {
         &RenderSettings {
             format: ContextFormat::Json,
             ..RenderSettings::default()
-        },
+        }
+        .checked()
+        .unwrap(),
     );
     let facts: serde_json::Value = serde_json::from_str(&json.text).unwrap();
     let fact = &facts["facts"][0];
@@ -91,8 +94,8 @@ fn a_memory_is_an_item_of_its_own_ranked_and_rendered_with_its_age() {
     assert_eq!(fact["value"], "prefers aisle seats");
     assert_eq!(fact["label"], "Noted 3 days ago (seat preference)");
 
-    let peanuts = rank(&s, "peanuts", NOW, &RankSettings::default());
-    let ctx = render(&s, &peanuts, NOW, &RenderSettings::default());
+    let peanuts = rank(&s, "peanuts", NOW, &Checked::default());
+    let ctx = render(&s, &peanuts, NOW, &Checked::default());
     assert!(
         ctx.text
             .contains("- Noted 1 day ago: \"allergic to peanuts\""),
@@ -108,7 +111,7 @@ fn an_older_memory_weighs_less_like_an_older_event() {
         memory("new", "likes jazz records", None, 0),
     ]);
     let s = round_trip(&p, Target::Server);
-    let items = rank(&s, "jazz", NOW, &RankSettings::default());
+    let items = rank(&s, "jazz", NOW, &Checked::default());
     let score = |id: &str| items.iter().find(|i| i.id == id).unwrap().explain.recency;
     let settings = RankSettings::default();
     assert!((score("memory:new") - settings.trait_recency).abs() < 1e-3);
@@ -159,8 +162,8 @@ fn personal_data_in_a_memory_is_withheld_on_the_server_and_dropped_for_the_brows
         ["e1", "ok"],
         "the withheld memory is not in the browser's snapshot"
     );
-    let items = rank(&server, "email address", NOW, &RankSettings::default());
-    let ctx = render(&server, &items, NOW, &RenderSettings::default());
+    let items = rank(&server, "email address", NOW, &Checked::default());
+    let ctx = render(&server, &items, NOW, &Checked::default());
     assert!(!ctx.text.contains("jane.doe"));
 }
 
@@ -173,8 +176,8 @@ fn memory_text_is_normalized_and_defused_like_trait_values() {
         0,
     )]);
     let s = round_trip(&p, Target::Server);
-    let items = rank(&s, "tea", NOW, &RankSettings::default());
-    let ctx = render(&s, &items, NOW, &RenderSettings::default());
+    let items = rank(&s, "tea", NOW, &Checked::default());
+    let ctx = render(&s, &items, NOW, &Checked::default());
     assert!(ctx.text.contains("prefers tea"), "{}", ctx.text);
     assert_eq!(ctx.text.matches("</user_profile_context>").count(), 1);
     assert!(

@@ -526,7 +526,9 @@ fn outputs(key: &str, value: &Value) -> (String, String, String) {
     let settings = RankSettings {
         limit: 50,
         ..RankSettings::default()
-    };
+    }
+    .checked()
+    .unwrap();
     let items = rank(&server, &query, NOW, &settings);
     assert!(
         items.iter().any(|i| i.id == "event:m1"),
@@ -541,7 +543,9 @@ fn outputs(key: &str, value: &Value) -> (String, String, String) {
                 budget_tokens: 4000,
                 format,
                 ..RenderSettings::default()
-            },
+            }
+            .checked()
+            .unwrap(),
         )
         .text
     };

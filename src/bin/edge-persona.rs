@@ -240,8 +240,9 @@ fn cmd_rank(req: &RequestArgs, limit: usize, format: OutputFormat) -> CliResult 
     let settings = RankSettings {
         limit,
         ..RankSettings::default()
-    };
-    settings.validate().map_err(|e| e.to_string())?;
+    }
+    .checked()
+    .map_err(|e| e.to_string())?;
     let items = rank(
         &snapshot,
         &req.query,
@@ -280,24 +281,23 @@ fn cmd_context(req: &RequestArgs, limit: usize, budget: usize, format: OutputFor
     let settings = RankSettings {
         limit,
         ..RankSettings::default()
-    };
-    settings.validate().map_err(|e| e.to_string())?;
+    }
+    .checked()
+    .map_err(|e| e.to_string())?;
     let items = rank(&snapshot, &req.query, now, &settings);
     let context_format = if format == OutputFormat::Json {
         ContextFormat::Json
     } else {
         ContextFormat::Text
     };
-    let context = render(
-        &snapshot,
-        &items,
-        now,
-        &RenderSettings {
-            budget_tokens: budget,
-            format: context_format,
-            ..RenderSettings::default()
-        },
-    );
+    let render_settings = RenderSettings {
+        budget_tokens: budget,
+        format: context_format,
+        ..RenderSettings::default()
+    }
+    .checked()
+    .map_err(|e| e.to_string())?;
+    let context = render(&snapshot, &items, now, &render_settings);
     outln!("{}", context.text);
     eprintln!(
         "{} items, ~{} tokens, {} omitted for the budget",

@@ -33,6 +33,7 @@ use crate::personalizer::Personalizer as Core;
 use crate::policy::{PrivacyPolicy, Target};
 use crate::rank::{ItemKind, RankSettings, RankedItem};
 use crate::render::{Context, ContextFormat, RenderSettings};
+use crate::settings::Checked;
 use crate::snapshot::SnapshotLimits;
 
 // Talc instead of the default dlmalloc: its allocation path is about a third of dlmalloc's wasm,
@@ -181,7 +182,10 @@ fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, JsValue> {
         .collect()
 }
 
-fn rank_settings(limit: Option<u32>, min_score: Option<f32>) -> Result<RankSettings, JsValue> {
+fn rank_settings(
+    limit: Option<u32>,
+    min_score: Option<f32>,
+) -> Result<Checked<RankSettings>, JsValue> {
     let mut s = RankSettings::default();
     if let Some(limit) = limit {
         s.limit = limit as usize;
@@ -189,8 +193,7 @@ fn rank_settings(limit: Option<u32>, min_score: Option<f32>) -> Result<RankSetti
     if let Some(min_score) = min_score {
         s.min_score = min_score;
     }
-    s.validate().map_err(|e| settings_error(&e))?;
-    Ok(s)
+    s.checked().map_err(|e| settings_error(&e))
 }
 
 fn render_settings(
@@ -198,7 +201,7 @@ fn render_settings(
     format: Option<&str>,
     max_value_chars: Option<u32>,
     max_properties: Option<u32>,
-) -> Result<RenderSettings, JsValue> {
+) -> Result<Checked<RenderSettings>, JsValue> {
     let mut s = RenderSettings::default();
     if let Some(b) = budget_tokens {
         s.budget_tokens = b as usize;
@@ -219,8 +222,7 @@ fn render_settings(
     if let Some(n) = max_properties {
         s.max_properties = n as usize;
     }
-    s.validate().map_err(|e| settings_error(&e))?;
-    Ok(s)
+    s.checked().map_err(|e| settings_error(&e))
 }
 
 #[cfg(feature = "wasm-compiler")]
@@ -535,7 +537,7 @@ impl Personalizer {
         let words: Vec<&str> = variants.iter().map(String::as_str).collect();
         let chosen = self
             .inner
-            .choose_variant(&words, o.now()?, &RankSettings::default());
+            .choose_variant(&words, o.now()?, &Checked::default());
         Ok(chosen.and_then(|i| u32::try_from(i).ok()))
     }
 }

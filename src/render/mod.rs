@@ -31,6 +31,7 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::errors::SettingsError;
 use crate::rank::{ItemKind, ItemRef, RankedItem};
+use crate::settings::{check_ranges, Checked, Validate};
 use crate::snapshot::{GroupView, Snapshot, TraitView};
 use crate::text::{humanize_key, key_words, Analyzer, Tokenizer};
 use crate::time::{format_timestamp, push_number, relative};
@@ -73,9 +74,16 @@ impl RenderSettings {
     /// that no request renders a whole profile.
     pub const MAX_BUDGET_TOKENS: usize = 100_000;
 
-    /// Checks every setting's range (see [`crate::rank::RankSettings::validate`]).
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        crate::rank::check_ranges(&[
+    /// These settings, checked: what [`render`] takes.
+    pub fn checked(self) -> Result<Checked<RenderSettings>, SettingsError> {
+        Checked::new(self)
+    }
+}
+
+impl Validate for RenderSettings {
+    /// Checks every setting's range.
+    fn validate(&self) -> Result<(), SettingsError> {
+        check_ranges(&[
             (
                 "budget_tokens",
                 self.budget_tokens as f32,
@@ -127,8 +135,9 @@ pub fn render(
     snapshot: &Snapshot,
     items: &[RankedItem],
     now_ms: i64,
-    settings: &RenderSettings,
+    settings: &Checked<RenderSettings>,
 ) -> Context {
+    let settings: &RenderSettings = settings;
     match settings.format {
         ContextFormat::Text => render_text(snapshot, items, now_ms, settings),
         ContextFormat::Json => render_json(snapshot, items, now_ms, settings),
@@ -407,7 +416,7 @@ fn json_entry(
 mod tests {
     use super::*;
 
-    use crate::rank::{rank, RankSettings};
+    use crate::rank::rank;
     use crate::testing::profile;
 
     const NOW: i64 = 1_795_176_000_000;
@@ -432,15 +441,15 @@ mod tests {
         p.compile()
     }
 
-    fn context(query: &str, settings: &RenderSettings) -> Context {
+    fn context(query: &str, settings: &Checked<RenderSettings>) -> Context {
         let s = snapshot();
-        let items = rank(&s, query, NOW, &RankSettings::default());
+        let items = rank(&s, query, NOW, &Checked::default());
         render(&s, &items, NOW, settings)
     }
 
     #[test]
     fn renders_humanized_traits_and_grouped_events() {
-        let c = context("trail runner shoe size", &RenderSettings::default());
+        let c = context("trail runner shoe size", &Checked::default());
         assert!(c.text.starts_with("<user_profile_context>\n"));
         assert!(c.text.ends_with("</user_profile_context>"));
         assert!(c.text.contains("- Shoe size: \"10.5\""), "{}", c.text);
@@ -460,7 +469,7 @@ mod tests {
 
     #[test]
     fn withheld_personal_data_is_never_rendered() {
-        let c = context("phone number", &RenderSettings::default());
+        let c = context("phone number", &Checked::default());
         assert!(c.text.contains("- Phone: on file (withheld)"), "{}", c.text);
         assert!(!c.text.contains("555"));
         let j = context(
@@ -468,14 +477,16 @@ mod tests {
             &RenderSettings {
                 format: ContextFormat::Json,
                 ..RenderSettings::default()
-            },
+            }
+            .checked()
+            .unwrap(),
         );
         assert!(!j.text.contains("555"));
     }
 
     #[test]
     fn values_cannot_close_the_block_or_pose_as_instructions() {
-        let c = context("trail nickname", &RenderSettings::default());
+        let c = context("trail nickname", &Checked::default());
         assert_eq!(c.text.matches("</user_profile_context>").count(), 1);
         // The tag name appears in the block's own two tags only.
         assert_eq!(c.text.matches("user_profile_context").count(), 2);
@@ -492,7 +503,9 @@ mod tests {
                 &RenderSettings {
                     budget_tokens: budget,
                     ..RenderSettings::default()
-                },
+                }
+                .checked()
+                .unwrap(),
             );
             assert!(
                 c.estimated_tokens <= budget,
@@ -505,7 +518,9 @@ mod tests {
             &RenderSettings {
                 budget_tokens: 10,
                 ..RenderSettings::default()
-            },
+            }
+            .checked()
+            .unwrap(),
         );
         assert!(tiny.text.is_empty() && tiny.omitted > 0);
     }
@@ -544,7 +559,9 @@ mod tests {
             &RenderSettings {
                 format: ContextFormat::Json,
                 ..RenderSettings::default()
-            },
+            }
+            .checked()
+            .unwrap(),
         );
         let v: Json = serde_json::from_str(&c.text).unwrap();
         let facts = v["facts"].as_array().unwrap();

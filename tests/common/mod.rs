@@ -224,7 +224,9 @@ pub fn evaluate_reading(
     let settings = RankSettings {
         limit: 10,
         ..settings.clone()
-    };
+    }
+    .checked()
+    .unwrap();
     let mut cases = Vec::new();
     for case in &set.cases {
         let snap = snapshots

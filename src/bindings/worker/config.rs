@@ -6,6 +6,7 @@ use worker::Env;
 use crate::identity;
 use crate::policy::{PrivacyPolicy, Target};
 use crate::render::RenderSettings;
+use crate::settings::Checked;
 use crate::state::StateSettings;
 
 use super::html::HtmlSettings;
@@ -150,11 +151,15 @@ impl Config {
         }
     }
 
-    pub(super) fn render_settings(&self) -> RenderSettings {
+    /// The render settings of the configured budget (clamped into its range when read, so the
+    /// check cannot fail; the defaults if it somehow did).
+    pub(super) fn render_settings(&self) -> Checked<RenderSettings> {
         RenderSettings {
             budget_tokens: self.budget_tokens,
             ..RenderSettings::default()
         }
+        .checked()
+        .unwrap_or_default()
     }
 }
 

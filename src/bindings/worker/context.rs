@@ -62,7 +62,7 @@ pub(super) async fn context_route(
     if let Some(limit) = count(&args, "limit")? {
         rank.limit = limit;
     }
-    let mut render = cfg.render_settings();
+    let mut render = cfg.render_settings().into_inner();
     if let Some(b) = count(&args, "budget_tokens")? {
         render.budget_tokens = b;
     }
@@ -70,8 +70,9 @@ pub(super) async fn context_route(
         render.format = ContextFormat::Json;
     }
     // The core's bounds, shared with the npm package.
-    rank.validate()
-        .and(render.validate())
+    let (rank, render) = rank
+        .checked()
+        .and_then(|rank| Ok((rank, render.checked()?)))
         .map_err(|e| Failure::BadSetting(e.to_string()))?;
     let personalizer = match &user {
         Some(u) => load(u, env, ctx, cfg, now).await,

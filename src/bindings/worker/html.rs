@@ -32,7 +32,7 @@ use lol_html::{
 };
 
 use crate::personalizer::Personalizer;
-use crate::rank::RankSettings;
+use crate::settings::Checked;
 
 /// Why rewriting stopped (the caller then ends the response; the origin's bytes are not re-sent).
 #[derive(Debug)]
@@ -391,7 +391,7 @@ impl DocState {
         }
         self.ranked += group.words.len();
         let words: Vec<&str> = group.words.iter().map(String::as_str).collect();
-        if let Some(chosen) = p.choose_variant(&words, now_ms, &RankSettings::default()) {
+        if let Some(chosen) = p.choose_variant(&words, now_ms, &Checked::default()) {
             self.decisions.insert(id, chosen);
         }
     }

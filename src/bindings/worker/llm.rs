@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use worker::{Context, Env, Method, Request, RequestInit, RequestRedirect};
 
 use crate::inject::Api;
-use crate::rank::RankSettings;
+use crate::settings::Checked;
 
 use super::config::Config;
 use super::proxy::{
@@ -42,7 +42,7 @@ pub(super) async fn llm_route(
                     Api::from_path(path),
                     None,
                     now,
-                    &RankSettings::default(),
+                    &Checked::default(),
                     &cfg.render_settings(),
                 ) {
                     Ok(out) if !out.context.items.is_empty() => {

@@ -14,6 +14,7 @@ use worker::{Context, Env, Headers, Request, Response};
 use crate::identity;
 use crate::mcp::{self, Action, ToolCall};
 use crate::rank::RankSettings;
+use crate::settings::Checked;
 
 use super::config::Config;
 use super::store::load;
@@ -137,12 +138,8 @@ async fn run(
                 .map(String::as_str)
                 .chain([query.as_str()])
                 .collect();
-            let (items, context) = p.ranked_context(
-                &turns,
-                now,
-                &RankSettings::default(),
-                &cfg.render_settings(),
-            );
+            let (items, context) =
+                p.ranked_context(&turns, now, &Checked::default(), &cfg.render_settings());
             let listed: Vec<Json> = items
                 .iter()
                 .filter(|i| context.items.contains(&i.id))
@@ -157,14 +154,16 @@ async fn run(
         }
         ToolCall::SearchProfile { query, limit } => {
             let items = match load(user, env, ctx, cfg, now).await {
-                Some(p) => p.rank(
-                    &query,
-                    now,
-                    &RankSettings {
-                        limit,
-                        ..RankSettings::default()
-                    },
-                ),
+                // The tool's arguments bound `limit` to 1..=mcp::MAX_LIMIT, inside the ranker's range.
+                Some(p) => match (RankSettings {
+                    limit,
+                    ..RankSettings::default()
+                })
+                .checked()
+                {
+                    Ok(settings) => p.rank(&query, now, &settings),
+                    Err(e) => return Err(Failure::BadSetting(e.to_string())),
+                },
                 None => Vec::new(),
             };
             Ok(json!({ "items": items }))
