@@ -88,20 +88,57 @@ export interface VariantOptions {
 
 /** One query term's part of a score. */
 export interface TermContribution {
-  /** The stemmed term. */
+  /** The term matched, as the profile has it (stemmed), or `time:<expressions>` for the query's time expressions. */
   term: string;
-  /** 1 for a typed word, less for a lexicon expansion. */
+  /** The typed word (or pair of words) that led to it through the lexicon or the thesaurus; absent when it is the typed word itself. */
+  via?: string;
+  /** 1 for a typed word, less for a word reached through the lexicon or the thesaurus. */
   weight: number;
+  /** Its inverse document frequency in this profile. */
   idf: number;
+  /** Its part of `lexical`. */
   score: number;
 }
 
-/** The parts of a score: `score = lexical · coverage · recency · frequency`. */
+/** Why an item is salient, for a question that asks for what matters; each part in 0..1. */
+export interface SalienceExplanation {
+  /** The salience itself. */
+  value: number;
+  /** How rare the event is among the profile's (1 for traits). */
+  rarity: number;
+  /** How recent its newest occurrence is (0 for traits). */
+  recent: number;
+  /** 1 when it holds a word of an open state (pending, failed, due, …). */
+  open: number;
+  /** How near its nearest future date is. */
+  upcoming: number;
+  /** The best relevance among the items, by which this one's relevance was divided. */
+  relevanceScale: number;
+  /** The weight of `value` in the base score (the `salience_weight` setting). */
+  weight: number;
+}
+
+/**
+ * The parts of a score, which recompute it:
+ * `relevance = lexical · coverage · recency · frequency`;
+ * `base = relevance`, or with `salience`, `relevance / salience.relevanceScale + salience.weight · salience.value`;
+ * `score = (base + thread) · repeat`.
+ */
 export interface Explanation {
+  /** The BM25F sum over matched terms (the sum of `terms[].score`). */
   lexical: number;
+  /** The share of the query's weight the item matches. */
   coverage: number;
+  /** The recency factor (events), the trait factor (traits), or both (memories). */
   recency: number;
+  /** `1 + frequency_weight · ln(count)`. */
   frequency: number;
+  /** `repeat_decay^k` for the k-th best event of its name, else 1. */
+  repeat: number;
+  /** Added for sharing a rare value (an order id) with one of the best items; 0 otherwise. */
+  thread: number;
+  /** Present for a question that asks for what matters. */
+  salience?: SalienceExplanation;
   /** Age of the newest occurrence (events) or since it was noted (memories), in seconds. */
   ageSeconds?: number;
   /** Occurrences of the event (events only). */

@@ -36,6 +36,7 @@ run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglev
 const fixtures = join(root, 'fixtures');
 process.stdout.write(run('node', ['esm.mjs', fixtures, join(root, 'www/snapshots/jeff.snap')], app));
 process.stdout.write(run('node', ['cjs.cjs', fixtures], app));
+process.stdout.write(run('node', ['explain.mjs', fixtures], app));
 
 // Vite production build.
 mkdirSync(join(app, 'public'), { recursive: true });

@@ -56,7 +56,10 @@ fn snapshot_error(e: &SnapshotError) -> JsValue {
     let code = match e {
         SnapshotError::UnsupportedVersion { .. } => "E_SNAPSHOT_VERSION",
         SnapshotError::Limit(_) | SnapshotError::Encode { .. } => "E_SNAPSHOT_LIMIT",
-        _ => "E_SNAPSHOT_CORRUPT",
+        SnapshotError::Truncated { .. }
+        | SnapshotError::WrongMagic
+        | SnapshotError::ChecksumMismatch { .. }
+        | SnapshotError::Corrupt { .. } => "E_SNAPSHOT_CORRUPT",
     };
     js_error(code, &e.to_string())
 }
@@ -312,11 +315,15 @@ fn json_of(v: &JsValue, depth: usize) -> Result<serde_json::Value, InjectError> 
 #[serde(rename_all = "camelCase")]
 struct JsTerm<'a> {
     term: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<&'a str>,
     weight: f32,
     idf: f32,
     score: f32,
 }
 
+/// The core's [`crate::rank::Explanation`] in camelCase, every factor included, so that
+/// `(base + thread) · repeat` recomputes `score` in JavaScript as it does natively.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsExplain<'a> {
@@ -324,11 +331,27 @@ struct JsExplain<'a> {
     coverage: f32,
     recency: f32,
     frequency: f32,
+    repeat: f32,
+    thread: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    salience: Option<JsSalience>,
     #[serde(skip_serializing_if = "Option::is_none")]
     age_seconds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     count: Option<usize>,
     terms: Vec<JsTerm<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsSalience {
+    value: f32,
+    rarity: f32,
+    recent: f32,
+    open: f32,
+    upcoming: f32,
+    relevance_scale: f32,
+    weight: f32,
 }
 
 #[derive(Serialize)]
@@ -352,6 +375,17 @@ impl<'a> From<&'a RankedItem> for JsItem<'a> {
                 coverage: e.coverage,
                 recency: e.recency,
                 frequency: e.frequency,
+                repeat: e.repeat,
+                thread: e.thread,
+                salience: e.salience.as_ref().map(|s| JsSalience {
+                    value: s.value,
+                    rarity: s.rarity,
+                    recent: s.recent,
+                    open: s.open,
+                    upcoming: s.upcoming,
+                    relevance_scale: s.relevance_scale,
+                    weight: s.weight,
+                }),
                 age_seconds: e.age_seconds,
                 count: e.count,
                 terms: e
@@ -359,6 +393,7 @@ impl<'a> From<&'a RankedItem> for JsItem<'a> {
                     .iter()
                     .map(|t| JsTerm {
                         term: &t.term,
+                        via: t.via.as_deref(),
                         weight: t.weight,
                         idf: t.idf,
                         score: t.score,

@@ -42,8 +42,14 @@ pub struct TermContribution {
     pub score: f32,
 }
 
-/// The parts of a score: `score = lexical · coverage · recency · frequency · repeat + thread`
-/// (with salience blended in as its field says).
+/// The parts of a score, which recompute it by the formula of [`super`]'s module docs:
+///
+/// ```text
+/// relevance = lexical · coverage · recency · frequency
+/// base      = relevance                                              (no salience)
+///           = relevance / salience.relevance_scale + salience.weight · salience.value
+/// score     = (base + thread) · repeat
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Explanation {
     /// The BM25F sum over matched terms.
@@ -67,9 +73,8 @@ pub struct Explanation {
     /// Occurrences (events only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<usize>,
-    /// For a question that asks for what matters: the item's salience, blended in as
-    /// `score = lexical · coverage · recency · frequency / relevance_scale + salience_weight ·
-    /// salience`. Absent otherwise (`score` is then the product alone).
+    /// For a question that asks for what matters: the item's salience, blended into the base
+    /// score as the formula above says. Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub salience: Option<SalienceExplanation>,
     /// Each matched term's contribution.
@@ -91,6 +96,8 @@ pub struct SalienceExplanation {
     pub upcoming: f32,
     /// The best relevance among the items, by which this one's relevance was divided.
     pub relevance_scale: f32,
+    /// [`super::RankSettings::salience_weight`]: the weight of `value` in the base score.
+    pub weight: f32,
 }
 
 /// A ranked item.
@@ -100,7 +107,7 @@ pub struct RankedItem {
     pub id: String,
     /// Trait or event.
     pub kind: ItemKind,
-    /// The score; the product of the explanation's factors.
+    /// The score, as its explanation recomputes it.
     pub score: f32,
     /// How the score was reached.
     pub explain: Explanation,

@@ -24,13 +24,22 @@
 //! rel(d)      = lexical(d) · coverage(d) · recency(d) · freq(d)
 //! ```
 //!
-//! Then, in order: **threads**: the best `thread_seeds` items' rare values (in 2..=`thread_max_df`
-//! items: an order id, a claim number) add `thread_weight` × the seed's score to the other items
-//! holding them; **salience**, for questions that ask for what matters ("anything I need to sort
-//! out?", `text::cues`): `score = rel / max rel + salience_weight · salience(d)` (see
-//! `salience.rs`: recent and rare events, open states, dates coming up), and with no content word
-//! salient items that matched nothing join in; **repeats**: the k-th best event of a name keeps
-//! `repeat_decay^k` of its score. [`Explanation`] reports every factor.
+//! Then, in order: **salience**, for questions that ask for what matters ("anything I need to sort
+//! out?", `text::cues`): the relevance of every item is divided by the best one and
+//! `salience_weight · salience(d)` added (see `salience.rs`: recent and rare events, open states,
+//! dates coming up), and with no content word, salient items that matched nothing join in;
+//! **threads**: the best `thread_seeds` items' rare values (in 2..=`thread_max_df` items: an order
+//! id, a claim number) add `thread_weight` × the seed's score to the other items holding them;
+//! **repeats**: the k-th best event of a name keeps `repeat_decay^k` of its score. So:
+//!
+//! ```text
+//! base(d)     = rel(d)                                                  (no salience)
+//!             = rel(d) / max rel + salience_weight · salience(d)        (salience)
+//! score(d)    = (base(d) + thread(d)) · repeat(d)
+//! ```
+//!
+//! [`Explanation`] reports every factor; its fields recompute the score (tested on every labelled
+//! question, natively and through the npm package).
 //!
 //! **What a single profile's IDF gets wrong.** A profile is a few hundred items, many of them the
 //! same event repeated (441 `Page Viewed`). Counting *event groups* (identical events collapsed at
@@ -246,16 +255,37 @@ mod tests {
         assert_eq!(items[0].explain.count, Some(2));
     }
 
+    /// The documented formula: `(base + thread) · repeat`, `base` the relevance product, or with
+    /// salience that over the relevance scale plus the weighted salience.
+    fn recomputed(e: &Explanation) -> f32 {
+        let relevance = e.lexical * e.coverage * e.recency * e.frequency;
+        let base = e.salience.as_ref().map_or(relevance, |s| {
+            relevance / s.relevance_scale + s.weight * s.value
+        });
+        (base + e.thread) * e.repeat
+    }
+
     #[test]
-    fn explanation_parts_multiply_to_the_score() {
-        for item in rank(&snapshot(), "running shoes size", NOW, &Checked::default()) {
-            let e = &item.explain;
-            let product = e.lexical * e.coverage * e.recency * e.frequency;
-            let score = (product + e.thread) * e.repeat;
-            assert!((score - item.score).abs() < 1e-4, "{item:?}");
-            let sum: f32 = e.terms.iter().map(|t| t.score).sum();
-            assert!((sum - e.lexical).abs() < 1e-4);
+    fn explanation_parts_recompute_the_score() {
+        let s = snapshot();
+        // A plain query, and one that asks for what matters (the salience path).
+        for query in ["running shoes size", "anything new about my running shoes?"] {
+            let items = rank(&s, query, NOW, &Checked::default());
+            assert!(!items.is_empty(), "{query}");
+            for item in items {
+                let e = &item.explain;
+                assert!((recomputed(e) - item.score).abs() < 1e-4, "{item:?}");
+                let sum: f32 = e.terms.iter().map(|t| t.score).sum();
+                assert!((sum - e.lexical).abs() < 1e-4);
+            }
         }
+        let cue = rank(
+            &s,
+            "anything new about my running shoes?",
+            NOW,
+            &Checked::default(),
+        );
+        assert!(cue.iter().all(|i| i.explain.salience.is_some()));
     }
 
     #[test]

@@ -574,6 +574,7 @@ impl<'a> Scorer<'a> {
             open: sal.open,
             upcoming: sal.upcoming,
             relevance_scale: scale,
+            weight: self.settings.salience_weight,
         });
         Some(RankedItem {
             id,
