@@ -32,7 +32,7 @@ fn fixture(name: &str) -> String {
 }
 
 const QUERY: &str = "Can you recommend some running shoes in my size?";
-const NOW: &str = "2026-11-20T12:00:00Z";
+use common::NOW;
 
 #[test]
 fn rank_prints_the_documented_json_shape() {
@@ -180,40 +180,101 @@ fn bulk_compile_of_ndjson_writes_snapshots_and_a_kv_bulk_file() {
 
 #[test]
 fn context_prints_a_delimited_block_without_personal_data() {
-    let out = stdout(&cli(&[
-        "context",
-        "--profile",
-        &fixture("profile-retail-jeff.json"),
-        "--query",
-        "what is my email and phone?",
-        "--now",
-        NOW,
-    ]));
-    assert!(out.starts_with("<user_profile_context>"));
-    assert!(!out.contains("jeff@example.com") && !out.contains("555"));
+    // Every personal value of jeff's profile (e-mail, phone, address, postal code, birthday, IP),
+    // asked for by name, in both output formats.
+    let secrets = [
+        "jeff@example.com",
+        "555",
+        "0142",
+        "101 Spear",
+        "Spear Street",
+        "94105",
+        "1977-12-04",
+        "1977",
+    ];
+    for format in ["text", "json"] {
+        let out = stdout(&cli(&[
+            "context",
+            "--profile",
+            &fixture("profile-retail-jeff.json"),
+            "--query",
+            "what is my email, phone, street address, postal code, birthday and ip address?",
+            "--now",
+            NOW,
+            "--budget",
+            "2000",
+            "--format",
+            format,
+        ]));
+        match format {
+            "text" => assert!(out.starts_with("<user_profile_context>"), "{out}"),
+            _ => assert!(
+                serde_json::from_str::<serde_json::Value>(&out).is_ok(),
+                "{out}"
+            ),
+        }
+        assert!(
+            out.contains("withheld"),
+            "the block says what is on file: {out}"
+        );
+        for secret in secrets {
+            assert!(
+                !out.contains(secret),
+                "{format} context shows {secret}: {out}"
+            );
+        }
+    }
 }
 
 #[test]
 fn bad_input_is_a_clear_error_and_writes_nothing() {
     let dir = std::env::temp_dir().join(format!("edge-persona-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let bad = dir.join("bad.json");
-    std::fs::write(
-        &bad,
-        r#"{"events":{"data":[{"message_id":"m","timestamp":"soon","event":"x"}]}}"#,
-    )
-    .unwrap();
     let target = dir.join("out.snap");
+    // (input, what the error names): each refused with its reason and no output file.
+    let inputs = [
+        (
+            r#"{"events":{"data":[{"message_id":"m","timestamp":"soon","event":"x"}]}}"#,
+            "events.data[0].timestamp: not an ISO-8601 time",
+        ),
+        ("{not json", "not valid JSON"),
+        (r#"{"events":{"data":7}}"#, "events.data: expected an array"),
+        ("[]", "(root): expected a bundle object"),
+        (r#"{"profile_id":5}"#, "profile_id: expected a string"),
+        ("", "not valid JSON"),
+    ];
+    for (i, (text, names)) in inputs.iter().enumerate() {
+        let bad = dir.join(format!("bad-{i}.json"));
+        std::fs::write(&bad, text).unwrap();
+        let out = cli(&[
+            "compile",
+            bad.to_str().unwrap(),
+            "-o",
+            target.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{text}");
+        assert!(err.contains(names), "{text}: {err}");
+        assert!(!target.exists(), "{text} wrote {}", target.display());
+    }
+    // A directory of several profiles, one of them bad: nothing is written.
+    let many = dir.join("many.ndjson");
+    let good = std::fs::read_to_string(fixture("profile-retail-small.json")).unwrap();
+    let good: serde_json::Value = serde_json::from_str(&good).unwrap();
+    std::fs::write(&many, format!("{good}\n{{\"traits\": 7}}\n")).unwrap();
+    let out_dir = dir.join("snaps");
     let out = cli(&[
         "compile",
-        bad.to_str().unwrap(),
+        many.to_str().unwrap(),
         "-o",
-        target.to_str().unwrap(),
+        out_dir.to_str().unwrap(),
     ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("events.data[0].timestamp: not an ISO-8601 time"));
-    assert!(!target.exists());
+    assert!(
+        !out_dir.exists() || std::fs::read_dir(&out_dir).unwrap().next().is_none(),
+        "a failed batch left files in {}",
+        out_dir.display()
+    );
     let corrupt = dir.join("corrupt.snap");
     // A header of the current version that claims 255 payload bytes, with none after it.
     let version = edge_persona::snapshot::codec::FORMAT_VERSION.to_le_bytes();

@@ -11,24 +11,24 @@
     clippy::panic
 )]
 
+mod common;
+
 use edge_persona::snapshot::compile;
 use edge_persona::PrivacyPolicy;
 use edge_persona::{import_bundle, ImportLimits};
 use edge_persona::{rank, RankSettings};
 use serde_json::{json, Value};
 
-const NOW: i64 = 1_795_176_000_000; // 2026-11-20T12:00:00Z
-
-fn at(hours_ago: i64) -> String {
-    edge_persona::time::format_timestamp(NOW - hours_ago * 3_600_000)
-}
+use common::{HOUR_MS, NOW_MS as NOW};
 
 /// A bundle with the given traits, the given events, and 300 noise events (logins, page views,
 /// e-mail opens) spread over the last year.
 fn bundle(traits: Value, events: &[(&str, &str, i64, Value)]) -> String {
     let mut data: Vec<Value> = events
         .iter()
-        .map(|(id, name, hours, props)| json!({"message_id": id, "type": "track", "event": name, "timestamp": at(*hours), "properties": props}))
+        .map(|(id, name, hours, props)| {
+            common::event(id, name, NOW - hours * HOUR_MS, props.clone())
+        })
         .collect();
     let pages = ["Home", "Pricing", "Help Center", "Account Settings", "Blog"];
     for i in 0..300i64 {
@@ -43,10 +43,14 @@ fn bundle(traits: Value, events: &[(&str, &str, i64, Value)]) -> String {
                 json!({"email_subject": "Your weekly update"}),
             ),
         };
-        data.push(json!({"message_id": format!("noise_{i}"), "type": "track", "event": name, "timestamp": at(i * 29 + 1), "properties": props}));
+        data.push(common::event(
+            &format!("noise_{i}"),
+            name,
+            NOW - (i * 29 + 1) * HOUR_MS,
+            props,
+        ));
     }
-    json!({"profile_id": "user_id:u", "traits": {"traits": traits}, "events": {"data": data}})
-        .to_string()
+    common::bundle("user_id:u", traits, data)
 }
 
 fn top3(bundle: &str, query: &str) -> Vec<String> {

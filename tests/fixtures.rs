@@ -17,10 +17,8 @@ use edge_persona::{rank, RankSettings};
 use edge_persona::{render, ContextFormat, RenderSettings};
 use edge_persona::{PrivacyPolicy, Target};
 
-const NOW: &str = "2026-11-20T12:00:00.000Z";
-
 fn now() -> i64 {
-    edge_persona::time::parse_timestamp(NOW).unwrap()
+    common::NOW_MS
 }
 
 #[test]
@@ -369,6 +367,42 @@ fn the_conversation_query_beats_the_last_turn_alone_on_the_multi_turn_set() {
     // Weighting the turns must not lose to reading them all alike.
     assert!(conversation.mean_ndcg >= joined.mean_ndcg);
     assert!(conversation.must_recall >= joined.must_recall);
+}
+
+#[test]
+fn every_score_is_what_its_explanation_recomputes() {
+    let settings = RankSettings {
+        limit: 30,
+        ..RankSettings::default()
+    }
+    .checked()
+    .unwrap();
+    let (mut items, mut with_salience, mut with_thread, mut damped) = (0, 0, 0, 0);
+    for file in common::DEV_SETS {
+        let set = common::labelled_set(file);
+        for case in &set.cases {
+            let snap = common::snapshot(&case.profile);
+            for item in rank(&snap, &case.query, set.now_ms, &settings) {
+                let e = &item.explain;
+                let again = common::score_from_explanation(e);
+                assert!(
+                    (again - item.score).abs() <= 1e-4 * item.score.abs().max(1.0),
+                    "{file} {}: {} scored {} but its explanation gives {again}: {e:?}",
+                    case.id,
+                    item.id,
+                    item.score
+                );
+                let terms: f32 = e.terms.iter().map(|t| t.score).sum();
+                assert!((terms - e.lexical).abs() <= 1e-3 * e.lexical.max(1.0));
+                items += 1;
+                with_salience += usize::from(e.salience.is_some());
+                with_thread += usize::from(e.thread > 0.0);
+                damped += usize::from(e.repeat < 1.0);
+            }
+        }
+    }
+    // Every branch of the formula was taken on the way.
+    assert!(items > 1000 && with_salience > 0 && with_thread > 0 && damped > 0);
 }
 
 #[test]

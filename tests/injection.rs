@@ -20,6 +20,8 @@
     clippy::panic
 )]
 
+mod common;
+
 use edge_persona::snapshot::compile;
 use edge_persona::Checked;
 use edge_persona::{
@@ -29,7 +31,7 @@ use edge_persona::{
 use serde_json::{json, Value};
 use unicode_normalization::UnicodeNormalization;
 
-const NOW: i64 = 1_795_176_000_000;
+use common::{HOUR_MS, NOW_MS as NOW};
 
 /// `(payload, phrases that must not survive, as compact lowercase letters and symbols)`.
 type Payload = (&'static str, &'static [&'static str]);
@@ -279,16 +281,16 @@ fn survivors(output: &str, banned: &[&str]) -> Vec<String> {
 // ----- Placing payloads in a profile -------------------------------------------------------
 
 fn bundle(nickname: &str, key: &str) -> String {
-    json!({
-        "profile_id": "user_id:injection-test",
-        "traits": {"traits": {"nickname": nickname, key: "trail running", "shoe_size": "10.5"}},
-        "events": {"data": [{
-            "message_id": "m1", "type": "track", "event": "Review Submitted",
-            "timestamp": "2026-11-20T11:00:00Z",
-            "properties": {"review": nickname, "product": "Trail Runner 5"},
-        }]},
-    })
-    .to_string()
+    common::bundle(
+        "user_id:injection-test",
+        json!({"nickname": nickname, key: "trail running", "shoe_size": "10.5"}),
+        vec![common::event(
+            "m1",
+            "Review Submitted",
+            NOW - HOUR_MS,
+            json!({"review": nickname, "product": "Trail Runner 5"}),
+        )],
+    )
 }
 
 fn personalizer(nickname: &str, key: &str) -> Personalizer {

@@ -14,8 +14,9 @@ use edge_persona::{rank, ItemKind, Memory, Profile, RankSettings, Trait, Value};
 use edge_persona::{render, ContextFormat, RenderSettings};
 use edge_persona::{PrivacyPolicy, Target};
 
-const NOW: i64 = 1_795_176_000_000;
-const DAY: i64 = 86_400_000;
+mod common;
+
+use common::{DAY_MS as DAY, NOW_MS as NOW};
 
 fn memory(id: &str, text: &str, key: Option<&str>, days_ago: i64) -> Memory {
     Memory {

@@ -11,12 +11,14 @@
     clippy::panic
 )]
 
+mod common;
+
 use edge_persona::snapshot::compile;
 use edge_persona::{import_bundle, rank, render, ImportLimits, RankSettings, RenderSettings};
 use edge_persona::{ContextFormat, PrivacyPolicy, Target};
 use serde_json::{json, Value};
 
-const NOW: i64 = 1_795_176_000_000; // 2026-11-20T12:00:00Z
+use common::{HOUR_MS, NOW_MS as NOW};
 
 /// `(key, value as JSON, pieces that must not appear anywhere)`.
 type Form = (&'static str, &'static str, &'static [&'static str]);
@@ -505,16 +507,16 @@ const LOOK_ALIKES: &[(&str, &str)] = &[
 ];
 
 fn bundle(key: &str, value: Value) -> String {
-    json!({
-        "profile_id": "user_id:privacy-test",
-        "traits": {"traits": {key: value.clone(), "favorite_color": "green"}},
-        "events": {"data": [{
-            "message_id": "m1", "type": "track", "event": "Order Placed",
-            "timestamp": "2026-11-20T11:00:00Z",
-            "properties": {key: value, "item": "Trail Runner 5"},
-        }]},
-    })
-    .to_string()
+    common::bundle(
+        "user_id:privacy-test",
+        json!({key: value.clone(), "favorite_color": "green"}),
+        vec![common::event(
+            "m1",
+            "Order Placed",
+            NOW - HOUR_MS,
+            json!({key: value, "item": "Trail Runner 5"}),
+        )],
+    )
 }
 
 /// The text and JSON contexts (server policy) and the browser snapshot's bytes for a profile

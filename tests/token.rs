@@ -7,10 +7,13 @@ use edge_persona::identity::{verify, IdentityError};
 
 const SECRET: &str = "cli-test-secret-0123456789";
 
+/// Runs `edge-persona token` with `args`, without the caller's `EDGE_PERSONA_IDENTITY_SECRET` (the
+/// tests choose whether a secret is given).
 fn token(args: &[&str]) -> (bool, String) {
     let out = match Command::new(env!("CARGO_BIN_EXE_edge-persona"))
         .arg("token")
         .args(args)
+        .env_remove("EDGE_PERSONA_IDENTITY_SECRET")
         .output()
     {
         Ok(out) => out,
@@ -75,4 +78,15 @@ fn expiry_from_now_and_bad_arguments() {
     assert!(!ok && err.contains("secret"), "{err}");
     let (ok, err) = token(&["--user", "u"]);
     assert!(!ok && err.contains("secret"), "{err}");
+    // The secret may come from the environment instead.
+    let out = Command::new(env!("CARGO_BIN_EXE_edge-persona"))
+        .args(["token", "--user", "u"])
+        .env("EDGE_PERSONA_IDENTITY_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let jwt = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(
+        verify(SECRET.as_bytes(), &jwt, now_ms()).unwrap().user_id,
+        "u"
+    );
 }

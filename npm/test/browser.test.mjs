@@ -170,7 +170,8 @@ try {
     await bad.context.close();
   }
 
-  // 4. Timing in Chromium (reported, with a loose bound: the targets are checked by the benchmark).
+  // 4. The benchmark page runs in Chromium and reports its figures (timing is the benchmark's to
+  //    measure and judge: scripts/npm.sh bench; nothing here asserts on time).
   {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -178,12 +179,15 @@ try {
     await page.waitForSelector('html[data-result]', { timeout: 30000 });
     const r = JSON.parse(await page.getAttribute('html', 'data-result'));
     console.log(`  Chromium timing (jeff): cold start ${r.coldStartMs.toFixed(1)} ms (instantiate ${r.instantiateMs.toFixed(1)} + first request ${r.firstRequestMs.toFixed(1)}; the import before it ${r.importMs.toFixed(1)}); warm decode + rank + render median ${r.warmMedianMs.toFixed(3)} ms`);
-    await check('Chromium timing: a warm request stays under 2 ms', async () => assert.ok(r.warmMedianMs < 2, JSON.stringify(r)));
+    await check('the benchmark page completes with every figure', async () => {
+      for (const k of ['coldStartMs', 'instantiateMs', 'firstRequestMs', 'importMs', 'warmMedianMs']) assert.ok(Number.isFinite(r[k]) && r[k] >= 0, `${k}: ${JSON.stringify(r)}`);
+    });
     await context.close();
   }
 
   // 5. The Vite production build from the tarball (package.test.mjs), in the browser.
   const viteDist = resolve(here, '../.scratch/consumer/dist');
+  await check('the Vite build from the tarball exists (package.test.mjs makes it; scripts/npm.sh test runs it first)', async () => assert.ok(existsSync(viteDist), viteDist));
   if (existsSync(viteDist)) {
     const { server, url: viteUrl } = await serveDir(viteDist);
     const context = await browser.newContext();
@@ -201,8 +205,6 @@ try {
     });
     await context.close();
     server.close();
-  } else {
-    console.log('  (no Vite build found: run package.test.mjs first)');
   }
 } finally {
   await browser.close();

@@ -12,6 +12,37 @@ use edge_persona::Profile;
 use edge_persona::{import_bundle, ImportLimits};
 use edge_persona::{rank, rank_conversation, RankSettings};
 
+/// The labelled sets' `now`, and the time the tests' profiles are built around: 2026-11-20T12:00:00Z,
+/// a Friday.
+pub const NOW: &str = "2026-11-20T12:00:00Z";
+/// [`NOW`] in milliseconds since the epoch.
+pub const NOW_MS: i64 = 1_795_176_000_000;
+/// An hour and a day in milliseconds.
+pub const HOUR_MS: i64 = 3_600_000;
+pub const DAY_MS: i64 = 86_400_000;
+
+/// A Segment bundle (the Profile API's response bodies in one object) as its JSON text: the
+/// profile id, its traits object and its events.
+pub fn bundle(
+    profile_id: &str,
+    traits: serde_json::Value,
+    events: Vec<serde_json::Value>,
+) -> String {
+    serde_json::json!({"profile_id": profile_id, "traits": {"traits": traits}, "events": {"data": events}})
+        .to_string()
+}
+
+/// A track event of a bundle, `at_ms` as its ISO-8601 timestamp.
+pub fn event(
+    message_id: &str,
+    name: &str,
+    at_ms: i64,
+    properties: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({"message_id": message_id, "type": "track", "event": name,
+        "timestamp": edge_persona::time::format_timestamp(at_ms), "properties": properties})
+}
+
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
@@ -60,9 +91,26 @@ pub struct DevSet {
 }
 
 /// The labelled sets: `relevance-dev.json` (12 questions, retail and telecom, the set the model's
-/// constants were first chosen on) and `dev2/relevance-dev2.json` (48 questions over eight other
-/// domains, written as customers type by someone who had not seen the engine).
-pub const DEV_SETS: [&str; 2] = ["relevance-dev.json", "dev2/relevance-dev2.json"];
+/// constants were first chosen on), `dev2/relevance-dev2.json` and `dev3/relevance-dev3.json`
+/// (48 questions each over eight other domains, written as customers type by someone who had not
+/// seen the engine).
+pub const DEV_SETS: [&str; 3] = [
+    "relevance-dev.json",
+    "dev2/relevance-dev2.json",
+    "dev3/relevance-dev3.json",
+];
+
+/// An item's score recomputed from its explanation alone, by the formula the ranker documents:
+/// `(base + thread) · repeat`, where `base` is `lexical · coverage · recency · frequency`, or with
+/// salience that divided by the relevance scale plus the salience weight times its value.
+pub fn score_from_explanation(e: &edge_persona::Explanation) -> f32 {
+    let relevance = e.lexical * e.coverage * e.recency * e.frequency;
+    let base = match &e.salience {
+        None => relevance,
+        Some(s) => relevance / s.relevance_scale + s.weight * s.value,
+    };
+    (base + e.thread) * e.repeat
+}
 
 /// The first labelled set (`relevance-dev.json`).
 pub fn dev_set() -> DevSet {
