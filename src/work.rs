@@ -111,7 +111,7 @@ mod tests {
             crate::text::normalize(t);
         });
         check("defuse", 4096, 40, |t| {
-            crate::render::defuse(t, crate::text::base_letter);
+            crate::text::defuse(t, crate::text::base_letter);
         });
         // neutralize reads a bounded window whatever the value's length.
         check("neutralize", 4096, 40, |t| {

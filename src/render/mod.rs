@@ -39,7 +39,7 @@ use crate::time::{format_timestamp, push_number, relative};
 mod neutralize;
 
 use neutralize::char_count;
-pub use neutralize::{defuse, neutralize};
+pub use neutralize::neutralize;
 
 /// The tag that delimits the text block.
 pub const CONTEXT_TAG: &str = "user_profile_context";

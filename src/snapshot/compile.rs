@@ -2,7 +2,7 @@
 //! every field is analyzed into postings, strings are interned, and personal data is withheld or
 //! removed here ([`PrivacyPolicy`] applied to every trait and property, nested members included),
 //! before any of it reaches the snapshot's text. Display text is normalized and instruction phrases
-//! are defused here too ([`crate::render::defuse`]), with Unicode's full compatibility folding,
+//! are defused here too ([`crate::text::defuse`]), with Unicode's full compatibility folding,
 //! which the request path does not carry.
 
 use std::collections::{BTreeMap, HashMap};
@@ -258,7 +258,7 @@ impl<'p> Seen<'p> {
 
 /// Display text with its instruction phrases and role markers defused.
 fn defused(text: &str) -> String {
-    crate::render::defuse(text, crate::text::base_letter)
+    crate::text::defuse(text, crate::text::base_letter)
 }
 
 /// Collects strings, terms and postings while compiling. Term ids are provisional until

@@ -8,6 +8,8 @@
 //! `how_did_you_hear` still indexes every word.
 
 pub mod cues;
+pub mod defuse;
+mod entities;
 mod fold;
 pub mod initials;
 mod invisible;
@@ -19,6 +21,7 @@ mod term_hash;
 pub mod thesaurus;
 pub mod when;
 
+pub use defuse::defuse;
 pub(crate) use fold::latin_base;
 pub use invisible::{is_invisible, keeps_meaning};
 pub use lexicon::expansions;
