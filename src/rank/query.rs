@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use super::RankSettings;
 use crate::text::cues::{is_content_cue, is_cue, is_cue_pair};
 use crate::text::when::time_words;
-use crate::text::{compound_words, expansions, is_stop_word, split_words, stem, term_hash};
+use crate::text::{compound_words, expansions, is_stop_word, split_words, term_hash, Analyzer};
 
 /// Most words of a query that count towards coverage (and are looked up at all).
 pub const MAX_QUERY_WORDS: usize = 64;
@@ -157,7 +157,7 @@ impl Query {
                 && !is_stop_word(w)
                 && w.bytes().all(|b| b.is_ascii_lowercase())
             {
-                let t = stem(w);
+                let t = Analyzer::term(w);
                 if !time_terms.contains(&t) {
                     time_terms.push(t);
                 }
@@ -179,7 +179,7 @@ impl Query {
                 sequence.push(None);
                 continue;
             }
-            let term = stem(w);
+            let term = Analyzer::term(w);
             let index = match words.iter().position(|x| *x == term) {
                 Some(i) => Some(i),
                 None if words.len() < max_words => {
@@ -215,7 +215,7 @@ impl Query {
         }
         // `LinkedIn` also as `linkedin`, standing for its first part's word.
         compound_words(text, |whole| {
-            let term = stem(whole);
+            let term = Analyzer::term(whole);
             let first: String = whole.chars().take(2).collect();
             let word = words.iter().position(|w| w.starts_with(&first));
             if let Some(word) = word {
@@ -293,6 +293,7 @@ fn head_and_tail(text: &str, max: usize) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::stem;
 
     #[test]
     fn words_terms_and_link_keys() {

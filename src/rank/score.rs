@@ -89,6 +89,12 @@ pub(super) struct Scorer<'a> {
     time_idf: f32,
 }
 
+/// `idf = ln(1 + (N − df + 0.5) / (df + 0.5))`: of a term in `df` of `n` items (or of the query's
+/// time expressions, met by `df` items).
+fn idf(n: f32, df: f32) -> f32 {
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
 /// The contribution index that stands for the time expressions in `lexical`'s callback.
 const TIME_TERM: usize = usize::MAX;
 
@@ -100,10 +106,7 @@ impl<'a> Scorer<'a> {
         settings: &'a RankSettings,
     ) -> Option<Self> {
         let n = snapshot.item_count() as f32;
-        let idf = |id: u32| {
-            let df = snapshot.doc_freq(id) as f32;
-            (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
-        };
+        let idf_of = |id: u32| idf(n, snapshot.doc_freq(id) as f32);
         let mut terms: Vec<Resolved> = Vec::new();
         let mut add = |r: Resolved<'a>| match terms.iter_mut().find(|t| t.id == r.id) {
             // One entry per term (the postings merge needs it): the strongest reading wins.
@@ -119,7 +122,7 @@ impl<'a> Scorer<'a> {
                     term: snapshot.term_text(id),
                     via: typed.filter(|t| *t != q.term),
                     weight: q.weight,
-                    idf: idf(id),
+                    idf: idf_of(id),
                     words: (q.word, q.word),
                 });
             }
@@ -138,7 +141,7 @@ impl<'a> Scorer<'a> {
                         term: snapshot.term_text(*id),
                         via: Some(&key.text),
                         weight,
-                        idf: idf(*id),
+                        idf: idf_of(*id),
                         words: key.words,
                     });
                 }
@@ -174,7 +177,7 @@ impl<'a> Scorer<'a> {
             avg_len,
             windows,
             time_match,
-            time_idf: (1.0 + (n - df + 0.5) / (df + 0.5)).ln(),
+            time_idf: idf(n, df),
         })
     }
 

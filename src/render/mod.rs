@@ -33,7 +33,7 @@ use crate::errors::SettingsError;
 use crate::rank::{ItemKind, ItemRef, RankedItem};
 use crate::settings::{check_ranges, Checked, Validate};
 use crate::snapshot::{GroupView, Snapshot, TraitView};
-use crate::text::{humanize_key, key_words, Analyzer, Tokenizer};
+use crate::text::{humanize_key, key_words, Analyzer};
 use crate::time::{format_timestamp, push_number, relative};
 
 mod neutralize;
@@ -301,8 +301,8 @@ fn shown_properties<'a>(
         .into_iter()
         .map(|(key, text)| {
             terms.clear();
-            Analyzer.terms(key, &mut terms);
-            Analyzer.terms(text, &mut terms);
+            Analyzer::terms(key, &mut terms);
+            Analyzer::terms(text, &mut terms);
             (
                 terms.iter().any(|t| matched.contains(&t.as_str())),
                 key,

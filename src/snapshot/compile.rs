@@ -11,7 +11,7 @@ use super::{Field, GroupRecord, Posting, Snapshot, Span, TraitRecord, ValueKind,
 use crate::policy::{Applied, PrivacyPolicy, Target};
 use crate::profile::{Memory, Profile, Value};
 use crate::text::initials::initialisms;
-use crate::text::{thesaurus, Analyzer, Tokenizer};
+use crate::text::{thesaurus, Analyzer};
 use crate::time::scan::dates_in;
 use crate::time::zone::Zone;
 use crate::time::DAY_MS;
@@ -323,19 +323,10 @@ impl Builder {
         let mut initials: Vec<String> = Vec::new();
         for (field, text) in fields {
             self.scratch.clear();
-            Analyzer.terms(text, &mut self.scratch);
+            Analyzer::index_terms(text, &mut self.scratch);
             if matches!(field, Field::Name | Field::Values) {
                 initialisms(text, &mut initials);
             }
-            // A compound the thesaurus does not know also counts as its parts (`timezone`).
-            let mut compounds: Vec<String> = Vec::new();
-            crate::text::split_words(text, |w| {
-                if let Some((a, b)) = thesaurus::split_compound(w) {
-                    compounds.push(a);
-                    compounds.push(b);
-                }
-            });
-            self.scratch.extend(compounds);
             for term in self.scratch.drain(..) {
                 let next = u32::try_from(self.term_ids.len()).unwrap_or(u32::MAX);
                 let id = *self.term_ids.entry(term).or_insert(next);

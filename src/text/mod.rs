@@ -1,11 +1,14 @@
 //! Text analysis shared by snapshot compilation and queries.
 //!
-//! Both sides of a match go through the same [`Analyzer`]: words are split on anything that is not a
-//! letter or digit and also at `camelCase` humps, so `preferred_color`, `firstName`, `postalCode` and
-//! `dotted.keys` yield their parts; numbers keep their decimal point (`10.5`) and digit-group commas
-//! (`18,420` → `18420`); everything is lowercased (Unicode-aware); then a light English stemmer folds
-//! plurals and `-ing`/`-ed`/`-ly` endings. Only the query side drops stop words, so a trait key such as
-//! `how_did_you_hear` still indexes every word.
+//! [`Analyzer`] is the one analysis both sides of a match go through: words are split on anything
+//! that is not a letter or digit and also at `camelCase` humps, so `preferred_color`, `firstName`,
+//! `postalCode` and `dotted.keys` yield their parts ([`split_words`]); numbers keep their decimal
+//! point (`10.5`) and digit-group commas (`18,420` → `18420`); everything is lowercased
+//! (Unicode-aware); then a word becomes a term by [`Analyzer::term`]: a light English stemmer folds
+//! plurals and `-ing`/`-ed`/`-ly` endings, and a word longer than [`MAX_TERM_BYTES`] is cut. The
+//! compiler indexes [`Analyzer::index_terms`] of every field (which adds camel-case wholes and the
+//! parts of compounds); a query reads the same words, drops its stop words, and looks up
+//! [`Analyzer::term`] of each, so `how_did_you_hear` as a key still indexes every word.
 
 pub mod cues;
 pub mod defuse;
@@ -26,25 +29,41 @@ pub(crate) use fold::latin_base;
 pub use invisible::{is_invisible, keeps_meaning};
 pub use lexicon::expansions;
 pub use normalize::{base_letter, normalize};
-pub use stem::stem;
+pub use stem::{stem, MAX_TERM_BYTES};
 pub use stopwords::is_stop_word;
 pub use term_hash::term_hash;
 
-/// Turns text into index terms. The default implementation is [`Analyzer`]; the trait exists so that a
-/// deployment with another language can plug in its own without touching the ranker.
-pub trait Tokenizer {
-    /// Appends the terms of `text` to `out`, in order, repeats kept.
-    fn terms(&self, text: &str, out: &mut Vec<String>);
-}
-
-/// The default tokenizer: split, lowercase, stem.
+/// The analysis both sides of a match share (see the module docs). English, general, no domain
+/// words: a deployment in another language replaces this type, and the compiler and the query
+/// parser follow, since neither analyzes text any other way.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Analyzer;
 
-impl Tokenizer for Analyzer {
-    fn terms(&self, text: &str, out: &mut Vec<String>) {
-        split_words(text, |word| out.push(stem(word)));
-        compound_words(text, |word| out.push(stem(word)));
+impl Analyzer {
+    /// The term of one lowercase word as [`split_words`] yields it: its stem, cut at
+    /// [`MAX_TERM_BYTES`].
+    pub fn term(word: &str) -> String {
+        stem(word)
+    }
+
+    /// Appends the terms of `text` to `out`, in order, repeats kept: each word's term, then the
+    /// term of each camel-case whole (`LinkedIn` → `linkedin`).
+    pub fn terms(text: &str, out: &mut Vec<String>) {
+        split_words(text, |word| out.push(Self::term(word)));
+        compound_words(text, |word| out.push(Self::term(word)));
+    }
+
+    /// [`Analyzer::terms`] of a field of data, plus the two parts of a compound the thesaurus does
+    /// not know as a whole (`timezone` → `time`, `zone`), so that a query typed in two words meets
+    /// it. What the snapshot compiler indexes.
+    pub fn index_terms(text: &str, out: &mut Vec<String>) {
+        Self::terms(text, out);
+        split_words(text, |word| {
+            if let Some((a, b)) = thesaurus::split_compound(word) {
+                out.push(a);
+                out.push(b);
+            }
+        });
     }
 }
 
@@ -140,22 +159,6 @@ fn split_words_into(text: &str, emit: &mut dyn FnMut(&str)) {
     }
 }
 
-/// The analyzed terms of a query: stop words dropped, stemmed, deduplicated in first-seen order,
-/// at most `max_terms` of them.
-pub fn query_terms(text: &str, max_terms: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    split_words(text, |word| {
-        if out.len() >= max_terms || is_stop_word(word) {
-            return;
-        }
-        let term = stem(word);
-        if !out.contains(&term) {
-            out.push(term);
-        }
-    });
-    out
-}
-
 /// Words of a key for display: `shoe_size` → `Shoe size`, `firstName` → `First name`.
 pub fn humanize_key(key: &str) -> String {
     let mut words = key_words(key);
@@ -231,16 +234,6 @@ mod tests {
     }
 
     #[test]
-    fn query_terms_drop_stop_words_stem_and_dedupe() {
-        assert_eq!(
-            query_terms("Can you recommend some running shoes in my size?", 64),
-            ["recommend", "run", "shoe", "size"]
-        );
-        assert_eq!(query_terms("shoes shoe SHOES", 64), ["shoe"]);
-        assert_eq!(query_terms("a b c d e f", 2), ["b", "c"]);
-    }
-
-    #[test]
     fn camel_case_words_are_also_kept_whole() {
         let mut out = Vec::new();
         compound_words("add it to LinkedIn, PlayStation and linkedin", |w| {
@@ -248,14 +241,14 @@ mod tests {
         });
         assert_eq!(out, ["linkedin", "playstation"]);
         let mut terms = Vec::new();
-        Analyzer.terms("firstName", &mut terms);
+        Analyzer::terms("firstName", &mut terms);
         assert_eq!(terms, ["first", "name", stem("firstname").as_str()]);
     }
 
     #[test]
     fn analyzer_indexes_every_word_of_data() {
         let mut out = Vec::new();
-        Analyzer.terms("how_did_you_hear", &mut out);
+        Analyzer::terms("how_did_you_hear", &mut out);
         assert_eq!(out, ["how", "did", "you", "hear"]);
     }
 
