@@ -1,4 +1,4 @@
-//! Snapshot encode / decode, rank and render on the retail fixtures (small: 50 traits, 200 events;
+//! Snapshot encode / decode, rank and render on the retail fixtures (small: 48 traits, 60 events;
 //! jeff: 132 traits, 2,114 events; large: 600 traits, 20,000 events), and the whole per-request path
 //! (decode + rank + render); and the worst inputs a caller controls next to ordinary ones: a 1 MB
 //! query of `1,1,1,…`, a 1 MB pasted chat message, and compiling a profile whose trait values are

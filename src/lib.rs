@@ -52,7 +52,8 @@
 //! ([`import_bundle`]), compile under a policy ([`compile`], [`PrivacyPolicy`]), decode
 //! ([`Snapshot::decode`]), rank ([`rank()`]), render ([`render()`]), inject into LLM requests
 //! ([`inject()`]), or all of it behind one handle ([`Personalizer`]). A few namespaces stay
-//! public: [`errors`], [`identity`] (signed tokens), [`slots`] (the page slot language),
+//! public: [`errors`], [`identity`] (signed tokens), [`mcp`] (the MCP server's messages and tools),
+//! [`slots`] (the page slot language),
 //! [`snapshot`] (its byte layout and KV keys), [`webhook`] (a Segment message read into an
 //! update), [`state`] (one person's profile state: ordered, idempotent updates, bounds, retention,
 //! erasure, as the Worker's Durable Object keeps it), [`text`] (the tokenizer), [`time`] and

@@ -4,7 +4,7 @@
 //! birthdays, government and payment identifiers, IP addresses — is recognised in three layers,
 //! each documented where it lives:
 //!
-//! 1. **By key** ([`keys`](self::keys), [`classify_key`]): the words of a trait or property key, normalized
+//! 1. **By key** ([`keys`], [`classify_key`]): the words of a trait or property key, normalized
 //!    (case, separators, camelCase, accents, plurals, compounds) and looked up in a vocabulary of
 //!    personal-data words in the major European languages (`email`, `mobile_no`, `tel_no`, `bday`,
 //!    `shipTo`, `Telefonnummer`, `fecha_de_nacimiento`, `adresse`, `codice_fiscale`…), with words that

@@ -42,7 +42,7 @@ pub struct TermContribution {
     pub score: f32,
 }
 
-/// The parts of a score, which recompute it by the formula of [`super`]'s module docs:
+/// The parts of a score, which recompute it by the formula documented on [`crate::rank()`]:
 ///
 /// ```text
 /// relevance = lexical · coverage · recency · frequency

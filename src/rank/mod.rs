@@ -1,66 +1,5 @@
-//! The lexical-plus-recency relevance model.
-//!
-//! Every trait and every event group of a [`Snapshot`] is scored against a [`Query`] and a `now`
-//! timestamp (no clock is read). The query's typed words `u` (stop words dropped, at most
-//! [`MAX_QUERY_WORDS`]) each stand for terms `t` looked up in the snapshot: the word's stem
-//! (weight 1), the general CDP lexicon's expansions ([`RankSettings::expansion_weight`]), and the
-//! thesaurus links the snapshot compiled for its own words from WordNet 3.0 (synonyms and
-//! derivations at `related_weight`, more general words at `broader_weight`, more specific at
-//! `narrower_weight`). An item's fields `f` are its name, property keys, values and the
-//! initialisms of its phrases (`personal training` → `pt`), weighted by `field_weights`. The
-//! query's time expressions ("tonight", "last weekend", "before April"), read in the person's time
-//! zone, form one more query word `τ` matched by the item's times (occurrences, dates in values):
-//!
-//! ```text
-//! tf'(t,d)    = Σ_f  W_f · tf(t,d,f) / (1 − b + b · len(d,f) / avglen(f))      (BM25F)
-//! lexical(d)  = Σ_t  w_t · idf(t) · tf'(t,d) · (k1 + 1) / (tf'(t,d) + k1)
-//!             + time_weight · idf(τ) · m(d) · (k1 + 1) / (m(d) + k1)          (m: time match 0..1)
-//! idf(t)      = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))                   (N: items, not events)
-//! matched(d)  = Σ_u max{min(w_t, 1) : t stands for u and matches d} + time_weight · m(d)
-//! coverage(d) = (matched(d) / (|u| + time_weight [if the query has times])) ^ coverage_exponent
-//! recency(d)  = floor + (1 − floor) · 2^(−age(d) / half_life)              (events)
-//!             = trait_recency (· withheld_weight) (· metric_weight)     (traits)
-//! freq(d)     = 1 + frequency_weight · ln(count(d))
-//! rel(d)      = lexical(d) · coverage(d) · recency(d) · freq(d)
-//! ```
-//!
-//! Then, in order: **salience**, for questions that ask for what matters ("anything I need to sort
-//! out?", `text::cues`): the relevance of every item is divided by the best one and
-//! `salience_weight · salience(d)` added (see `salience.rs`: recent and rare events, open states,
-//! dates coming up), and with no content word, salient items that matched nothing join in;
-//! **threads**: the best `thread_seeds` items' rare values (in 2..=`thread_max_df` items: an order
-//! id, a claim number) add `thread_weight` × the seed's score to the other items holding them;
-//! **repeats**: the k-th best event of a name keeps `repeat_decay^k` of its score. So:
-//!
-//! ```text
-//! base(d)     = rel(d)                                                  (no salience)
-//!             = rel(d) / max rel + salience_weight · salience(d)        (salience)
-//! score(d)    = (base(d) + thread(d)) · repeat(d)
-//! ```
-//!
-//! [`Explanation`] reports every factor; its fields recompute the score (tested on every labelled
-//! question, natively and through the npm package).
-//!
-//! **What a single profile's IDF gets wrong.** A profile is a few hundred items, many of them the
-//! same event repeated (441 `Page Viewed`). Counting *event groups* (identical events collapsed at
-//! compile time) makes `N` and `df` measure distinct facts; a word in nearly every item (`product`,
-//! the schema's own vocabulary) still gets an IDF near zero, as it should.
-//!
-//! **Recent but irrelevant.** Recency multiplies relevance, it never adds to it: an event from ten
-//! seconds ago that shares no word and no time with the query scores zero and is not returned
-//! (only salience, for questions that ask for it, adds). Among relevant events, the newest win; an
-//! old but specific event keeps at least `floor` of its weight.
-//!
-//! **Coverage** counts typed words, not terms: "running shoes in my size" prefers the product added
-//! *in size 10.5* over the dozens of running-shoe page views, and a word's many thesaurus links add
-//! reach without diluting the query.
-//!
-//! **Conversations.** [`Query::conversation`] reads a conversation's user turns as one query: a word
-//! of the last turn weighs 1, a word first met `k` turns earlier [`RankSettings::turn_decay`]`^k`
-//! (in `lexical` as `w_t`, in `coverage` as the word's unit), over the last
-//! [`RankSettings::max_turns`] turns; cue and time expressions follow the last turn.
-//!
-//! Order is deterministic: score descending ([`f32::total_cmp`]), then id ascending.
+//! The lexical-plus-recency relevance model: settings, query analysis, scoring, explanations. The
+//! model itself is documented on [`rank`], where users of the crate read it.
 
 mod explain;
 mod query;
@@ -79,7 +18,70 @@ use crate::snapshot::Snapshot;
 use crate::sort::sort_by;
 use score::Scorer;
 
-/// Ranks `snapshot` against `query` at time `now_ms`, returning at most `settings.limit` items.
+/// Ranks `snapshot` against `query` at time `now_ms`, returning at most `settings.limit` items,
+/// best first, each with an [`Explanation`] of its score. The model:
+///
+/// Every trait and every event group of a [`Snapshot`] is scored against a [`Query`] and a `now`
+/// timestamp (no clock is read). The query's typed words `u` (stop words dropped, at most
+/// [`MAX_QUERY_WORDS`]) each stand for terms `t` looked up in the snapshot: the word's stem
+/// (weight 1), the general CDP lexicon's expansions ([`RankSettings::expansion_weight`]), and the
+/// thesaurus links the snapshot compiled for its own words from WordNet 3.0 (synonyms and
+/// derivations at `related_weight`, more general words at `broader_weight`, more specific at
+/// `narrower_weight`). An item's fields `f` are its name, property keys, values and the
+/// initialisms of its phrases (`personal training` → `pt`), weighted by `field_weights`. The
+/// query's time expressions ("tonight", "last weekend", "before April"), read in the person's time
+/// zone, form one more query word `τ` matched by the item's times (occurrences, dates in values):
+///
+/// ```text
+/// tf'(t,d)    = Σ_f  W_f · tf(t,d,f) / (1 − b + b · len(d,f) / avglen(f))      (BM25F)
+/// lexical(d)  = Σ_t  w_t · idf(t) · tf'(t,d) · (k1 + 1) / (tf'(t,d) + k1)
+///             + time_weight · idf(τ) · m(d) · (k1 + 1) / (m(d) + k1)          (m: time match 0..1)
+/// idf(t)      = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))                   (N: items, not events)
+/// matched(d)  = Σ_u max{min(w_t, 1) : t stands for u and matches d} + time_weight · m(d)
+/// coverage(d) = (matched(d) / (|u| + time_weight [if the query has times])) ^ coverage_exponent
+/// recency(d)  = floor + (1 − floor) · 2^(−age(d) / half_life)              (events)
+///             = trait_recency (· withheld_weight) (· metric_weight)     (traits)
+/// freq(d)     = 1 + frequency_weight · ln(count(d))
+/// rel(d)      = lexical(d) · coverage(d) · recency(d) · freq(d)
+/// ```
+///
+/// Then, in order: **salience**, for questions that ask for what matters ("anything I need to sort
+/// out?", `text::cues`): the relevance of every item is divided by the best one and
+/// `salience_weight · salience(d)` added (see `salience.rs`: recent and rare events, open states,
+/// dates coming up), and with no content word, salient items that matched nothing join in;
+/// **threads**: the best `thread_seeds` items' rare values (in 2..=`thread_max_df` items: an order
+/// id, a claim number) add `thread_weight` × the seed's score to the other items holding them;
+/// **repeats**: the k-th best event of a name keeps `repeat_decay^k` of its score. So:
+///
+/// ```text
+/// base(d)     = rel(d)                                                  (no salience)
+///             = rel(d) / max rel + salience_weight · salience(d)        (salience)
+/// score(d)    = (base(d) + thread(d)) · repeat(d)
+/// ```
+///
+/// [`Explanation`] reports every factor; its fields recompute the score (tested on every labelled
+/// question, natively and through the npm package).
+///
+/// **What a single profile's IDF gets wrong.** A profile is a few hundred items, many of them the
+/// same event repeated (441 `Page Viewed`). Counting *event groups* (identical events collapsed at
+/// compile time) makes `N` and `df` measure distinct facts; a word in nearly every item (`product`,
+/// the schema's own vocabulary) still gets an IDF near zero, as it should.
+///
+/// **Recent but irrelevant.** Recency multiplies relevance, it never adds to it: an event from ten
+/// seconds ago that shares no word and no time with the query scores zero and is not returned
+/// (only salience, for questions that ask for it, adds). Among relevant events, the newest win; an
+/// old but specific event keeps at least `floor` of its weight.
+///
+/// **Coverage** counts typed words, not terms: "running shoes in my size" prefers the product added
+/// *in size 10.5* over the dozens of running-shoe page views, and a word's many thesaurus links add
+/// reach without diluting the query.
+///
+/// **Conversations.** [`Query::conversation`] reads a conversation's user turns as one query: a word
+/// of the last turn weighs 1, a word first met `k` turns earlier [`RankSettings::turn_decay`]`^k`
+/// (in `lexical` as `w_t`, in `coverage` as the word's unit), over the last
+/// [`RankSettings::max_turns`] turns; cue and time expressions follow the last turn.
+///
+/// Order is deterministic: score descending ([`f32::total_cmp`]), then id ascending.
 pub fn rank(
     snapshot: &Snapshot,
     query: &str,

@@ -84,7 +84,7 @@ pub struct RankSettings {
     /// the first and the last half of this many, cut at character boundaries, so a question
     /// before or after the paste is still seen. Default 4096.
     pub max_query_bytes: usize,
-    /// Weight of a conversation's earlier user turns, per turn back ([`Query::conversation`]):
+    /// Weight of a conversation's earlier user turns, per turn back ([`super::Query::conversation`]):
     /// a word first met `k` turns before the last weighs `turn_decay^k`. 0 reads the last turn
     /// only. Default 0.5: the one word of a follow-up ("and in blue?") still outweighs each word
     /// of the turn before, and the words of three turns back (0.125) barely count.

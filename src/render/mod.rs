@@ -12,14 +12,14 @@
 //! </user_profile_context>
 //! ```
 //!
-//! **Values are data.** Every value and key passes through [`neutralize`] (its module docs say
+//! **Values are data.** Every value and key passes through [`neutralize()`] (its module docs say
 //! exactly what it does): invisible characters are dropped, control characters and line breaks
 //! become spaces, `<` and `>` and their look-alikes become `‹` `›` (so nothing can close the block or
 //! open a new tag), backticks become `'`, double quotes are escaped, phrases that pose as
 //! instructions or roles (`ignore previous instructions`, `SYSTEM :`, `<|im_start|>`, `[INST]`…) are
 //! replaced by `[removed]` however they are disguised, and long values are cut at
 //! [`RenderSettings::max_value_chars`]. Personal data was already withheld, and display text
-//! normalized and defused, when the snapshot was compiled ([`crate::policy`], [`defuse`]).
+//! normalized and defused, when the snapshot was compiled ([`crate::policy`], [`crate::text::defuse()`]).
 //!
 //! **Token estimate.** One token per four characters (rounded up), OpenAI's rule of thumb for English;
 //! it overestimates for plain words and underestimates for digits, which is the safe side for a budget

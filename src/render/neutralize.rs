@@ -9,7 +9,7 @@
 //! at the caller's length.
 //!
 //!
-//! Phrases are matched by the shared matcher of [`crate::text::defuse`] (its docs list them).
+//! Phrases are matched by the shared matcher of [`mod@crate::text::defuse`] (its docs list them).
 
 use crate::text::defuse::redact;
 use crate::text::{is_invisible, keeps_meaning};

@@ -2,7 +2,7 @@
 //! every field is analyzed into postings, strings are interned, and personal data is withheld or
 //! removed here ([`PrivacyPolicy`] applied to every trait and property, nested members included),
 //! before any of it reaches the snapshot's text. Display text is normalized and instruction phrases
-//! are defused here too ([`crate::text::defuse`]), with Unicode's full compatibility folding,
+//! are defused here too ([`crate::text::defuse()`]), with Unicode's full compatibility folding,
 //! which the request path does not carry.
 
 use std::collections::{BTreeMap, HashMap};
@@ -196,7 +196,7 @@ fn thesaurus_links(terms: &[(String, u32)]) -> Vec<(u32, u32)> {
     links
 }
 
-/// Longest message id kept, in bytes: under the default [`SnapshotLimits::max_string_bytes`], so
+/// Longest message id kept, in bytes: under the default [`super::SnapshotLimits::max_string_bytes`], so
 /// that a snapshot compiled with default limits decodes with them.
 const MAX_ID_BYTES: usize = 65_535;
 

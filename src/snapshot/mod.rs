@@ -1,6 +1,6 @@
 //! Compact, versioned profile snapshots, pre-processed for ranking.
 //!
-//! A [`Snapshot`] is a profile compiled for the request path: [`compile`] builds one from a
+//! A [`Snapshot`] is a profile compiled for the request path: [`compile()`] builds one from a
 //! [`crate::profile::Profile`] under a [`crate::policy::PrivacyPolicy`], [`Snapshot::encode`] writes
 //! it as bytes and [`Snapshot::decode`] reads and validates them. Everything the per-request path
 //! would otherwise recompute is done at compile time:
@@ -12,7 +12,8 @@
 //!   a real profile's snapshot, and nothing reads them).
 //! * **Terms.** Every field is analyzed once ([`crate::text::Analyzer`]); the snapshot holds a sorted
 //!   term dictionary with document frequencies, and each item holds `(term id, frequency)` postings per
-//!   field: name (trait key / event name), property keys, values.
+//!   field ([`FIELD_COUNT`] of them): name (trait key / event name), property keys, values, and the
+//!   initialisms of the name's and values' phrases.
 //! * **Display text.** Values are flattened to one-line text with personal data already withheld or
 //!   removed by the policy, so nothing downstream can leak it by accident.
 //! * **Times** are integers (ms since the epoch), delta-encoded inside a group.
@@ -20,8 +21,8 @@
 //!   the time they were noted (their category is a name term); the policy reads their key (or `memory`) and text like
 //!   a trait's, and the ranker gives them a recency from that time.
 //!
-//! The files of this module: this one holds the types and their read-only views; [`compile`]
-//! (`compile.rs`) the profile → snapshot step; `validate.rs` the checks that make a decoded snapshot
+//! The files of this module: this one holds the types and their read-only views; `compile.rs`
+//! the profile → snapshot step; `validate.rs` the checks that make a decoded snapshot
 //! safe to read; [`codec`] the byte layout (header and payload, with its table); [`kv`] where
 //! snapshots live in Workers KV. Decoding is bounded by [`SnapshotLimits`] and checks every index
 //! and length, so a snapshot that decodes can be ranked and rendered without further checks.

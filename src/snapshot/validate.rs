@@ -1,6 +1,6 @@
 //! Validation of a decoded snapshot: every limit, string reference, table range and ordering is
 //! checked once, so that the accessors and the ranker never meet a bad reference. A snapshot built
-//! by [`super::compile`] passes by construction; bytes from storage are not trusted.
+//! by [`super::compile()`] passes by construction; bytes from storage are not trusted.
 
 use super::{Posting, Snapshot, SnapshotLimits, Span, FIELD_COUNT};
 use crate::errors::{LimitExceeded, SnapshotError};

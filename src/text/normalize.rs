@@ -52,7 +52,7 @@ pub fn normalize(text: &str) -> String {
 }
 
 /// The first character of `c`'s compatibility decomposition (`ì` → `i`, `ℌ` → `H`), for the
-/// prompt neutralizer's skeleton at compile time ([`crate::text::defuse`]).
+/// prompt neutralizer's skeleton at compile time ([`crate::text::defuse()`]).
 pub fn base_letter(c: char) -> Option<char> {
     let mut first = None;
     unicode_normalization::char::decompose_compatible(c, |d| {
