@@ -74,12 +74,17 @@ await run(['kv', 'bulk', 'put', bulk, '--binding', 'PROFILES', '--local', '--per
 const vars = { IDENTITY_SECRET: SECRET, LLM_UPSTREAM_URL: llmUrl, ORIGIN_URL: originUrl };
 const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(PORT), '--persist-to', persist,
   '--show-interactive-dev-session=false', ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
-const dev = spawn(wrangler, args, { cwd: ROOT, env, stdio: ['ignore', smoke ? 'pipe' : 'inherit', smoke ? 'pipe' : 'inherit'] });
+// Its own process group, so that stopping it stops the workerd it starts too (a killed wrangler
+// alone left workerd serving, and spinning, after a timed-out smoke test).
+const dev = spawn(wrangler, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', smoke ? 'pipe' : 'inherit', smoke ? 'pipe' : 'inherit'] });
 let devLog = '';
 dev.stdout?.on('data', (d) => { devLog += d; });
 dev.stderr?.on('data', (d) => { devLog += d; });
-const stop = async () => { dev.kill('SIGTERM'); for (const c of closers) await c(); };
-process.on('SIGINT', async () => { await stop(); process.exit(0); });
+const stop = async () => {
+  try { process.kill(-dev.pid, 'SIGTERM'); } catch { /* already gone */ }
+  for (const c of closers) await c();
+};
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, async () => { await stop(); process.exit(0); });
 
 const base = `http://127.0.0.1:${PORT}`;
 let ready = false;
