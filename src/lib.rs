@@ -66,6 +66,7 @@ pub mod errors;
 pub mod identity;
 mod import;
 mod inject;
+pub mod jwt;
 pub mod mcp;
 mod personalizer;
 mod policy;
@@ -82,8 +83,8 @@ pub mod time;
 mod work;
 
 pub use errors::{
-    IdentityError, ImportError, InjectError, LimitExceeded, MemoryError, SettingsError,
-    SnapshotError, StateError,
+    IdentityError, ImportError, InjectError, JwksError, JwtError, LimitExceeded, MemoryError,
+    SettingsError, SnapshotError, StateError, ToolArgsError,
 };
 pub use import::segment::webhook;
 pub use import::segment::{import_bundle, import_ndjson, import_value};
