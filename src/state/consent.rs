@@ -30,6 +30,16 @@ pub struct Consent {
 }
 
 impl Consent {
+    /// The preferences in the row encoding, for handing them to the person's object.
+    pub fn encode(&self) -> Result<Vec<u8>, StateError> {
+        super::rows::encode(self)
+    }
+
+    /// Preferences from [`Consent::encode`]'s bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, StateError> {
+        super::rows::decode("consent", "", bytes)
+    }
+
     /// Whether `category` is granted (names compare without regard to case).
     pub fn grants(&self, category: &str) -> bool {
         self.categories
