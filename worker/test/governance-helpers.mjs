@@ -61,7 +61,7 @@ export async function fakeIssuer() {
   const state = { keys: [], override: null, fetches: 0 };
   const srv = await listen(async (req, res) => {
     await readBody(req);
-    if (req.url !== '/.well-known/jwks.json') {
+    if (!req.url.endsWith('/jwks.json')) {
       res.writeHead(404);
       res.end();
       return;

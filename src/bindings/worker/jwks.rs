@@ -71,9 +71,15 @@ struct Cached {
 
 thread_local! {
     static CACHE: RefCell<Option<Cached>> = const { RefCell::new(None) };
-    /// When the JWKS was last fetched (or tried), whatever came of it.
-    static LAST_FETCH: RefCell<i64> = const { RefCell::new(i64::MIN) };
+    /// When the JWKS was last fetched for an unknown `kid`.
+    static KID_REFETCH: RefCell<i64> = const { RefCell::new(i64::MIN) };
+    /// When a fetch last failed.
+    static FAILED: RefCell<i64> = const { RefCell::new(i64::MIN) };
 }
+
+/// After a failed fetch, the least time before the next (a down issuer is not asked on every
+/// request).
+const FAILED_GAP_MS: i64 = 5_000;
 
 /// Why a token was refused: its own fault, or the issuer's keys could not be had.
 #[derive(Debug)]
@@ -125,7 +131,8 @@ pub(super) async fn verify(
 }
 
 /// The issuer's keys: the isolate's copy while fresh, else fetched (`unknown_kid`: fetch again
-/// even though the copy is fresh, at most once per [`REFETCH_GAP_MS`]).
+/// even though the copy is fresh, at most once per [`REFETCH_GAP_MS`]); after a failed fetch, the
+/// stale copy (if any) for [`FAILED_GAP_MS`].
 async fn keys(issuer: &Issuer, now_ms: i64, unknown_kid: bool) -> Result<Rc<Jwks>, TokenRefused> {
     let cached = CACHE.with(|c| {
         c.borrow()
@@ -133,17 +140,24 @@ async fn keys(issuer: &Issuer, now_ms: i64, unknown_kid: bool) -> Result<Rc<Jwks
             .filter(|c| c.url == issuer.jwks_url)
             .map(|c| (c.jwks.clone(), c.fetched_ms))
     });
-    let last = LAST_FETCH.with(|l| *l.borrow());
-    let recently = now_ms.saturating_sub(last) < REFETCH_GAP_MS;
-    match cached {
-        Some((jwks, at)) if !unknown_kid && now_ms.saturating_sub(at) < issuer.cache_ms => {
-            return Ok(jwks)
+    let fresh = cached
+        .as_ref()
+        .is_some_and(|(_, at)| now_ms.saturating_sub(*at) < issuer.cache_ms);
+    if unknown_kid {
+        let last = KID_REFETCH.with(|l| *l.borrow());
+        if now_ms.saturating_sub(last) < REFETCH_GAP_MS {
+            return Err(TokenRefused::Token(JwtError::UnknownKey));
         }
-        Some((jwks, _)) if recently => return Ok(jwks),
-        None if recently && unknown_kid => return Err(TokenRefused::Token(JwtError::UnknownKey)),
-        _ => {}
+        KID_REFETCH.with(|l| *l.borrow_mut() = now_ms);
+    } else if fresh {
+        if let Some((jwks, _)) = cached {
+            return Ok(jwks);
+        }
     }
-    LAST_FETCH.with(|l| *l.borrow_mut() = now_ms);
+    let failed = FAILED.with(|f| *f.borrow());
+    if now_ms.saturating_sub(failed) < FAILED_GAP_MS {
+        return cached.map(|(j, _)| j).ok_or(TokenRefused::Keys);
+    }
     match fetch_jwks(issuer).await {
         Ok(jwks) => {
             let jwks = Rc::new(jwks);
@@ -158,6 +172,7 @@ async fn keys(issuer: &Issuer, now_ms: i64, unknown_kid: bool) -> Result<Rc<Jwks
         }
         Err(e) => {
             worker::console_warn!("edge-persona: JWKS {}: {e}", issuer.jwks_url);
+            FAILED.with(|f| *f.borrow_mut() = now_ms);
             // A stale copy beats none while the issuer is unreachable.
             cached.map(|(j, _)| j).ok_or(TokenRefused::Keys)
         }
