@@ -90,6 +90,16 @@ impl AuditRecord {
         super::rows::decode("audit record", "", bytes)
     }
 
+    /// Several records in the row encoding (one call to the person's object for a batch).
+    pub fn encode_batch(records: &[AuditRecord]) -> Result<Vec<u8>, StateError> {
+        super::rows::encode(&records.to_vec())
+    }
+
+    /// Records from [`AuditRecord::encode_batch`]'s bytes.
+    pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Self>, StateError> {
+        super::rows::decode("audit batch", "", bytes)
+    }
+
     /// As `GET /v1/audit` answers it.
     pub fn to_json(&self) -> Json {
         json!({

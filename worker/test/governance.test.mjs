@@ -134,6 +134,22 @@ describe('audit, memory rules and erasure that reaches Segment', () => {
     assert.deepEqual(since, []);
   });
 
+  test('/v1/context refuses unknown members and formats, naming them, as the npm package does', async () => {
+    for (const [body, message] of [
+      [{ query: 'sailing', user: 'aud-bob' }, 'unknown member "user" (expected query, budget_tokens, limit, format)'],
+      [{ query: 'sailing', budgetTokens: 10 }, 'unknown member "budgetTokens" (expected query, budget_tokens, limit, format)'],
+      [{ query: 'sailing', format: 'xml' }, 'format must be "text" or "json"'],
+      [{ query: 'sailing', format: 1 }, 'format must be "text" or "json"'],
+    ]) {
+      const res = await w.call('POST', '/v1/context', { user: 'aud-ana', body });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal((await res.json()).error.message, message);
+    }
+    const json = await (await w.call('POST', '/v1/context', { user: 'aud-ana', body: { query: 'sailing', format: 'json', limit: 3 } })).json();
+    assert.equal(json.personalized, true);
+    assert.doesNotThrow(() => JSON.parse(json.context.text));
+  });
+
   test('memory rules: the same fact once, a key supersedes, recalled context refused, reads write nothing', async () => {
     const post = (body) => w.call('POST', '/v1/memories', { user: 'mem-cleo', body });
     const first = await post({ text: 'Prefers aisle seats', key: 'seat_preference' });

@@ -1,16 +1,23 @@
 //! The audit of what each prompt was told: recording (off the read path) and `GET /v1/audit`.
 //!
 //! **Recording.** A personalized read (`/v1/context`, a chat injection, MCP `get_user_context` and
-//! `search_profile`, a page fill) hands its record (route, time, item ids, token count; never a
-//! value) to the person's object in `ctx.waitUntil`, after the answer has left: the read does not
-//! wait for it. A record the object could not store (it failed, or the runtime ended the task) is
-//! logged with `console.error` as `audit record lost`, with the route and the count of items, so a
-//! loss is never silent; it is not retried (the answer it describes was already sent).
+//! `search_profile`, a page fill) leaves its record (route, time, item ids, token count; never a
+//! value) in this isolate's batch for the person; the first record of a batch starts a task in
+//! `ctx.waitUntil` that, [`FLUSH_AFTER_MS`] later (or at once when the batch is full), hands the
+//! batch to the person's object in one call: the read does not wait for it, and a busy person
+//! costs their object one write a second, not one per read. A batch the object could not store
+//! (it failed, or the runtime ended the task) is logged with `console.error` as `audit records
+//! lost`, with their count, so a loss is never silent; it is not retried (the answers it
+//! describes were already sent).
 //!
 //! **Reading.** `GET /v1/audit[?limit=1..1000&since=<ISO time>]`: the caller's own records, newest
 //! first, with their token (a first-party one or the identity provider's); with
 //! `Authorization: Bearer <ADMIN_SECRET>`, any person's, named by `user=<id>`. `Cache-Control:
 //! no-store`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
 
 use serde_json::json;
 use worker::{Context, Env, Request, Response};
@@ -25,6 +32,18 @@ use super::{now_ms, person_client, Failure, Outcome};
 /// The route.
 pub(super) const PATH: &str = "/v1/audit";
 
+/// How long a batch waits for more records before it is sent.
+const FLUSH_AFTER_MS: u64 = 1_000;
+/// Most records in one batch: a full batch is sent at once.
+const MAX_BATCH: usize = 64;
+/// Most people with a batch waiting in one isolate: past it, a record is sent on its own.
+const MAX_PENDING_PEOPLE: usize = 256;
+
+thread_local! {
+    /// Records waiting to be sent, per person.
+    static PENDING: RefCell<HashMap<String, Vec<AuditRecord>>> = RefCell::new(HashMap::new());
+}
+
 /// Records, without waiting, that `route` gave `user` these items and tokens.
 pub(super) fn record(
     env: &Env,
@@ -38,13 +57,47 @@ pub(super) fn record(
     if !cfg.state.audit.enabled {
         return;
     }
-    let (env, user, route, items) = (
-        env.clone(),
-        user.to_string(),
-        route.to_string(),
-        items.to_vec(),
-    );
-    ctx.wait_until(async move { record_now(&env, &user, &route, &items, tokens).await });
+    let record = AuditRecord::new(now_ms(), route, items, tokens);
+    // Queued: whether this record starts a batch (then its task sends it later) or fills one.
+    let (first, full, alone) = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        if !p.contains_key(user) && p.len() >= MAX_PENDING_PEOPLE {
+            return (false, false, Some(record));
+        }
+        let batch = p.entry(user.to_string()).or_default();
+        batch.push(record);
+        (batch.len() == 1, batch.len() >= MAX_BATCH, None)
+    });
+    let (env, user) = (env.clone(), user.to_string());
+    if let Some(record) = alone {
+        ctx.wait_until(async move { send(&env, &user, vec![record]).await });
+    } else if full {
+        ctx.wait_until(async move { flush(&env, &user).await });
+    } else if first {
+        ctx.wait_until(async move {
+            worker::Delay::from(Duration::from_millis(FLUSH_AFTER_MS)).await;
+            flush(&env, &user).await;
+        });
+    }
+}
+
+/// Sends `user`'s waiting batch, if any.
+async fn flush(env: &Env, user: &str) {
+    let batch = PENDING
+        .with(|p| p.borrow_mut().remove(user))
+        .unwrap_or_default();
+    if !batch.is_empty() {
+        send(env, user, batch).await;
+    }
+}
+
+async fn send(env: &Env, user: &str, batch: Vec<AuditRecord>) {
+    if let Err(e) = person_client::record_audit(env, user, &batch).await {
+        worker::console_error!(
+            "edge-persona: audit records lost ({} records): {e}",
+            batch.len()
+        );
+    }
 }
 
 /// Records now (inside a task the caller keeps alive), logging a loss.
@@ -55,14 +108,12 @@ pub(super) async fn record_now(
     items: &[String],
     tokens: usize,
 ) {
-    let record = AuditRecord::new(now_ms(), route, items, tokens);
-    if let Err(e) = person_client::record_audit(env, user, &record).await {
-        worker::console_error!(
-            "edge-persona: audit record lost ({}, {} items): {e}",
-            record.route,
-            record.items.len()
-        );
-    }
+    send(
+        env,
+        user,
+        vec![AuditRecord::new(now_ms(), route, items, tokens)],
+    )
+    .await;
 }
 
 /// `GET /v1/audit`.

@@ -61,8 +61,7 @@ fn origin_check(req: &Request, cfg: &Config) -> (Option<String>, bool) {
     };
     let o = origin.trim().trim_end_matches('/').to_ascii_lowercase();
     let allowed = o != "null"
-        && (cfg.public_url.as_deref() == Some(o.as_str())
-            || cfg.mcp_allowed_origins.iter().any(|a| *a == o));
+        && (cfg.public_url.as_deref() == Some(o.as_str()) || cfg.mcp_allowed_origins.contains(&o));
     (Some(origin), allowed)
 }
 

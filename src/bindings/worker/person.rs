@@ -568,18 +568,34 @@ impl Person {
         }))
     }
 
-    /// Records what a read was told (nothing for a person with no rows: reads of nobody are not
-    /// audited into existence).
+    /// Records what reads were told, a batch at a time (nothing for a person with no rows: reads
+    /// of nobody are not audited into existence).
     fn record_audit(&self, body: &[u8], cfg: &Config) -> worker::Result<Response> {
-        let record = match AuditRecord::decode(body) {
+        let records = match AuditRecord::decode_batch(body) {
             Ok(r) => r,
             Err(e) => return Response::error(e.to_string(), 400),
         };
         if !self.stored.get() {
             return Response::ok("");
         }
-        if let Some(result) = self.with_state(|st| st.record_audit(record, &cfg.state.audit)) {
-            self.store(result)?;
+        // One transaction for the batch.
+        let mut batch: Option<Applied> = None;
+        for record in records {
+            let Some(result) = self.with_state(|st| st.record_audit(record, &cfg.state.audit))
+            else {
+                break;
+            };
+            match (&mut batch, result) {
+                (_, Err(e)) => return self.store(Err(e)).map(|_| Response::empty())?,
+                (Some(b), Ok(a)) => {
+                    b.changes.extend(a.changes);
+                    b.outcome = a.outcome;
+                }
+                (None, Ok(a)) => batch = Some(a),
+            }
+        }
+        if let Some(b) = batch {
+            self.store(Ok(b))?;
         }
         Response::ok("")
     }

@@ -132,13 +132,13 @@ pub(super) async fn consent(
     resp.json().await.map_err(unavailable)
 }
 
-/// Records what a read was told; `Ok` once stored.
+/// Records what reads were told; `Ok` once stored.
 pub(super) async fn record_audit(
     env: &Env,
     user: &str,
-    record: &AuditRecord,
+    records: &[AuditRecord],
 ) -> Result<(), String> {
-    let body = record.encode().map_err(|e| e.to_string())?;
+    let body = AuditRecord::encode_batch(records).map_err(|e| e.to_string())?;
     let resp = call(env, user, Method::Post, "/audit", "", Some(body))
         .await
         .map_err(|e| e.to_string())?;

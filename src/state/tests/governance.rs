@@ -280,6 +280,12 @@ fn reads_are_audited_bounded_expired_and_erased() {
     assert!(big.items.iter().all(|i| i.len() <= 160));
     assert_eq!(AuditRecord::decode(&big.encode().unwrap()).unwrap(), big);
     assert!(AuditRecord::decode(b"\x01junk").is_err());
+    let batch = vec![big.clone(), AuditRecord::new(2, "chat", &[], 3)];
+    assert_eq!(
+        AuditRecord::decode_batch(&AuditRecord::encode_batch(&batch).unwrap()).unwrap(),
+        batch
+    );
+    assert!(AuditRecord::decode_batch(b"\x01junk").is_err());
 }
 
 #[test]
