@@ -52,7 +52,9 @@
 //! ([`import_bundle`]), compile under a policy ([`compile`], [`PrivacyPolicy`]), decode
 //! ([`Snapshot::decode`]), rank ([`rank()`]), render ([`render()`]), inject into LLM requests
 //! ([`inject()`]), or all of it behind one handle ([`Personalizer`]). A few namespaces stay
-//! public: [`errors`], [`identity`] (signed tokens), [`slots`] (the page slot language),
+//! public: [`errors`], [`identity`] (signed tokens), [`jwt`] (identity providers' RS256/ES256
+//! access tokens, checked but for the signature), [`mcp`] (the Model Context Protocol of both
+//! generations, without I/O), [`slots`] (the page slot language),
 //! [`snapshot`] (its byte layout and KV keys), [`webhook`] (a Segment message read into an
 //! update), [`state`] (one person's profile state: ordered, idempotent updates, bounds, retention,
 //! erasure, as the Worker's Durable Object keeps it), [`text`] (the tokenizer), [`time`] and
