@@ -113,6 +113,22 @@ ensure_chromium() {
   [ -x "$CHROMIUM" ] || die "apt-get installed chromium, but there is still nothing at $CHROMIUM (is CHROMIUM set elsewhere?)"
 }
 
+# The Python venv of the official MCP SDK the Worker tests drive (worker/test/python/), outside
+# the clone: $EDGE_PERSONA_PY_VENV, else ~/.cache/edge-persona/py-venv. Made from the pinned
+# requirements file; skipped when it holds exactly those (a copy of the file is its stamp).
+PY_VENV="${EDGE_PERSONA_PY_VENV:-$HOME/.cache/edge-persona/py-venv}"
+export EDGE_PERSONA_PY_VENV="$PY_VENV"
+ensure_python_venv() {
+  local req="$ROOT/worker/test/python/requirements.txt"
+  if [ -x "$PY_VENV/bin/python" ] && cmp -s "$req" "$PY_VENV/.requirements.txt"; then
+    return
+  fi
+  log "python venv $PY_VENV (pip install -r worker/test/python/requirements.txt)"
+  python3 -m venv "$PY_VENV"
+  "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  cp "$req" "$PY_VENV/.requirements.txt"
+}
+
 # Builds the CLI (release, feature cli) and prints its path.
 cli_bin() {
   cargo build --quiet --release --features cli

@@ -333,6 +333,21 @@ pub enum MemoryError {
     },
     /// The person is erased and suppressed: nothing is kept.
     Suppressed,
+    /// The privacy policy would withhold it (its key, text or category is personal data): it is
+    /// refused rather than stored and silently hidden.
+    Withheld {
+        /// `key`, `text` or `category`.
+        field: &'static str,
+        /// What kind of personal data.
+        class: crate::policy::PiiClass,
+    },
+    /// The text quotes a recalled context block: what a read returned is not stored again.
+    Recalled,
+    /// The person has not granted a consent category memories need.
+    NoConsent {
+        /// The category.
+        category: String,
+    },
     /// Storing failed.
     State(StateError),
 }
@@ -349,6 +364,19 @@ impl fmt::Display for MemoryError {
             }
             Self::NotFound { id } => write!(f, "no memory {id}"),
             Self::Suppressed => write!(f, "the person is erased: nothing is kept"),
+            Self::Withheld { field, class } => write!(
+                f,
+                "memory {field} holds personal data ({}): it is not kept",
+                class.as_str()
+            ),
+            Self::Recalled => write!(
+                f,
+                "memory text quotes a recalled context block: what was read is not stored again"
+            ),
+            Self::NoConsent { category } => write!(
+                f,
+                "the person has not granted consent category {category}: no memory is kept"
+            ),
             Self::State(e) => e.fmt(f),
         }
     }
@@ -361,3 +389,217 @@ impl From<StateError> for MemoryError {
         Self::State(e)
     }
 }
+
+/// Why the arguments of an MCP `tools/call` were refused (JSON-RPC `-32602`, Invalid Params).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ToolArgsError {
+    /// `params.name` is missing or not a string.
+    NoName,
+    /// No tool has this name (at most 64 characters of it).
+    UnknownTool {
+        /// The name asked for.
+        name: String,
+    },
+    /// `params.arguments` is not an object.
+    NotAnObject,
+    /// An argument the tool's schema does not have.
+    Unexpected {
+        /// The tool.
+        tool: &'static str,
+        /// The argument (at most 64 characters of it).
+        argument: String,
+    },
+    /// A required argument is missing.
+    Missing {
+        /// The tool.
+        tool: &'static str,
+        /// The argument.
+        argument: &'static str,
+    },
+    /// An argument of the wrong type or outside its range; `expected` says what fits.
+    Invalid {
+        /// The tool.
+        tool: &'static str,
+        /// The argument.
+        argument: &'static str,
+        /// What the schema asks for.
+        expected: &'static str,
+    },
+}
+
+impl fmt::Display for ToolArgsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoName => write!(f, "tools/call needs a tool name"),
+            Self::UnknownTool { name } => write!(f, "unknown tool: {name}"),
+            Self::NotAnObject => write!(f, "arguments must be an object"),
+            Self::Unexpected { tool, argument } => {
+                write!(f, "{tool}: unexpected argument {argument}")
+            }
+            Self::Missing { tool, argument } => write!(f, "{tool}: {argument} is required"),
+            Self::Invalid {
+                tool,
+                argument,
+                expected,
+            } => write!(f, "{tool}: {argument} must be {expected}"),
+        }
+    }
+}
+
+impl std::error::Error for ToolArgsError {}
+
+/// Why an access token from an identity provider (an RS256 or ES256 JWT) was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwtError {
+    /// Not three base64url parts of JSON, too long, or a claim of the wrong type.
+    Malformed,
+    /// The header names an algorithm other than RS256 or ES256 (`none`, `HS256`…), or a `crit`
+    /// extension.
+    UnsupportedAlgorithm,
+    /// No key of the issuer's JWKS has the token's `kid` and algorithm.
+    UnknownKey,
+    /// The signature does not verify with the issuer's key.
+    BadSignature,
+    /// `iss` is not the configured issuer.
+    WrongIssuer,
+    /// `aud` does not name this server's resource URL.
+    WrongAudience,
+    /// `exp` has passed (beyond the allowed skew), or is missing.
+    Expired,
+    /// `nbf` or `iat` is in the future (beyond the allowed skew).
+    NotYetValid,
+    /// The configured subject claim is missing, not a string, or not a valid user id.
+    NoSubject,
+    /// The token lacks scopes the server requires.
+    InsufficientScope,
+}
+
+impl fmt::Display for JwtError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Malformed => "access token malformed",
+            Self::UnsupportedAlgorithm => "access token algorithm not RS256 or ES256",
+            Self::UnknownKey => "access token signed by a key the issuer does not publish",
+            Self::BadSignature => "access token signature does not verify",
+            Self::WrongIssuer => "access token from another issuer",
+            Self::WrongAudience => "access token for another audience",
+            Self::Expired => "access token expired",
+            Self::NotYetValid => "access token not valid yet",
+            Self::NoSubject => "access token names no valid subject",
+            Self::InsufficientScope => "access token lacks a required scope",
+        })
+    }
+}
+
+impl std::error::Error for JwtError {}
+
+/// Why an issuer's JSON Web Key Set could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwksError {
+    /// The body is longer than the limit, in bytes.
+    TooLarge {
+        /// The limit.
+        max: usize,
+    },
+    /// The body is not JSON, or not an object with a `keys` array.
+    Malformed,
+    /// More keys than the limit.
+    TooManyKeys {
+        /// The limit.
+        max: usize,
+    },
+    /// No key is an RSA (2048 to 8192 bits) or P-256 signing key.
+    NoUsableKey,
+}
+
+impl fmt::Display for JwksError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { max } => write!(f, "JWKS larger than {max} bytes"),
+            Self::Malformed => write!(f, "JWKS is not a JSON object with a keys array"),
+            Self::TooManyKeys { max } => write!(f, "JWKS has more than {max} keys"),
+            Self::NoUsableKey => write!(f, "JWKS has no RS256 or ES256 signing key"),
+        }
+    }
+}
+
+impl std::error::Error for JwksError {}
+
+/// Why a Segment message's consent (`context.consent.categoryPreferences`) was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConsentError {
+    /// A member of the wrong type.
+    Invalid {
+        /// Where, as `context.consent.categoryPreferences.Advertising`.
+        path: String,
+        /// What was expected there.
+        expected: &'static str,
+    },
+    /// More categories than the limit.
+    TooMany {
+        /// The limit.
+        max: usize,
+    },
+    /// A category name that is empty, too long or holds control characters.
+    BadName {
+        /// The longest name, in characters.
+        max: usize,
+    },
+}
+
+impl fmt::Display for ConsentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Invalid { path, expected } => write!(f, "{path}: expected {expected}"),
+            Self::TooMany { max } => {
+                write!(f, "context.consent.categoryPreferences: more than {max} categories")
+            }
+            Self::BadName { max } => write!(
+                f,
+                "context.consent.categoryPreferences: a category name is empty, longer than {max} characters or holds control characters"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConsentError {}
+
+/// Why a `GET /v1/audit` query was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuditQueryError {
+    /// A parameter the route does not have (at most 40 characters of its name).
+    Unknown {
+        /// The parameter.
+        name: String,
+    },
+    /// `limit` is not an integer from 1 to the maximum.
+    Limit {
+        /// The maximum.
+        max: usize,
+    },
+    /// `since` is not an ISO-8601 time.
+    Since,
+    /// A parameter given twice.
+    Repeated {
+        /// The parameter.
+        name: &'static str,
+    },
+}
+
+impl fmt::Display for AuditQueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unknown { name } => write!(f, "unknown parameter {name} (expected limit, since)"),
+            Self::Limit { max } => write!(f, "limit must be an integer from 1 to {max}"),
+            Self::Since => write!(f, "since must be an ISO-8601 time"),
+            Self::Repeated { name } => write!(f, "{name} given more than once"),
+        }
+    }
+}
+
+impl std::error::Error for AuditQueryError {}

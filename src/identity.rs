@@ -93,7 +93,8 @@ fn mac(secret: &[u8]) -> Result<HmacSha256, IdentityError> {
     HmacSha256::new_from_slice(secret).map_err(|_| IdentityError::WeakSecret)
 }
 
-fn check_user_id(user_id: &str) -> Result<(), IdentityError> {
+/// Whether a user id is acceptable: not empty, at most [`MAX_USER_ID_BYTES`], no control characters.
+pub(crate) fn check_user_id(user_id: &str) -> Result<(), IdentityError> {
     let ok = !user_id.is_empty()
         && user_id.len() <= MAX_USER_ID_BYTES
         && !user_id.chars().any(char::is_control);

@@ -52,8 +52,9 @@
 //! ([`import_bundle`]), compile under a policy ([`compile`], [`PrivacyPolicy`]), decode
 //! ([`Snapshot::decode`]), rank ([`rank()`]), render ([`render()`]), inject into LLM requests
 //! ([`inject()`]), or all of it behind one handle ([`Personalizer`]). A few namespaces stay
-//! public: [`errors`], [`identity`] (signed tokens), [`mcp`] (the MCP server's messages and tools),
-//! [`slots`] (the page slot language),
+//! public: [`errors`], [`identity`] (signed tokens), [`jwt`] (identity providers' RS256/ES256
+//! access tokens, checked but for the signature), [`mcp`] (the Model Context Protocol of both
+//! generations, without I/O), [`slots`] (the page slot language),
 //! [`snapshot`] (its byte layout and KV keys), [`webhook`] (a Segment message read into an
 //! update), [`state`] (one person's profile state: ordered, idempotent updates, bounds, retention,
 //! erasure, as the Worker's Durable Object keeps it), [`text`] (the tokenizer), [`time`] and
@@ -67,6 +68,7 @@ pub mod errors;
 pub mod identity;
 mod import;
 mod inject;
+pub mod jwt;
 pub mod mcp;
 mod personalizer;
 mod policy;
@@ -85,8 +87,8 @@ pub mod time;
 mod work;
 
 pub use errors::{
-    IdentityError, ImportError, InjectError, LimitExceeded, MemoryError, SettingsError,
-    SnapshotError, StateError,
+    IdentityError, ImportError, InjectError, JwksError, JwtError, LimitExceeded, MemoryError,
+    SettingsError, SnapshotError, StateError, ToolArgsError,
 };
 pub use import::segment::webhook;
 pub use import::segment::{import_bundle, import_ndjson, import_value};

@@ -1,11 +1,15 @@
 // Load test of the local Worker (workerd via Miniflare): autocannon, in a second process, against
 // POST /v1/context and the chat proxy with and without personalization, then a sequential run that
-// measures the added latency precisely (µs), and /mcp get_user_context against /v1/context; then the update scenario: workerd's CPU time per
-// Segment webhook on jeff, and reads under a sustained rate of webhooks (errors, lost updates,
-// read latency against reads alone).
+// measures the added latency precisely (µs), /mcp get_user_context (2026-07-28 and the handshake
+// revision) against /v1/context, and /v1/context with the audit on against a second Worker with it
+// off; then the update scenario: workerd's CPU time per Segment webhook on jeff, and reads under a
+// sustained rate of webhooks (errors, lost updates, read latency against reads alone). Writes
+// every table it printed to docs/benchmarks/worker-load.md.
 // Usage: node worker/load.mjs [--seconds 10] [--connections 10] [--sequential 2000]
 //        [--read-rate 200] [--only reads|updates]
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 import {
@@ -38,8 +42,24 @@ const mf = new Miniflare(workerOptions({
   SEGMENT_WEBHOOK_SECRET: WEBHOOK_SECRET, ADMIN_SECRET: ADMIN,
 }));
 const base = (await mf.ready).toString().replace(/\/$/, '');
-await seedKv(await mf.getKVNamespace('PROFILES'), compileSeeds(
-  ['profile-retail-jeff.json', 'profile-telecom-maria.json'].map((f) => path.join(FIXTURES, f))));
+const seeds = compileSeeds(['profile-retail-jeff.json', 'profile-telecom-maria.json'].map((f) => path.join(FIXTURES, f)));
+await seedKv(await mf.getKVNamespace('PROFILES'), seeds);
+// The same Worker with the audit of reads off, for the audit's cost in the same run.
+const mfOff = new Miniflare(workerOptions({
+  IDENTITY_SECRET: SECRET, LLM_UPSTREAM_URL: llm.url, SNAPSHOT_CACHE_SECONDS: '60', AUDIT_ENABLED: '0',
+}));
+const baseOff = (await mfOff.ready).toString().replace(/\/$/, '');
+await seedKv(await mfOff.getKVNamespace('PROFILES'), seeds);
+/** Markdown of every table printed, for docs/benchmarks/worker-load.md. */
+const report = [];
+const table = (title, rows) => {
+  console.log(`\n${title}`);
+  console.table(rows);
+  const cols = Object.keys(rows[0] ?? {});
+  report.push(`### ${title}`, '', `| ${cols.join(' | ')} |`, `| ${cols.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${cols.map((c) => String(r[c] ?? '')).join(' | ')} |`), '');
+};
+const note = (text) => { console.log(text); report.push(text, ''); };
 const jeff = token('jeff-lawson-1138', { ttl: 3600 });
 
 const chatBody = JSON.stringify({
@@ -54,11 +74,22 @@ const scenarios = [
   { name: 'chat proxy, personalized', path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-x', 'x-edge-persona-identity': jeff }, body: chatBody },
   { name: 'chat proxy, personalization off', path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-x' }, body: chatBody },
 ];
-// The same query through the MCP server's get_user_context (compared with /v1/context below).
+// The same query through the MCP server's get_user_context, as a 2026-07-28 client sends it
+// (envelope, MCP-Protocol-Version, Mcp-Method, Mcp-Name) and as a handshake client does.
 const mcpContext = {
-  name: 'POST /mcp get_user_context', path: '/mcp', headers: { authorization: `Bearer ${jeff}`, accept: 'application/json, text/event-stream' },
+  name: 'POST /mcp get_user_context (2026-07-28)', path: '/mcp',
+  headers: { authorization: `Bearer ${jeff}`, accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'get_user_context' },
+  body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_user_context', arguments: { query: 'running shoes in my size' },
+    _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } } }),
+};
+const mcpLegacy = {
+  name: 'POST /mcp get_user_context (2025-11-25)', path: '/mcp',
+  headers: { authorization: `Bearer ${jeff}`, accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
   body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_user_context', arguments: { query: 'running shoes in my size' } } }),
 };
+// /v1/context on the Worker with the audit off (the scenarios above record one audit row each).
+const contextAuditOff = { ...scenarios[0], name: 'POST /v1/context, audit off', base: baseOff };
+const contextAuditOn = { ...scenarios[0], name: 'POST /v1/context, audit on' };
 
 /** autocannon for SECONDS over CONNECTIONS; `rate`: requests per second over all of them (else
  * as many as the Worker answers). */
@@ -81,7 +112,7 @@ async function sequential(list, n) {
   for (let i = 0; i < n + 100; i += 1) {
     for (const [k, s] of list.entries()) {
       const t0 = process.hrtime.bigint();
-      const res = await fetch(`${base}${s.path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...s.headers }, body: s.body });
+      const res = await fetch(`${s.base ?? base}${s.path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...s.headers }, body: s.body });
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`${s.name}: ${res.status}`);
       if (i >= 100) times[k].push(Number(process.hrtime.bigint() - t0) / 1000);
@@ -161,8 +192,7 @@ async function updates() {
       traits: { nickname: value, bio: value, company: value, notes: `${value}${seq}` } };
   };
   out.poison = await cpuPerWebhook('load-poison', 5, 1200, poison);
-  console.log('\nworkerd CPU per Segment webhook on jeff (idle subtracted; includes the coalesced KV publications):');
-  console.table([
+  table('workerd CPU per Segment webhook on jeff (idle subtracted; includes the coalesced KV publications)', [
     { scenario: '100 back to back', 'CPU ms / webhook': out.burst.perWebhook.toFixed(1), 'wall ms': out.burst.wall },
     { scenario: '20 at ~10/s', 'CPU ms / webhook': out.paced.perWebhook.toFixed(1), 'wall ms': out.paced.wall },
     { scenario: '8, 1.2 s apart (each its own publication)', 'CPU ms / webhook': out.spaced.perWebhook.toFixed(1), 'wall ms': out.spaced.wall },
@@ -171,10 +201,10 @@ async function updates() {
   // Each loaded run right after the same reads alone (the machine's speed drifts): reads while
   // webhooks arrive for other people, then for the reader himself.
   const read = { name: 'POST /v1/context (personalized)', path: '/v1/context', headers: { authorization: `Bearer ${jeff}` }, body: JSON.stringify({ query: 'running shoes in my size' }) };
-  const table = [];
+  const loaded = [];
   const others = ['maria-gonzalez-77', 'load-new-1', 'load-new-2'];
   for (const [label, users, rate] of [['webhooks for 3 other people, 10/s each', others, 10], ['webhooks for the reader, 2/s', [JEFF], 2]]) {
-    table.push({ scenario: 'reads alone', ...summary(await autocannon(read, READ_RATE)) });
+    loaded.push({ scenario: 'reads alone', ...summary(await autocannon(read, READ_RATE)) });
     const before = Object.fromEntries(await Promise.all(users.map(async (u) => [u, (await stats(u)).events ?? 0])));
     const readsDone = autocannon(read, READ_RATE);
     const load = await sustain(users, rate, readsDone);
@@ -186,23 +216,39 @@ async function updates() {
       lost += load.sent[u] - ((s.events ?? 0) - before[u]);
     }
     const total = Object.values(load.sent).reduce((a, b) => a + b, 0);
-    table.push({ scenario: `reads + ${label}`, ...summary(r), webhooks: total, 'webhook errors': load.errors, lost });
+    loaded.push({ scenario: `reads + ${label}`, ...summary(r), webhooks: total, 'webhook errors': load.errors, lost });
   }
-  console.log(`\nreads under updates (autocannon, ${SECONDS} s, ${CONNECTIONS} connections, ${READ_RATE} reads/s; lost: webhooks answered 200 whose event the person's state lacks):`);
-  console.table(table);
-  if (table.some((t) => t.errors > 0 || t['webhook errors'] > 0 || t.lost > 0)) process.exitCode = 1;
+  table(`reads under updates (autocannon, ${SECONDS} s, ${CONNECTIONS} connections, ${READ_RATE} reads/s; lost: webhooks answered 200 whose event the person's state lacks)`, loaded);
+  if (loaded.some((t) => t.errors > 0 || t['webhook errors'] > 0 || t.lost > 0)) process.exitCode = 1;
 }
 
 function summary(r) {
   return { 'req/s': Math.round(r.requests.average), 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, errors: r.errors + r.timeouts + (r.non2xx || 0) };
 }
 
+const started = new Date();
 try {
   if (ONLY !== 'updates') await reads();
   if (ONLY !== 'reads') await updates();
+  writeReport();
 } finally {
   await mf.dispose();
+  await mfOff.dispose();
   await llm.close();
+}
+
+/** docs/benchmarks/worker-load.md, whole: date, command, machine, the tables of this run. */
+function writeReport() {
+  const dir = path.join(ROOT, 'docs', 'benchmarks');
+  mkdirSync(dir, { recursive: true });
+  const command = ['node worker/load.mjs', ...process.argv.slice(2)].join(' ');
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, local workerd (Miniflare), fake LLM upstream on 127.0.0.1, the jeff profile (132 traits, 2,114 events)`;
+  const text = ['# Worker load test', '', 'Generated by `worker/load.mjs` (do not edit by hand).', '',
+    `- date: ${started.toISOString()}`, `- command: \`${command}\``, `- machine: ${machine}`,
+    '- p50/p99 of sequential runs are client-side, µs; requests alternate between the compared scenarios so both see the same background load.', '',
+    ...report].join('\n');
+  writeFileSync(path.join(dir, 'worker-load.md'), `${text}\n`);
+  console.log(`\nwrote ${path.relative(ROOT, path.join(dir, 'worker-load.md'))}`);
 }
 
 async function reads() {
@@ -215,16 +261,19 @@ async function reads() {
     const errors = r.errors + r.timeouts + (r.non2xx || 0);
     rows.push({ scenario: s.name, 'req/s': Math.round(r.requests.average), 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, requests: r.requests.total, errors });
   }
-  console.log(`\nautocannon, ${SECONDS} s each, ${CONNECTIONS} connections, local workerd (Miniflare) on 127.0.0.1:`);
-  console.table(rows);
+  table(`autocannon, ${SECONDS} s each, ${CONNECTIONS} connections, local workerd (Miniflare) on 127.0.0.1`, rows);
+  const micro = (list) => list.map((r) => ({ scenario: r.scenario, 'p50 µs': Math.round(r.p50), 'p99 µs': Math.round(r.p99) }));
   const seqRows = await sequential(scenarios.slice(1), SEQUENTIAL);
   const [on, off] = seqRows;
-  console.log(`\nsequential, ${SEQUENTIAL} requests each, alternating (one connection), client-side latency in µs:`);
-  console.table(seqRows.map((r) => ({ scenario: r.scenario, 'p50 µs': Math.round(r.p50), 'p99 µs': Math.round(r.p99) })));
-  console.log(`added by personalization: p50 ${Math.round(on.p50 - off.p50)} µs (ratio ${(on.p50 / off.p50).toFixed(2)}), p99 ${Math.round(on.p99 - off.p99)} µs`);
-  const [rest, mcp] = await sequential([scenarios[0], mcpContext], SEQUENTIAL);
-  console.log(`\nsequential, ${SEQUENTIAL} requests each, alternating: the same query through /v1/context and MCP, µs:`);
-  console.table([rest, mcp].map((r) => ({ scenario: r.scenario, 'p50 µs': Math.round(r.p50), 'p99 µs': Math.round(r.p99) })));
-  console.log(`added by /mcp: p50 ${Math.round(mcp.p50 - rest.p50)} µs (ratio ${(mcp.p50 / rest.p50).toFixed(2)}), p99 ${Math.round(mcp.p99 - rest.p99)} µs`);
+  table(`sequential, ${SEQUENTIAL} requests each, alternating (one connection): personalization on and off`, micro(seqRows));
+  note(`added by personalization: p50 ${Math.round(on.p50 - off.p50)} µs (ratio ${(on.p50 / off.p50).toFixed(2)}), p99 ${Math.round(on.p99 - off.p99)} µs`);
+  const [rest, mcp, legacy] = await sequential([scenarios[0], mcpContext, mcpLegacy], SEQUENTIAL);
+  table(`sequential, ${SEQUENTIAL} requests each, alternating: the same query through /v1/context and /mcp get_user_context`, micro([rest, mcp, legacy]));
+  note(`/mcp 2026-07-28 against /v1/context: p50 ${Math.round(mcp.p50 - rest.p50)} µs (ratio ${(mcp.p50 / rest.p50).toFixed(2)}); 2025-11-25: p50 ${Math.round(legacy.p50 - rest.p50)} µs (ratio ${(legacy.p50 / rest.p50).toFixed(2)})`);
+  const [auditOn, auditOff] = await sequential([contextAuditOn, contextAuditOff], SEQUENTIAL);
+  table(`sequential, ${SEQUENTIAL} requests each, alternating: /v1/context with the audit of reads on and off (a second Worker, same seeds)`, micro([auditOn, auditOff]));
+  note(`added by the audit: p50 ${Math.round(auditOn.p50 - auditOff.p50)} µs (ratio ${(auditOn.p50 / auditOff.p50).toFixed(2)}), p99 ${Math.round(auditOn.p99 - auditOff.p99)} µs`);
+  const audited = await fetch(`${base}/v1/audit?limit=1000`, { headers: { authorization: `Bearer ${jeff}` } });
+  note(`audit records kept for jeff after the run: ${(await audited.json()).records?.length} (AUDIT_MAX_RECORDS 1000)`);
   if (rows.some((r) => r.errors > 0)) process.exitCode = 1;
 }

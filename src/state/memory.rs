@@ -11,8 +11,9 @@
 use bincode::{Decode, Encode};
 use serde_json::{json, Value as Json};
 
-use super::{Applied, Outcome, PersonState, RowKind, StateSettings, Tx};
+use super::{memory_rules, Applied, Outcome, PersonState, RowKind, StateSettings, Tx};
 use crate::errors::{MemoryError, StateError};
+use crate::policy::PrivacyPolicy;
 use crate::profile::Memory;
 
 /// The Segment track event a memory is forwarded as.
@@ -54,10 +55,45 @@ pub(super) struct MemoryRow {
 /// What [`PersonState::remember_memory`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Remembered {
-    /// The memory as stored.
+    /// The memory as stored (or, for a duplicate, as it was already kept).
     pub memory: Memory,
-    /// The rows to write.
+    /// Stored, a duplicate of a kept one, or stored in place of the one with its key.
+    pub outcome: MemoryOutcome,
+    /// The rows to write (none for a duplicate).
     pub applied: Applied,
+}
+
+/// What became of a `remember`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemoryOutcome {
+    /// A new memory.
+    Stored,
+    /// The same fact was already kept: nothing changed.
+    Duplicate,
+    /// Stored in place of the memory with the same key (its id), which is removed.
+    Superseded(String),
+}
+
+impl MemoryOutcome {
+    /// `stored`, `duplicate` or `superseded`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Stored => "stored",
+            Self::Duplicate => "duplicate",
+            Self::Superseded(_) => "superseded",
+        }
+    }
+}
+
+/// What a memory write is checked against, from the deployment's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteRules<'a> {
+    /// The server policy (with the deployment's allowed keys): what it would withhold is refused.
+    pub policy: &'a PrivacyPolicy,
+    /// Consent categories memory writes need ([`super::ConsentSettings::memory`]).
+    pub consent: &'a [String],
+    /// Queue the memory for forwarding to Segment (configured, and the person consented to it).
+    pub forward: bool,
 }
 
 fn label(field: &'static str, value: &Option<String>) -> Result<Option<String>, MemoryError> {
@@ -110,13 +146,16 @@ impl PersonState {
         self.memories.get(id).map(|r| &r.memory)
     }
 
-    /// Stores a new memory noted now. `forward`: queue it for Segment's Tracking API. Past
-    /// `max_memories` the oldest go. Refuses empty or too long text and labels, and a suppressed
-    /// person.
+    /// Stores a new memory noted now, by the rules of [`super::memory_rules`]: a fact already
+    /// kept is answered as it is ([`MemoryOutcome::Duplicate`], nothing written); one with the
+    /// key of a kept memory replaces it ([`MemoryOutcome::Superseded`]); one the policy would
+    /// withhold, one quoting a context block, one without the consent memories need, is refused.
+    /// Past `max_memories` the oldest go. Refuses empty or too long text and labels, and a
+    /// suppressed person.
     pub fn remember_memory(
         &mut self,
         input: &MemoryInput,
-        forward: bool,
+        rules: &WriteRules<'_>,
         settings: &StateSettings,
         now_ms: i64,
     ) -> Result<Remembered, MemoryError> {
@@ -137,6 +176,42 @@ impl PersonState {
         }
         let key = label("key", &input.key)?;
         let category = label("category", &input.category)?;
+        if memory_rules::quotes_context(text) {
+            return Err(MemoryError::Recalled);
+        }
+        if let Some((field, class)) =
+            memory_rules::withheld(rules.policy, key.as_deref(), text, category.as_deref())
+        {
+            return Err(MemoryError::Withheld { field, class });
+        }
+        if let Some(category) = self.missing_consent(rules.consent) {
+            return Err(MemoryError::NoConsent { category });
+        }
+        let fact = memory_rules::fact_key(text);
+        if let Some(kept) = self
+            .memories()
+            .find(|m| memory_rules::fact_key(&m.text) == fact)
+        {
+            return Ok(Remembered {
+                memory: kept.clone(),
+                outcome: MemoryOutcome::Duplicate,
+                applied: Applied {
+                    outcome: Outcome::Duplicate,
+                    version: self.meta.version,
+                    changes: Vec::new(),
+                },
+            });
+        }
+        let same_key: Option<String> = key.as_deref().and_then(|k| {
+            let name = memory_rules::key_name(k);
+            self.memories()
+                .find(|m| {
+                    m.key
+                        .as_deref()
+                        .is_some_and(|mk| memory_rules::key_name(mk) == name)
+                })
+                .map(|m| m.id.clone())
+        });
         let version = self.meta.version.saturating_add(1);
         let seed = [
             self.meta.user_id.as_bytes(),
@@ -155,9 +230,12 @@ impl PersonState {
             created_ms: now_ms,
         };
         let mut tx = Tx::default();
+        if let Some(old) = &same_key {
+            self.remove_memory(&mut tx, old);
+        }
         let row = MemoryRow {
             memory: memory.clone(),
-            forward: forward.then_some(PendingForward {
+            forward: rules.forward.then_some(PendingForward {
                 attempts: 0,
                 due_ms: now_ms,
             }),
@@ -175,7 +253,15 @@ impl PersonState {
         self.meta.counters.applied += 1;
         self.put_meta(&mut tx);
         let applied = self.finish(tx, Outcome::Changed)?;
-        Ok(Remembered { memory, applied })
+        let outcome = match same_key {
+            Some(old) => MemoryOutcome::Superseded(old),
+            None => MemoryOutcome::Stored,
+        };
+        Ok(Remembered {
+            memory,
+            applied,
+            outcome,
+        })
     }
 
     /// Deletes a memory (and its forwarding, if still pending).

@@ -14,7 +14,11 @@
 //! * **Coalesced publication**: [`PersonState::publish_due`] says when the compiled snapshots may be
 //!   written to KV again (at most once per [`MIN_PUBLISH_INTERVAL_MS`]).
 
+mod audit;
+mod consent;
 mod memory;
+mod memory_rules;
+mod regulation;
 mod rows;
 mod settings;
 
@@ -22,7 +26,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bincode::{Decode, Encode};
 
-pub use memory::{MemoryInput, PendingForward, Remembered, MAX_MEMORY_LABEL_CHARS, MEMORY_EVENT};
+pub use audit::{AuditQuery, AuditRecord, AuditSettings, MAX_AUDIT_PAGE};
+pub use consent::{Consent, ConsentSettings};
+pub use memory::{
+    MemoryInput, MemoryOutcome, PendingForward, Remembered, WriteRules, MAX_MEMORY_LABEL_CHARS,
+    MEMORY_EVENT,
+};
+pub use regulation::{Filing, Regulation};
 pub use rows::{Change, RowKind, META_KEY, ROW_FORMAT};
 pub use settings::{Counters, StateSettings, DAY_MS, MIN_PUBLISH_INTERVAL_MS};
 
@@ -125,6 +135,12 @@ pub struct PersonState {
     memories: BTreeMap<String, memory::MemoryRow>,
     /// (when noted, id): the oldest memory first.
     memory_order: BTreeSet<(i64, String)>,
+    /// The newest consent preferences (`consent.rs`).
+    consent: Option<consent::Consent>,
+    /// What reads were told (`audit.rs`).
+    audit: audit::AuditLog,
+    /// The Segment regulation to file after an erasure (`regulation.rs`).
+    regulation: regulation::Regulation,
     /// Encoded bytes of the trait and event rows (keys included).
     bytes: usize,
 }
@@ -202,6 +218,9 @@ impl PersonState {
             seen_order: BTreeSet::new(),
             memories: BTreeMap::new(),
             memory_order: BTreeSet::new(),
+            consent: None,
+            audit: audit::AuditLog::default(),
+            regulation: regulation::Regulation::default(),
             bytes: 0,
         }
     }
@@ -240,6 +259,12 @@ impl PersonState {
                     state.seen.insert(key, stored);
                 }
                 RowKind::Memory => state.load_memory(rows::decode(kind.name(), &key, &body)?),
+                RowKind::Audit => {
+                    let record = rows::decode(kind.name(), &key, &body)?;
+                    state.audit.load(key, record);
+                }
+                RowKind::Consent => state.consent = Some(rows::decode(kind.name(), &key, &body)?),
+                RowKind::Regulation => state.regulation = rows::decode(kind.name(), &key, &body)?,
             }
         }
         match meta {
@@ -491,6 +516,7 @@ impl PersonState {
             self.remove_event(&mut tx, &key);
             self.meta.counters.events_expired += 1;
         }
+        self.expire_audit(&mut tx, &settings.audit, now_ms);
         while let Some((stored, id)) = self.seen_order.first().cloned() {
             if stored > cutoff {
                 break;
@@ -529,11 +555,24 @@ impl PersonState {
             .chain(memory)
             .min()
             .map(|t| t.saturating_add(1))
+            .into_iter()
+            .chain(self.next_audit_expiry(&settings.audit))
+            .min()
     }
 
     /// Erases the person: every row goes, then only the metadata is written again, with the
     /// suppression marker set, the counters kept, and the KV copies marked for deletion.
     pub fn erase(&mut self, now_ms: i64) -> Result<Applied, StateError> {
+        self.erase_filing(now_ms, false)
+    }
+
+    /// [`PersonState::erase`], and with `file_regulation` a Segment deletion queued in the same
+    /// rows ([`regulation`](self::regulation)).
+    pub fn erase_filing(
+        &mut self,
+        now_ms: i64,
+        file_regulation: bool,
+    ) -> Result<Applied, StateError> {
         let mut tx = Tx::default();
         tx.changes.push(Change::Clear);
         self.traits.clear();
@@ -544,6 +583,8 @@ impl PersonState {
         self.seen_order.clear();
         self.memories.clear();
         self.memory_order.clear();
+        self.consent = None;
+        self.audit.clear();
         self.bytes = 0;
         self.meta.version += 1;
         self.meta.updated_at_ms = None;
@@ -551,6 +592,16 @@ impl PersonState {
         self.meta.kv_erase_pending = true;
         self.meta.suppressed_since_ms = Some(now_ms);
         self.put_meta(&mut tx);
+        if file_regulation {
+            self.queue_regulation(&mut tx, now_ms);
+        } else if self.regulation != regulation::Regulation::default() {
+            // Its counts outlive the wipe, as the other counters do.
+            tx.put(
+                RowKind::Regulation,
+                regulation::REGULATION_KEY,
+                &self.regulation,
+            );
+        }
         self.finish(tx, Outcome::Changed)
     }
 
@@ -621,6 +672,7 @@ impl PersonState {
             fetch,
             self.next_forward(),
             self.next_expiry(settings),
+            self.next_regulation(),
         ]
         .into_iter()
         .flatten()

@@ -15,6 +15,9 @@
 //! | 2 event | the message id | the event, when stored (ms) |
 //! | 3 seen | the message id | when stored (ms) |
 //! | 4 memory | the memory id | the memory, its forwarding to Segment still to do (attempts, when due) |
+//! | 5 audit | `<time, 16 hex digits>-<sequence>` | what one read was told: route, time, item ids, tokens |
+//! | 6 consent | `consent` | the newest consent preferences and their message's time |
+//! | 7 regulation | `regulation` | a Segment deletion still to file (attempts, when due), and counts of those filed and given up |
 //!
 //! Changes to the state come out of the core as [`Change`]s on these rows; the Durable Object
 //! writes them to its SQLite table as they are, so the stored rows always equal the state in memory.
@@ -42,6 +45,12 @@ pub enum RowKind {
     Seen = 3,
     /// One memory (key: its id).
     Memory = 4,
+    /// One audit record (key: its time and sequence).
+    Audit = 5,
+    /// The consent preferences (key `consent`).
+    Consent = 6,
+    /// The Segment regulation to file (key `regulation`).
+    Regulation = 7,
 }
 
 impl RowKind {
@@ -53,6 +62,9 @@ impl RowKind {
             2 => Some(Self::Event),
             3 => Some(Self::Seen),
             4 => Some(Self::Memory),
+            5 => Some(Self::Audit),
+            6 => Some(Self::Consent),
+            7 => Some(Self::Regulation),
             _ => None,
         }
     }
@@ -70,6 +82,9 @@ impl RowKind {
             Self::Event => "event",
             Self::Seen => "seen",
             Self::Memory => "memory",
+            Self::Audit => "audit",
+            Self::Consent => "consent",
+            Self::Regulation => "regulation",
         }
     }
 }
@@ -177,9 +192,9 @@ mod tests {
         assert!(decode::<(i64, String)>("seen", "s", &longer).is_err());
         longer.clear();
         assert!(decode::<i64>("seen", "s", &longer).is_err());
-        for code in 0..5 {
+        for code in 0..8 {
             assert_eq!(RowKind::from_code(code).unwrap().code(), code);
         }
-        assert_eq!(RowKind::from_code(5), None);
+        assert_eq!(RowKind::from_code(8), None);
     }
 }

@@ -45,7 +45,10 @@ pub struct StateSettings {
     /// with each attempt, up to an hour. Default 10 s.
     pub forward_retry_ms: i64,
     /// Attempts at forwarding a memory to Segment before giving up (the memory stays). Default 6.
+    /// Filing a Segment regulation after an erasure takes the same backoff and attempts.
     pub max_forward_attempts: u32,
+    /// How much audit of reads is kept ([`super::AuditSettings`]).
+    pub audit: super::AuditSettings,
 }
 
 impl Default for StateSettings {
@@ -63,6 +66,7 @@ impl Default for StateSettings {
             memory_retention_ms: 365 * DAY_MS,
             forward_retry_ms: 10_000,
             max_forward_attempts: 6,
+            audit: super::AuditSettings::default(),
         }
     }
 }

@@ -4,6 +4,8 @@ use super::*;
 use crate::errors::MemoryError;
 use crate::profile::{Event, Trait, Value};
 
+mod governance;
+
 /// The rows a Durable Object would hold: every change written as it comes.
 #[derive(Default)]
 struct Rows(BTreeMap<(i64, String), Vec<u8>>);
@@ -55,6 +57,9 @@ impl Person {
         assert_eq!(reloaded.meta, self.state.meta);
         assert_eq!(reloaded.bytes, self.state.bytes);
         assert_eq!(reloaded.seen, self.state.seen);
+        assert_eq!(reloaded.consent, self.state.consent);
+        assert_eq!(reloaded.audit.rows, self.state.audit.rows);
+        assert_eq!(reloaded.regulation, self.state.regulation);
         applied
     }
     fn apply(&mut self, u: &Update, now: i64) -> Outcome {
@@ -424,6 +429,17 @@ fn stored_rows_are_checked() {
     assert!(Update::decode(b"\x01junk").is_err());
 }
 
+/// The write rules of the default server policy, no consent needed.
+fn rules(forward: bool) -> WriteRules<'static> {
+    let policy: &'static crate::PrivacyPolicy =
+        Box::leak(Box::new(crate::PrivacyPolicy::default()));
+    WriteRules {
+        policy,
+        consent: &[],
+        forward,
+    }
+}
+
 fn memory(text: &str) -> MemoryInput {
     MemoryInput {
         text: text.into(),
@@ -437,7 +453,7 @@ impl Person {
     fn remember(&mut self, input: &MemoryInput, forward: bool, now: i64) -> crate::Memory {
         let r = self
             .state
-            .remember_memory(input, forward, &self.settings, now)
+            .remember_memory(input, &rules(forward), &self.settings, now)
             .unwrap();
         self.check(Ok(r.applied));
         r.memory
@@ -498,12 +514,13 @@ fn bad_memories_are_refused_with_what_is_wrong_and_nothing_is_written() {
     });
     let s = p.settings;
     assert_eq!(
-        p.state.remember_memory(&memory("   "), false, &s, 1),
+        p.state
+            .remember_memory(&memory("   "), &rules(false), &s, 1),
         Err(MemoryError::Empty)
     );
     let e = p
         .state
-        .remember_memory(&memory("ünïcödé text"), false, &s, 1)
+        .remember_memory(&memory("ünïcödé text"), &rules(false), &s, 1)
         .unwrap_err();
     assert_eq!(
         e,
@@ -522,7 +539,7 @@ fn bad_memories_are_refused_with_what_is_wrong_and_nothing_is_written() {
         ..memory("ok")
     };
     assert!(matches!(
-        p.state.remember_memory(&long_key, false, &s, 1),
+        p.state.remember_memory(&long_key, &rules(false), &s, 1),
         Err(MemoryError::TooLong { field: "key", .. })
     ));
     assert_eq!(p.state.memory_count(), 0);
@@ -564,7 +581,7 @@ fn memories_expire_after_their_retention_and_go_with_erasure() {
     assert!(p.memory_texts().is_empty());
     assert_eq!(
         p.state
-            .remember_memory(&memory("after"), false, &settings, 12 * DAY_MS),
+            .remember_memory(&memory("after"), &rules(false), &settings, 12 * DAY_MS),
         Err(MemoryError::Suppressed)
     );
 }

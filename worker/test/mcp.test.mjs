@@ -10,6 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { SECRET, signWebhook, WEBHOOK_SECRET, token, workerOptions } from './helpers.mjs';
+import { freePort } from './governance-helpers.mjs';
 
 const AUTH_SERVER = 'https://auth.example.com';
 
@@ -32,11 +33,17 @@ describe('MCP server (/mcp, official SDK client)', () => {
   });
 
   before(async () => {
-    mf = new Miniflare(workerOptions({
-      IDENTITY_SECRET: SECRET,
-      SEGMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      MCP_AUTHORIZATION_SERVER: AUTH_SERVER,
-    }));
+    const port = await freePort();
+    mf = new Miniflare({
+      ...workerOptions({
+        IDENTITY_SECRET: SECRET,
+        SEGMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        MCP_AUTHORIZATION_SERVER: AUTH_SERVER,
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+      }),
+      host: '127.0.0.1',
+      port,
+    });
     base = (await mf.ready).toString();
     // Ana has a profile from Segment as well: a trait and an event.
     const body = JSON.stringify({
@@ -156,7 +163,7 @@ describe('MCP server (/mcp, official SDK client)', () => {
     assert.equal(cookie.status, 401);
     const challenge = cookie.headers.get('www-authenticate');
     const origin = new URL(base).origin;
-    assert.equal(challenge, `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource"`);
+    assert.equal(challenge, `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`);
     assert.equal(cookie.headers.get('cache-control'), 'no-store');
     const meta = await (await fetch(new URL('/.well-known/oauth-protected-resource', base))).json();
     assert.deepEqual(meta, {
@@ -169,7 +176,8 @@ describe('MCP server (/mcp, official SDK client)', () => {
 
   test('another person\'s token sees none of the first person\'s data; an e-mail memory never appears', async () => {
     const ana = await connect(token('ana'));
-    await ana.callTool({ name: 'remember', arguments: { text: 'ana.private@example.com' } });
+    const refused = await ana.callTool({ name: 'remember', arguments: { text: 'ana.private@example.com' } });
+    assert.equal(refused.isError, true);
     await ana.callTool({ name: 'remember', arguments: { text: 'allergic to peanuts' } });
     const own = await ana.callTool({ name: 'get_user_context', arguments: { query: 'email address peanuts allergy' } });
     assert.match(own.structuredContent.context, /peanuts/);
@@ -180,7 +188,7 @@ describe('MCP server (/mcp, official SDK client)', () => {
     const bob = await connect(token('bob'));
     for (const query of ['peanuts allergy', 'trail running', 'seat flights']) {
       const ctx = await bob.callTool({ name: 'get_user_context', arguments: { query } });
-      assert.deepEqual(ctx.structuredContent, { personalized: false, context: '', estimated_tokens: 0, items: [] });
+      assert.deepEqual(ctx.structuredContent, { personalized: false, context: '', estimated_tokens: 0, items: [], reason: 'no_profile' });
       const s = await bob.callTool({ name: 'search_profile', arguments: { query } });
       assert.deepEqual(s.structuredContent.items, []);
     }

@@ -173,17 +173,26 @@ describe('memories (Durable Objects, Segment Tracking API)', () => {
     assert.equal((await w.list('ana')).length, 1);
   });
 
-  test('an e-mail address in a memory never reaches the context or the browser snapshot', async () => {
-    await w.remember('dora', { text: 'dora.secret@example.com' });
-    await w.remember('dora', { text: 'call me on +1 415 555 0142 about the harbour' });
-    await w.remember('dora', { text: 'works at the harbour', key: 'email' });
+  test('a memory holding personal data is refused at write time, naming what it holds; nothing reaches a context or a snapshot', async () => {
+    for (const [body, what] of [
+      [{ text: 'dora.secret@example.com' }, 'memory text holds personal data (email)'],
+      [{ text: 'call me on +1 415 555 0142 about the harbour' }, 'memory text holds personal data (phone)'],
+      [{ text: 'works at the harbour', key: 'email' }, 'memory key holds personal data (email)'],
+    ]) {
+      const res = await w.call('POST', '/v1/memories', { user: 'dora', body });
+      assert.equal(res.status, 422, JSON.stringify(body));
+      const err = await res.json();
+      assert.match(err.error.message, new RegExp(what.replace(/[()]/g, '\\$&')));
+      assert.ok(!JSON.stringify(err).includes('dora.secret') && !JSON.stringify(err).includes('555 0142'));
+    }
     await w.remember('dora', { text: 'likes harbour walks' });
+    assert.deepEqual((await w.list('dora')).map((m) => m.text), ['likes harbour walks']);
     const out = await w.context('dora', 'email address harbour walks');
     assert.ok(!JSON.stringify(out).includes('dora.secret'), out.context.text);
     assert.ok(!JSON.stringify(out).includes('555 0142'), out.context.text);
     const system = await w.chat('dora', 'what is my email address and phone? any harbour walks?');
     assert.ok(!system.includes('dora.secret') && !system.includes('555 0142'), system);
-    assert.ok(!out.context.text.includes('works at the harbour'), 'a personal-data key withholds the memory');
+    assert.ok(!out.context.text.includes('works at the harbour'));
     assert.match(out.context.text, /likes harbour walks/);
     const snap = Buffer.from(await (await w.call('GET', '/v1/snapshot', { user: 'dora' })).arrayBuffer());
     assert.ok(!snap.includes('dora.secret'));

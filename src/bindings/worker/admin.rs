@@ -20,7 +20,7 @@ pub(super) const PREFIX: &str = "/v1/profiles/";
 
 /// Whether two secrets are equal, in time independent of where they differ (their SHA-256
 /// digests are compared in full, so the length does not show either).
-fn same_secret(a: &str, b: &str) -> bool {
+pub(super) fn same_secret(a: &str, b: &str) -> bool {
     let (x, y) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
     x.iter()
         .zip(y.iter())
@@ -77,7 +77,8 @@ pub(super) async fn admin_route(req: Request, path: &str, env: &Env, cfg: &Confi
     let now = now_ms();
     let body = match (req.method(), suppression) {
         (Method::Delete, false) => {
-            let erased = person_client::erase(env, &user).await?;
+            // The operator's erasure also reaches Segment when a Public API token is set.
+            let erased = person_client::erase(env, &user, true).await?;
             saw_version(&user, erased.version, now);
             json!({"erased": true, "kv_deleted": erased.kv_deleted})
         }

@@ -7,11 +7,13 @@ use crate::identity;
 use crate::policy::{PrivacyPolicy, Target};
 use crate::render::RenderSettings;
 use crate::settings::Checked;
-use crate::state::StateSettings;
+use crate::state::{AuditSettings, ConsentSettings, StateSettings, DAY_MS};
 
 use super::html::HtmlSettings;
+use super::jwks::Issuer;
 use super::profile_api::SegmentApi;
 use super::proxy::Deadlines;
+use super::regulations::RegulationApi;
 use super::tracking::TrackingApi;
 
 /// Deployment settings from vars and secrets.
@@ -39,8 +41,24 @@ pub(super) struct Config {
     pub(super) state: StateSettings,
     /// `SEGMENT_WRITE_KEY` (and `SEGMENT_TRACKING_URL`): memories are forwarded to Segment.
     pub(super) tracking: Option<TrackingApi>,
-    /// `MCP_AUTHORIZATION_SERVER`: the authorization server `/mcp`'s protected-resource metadata names.
+    /// `MCP_AUTHORIZATION_SERVER`: the authorization server `/mcp`'s protected-resource metadata
+    /// names (default: `OIDC_ISSUER`).
     pub(super) mcp_authorization_server: Option<String>,
+    /// `PUBLIC_URL`: the Worker's public origin (`https://persona.example.com`), the base of every
+    /// URL it advertises; never taken from `Host`.
+    pub(super) public_url: Option<String>,
+    /// `MCP_ALLOWED_ORIGINS`: browser origins allowed to call `/mcp` (the `PUBLIC_URL`'s own origin
+    /// always is); a request with any other `Origin` is 403.
+    pub(super) mcp_allowed_origins: Vec<String>,
+    /// `MCP_SCOPES`: scopes `/mcp` names (metadata, 401s) and requires of an identity provider's tokens.
+    pub(super) mcp_scopes: Vec<String>,
+    /// `OIDC_*`: the identity provider whose RS256/ES256 tokens `/mcp` and `/v1/audit` accept.
+    pub(super) issuer: Option<Issuer>,
+    /// `CONSENT_*`: the consent categories personalization, memory writes and forwarding need.
+    pub(super) consent: ConsentSettings,
+    /// `SEGMENT_PUBLIC_API_TOKEN` (and `SEGMENT_PUBLIC_API_URL`, `SEGMENT_REGULATION_TYPE`): an
+    /// erasure files a deletion with Segment.
+    pub(super) regulations: Option<RegulationApi>,
 }
 
 /// A var or a secret, trimmed; `None` when unset or blank.
@@ -134,8 +152,36 @@ impl Config {
                 write_key,
                 timeout_ms: u32::try_from(num("SEGMENT_TIMEOUT_MS", 2_000)).unwrap_or(2_000),
             }),
-            mcp_authorization_server: var(env, "MCP_AUTHORIZATION_SERVER"),
+            mcp_authorization_server: var(env, "MCP_AUTHORIZATION_SERVER")
+                .or_else(|| var(env, "OIDC_ISSUER")),
+            public_url: var(env, "PUBLIC_URL").and_then(|u| public_origin(&u)),
+            mcp_allowed_origins: list(env, "MCP_ALLOWED_ORIGINS")
+                .into_iter()
+                .filter_map(|o| public_origin(&o))
+                .collect(),
+            mcp_scopes: var(env, "MCP_SCOPES")
+                .map(|v| v.split_ascii_whitespace().map(str::to_string).collect())
+                .unwrap_or_default(),
+            issuer: Issuer::from_env(&|name| var(env, name), &num),
+            consent: ConsentSettings {
+                personalization: list(env, "CONSENT_PERSONALIZATION"),
+                memory: list(env, "CONSENT_MEMORY"),
+                forwarding: list(env, "CONSENT_FORWARDING"),
+            },
+            regulations: var(env, "SEGMENT_PUBLIC_API_TOKEN").map(|token| RegulationApi {
+                url: var(env, "SEGMENT_PUBLIC_API_URL")
+                    .unwrap_or_else(|| "https://api.segmentapis.com/regulations".into()),
+                token,
+                regulation_type: var(env, "SEGMENT_REGULATION_TYPE")
+                    .unwrap_or_else(|| "SUPPRESS_WITH_DELETE".into()),
+                timeout_ms: u32::try_from(num("SEGMENT_TIMEOUT_MS", 2_000)).unwrap_or(2_000),
+            }),
         }
+    }
+
+    /// `PUBLIC_URL` joined with `path`, if configured.
+    pub(super) fn public(&self, path: &str) -> Option<String> {
+        self.public_url.as_deref().map(|u| [u, path].concat())
     }
 
     /// Whether the Profile API is configured: a new person's state is seeded from it before its
@@ -186,6 +232,21 @@ fn state_settings(num: &dyn Fn(&str, u64) -> u64) -> StateSettings {
         max_memory_chars: size("MEMORY_MAX_CHARS", d.max_memory_chars).clamp(1, 10_000),
         memory_retention_ms: ms("MEMORY_RETENTION_SECONDS", d.memory_retention_ms).max(1000),
         forward_retry_ms: ms("MEMORY_FORWARD_RETRY_SECONDS", d.forward_retry_ms).max(1000),
+        audit: AuditSettings {
+            enabled: num("AUDIT_ENABLED", 1) != 0,
+            max_records: size("AUDIT_MAX_RECORDS", d.audit.max_records).clamp(1, 10_000),
+            retention_ms: ms("AUDIT_RETENTION_SECONDS", d.audit.retention_ms)
+                .clamp(1000, 400 * DAY_MS),
+        },
         ..d
     }
+}
+
+/// `scheme://host[:port]` of an http(s) URL (path, query and a trailing slash dropped); `None`
+/// for anything else.
+fn public_origin(url: &str) -> Option<String> {
+    let parsed = worker::Url::parse(url.trim()).ok()?;
+    matches!(parsed.scheme(), "https" | "http")
+        .then(|| parsed.origin().ascii_serialization())
+        .filter(|o| o != "null")
 }

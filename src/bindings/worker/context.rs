@@ -7,8 +7,9 @@ use worker::{Context, Env, Request, Response};
 use crate::rank::RankSettings;
 use crate::render::ContextFormat;
 
+use super::audit;
 use super::config::Config;
-use super::store::load;
+use super::store::load_why;
 use super::{identify, now_ms, read_body, Failure, Outcome, MAX_JSON_BODY};
 
 /// A non-negative integer member, if present; anything else there is a 400.
@@ -45,8 +46,36 @@ fn no_store(resp: &mut Response) {
     let _ = h.set("cache-control", "private, no-store");
 }
 
+/// The members a request may have (as the npm package's options): anything else is a 400 naming it.
+const MEMBERS: [&str; 4] = ["query", "budget_tokens", "limit", "format"];
+
+/// `format`: `text` (the default) or `json`; anything else is a 400.
+fn format(args: &Json) -> Result<ContextFormat, Failure> {
+    match args.get("format") {
+        None | Some(Json::Null) => Ok(ContextFormat::Text),
+        Some(Json::String(f)) if f == "text" => Ok(ContextFormat::Text),
+        Some(Json::String(f)) if f == "json" => Ok(ContextFormat::Json),
+        Some(_) => Err(Failure::BadRequest("format must be \"text\" or \"json\"")),
+    }
+}
+
+/// Every member is one [`MEMBERS`] names.
+fn known_members(args: &Json) -> Result<(), Failure> {
+    let Some(obj) = args.as_object() else {
+        return Err(Failure::BadRequest(QUERY_SHAPE));
+    };
+    match obj.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
+        Some(k) => Err(Failure::BadSetting(format!(
+            "unknown member {} (expected query, budget_tokens, limit, format)",
+            serde_json::to_string(&k.chars().take(40).collect::<String>()).unwrap_or_default()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `POST /v1/context`: ranked items and the context block for the caller's own profile (an
-/// unpersonalized, empty answer without a verified identity or a snapshot).
+/// unpersonalized, empty answer without a verified identity, a snapshot or the consent
+/// personalization needs; `reason` says which).
 pub(super) async fn context_route(
     mut req: Request,
     env: &Env,
@@ -57,6 +86,7 @@ pub(super) async fn context_route(
     let user = identify(&req, cfg, now, false);
     let body = read_body(&mut req, MAX_JSON_BODY).await?;
     let args: Json = serde_json::from_slice(&body).map_err(|_| Failure::BadRequest(QUERY_SHAPE))?;
+    known_members(&args)?;
     let turns = query_turns(&args)?;
     let mut rank = RankSettings::default();
     if let Some(limit) = count(&args, "limit")? {
@@ -66,31 +96,49 @@ pub(super) async fn context_route(
     if let Some(b) = count(&args, "budget_tokens")? {
         render.budget_tokens = b;
     }
-    if args.get("format").and_then(Json::as_str) == Some("json") {
-        render.format = ContextFormat::Json;
-    }
+    render.format = format(&args)?;
     // The core's bounds, shared with the npm package.
     let (rank, render) = rank
         .checked()
         .and_then(|rank| Ok((rank, render.checked()?)))
         .map_err(|e| Failure::BadSetting(e.to_string()))?;
-    let personalizer = match &user {
-        Some(u) => load(u, env, ctx, cfg, now).await,
-        None => None,
+    let loaded = match &user {
+        Some(u) => load_why(u, env, ctx, cfg, now).await.map_err(Some),
+        None => Err(None),
     };
-    let body = match &personalizer {
-        Some(p) => {
+    let body = match (&loaded, &user) {
+        (Ok(p), Some(u)) => {
             let (items, context) = p.ranked_context(&turns, now, &rank, &render);
+            if !context.items.is_empty() {
+                audit::record(
+                    env,
+                    ctx,
+                    cfg,
+                    u,
+                    "context",
+                    &context.items,
+                    context.estimated_tokens,
+                );
+            }
             let items: Vec<Json> = items
                 .iter()
                 .map(|i| json!({"id": i.id, "kind": i.kind, "score": i.score}))
                 .collect();
             json!({"personalized": true, "items": items, "context": context})
         }
-        None => json!({
-            "personalized": false, "items": [],
-            "context": {"text": "", "items": [], "estimated_tokens": 0, "omitted": 0}
-        }),
+        (why, _) => {
+            let missing = why.as_ref().err().and_then(|m| m.as_ref());
+            let mut body = json!({
+                "personalized": false, "items": [],
+                "context": {"text": "", "items": [], "estimated_tokens": 0, "omitted": 0},
+                "reason": missing.map_or("no_identity", |m| m.reason()),
+            });
+            if let (Some(c), Some(obj)) = (missing.and_then(|m| m.category()), body.as_object_mut())
+            {
+                obj.insert("missing_consent".into(), json!(c));
+            }
+            body
+        }
     };
     let mut resp = Response::from_json(&body)?;
     no_store(&mut resp);

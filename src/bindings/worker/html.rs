@@ -147,19 +147,19 @@ fn attr(el: &Element<'_, '_>, name: &str) -> Option<String> {
     el.get_attribute(name).map(|v| decode_entities(&v))
 }
 
-/// Fills a `data-persona` slot.
-fn fill_slot(el: &mut Element<'_, '_>, p: &Personalizer) {
-    let Some(spec) = attr(el, "data-persona") else {
-        return;
-    };
+/// Fills a `data-persona` slot; the slot's spec when the profile filled it (for the audit).
+fn fill_slot(el: &mut Element<'_, '_>, p: &Personalizer) -> Option<String> {
+    let spec = attr(el, "data-persona")?;
     if !el.can_have_content() {
-        return;
+        return None;
     }
     if let Some(value) = p.slot_value(&spec) {
         el.set_inner_content(value, ContentType::Text);
+        return Some(spec);
     } else if let Some(fallback) = attr(el, "data-persona-default") {
         el.set_inner_content(&fallback, ContentType::Text);
     }
+    None
 }
 
 /// Removes an element whose `data-persona-if` / `-unless` says it should not show.
@@ -368,7 +368,12 @@ struct DocState {
     abandoned: Option<u32>,
     /// How many raw-text elements ([`RAW_TEXT_ELEMENTS`]) are open.
     raw_depth: usize,
+    /// The specs of the slots the profile filled (at most [`MAX_FILLED_RECORDED`]), for the audit.
+    filled: Vec<String>,
 }
+
+/// Most filled slots remembered for the audit of one page.
+const MAX_FILLED_RECORDED: usize = 64;
 
 impl DocState {
     /// The group's end tag has passed: rank its variants (within the page's budget).
@@ -447,6 +452,11 @@ fn pop_to(open: &mut Vec<u32>, id: u32) {
 }
 
 impl SlotRewriter {
+    /// The specs (`trait:<key>`, `memory:<key>`) of the slots the profile filled so far.
+    pub fn filled(&self) -> Vec<String> {
+        self.state.borrow().filled.clone()
+    }
+
     /// A rewriter for one response; `nonce` (random per response) keeps its markers apart from
     /// anything the page itself contains.
     pub fn new(
@@ -500,7 +510,12 @@ impl SlotRewriter {
             ))
             .append_element_content_handler(element!("[data-persona]", move |el| {
                 if !el.removed() && s_slot.borrow().raw_depth == 0 {
-                    fill_slot(el, &p_slot);
+                    if let Some(spec) = fill_slot(el, &p_slot) {
+                        let mut s = s_slot.borrow_mut();
+                        if s.filled.len() < MAX_FILLED_RECORDED {
+                            s.filled.push(spec);
+                        }
+                    }
                 }
                 Ok(())
             }))

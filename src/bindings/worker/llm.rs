@@ -9,6 +9,7 @@ use worker::{Context, Env, Method, Request, RequestInit, RequestRedirect};
 use crate::inject::Api;
 use crate::settings::Checked;
 
+use super::audit;
 use super::config::Config;
 use super::proxy::{
     allowed_request_headers, join_url, respond, response_headers, send, LLM_REQUEST_HEADERS,
@@ -46,6 +47,15 @@ pub(super) async fn llm_route(
                     &cfg.render_settings(),
                 ) {
                     Ok(out) if !out.context.items.is_empty() => {
+                        audit::record(
+                            env,
+                            ctx,
+                            cfg,
+                            user,
+                            "chat",
+                            &out.context.items,
+                            out.context.estimated_tokens,
+                        );
                         report = format!(
                             "items={}; tokens={}",
                             out.context.items.len(),

@@ -37,18 +37,27 @@ pub(super) fn memory_input(args: &Json, source: &str) -> Result<Json, Failure> {
     }))
 }
 
-/// Remembers for `user`; the stored memory.
-pub(super) async fn remember(env: &Env, user: &str, input: &Json) -> Result<Json, Failure> {
+/// Remembers for `user`: `{"memory", "outcome", "superseded"}` (`outcome`: `stored`,
+/// `duplicate` (the same fact was kept already; `memory` is that one) or `superseded` (the memory
+/// with the same key, named by `superseded`, was replaced)); with whether it is new (201) or not
+/// (200). A memory the policy would withhold, or one without the consent memories need, is a 422
+/// with the reason, which the MCP tool answers as `isError` text.
+pub(super) async fn remember(env: &Env, user: &str, input: &Json) -> Result<(Json, u16), Failure> {
     let answer = person_client::remember(env, user, input).await?;
     let message = answer.error().unwrap_or("refused").to_string();
     match answer.status {
-        201 => {
+        200 | 201 => {
             if let Some(v) = answer.version() {
                 saw_version(user, v, now_ms());
             }
-            Ok(answer.body.get("memory").cloned().unwrap_or(Json::Null))
+            let mut body = answer.body;
+            if let Some(obj) = body.as_object_mut() {
+                obj.remove("version");
+            }
+            Ok((body, answer.status))
         }
         409 => Err(Failure::Conflict("the person is erased and suppressed")),
+        422 => Err(Failure::Unprocessable(message)),
         _ => Err(Failure::BadSetting(message)),
     }
 }
@@ -98,8 +107,8 @@ pub(super) async fn memories_route(
             let body = read_body(&mut req, MAX_MEMORY_BODY).await?;
             let args: Json = serde_json::from_slice(&body)
                 .map_err(|_| Failure::BadRequest("expected a JSON object"))?;
-            let memory = remember(env, &user, &memory_input(&args, "rest")?).await?;
-            Response::from_json(&json!({ "memory": memory }))?.with_status(201)
+            let (body, status) = remember(env, &user, &memory_input(&args, "rest")?).await?;
+            Response::from_json(&body)?.with_status(status)
         }
         (worker::Method::Get, None) => {
             Response::from_json(&json!({ "memories": list(env, &user).await? }))?

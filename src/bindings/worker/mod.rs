@@ -7,7 +7,8 @@
 //! | `GET /v1/snapshot` | the caller's own browser-policy snapshot (ETag, `Cache-Control: private`) |
 //! | `POST /v1/webhooks/segment` | Segment webhook (HMAC-SHA1 `X-Signature`): applied by the person's object; `delete` erases |
 //! | `POST`/`GET /v1/memories`, `DELETE /v1/memories/<id>` | the caller's own memories (`memories.rs`), through their person object |
-//! | `POST /mcp` | Model Context Protocol server (`mcp.rs`): `get_user_context`, `search_profile`, `remember`, `forget` over the caller's own profile; `GET /.well-known/oauth-protected-resource` its RFC 9728 metadata |
+//! | `POST /mcp` | Model Context Protocol server (`mcp.rs`), 2026-07-28 and the `initialize` revisions: `get_user_context`, `search_profile`, `remember`, `forget` over the caller's own profile; `GET /.well-known/oauth-protected-resource[/mcp]` its RFC 9728 metadata |
+//! | `GET /v1/audit` | what each prompt was told about the caller (`audit.rs`); with `ADMIN_SECRET`, anyone's |
 //! | `DELETE`/`GET /v1/profiles/<user_id>[/suppression]` | admin (`ADMIN_SECRET`): erasure, lifting the suppression, state counters |
 //! | anything else | reverse proxy to `ORIGIN_URL`; `text/html` is personalized while it streams |
 //!
@@ -25,10 +26,13 @@
 //! `profile_api.rs` (Segment's Profile API) and `html.rs` (the streaming slot rewriter).
 
 mod admin;
+mod audit;
+mod bearer;
 mod browser_snapshot;
 mod config;
 mod context;
 mod html;
+mod jwks;
 mod llm;
 mod mcp;
 mod memories;
@@ -38,6 +42,7 @@ mod person_client;
 mod person_sql;
 mod profile_api;
 mod proxy;
+mod regulations;
 mod store;
 mod tracking;
 mod webhook;
@@ -62,6 +67,9 @@ enum Failure {
     BadRequest(&'static str),
     /// A request option outside the core's bounds; the text names the setting and its range.
     BadSetting(String),
+    /// Well-formed, but refused for what it says (a memory the policy would withhold); the text
+    /// says why.
+    Unprocessable(String),
     Unauthorized,
     NotFound,
     /// The request conflicts with the resource's state (an erased person).
@@ -82,6 +90,7 @@ impl Failure {
             Self::Unauthorized => 401,
             Self::NotFound => 404,
             Self::Conflict(_) => 409,
+            Self::Unprocessable(_) => 422,
             Self::MethodNotAllowed => 405,
             Self::TooLarge => 413,
             Self::NotConfigured(_) => 503,
@@ -92,7 +101,9 @@ impl Failure {
     }
     fn message(&self) -> std::borrow::Cow<'static, str> {
         std::borrow::Cow::Borrowed(match self {
-            Self::BadSetting(m) => return std::borrow::Cow::Owned(m.clone()),
+            Self::BadSetting(m) | Self::Unprocessable(m) => {
+                return std::borrow::Cow::Owned(m.clone())
+            }
             Self::BadRequest(m) | Self::NotConfigured(m) | Self::Conflict(m) => m,
             Self::Unauthorized => "no valid identity token",
             Self::NotFound => "not found",
@@ -194,10 +205,11 @@ async fn route(req: Request, env: &Env, ctx: &Context, cfg: &Config) -> Outcome 
         mcp::PATH => mcp::mcp_route(req, env, ctx, cfg).await,
         p if p == mcp::METADATA_PATH || p == [mcp::METADATA_PATH, mcp::PATH].concat() => {
             match method {
-                Method::Get | Method::Head => mcp::metadata_route(&req, cfg),
+                Method::Get | Method::Head => mcp::metadata_route(cfg),
                 _ => Err(Failure::MethodNotAllowed),
             }
         }
+        audit::PATH => audit::audit_route(req, env, cfg).await,
         p if p == memories::PREFIX || p.starts_with("/v1/memories/") => {
             memories::memories_route(req, p, env, cfg).await
         }

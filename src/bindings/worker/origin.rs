@@ -11,6 +11,7 @@ use std::rc::Rc;
 use futures_util::stream::{self, StreamExt};
 use worker::{Context, Env, Headers, Method, Request, RequestInit, RequestRedirect, Url};
 
+use super::audit;
 use super::config::Config;
 use super::html::{html_encoding, is_html, HtmlSettings, SlotRewriter};
 use super::proxy::{
@@ -60,6 +61,14 @@ fn origin_headers(
         headers.set("x-forwarded-host", &host)?;
     }
     Ok(headers)
+}
+
+/// A promise and the function that resolves it.
+fn deferred() -> (js_sys::Promise, js_sys::Function) {
+    let mut resolve = None;
+    let promise = js_sys::Promise::new(&mut |res, _rej| resolve = Some(res));
+    let resolve = resolve.unwrap_or_else(|| js_sys::Function::new_no_args(""));
+    (promise, resolve)
 }
 
 /// A random nonce for the rewriter's markers.
@@ -112,6 +121,24 @@ pub(super) async fn origin_route(req: Request, env: &Env, ctx: &Context, cfg: &C
     };
     let rewriter = Rc::new(RefCell::new(SlotRewriter::new(p, now, &settings, nonce())));
     let tail_rewriter = rewriter.clone();
+    // The audit of the fill is recorded once the page has streamed to its end (a visitor who
+    // leaves first leaves no record).
+    let (done, signal_done) = deferred();
+    let audit_rewriter = rewriter.clone();
+    if let Some(user) = user.clone() {
+        let (env2, cfg_audit) = (env.clone(), cfg.state.audit);
+        ctx.wait_until(async move {
+            if worker::wasm_bindgen_futures::JsFuture::from(done)
+                .await
+                .is_ok()
+            {
+                let filled = audit_rewriter.borrow().filled();
+                if !filled.is_empty() && cfg_audit.enabled {
+                    audit::record_now(&env2, &user, "page", &filled, 0).await;
+                }
+            }
+        });
+    }
     let body = body
         .map(move |chunk| {
             let chunk = chunk?;
@@ -121,10 +148,12 @@ pub(super) async fn origin_route(req: Request, env: &Env, ctx: &Context, cfg: &C
                 .map_err(|_| worker::Error::RustError("rewrite".into()))
         })
         .chain(stream::once(async move {
-            tail_rewriter
+            let tail = tail_rewriter
                 .borrow_mut()
                 .finish()
-                .map_err(|_| worker::Error::RustError("rewrite".into()))
+                .map_err(|_| worker::Error::RustError("rewrite".into()));
+            let _ = signal_done.call0(&wasm_bindgen::JsValue::NULL);
+            tail
         }))
         .filter(|r| {
             let keep = !matches!(r, Ok(v) if v.is_empty());

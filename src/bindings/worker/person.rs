@@ -16,6 +16,8 @@
 //! | `GET /memories` | `{"memories": [...]}`, newest first |
 //! | `DELETE /memories?id=<id>` | forgets; `{"forgotten", "version"}`, 404 when there is no such memory |
 //! | `GET /stats` | counts and counters, no profile data |
+//! | `POST /consent` | body: encoded [`Consent`]; kept when it is the newest (`consent.rs` of the state) |
+//! | `POST /audit`, `GET /audit?limit=&since=` | records what a read was told; lists the records (`audit.rs`) |
 //!
 //! A person first seen here is migrated from a legacy `src:v1:` bundle in KV when there is one
 //! (which is then deleted); else, with the Profile API configured, seeded from it before its first
@@ -34,7 +36,10 @@ use crate::import::segment::import_value;
 use crate::import::ImportLimits;
 use crate::policy::Target;
 use crate::snapshot::{compile, kv};
-use crate::state::{Applied, Change, MemoryInput, Outcome, PersonState, Update};
+use crate::state::{
+    Applied, AuditQuery, AuditRecord, Change, Consent, Filing, MemoryInput, Outcome, PersonState,
+    Update, WriteRules,
+};
 
 use super::config::Config;
 use super::now_ms;
@@ -43,6 +48,8 @@ use super::profile_api::FetchFailure;
 
 /// The header of the state version a snapshot answer was compiled from.
 pub(super) const VERSION_HEADER: &str = "x-state-version";
+/// The header of a `404` snapshot answer naming the consent category the person has not granted.
+pub(super) const REASON_HEADER: &str = "x-missing-consent";
 /// How long a read waits for a Profile API fetch another event has under way.
 const FETCH_WAIT_MS: u64 = 10_000;
 /// The pause after a failed KV publication before the alarm tries again.
@@ -127,7 +134,26 @@ impl DurableObject for Person {
                 }
                 self.snapshot(target, &cfg).await
             }
-            (Method::Post, "/erase") => self.erase(&cfg).await,
+            (Method::Post, "/erase") => {
+                let file = param("regulation").as_deref() == Some("1");
+                self.erase(&cfg, file).await
+            }
+            (Method::Post, "/consent") => {
+                let body = req.bytes().await?;
+                self.consent(&body, &cfg).await
+            }
+            (Method::Post, "/audit") => {
+                let body = req.bytes().await?;
+                self.record_audit(&body, &cfg)
+            }
+            (Method::Get, "/audit") => {
+                let pairs: Vec<(String, String)> = url
+                    .query_pairs()
+                    .filter(|(k, _)| k != "user")
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                self.list_audit(&pairs)
+            }
             (Method::Post, "/lift") => self.lift(&cfg).await,
             (Method::Get, "/stats") => self.stats(),
             (Method::Post, "/memories") => {
@@ -169,6 +195,7 @@ impl DurableObject for Person {
             self.fetch_profile(&cfg).await;
         }
         self.forward_memories(&cfg).await?;
+        self.file_regulation(&cfg).await?;
         let now = now_ms();
         if self
             .with_state(|st| st.next_expiry(&cfg.state).is_some_and(|t| t <= now))
@@ -297,6 +324,14 @@ impl Person {
         if suppressed {
             return Response::error("no profile", 404);
         }
+        if let Some(category) = self
+            .with_state(|st| st.missing_consent(&cfg.consent.personalization))
+            .flatten()
+        {
+            let headers = Headers::new();
+            headers.set(REASON_HEADER, &category)?;
+            return Ok(Response::error("no consent", 404)?.with_headers(headers));
+        }
         // An empty state is seeded from the Profile API now: when a fetch is due, or (a person
         // whose rows all expired, or who was never found) at most once per retry pause.
         let recently = self
@@ -317,10 +352,11 @@ impl Person {
         Ok(Response::from_bytes(c.bytes.clone())?.with_headers(headers))
     }
 
-    async fn erase(&self, cfg: &Config) -> worker::Result<Response> {
+    async fn erase(&self, cfg: &Config, file_regulation: bool) -> worker::Result<Response> {
         let now = now_ms();
+        let file = file_regulation && cfg.regulations.is_some();
         let result = self
-            .with_state(|st| st.erase(now))
+            .with_state(|st| st.erase_filing(now, file))
             .ok_or_else(|| worker::Error::RustError("state not loaded".into()))?;
         let applied = self.store_erasure(result).await?;
         *self.compiled.borrow_mut() = [None, None];
@@ -363,9 +399,18 @@ impl Person {
             source: label("source").unwrap_or_else(|| "api".into()),
         };
         let now = now_ms();
-        let forward = cfg.tracking.is_some();
+        let policy = cfg.policy(Target::Server);
         let result = self
-            .with_state(|st| st.remember_memory(&input, forward, &cfg.state, now))
+            .with_state(|st| {
+                let forward =
+                    cfg.tracking.is_some() && st.missing_consent(&cfg.consent.forwarding).is_none();
+                let rules = WriteRules {
+                    policy: &policy,
+                    consent: &cfg.consent.memory,
+                    forward,
+                };
+                st.remember_memory(&input, &rules, &cfg.state, now)
+            })
             .ok_or_else(|| worker::Error::RustError("state not loaded".into()))?;
         let remembered = match result {
             Ok(r) => r,
@@ -377,6 +422,14 @@ impl Person {
                 return Response::from_json(&json!({"error": e.to_string()}))
                     .map(|r| r.with_status(409))
             }
+            Err(e @ (MemoryError::Withheld { .. } | MemoryError::NoConsent { .. })) => {
+                let code = match e {
+                    MemoryError::NoConsent { .. } => "consent_not_granted",
+                    _ => "personal_data",
+                };
+                return Response::from_json(&json!({"error": e.to_string(), "code": code}))
+                    .map(|r| r.with_status(422));
+            }
             Err(e) => {
                 return Response::from_json(&json!({"error": e.to_string()}))
                     .map(|r| r.with_status(400))
@@ -384,11 +437,21 @@ impl Person {
         };
         let applied = self.store(Ok(remembered.applied))?;
         self.schedule(cfg, None).await?;
+        let superseded = match &remembered.outcome {
+            crate::state::MemoryOutcome::Superseded(id) => Some(id.clone()),
+            _ => None,
+        };
+        let status = match remembered.outcome {
+            crate::state::MemoryOutcome::Duplicate => 200,
+            _ => 201,
+        };
         Ok(Response::from_json(&json!({
             "memory": remembered.memory.to_json(),
+            "outcome": remembered.outcome.name(),
+            "superseded": superseded,
             "version": applied.version,
         }))?
-        .with_status(201))
+        .with_status(status))
     }
 
     fn list_memories(&self) -> worker::Result<Response> {
@@ -424,8 +487,13 @@ impl Person {
         let due = self
             .with_state(|st| st.forwards_due(now_ms()))
             .unwrap_or_default();
+        let consented = self
+            .with_state(|st| st.missing_consent(&cfg.consent.forwarding).is_none())
+            .unwrap_or(false);
         for memory in due {
+            // Consent withdrawn since the memory was queued: nothing is sent, the forwarding ends.
             let sent = match &cfg.tracking {
+                Some(_) if !consented => true,
                 Some(api) => match self.with_state(|st| st.track_body(&memory)) {
                     Some(body) => api.send(&body).await,
                     None => return Ok(()),
@@ -457,6 +525,13 @@ impl Person {
                     "bytes": st.bytes(),
                     "suppressed": st.suppressed_since().is_some(),
                     "kv_erase_pending": st.kv_erase_pending(),
+                    "audit_records": st.audit_count(),
+                    "consent": st.consent().map(|c| c.to_json()),
+                    "regulation": {
+                        "pending": st.regulation().pending.is_some(),
+                        "filed": st.regulation().filed,
+                        "given_up": st.regulation().given_up,
+                    },
                     "pending_fetch": st.pending_fetch().map(|f| json!({
                         "attempts": f.attempts, "due_ms": f.due_ms, "partial": f.partial,
                     })),
@@ -476,6 +551,97 @@ impl Person {
         Response::from_json(&body)
     }
 
+    /// Keeps a message's consent preferences when they are the newest.
+    async fn consent(&self, body: &[u8], cfg: &Config) -> worker::Result<Response> {
+        let consent = match Consent::decode(body) {
+            Ok(c) => c,
+            Err(e) => return Response::error(e.to_string(), 400),
+        };
+        let result = self
+            .with_state(|st| st.apply_consent(&consent))
+            .ok_or_else(|| worker::Error::RustError("state not loaded".into()))?;
+        let applied = self.store(result)?;
+        self.schedule(cfg, None).await?;
+        Response::from_json(&json!({
+            "outcome": outcome_name(applied.outcome),
+            "version": applied.version,
+        }))
+    }
+
+    /// Records what reads were told, a batch at a time (nothing for a person with no rows: reads
+    /// of nobody are not audited into existence).
+    fn record_audit(&self, body: &[u8], cfg: &Config) -> worker::Result<Response> {
+        let records = match AuditRecord::decode_batch(body) {
+            Ok(r) => r,
+            Err(e) => return Response::error(e.to_string(), 400),
+        };
+        if !self.stored.get() {
+            return Response::ok("");
+        }
+        // One transaction for the batch.
+        let mut batch: Option<Applied> = None;
+        for record in records {
+            let Some(result) = self.with_state(|st| st.record_audit(record, &cfg.state.audit))
+            else {
+                break;
+            };
+            match (&mut batch, result) {
+                (_, Err(e)) => return self.store(Err(e)).map(|_| Response::empty())?,
+                (Some(b), Ok(a)) => {
+                    b.changes.extend(a.changes);
+                    b.outcome = a.outcome;
+                }
+                (None, Ok(a)) => batch = Some(a),
+            }
+        }
+        if let Some(b) = batch {
+            self.store(Ok(b))?;
+        }
+        Response::ok("")
+    }
+
+    fn list_audit(&self, pairs: &[(String, String)]) -> worker::Result<Response> {
+        let query = match AuditQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+            Ok(q) => q,
+            Err(e) => return Response::error(e.to_string(), 400),
+        };
+        let records: Vec<Json> = self
+            .with_state(|st| {
+                st.audit_records(&query)
+                    .iter()
+                    .map(|r| r.to_json())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Response::from_json(&json!({ "records": records }))
+    }
+
+    /// Files the Segment regulation an erasure queued, when it is due; the core decides retries.
+    async fn file_regulation(&self, cfg: &Config) -> worker::Result<()> {
+        let now = now_ms();
+        let Some((user, due)) = self.with_state(|st| {
+            (
+                st.user_id().to_string(),
+                st.next_regulation().is_some_and(|t| t <= now),
+            )
+        }) else {
+            return Ok(());
+        };
+        if !due {
+            return Ok(());
+        }
+        let filing = match &cfg.regulations {
+            Some(api) => api.file(&user).await,
+            // The token was removed since: nothing to file with.
+            None => Filing::Refused,
+        };
+        let now = now_ms();
+        if let Some(result) = self.with_state(|st| st.regulation_done(filing, &cfg.state, now)) {
+            self.store(result)?;
+        }
+        Ok(())
+    }
+
     /// The `target` snapshot of the current version, compiled here when the state has changed
     /// since; `None` for an empty state.
     fn compiled(&self, cfg: &Config, target: Target) -> Option<Rc<Compiled>> {
@@ -483,7 +649,16 @@ impl Person {
             Target::Server => 0,
             Target::Browser => 1,
         };
-        let version = self.with_state(|st| st.version())?;
+        let (version, consented) = self.with_state(|st| {
+            (
+                st.version(),
+                st.missing_consent(&cfg.consent.personalization).is_none(),
+            )
+        })?;
+        if !consented {
+            // Nothing to publish: KV's copies are deleted, and reads are unpersonalized.
+            return None;
+        }
         let cached = self.compiled.borrow().get(slot).cloned().flatten();
         if let Some(c) = cached.filter(|c| c.version == version) {
             return Some(c);

@@ -5,10 +5,11 @@ use serde::Deserialize;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
 use crate::policy::Target;
-use crate::state::Update;
+use crate::state::{AuditRecord, Consent, Update};
 
-use super::person::VERSION_HEADER;
+use super::person::{REASON_HEADER, VERSION_HEADER};
 use super::profile_api::encode_segment;
+use super::store::Missing;
 use super::Failure;
 
 /// The binding of the person objects in `wrangler.toml`.
@@ -77,13 +78,14 @@ pub(super) async fn apply(env: &Env, user: &str, update: &Update) -> Result<Appl
 }
 
 /// The person's current snapshot for `target` and its version, from their object (compiled there;
-/// `kv_missing` asks it to publish again). `None`: no profile, erased, or the object failed.
+/// `kv_missing` asks it to publish again). Else why not: no profile, erased, or the object failed
+/// ([`Missing::NoProfile`]), or a consent category personalization needs is not granted.
 pub(super) async fn snapshot(
     env: &Env,
     user: &str,
     target: Target,
     kv_missing: bool,
-) -> Option<(Vec<u8>, u64)> {
+) -> Result<(Vec<u8>, u64), Missing> {
     let query = format!(
         "&target={}{}",
         match target {
@@ -95,22 +97,81 @@ pub(super) async fn snapshot(
     let mut resp = call(env, user, Method::Get, "/snapshot", &query, None)
         .await
         .map_err(|e| worker::console_warn!("edge-persona: person snapshot: {e}"))
-        .ok()?;
+        .map_err(|_| Missing::NoProfile)?;
+    let header = |name: &str| resp.headers().get(name).ok().flatten();
     if resp.status_code() != 200 {
-        return None;
+        return Err(match header(REASON_HEADER) {
+            Some(category) => Missing::NoConsent(category),
+            None => Missing::NoProfile,
+        });
     }
-    let version = resp
-        .headers()
-        .get(VERSION_HEADER)
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse().ok())?;
-    Some((resp.bytes().await.ok()?, version))
+    let version = header(VERSION_HEADER)
+        .and_then(|v| v.parse().ok())
+        .ok_or(Missing::NoProfile)?;
+    Ok((resp.bytes().await.map_err(|_| Missing::NoProfile)?, version))
 }
 
-/// Erases the person (every copy) and suppresses them.
-pub(super) async fn erase(env: &Env, user: &str) -> Result<EraseAnswer, Failure> {
-    let mut resp = call(env, user, Method::Post, "/erase", "", None)
+/// Keeps the consent preferences of a message when they are the person's newest; answers once
+/// stored.
+pub(super) async fn consent(
+    env: &Env,
+    user: &str,
+    consent: &Consent,
+) -> Result<ApplyAnswer, Failure> {
+    let body = consent.encode().map_err(|e| {
+        worker::console_error!("edge-persona: encode consent: {e}");
+        Failure::Internal
+    })?;
+    let mut resp = call(env, user, Method::Post, "/consent", "", Some(body))
+        .await
+        .map_err(unavailable)?;
+    if resp.status_code() != 200 {
+        worker::console_error!("edge-persona: person consent: {}", resp.status_code());
+        return Err(Failure::Internal);
+    }
+    resp.json().await.map_err(unavailable)
+}
+
+/// Records what reads were told; `Ok` once stored.
+pub(super) async fn record_audit(
+    env: &Env,
+    user: &str,
+    records: &[AuditRecord],
+) -> Result<(), String> {
+    let body = AuditRecord::encode_batch(records).map_err(|e| e.to_string())?;
+    let resp = call(env, user, Method::Post, "/audit", "", Some(body))
+        .await
+        .map_err(|e| e.to_string())?;
+    match resp.status_code() {
+        200 => Ok(()),
+        s => Err(format!("person audit answered {s}")),
+    }
+}
+
+/// The person's audit records, newest first (`query`: `&limit=…&since=…`, already checked).
+pub(super) async fn audit(
+    env: &Env,
+    user: &str,
+    query: &str,
+) -> Result<serde_json::Value, Failure> {
+    let mut resp = call(env, user, Method::Get, "/audit", query, None)
+        .await
+        .map_err(unavailable)?;
+    if resp.status_code() != 200 {
+        return Err(Failure::Internal);
+    }
+    resp.json().await.map_err(unavailable)
+}
+
+/// Erases the person (every copy) and suppresses them; `file_regulation`: also file a deletion
+/// with Segment's Public API (when configured).
+pub(super) async fn erase(
+    env: &Env,
+    user: &str,
+    file_regulation: bool,
+) -> Result<EraseAnswer, Failure> {
+    let query = if file_regulation { "&regulation=1" } else { "" };
+    let mut resp = call(env, user, Method::Post, "/erase", query, None)
         .await
         .map_err(unavailable)?;
     if resp.status_code() != 200 {

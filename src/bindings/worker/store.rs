@@ -23,8 +23,34 @@ use super::person::SnapshotMeta;
 use super::person_client;
 
 /// Until when (ms) an entry holds, the state version it was compiled from, and the person's
-/// personalizer (`None`: known to have none).
-type CacheEntry = (i64, u64, Option<Rc<Personalizer>>);
+/// personalizer (or why there is none).
+type CacheEntry = (i64, u64, Result<Rc<Personalizer>, Missing>);
+
+/// Why a person's reads are not personalized, though they are identified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Missing {
+    /// No snapshot anywhere (no profile, erased, or the object failed).
+    NoProfile,
+    /// They have not granted this consent category, which personalization needs.
+    NoConsent(String),
+}
+
+impl Missing {
+    /// As the JSON answers say it: `no_profile` or `consent_not_granted`.
+    pub(super) fn reason(&self) -> &'static str {
+        match self {
+            Self::NoProfile => "no_profile",
+            Self::NoConsent(_) => "consent_not_granted",
+        }
+    }
+    /// The consent category missing, if that is the reason.
+    pub(super) fn category(&self) -> Option<&str> {
+        match self {
+            Self::NoConsent(c) => Some(c),
+            Self::NoProfile => None,
+        }
+    }
+}
 
 /// How long an update's marker holds (ms): KV's own propagation (about 60 s) and then some.
 pub(super) const FRESH_MS: i64 = 90_000;
@@ -83,6 +109,17 @@ pub(super) async fn current<T>(
     now: i64,
     read: impl Fn(Vec<u8>) -> Option<T>,
 ) -> Option<(T, u64)> {
+    current_why(user, target, env, now, read).await.ok()
+}
+
+/// [`current`], with why there is none.
+pub(super) async fn current_why<T>(
+    user: &str,
+    target: Target,
+    env: &Env,
+    now: i64,
+    read: impl Fn(Vec<u8>) -> Option<T>,
+) -> Result<(T, u64), Missing> {
     let least = least_version(user, now);
     let mut kv_missing = true;
     if let Ok(store) = env.kv("PROFILES") {
@@ -93,7 +130,7 @@ pub(super) async fn current<T>(
                 let version = meta.map_or(0, |m| m.v);
                 if let Some(value) = read(bytes) {
                     if version >= least {
-                        return Some((value, version));
+                        return Ok((value, version));
                     }
                     kv_missing = false;
                 }
@@ -103,18 +140,29 @@ pub(super) async fn current<T>(
         }
     }
     let (bytes, version) = person_client::snapshot(env, user, target, kv_missing).await?;
-    Some((read(bytes)?, version))
+    Ok((read(bytes).ok_or(Missing::NoProfile)?, version))
 }
 
-/// The person's server-policy personalizer: isolate cache, KV, then their object. (`_ctx`: the
+/// The person's server-policy personalizer: isolate cache, KV, then their object. (`ctx`: the
 /// routes' common signature; nothing is left to do after the response.)
 pub(super) async fn load(
+    user: &str,
+    env: &Env,
+    ctx: &Context,
+    cfg: &Config,
+    now: i64,
+) -> Option<Rc<Personalizer>> {
+    load_why(user, env, ctx, cfg, now).await.ok()
+}
+
+/// [`load`], with why there is none.
+pub(super) async fn load_why(
     user: &str,
     env: &Env,
     _ctx: &Context,
     cfg: &Config,
     now: i64,
-) -> Option<Rc<Personalizer>> {
+) -> Result<Rc<Personalizer>, Missing> {
     let least = least_version(user, now);
     let cached = CACHE.with(|c| {
         c.borrow()
@@ -125,15 +173,15 @@ pub(super) async fn load(
     if let Some(known) = cached {
         return known;
     }
-    let found = current(user, Target::Server, env, now, |bytes| {
+    let found = current_why(user, Target::Server, env, now, |bytes| {
         Personalizer::from_snapshot(&bytes, &SnapshotLimits::default())
             .map_err(|e| worker::console_warn!("edge-persona: snapshot unreadable: {e}"))
             .ok()
     })
     .await;
     let (p, version) = match found {
-        Some((p, version)) => (Some(Rc::new(p)), version),
-        None => (None, least),
+        Ok((p, version)) => (Ok(Rc::new(p)), version),
+        Err(why) => (Err(why), least),
     };
     CACHE.with(|c| {
         bounded_insert(

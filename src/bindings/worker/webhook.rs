@@ -9,6 +9,7 @@ use worker::{Env, Request, Response};
 
 use crate::import::segment::webhook::{parse_message, Message};
 use crate::import::ImportLimits;
+use crate::state::Consent;
 
 use super::config::Config;
 use super::store::saw_version;
@@ -40,16 +41,31 @@ pub(super) async fn webhook_route(mut req: Request, env: &Env, cfg: &Config) -> 
         worker::console_warn!("edge-persona: webhook: {e}");
         Failure::BadRequest("the message does not import")
     })?;
+    // The message's consent, checked before anything is stored (a malformed one is a 400).
+    let at = payload
+        .get("timestamp")
+        .and_then(Json::as_str)
+        .and_then(crate::time::parse_timestamp)
+        .unwrap_or(now);
+    let consent = Consent::from_message(&payload, at).map_err(|e| {
+        worker::console_warn!("edge-persona: webhook consent: {e}");
+        Failure::BadSetting(e.to_string())
+    })?;
     match message {
         Message::Ignored { reason } => {
             Ok(Response::from_json(&json!({"updated": false, "reason": reason}))?.with_status(202))
         }
         Message::Delete { user_id } => {
-            let erased = person_client::erase(env, &user_id).await?;
+            // Segment sent the deletion: it needs no regulation filed back.
+            let erased = person_client::erase(env, &user_id, false).await?;
             saw_version(&user_id, erased.version, now);
             Ok(Response::from_json(&json!({"erased": true}))?)
         }
         Message::Update { user_id, update } => {
+            if let Some(c) = &consent {
+                let kept = person_client::consent(env, &user_id, c).await?;
+                saw_version(&user_id, kept.version, now);
+            }
             let answer = person_client::apply(env, &user_id, &update).await?;
             saw_version(&user_id, answer.version, now);
             let body = match answer.outcome.as_str() {
