@@ -191,6 +191,44 @@ impl fmt::Display for SnapshotError {
 
 impl std::error::Error for SnapshotError {}
 
+/// Why knowledge pack bytes could not be loaded ([`crate::knowledge::Knowledge::from_bytes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KnowledgeError {
+    /// Fewer bytes than the header or its length says.
+    Truncated,
+    /// Not a knowledge pack.
+    WrongMagic,
+    /// A pack format this build does not read.
+    UnsupportedVersion {
+        /// The version in the header.
+        found: u16,
+        /// The version this build reads.
+        supported: u16,
+    },
+    /// The payload does not match its checksum.
+    ChecksumMismatch,
+    /// The payload is inconsistent; names what is wrong.
+    Corrupt(&'static str),
+}
+
+impl fmt::Display for KnowledgeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Truncated => write!(f, "knowledge pack truncated"),
+            Self::WrongMagic => write!(f, "not an edge-persona knowledge pack (wrong magic bytes)"),
+            Self::UnsupportedVersion { found, supported } => write!(
+                f,
+                "knowledge pack format {found} is not supported (this build reads {supported})"
+            ),
+            Self::ChecksumMismatch => write!(f, "knowledge pack checksum mismatch"),
+            Self::Corrupt(what) => write!(f, "knowledge pack corrupt: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for KnowledgeError {}
+
 /// An invalid ranking or rendering setting.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

@@ -64,11 +64,13 @@
 
 pub mod base64;
 mod bindings;
+mod bytes;
 pub mod errors;
 pub mod identity;
 mod import;
 mod inject;
 pub mod jwt;
+pub mod knowledge;
 pub mod mcp;
 mod personalizer;
 mod policy;
@@ -87,8 +89,8 @@ pub mod time;
 mod work;
 
 pub use errors::{
-    IdentityError, ImportError, InjectError, JwksError, JwtError, LimitExceeded, MemoryError,
-    SettingsError, SnapshotError, StateError, ToolArgsError,
+    IdentityError, ImportError, InjectError, JwksError, JwtError, KnowledgeError, LimitExceeded,
+    MemoryError, SettingsError, SnapshotError, StateError, ToolArgsError,
 };
 pub use import::segment::webhook;
 pub use import::segment::{import_bundle, import_ndjson, import_value};

@@ -135,10 +135,10 @@ fn personal_data_in_a_memory_is_withheld_on_the_server_and_dropped_for_the_brows
         assert!(raw.contains("prefers the window"));
     }
     let server = round_trip(&p, Target::Server);
-    let withheld: Vec<&str> = server
+    let withheld: Vec<String> = server
         .memories()
         .filter(|(_, m)| m.withheld.is_some())
-        .map(|(id, _)| id)
+        .map(|(id, _)| id.into_owned())
         .collect();
     assert_eq!(withheld, ["k1"], "a personal-data key withholds the memory");
     // An address inside the text is masked, exactly as in a trait's value.
@@ -157,7 +157,7 @@ fn personal_data_in_a_memory_is_withheld_on_the_server_and_dropped_for_the_brows
     assert_eq!(email.text, as_trait.trait_by_key("memory").unwrap().text);
     assert!(!email.text.contains('@'));
     let browser = round_trip(&p, Target::Browser);
-    let kept: Vec<&str> = browser.memories().map(|(id, _)| id).collect();
+    let kept: Vec<String> = browser.memories().map(|(id, _)| id.into_owned()).collect();
     assert_eq!(
         kept,
         ["e1", "ok"],

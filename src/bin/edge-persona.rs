@@ -353,6 +353,7 @@ fn cmd_inspect(path: &Path, format: OutputFormat) -> CliResult {
         "terms": s.term_count(),
         "newest_event": s.groups().map(|g| g.last_ms()).max().map(format_timestamp),
         "events_by_name": events.iter().map(|(n, c)| serde_json::json!({"name": n, "count": c})).collect::<Vec<_>>(),
+        "bytes_by_section": s.section_sizes().iter().map(|(n, b)| serde_json::json!({"section": n, "bytes": b})).collect::<Vec<_>>(),
     });
     if format == OutputFormat::Json {
         return print_json(&info);
@@ -378,6 +379,12 @@ fn cmd_inspect(path: &Path, format: OutputFormat) -> CliResult {
         s.group_count()
     );
     outln!("terms         {}", s.term_count());
+    let sections: Vec<String> = s
+        .section_sizes()
+        .iter()
+        .map(|(name, bytes)| format!("{name} {bytes}"))
+        .collect();
+    outln!("bytes by part {}", sections.join(", "));
     for (name, count) in events.iter().take(20) {
         outln!("  {count:>7}  {name}");
     }

@@ -111,27 +111,27 @@ pub fn rank_query(
     settings: &Checked<RankSettings>,
 ) -> Vec<RankedItem> {
     let settings: &RankSettings = settings;
-    let Some(scorer) = Scorer::new(snapshot, query, now_ms, settings) else {
+    let Some(mut scorer) = Scorer::new(snapshot, query, now_ms, settings) else {
         return Vec::new();
     };
-    // Score every item cheaply first; explanations are built only for the ones returned.
+    // Score the items the query touches; explanations are built only for the ones returned.
     let mut candidates = scorer.candidates(now_ms);
     if query.cue && settings.salience_weight > 0.0 {
         scorer.blend_salience(&mut candidates, now_ms, query.words.is_empty());
     }
     scorer.follow_threads(&mut candidates);
     scorer.damp_repeats(&mut candidates);
-    candidates.retain(|(score, _, _)| *score > settings.min_score);
+    candidates.retain(|c| c.score > settings.min_score);
     // Keep the `limit` best scores and anything tied with the last of them (ties are broken by id,
     // which only the built items have).
-    match cutoff(candidates.iter().map(|c| c.0), settings.limit) {
-        Some(cutoff) => candidates.retain(|(score, _, _)| score.total_cmp(&cutoff).is_ge()),
+    match cutoff(candidates.iter().map(|c| c.score), settings.limit) {
+        Some(cutoff) => candidates.retain(|c| c.score.total_cmp(&cutoff).is_ge()),
         None if settings.limit == 0 => candidates.clear(),
         None => {}
     }
     let mut items: Vec<RankedItem> = candidates
         .into_iter()
-        .filter_map(|(_, parts, item)| scorer.ranked_item(item, parts, now_ms))
+        .filter_map(|c| scorer.ranked_item(c, now_ms))
         .collect();
     sort_by(&mut items, |a, b| {
         b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id))

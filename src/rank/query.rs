@@ -1,6 +1,6 @@
 //! A query analyzed once, reusable across snapshots: its words (stop words dropped, stemmed), the
 //! terms looked up for each (the word itself and the lexicon's expansions, with their weights),
-//! the hashes its words and adjacent word pairs reach a snapshot's thesaurus links by, and its
+//! the hashes by which its words and adjacent word pairs find their links in the knowledge pack, and its
 //! text, whose time expressions are read per snapshot (each has its own time zone).
 //!
 //! Each typed word is one unit of the coverage factor: an item matching a word, or a word the
@@ -38,12 +38,12 @@ pub struct QueryTerm {
     pub word: usize,
 }
 
-/// A hash by which a query reaches a snapshot's thesaurus links: of a typed word, or of two
+/// A hash by which a query finds its links in the knowledge pack: of a typed word, or of two
 /// adjacent typed words (`cash machine`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkKey {
     /// [`crate::text::term_hash`] of the stemmed word or pair.
-    pub hash: u32,
+    pub hash: u64,
     /// The typed words it covers (one, or two adjacent ones), indexes into [`Query::words`].
     pub words: (usize, usize),
     /// The stemmed word or pair, for explanations.

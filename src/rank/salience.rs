@@ -17,9 +17,7 @@
 //! are. The ranker blends salience in for such questions (see `RankSettings::salience_weight`).
 
 use super::RankSettings;
-use crate::snapshot::{GroupView, Posting, Snapshot, TraitView};
-use crate::text::cues::OPEN_STATE_WORDS;
-use crate::text::stem;
+use crate::snapshot::{GroupView, TraitView};
 use crate::time::{DAY_MS, HOUR_MS};
 
 /// The parts of an item's salience.
@@ -41,48 +39,24 @@ impl SalienceParts {
     }
 }
 
-/// Salience of a snapshot's items at one `now`.
+/// Salience at one `now`. What it reads of an item was derived when the snapshot was compiled:
+/// whether the item holds a word of an open state, how many groups share its event name.
 pub(super) struct Salience {
-    /// Term ids of the open-state words this profile has, sorted.
-    open_terms: Vec<u32>,
-    /// The name key of every group, sorted, to count groups per name.
-    names: Vec<u32>,
     now_ms: i64,
     horizon_ms: i64,
     half_life_ms: f32,
 }
 
 impl Salience {
-    pub(super) fn new(snapshot: &Snapshot, now_ms: i64, settings: &RankSettings) -> Self {
-        let mut open_terms: Vec<u32> = OPEN_STATE_WORDS
-            .iter()
-            .filter_map(|w| snapshot.term_id(&stem(w)))
-            .collect();
-        open_terms.sort_unstable();
-        open_terms.dedup();
-        let mut names: Vec<u32> = snapshot.groups().map(|g| g.name_key()).collect();
-        names.sort_unstable();
+    pub(super) fn new(now_ms: i64, settings: &RankSettings) -> Self {
         Salience {
-            open_terms,
-            names,
             now_ms,
             horizon_ms: (settings.salience_horizon_days * DAY_MS as f32) as i64,
             half_life_ms: settings.half_life_hours * HOUR_MS as f32,
         }
     }
 
-    fn open(&self, postings: &[Posting]) -> f32 {
-        let has = postings
-            .iter()
-            .any(|p| self.open_terms.binary_search(&p.term).is_ok());
-        if has {
-            1.0
-        } else {
-            0.0
-        }
-    }
-
-    fn upcoming(&self, dates: &[(i64, i64)]) -> f32 {
+    fn upcoming(&self, dates: impl Iterator<Item = (i64, i64)>) -> f32 {
         let mut best = 0f32;
         for (first, _) in dates {
             let ahead = first - self.now_ms;
@@ -94,31 +68,30 @@ impl Salience {
     }
 
     pub(super) fn of_trait(&self, t: &TraitView) -> SalienceParts {
+        let record = t.record();
         SalienceParts {
             rarity: 1.0,
             recent: 0.0,
             // `account_balance_due: 0` or `late_fee: false` is nothing open.
-            open: if t.is_truthy() {
-                self.open(t.postings)
+            open: if t.is_truthy() && record.is_open() {
+                1.0
             } else {
                 0.0
             },
-            upcoming: self.upcoming(t.dates),
+            upcoming: self.upcoming(record.dates()),
         }
     }
 
     pub(super) fn of_group(&self, g: &GroupView) -> SalienceParts {
-        let key = g.name_key();
-        let first = self.names.partition_point(|n| *n < key);
-        let end = self.names.partition_point(|n| *n <= key);
-        let same_name = (end - first).max(1) as f32;
+        let record = g.record();
+        let same_name = record.same_name.max(1) as f32;
         let count = g.count().max(1) as f32;
         let age = (self.now_ms - g.last_ms()).max(0) as f32;
         SalienceParts {
             rarity: 1.0 / (1.0 + same_name.ln()) / (1.0 + 0.5 * count.ln()),
             recent: (-age / self.half_life_ms.max(1.0)).exp2(),
-            open: self.open(g.postings),
-            upcoming: self.upcoming(g.dates()),
+            open: if record.is_open() { 1.0 } else { 0.0 },
+            upcoming: self.upcoming(record.dates()),
         }
     }
 }

@@ -1,16 +1,20 @@
-//! Scoring one snapshot against one query: the BM25F sum, coverage, recency and frequency of
-//! every item (the formula is in the module docs of [`super`]), and the explanation of the items
-//! returned.
+//! Scoring one snapshot against one query (the formula is documented on [`super::rank`]), reading
+//! only what the query touches: the postings of its terms and of the terms its words reach
+//! through the knowledge pack, the occurrences and dates inside its time windows, and the
+//! records of the items those name. Salience, for questions that ask for what matters, is the
+//! one part that looks at every item.
+
+use std::ops::Range;
 
 use super::query::{MAX_QUERY_WORDS, TIME_WORDS};
 use super::salience::{Salience, SalienceParts};
 use super::SalienceExplanation;
 use super::{
-    prefixed, sort_by, Explanation, ItemKind, ItemRef, Query, RankSettings, RankedItem,
-    TermContribution,
+    prefixed, Explanation, ItemKind, ItemRef, Query, RankSettings, RankedItem, TermContribution,
 };
-use crate::snapshot::{Field, GroupView, Posting, Snapshot, TraitView, FIELD_COUNT};
-use crate::text::thesaurus::Relation;
+use crate::knowledge::{self, Source};
+use crate::snapshot::{Record, Snapshot, FIELD_COUNT};
+use crate::sort::sort_by;
 use crate::text::when::{time_windows, TimeWindow};
 use crate::time::{DAY_MS, HOUR_MS};
 
@@ -26,6 +30,15 @@ struct Resolved<'a> {
     idf: f32,
     /// The typed words it covers (first, last), indexes into `Query::words`.
     words: (usize, usize),
+}
+
+/// One posting of a resolved term: `term` indexes `Scorer::terms`.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    item: u32,
+    term: u32,
+    field: u8,
+    tf: u32,
 }
 
 /// The factors of one item's score.
@@ -73,10 +86,19 @@ impl Parts {
     }
 }
 
+/// An item that may be returned: its score's parts, and where its hits are.
+pub(super) struct Candidate {
+    pub(super) score: f32,
+    pub(super) parts: Parts,
+    pub(super) item: ItemRef,
+    hits: Range<usize>,
+    time_match: f32,
+}
+
 pub(super) struct Scorer<'a> {
     snapshot: &'a Snapshot,
     settings: &'a RankSettings,
-    /// Sorted by term id, for a merge join with an item's postings.
+    /// Sorted by term id.
     terms: Vec<Resolved<'a>>,
     total_weight: f32,
     /// [`RankSettings::time_weight`] times the query's [`Query::time_scale`].
@@ -84,9 +106,9 @@ pub(super) struct Scorer<'a> {
     avg_len: [f32; FIELD_COUNT],
     /// The query's time expressions in the person's zone (empty when it has none).
     windows: Vec<TimeWindow>,
-    /// How well each item's times meet the windows, 0..=1: traits, then groups.
-    time_match: Vec<f32>,
     time_idf: f32,
+    /// Every posting of the resolved terms, by item, then term.
+    hits: Vec<Hit>,
 }
 
 /// `idf = ln(1 + (N − df + 0.5) / (df + 0.5))`: of a term in `df` of `n` items (or of the query's
@@ -106,10 +128,9 @@ impl<'a> Scorer<'a> {
         settings: &'a RankSettings,
     ) -> Option<Self> {
         let n = snapshot.item_count() as f32;
-        let idf_of = |id: u32| idf(n, snapshot.doc_freq(id) as f32);
         let mut terms: Vec<Resolved> = Vec::new();
         let mut add = |r: Resolved<'a>| match terms.iter_mut().find(|t| t.id == r.id) {
-            // One entry per term (the postings merge needs it): the strongest reading wins.
+            // One entry per term (its postings are read once): the strongest reading wins.
             Some(t) if t.weight >= r.weight => {}
             Some(t) => *t = r,
             None => terms.push(r),
@@ -122,32 +143,57 @@ impl<'a> Scorer<'a> {
                     term: snapshot.term_text(id),
                     via: typed.filter(|t| *t != q.term),
                     weight: q.weight,
-                    idf: idf_of(id),
+                    idf: 0.0,
                     words: (q.word, q.word),
                 });
             }
         }
+        let pack = knowledge::current();
         for key in &query.links {
-            for (entry, id) in snapshot.links_of(key.hash) {
+            for link in pack.links(key.hash) {
                 let weight = key.weight
-                    * match Relation::of_entry(*entry) {
-                        Relation::Related => settings.related_weight,
-                        Relation::Broader => settings.broader_weight,
-                        Relation::Narrower => settings.narrower_weight,
+                    * match link.source {
+                        Source::Related => settings.related_weight,
+                        Source::Broader => settings.broader_weight,
+                        Source::Narrower => settings.narrower_weight,
                     };
-                if weight > 0.0 {
+                if weight <= 0.0 {
+                    continue;
+                }
+                if let Some(id) = snapshot.term_by_hash(link.target) {
                     add(Resolved {
-                        id: *id,
-                        term: snapshot.term_text(*id),
+                        id,
+                        term: snapshot.term_text(id),
                         via: Some(&key.text),
                         weight,
-                        idf: idf_of(*id),
+                        idf: 0.0,
                         words: key.words,
                     });
                 }
             }
         }
         sort_by(&mut terms, |a, b| a.id.cmp(&b.id));
+        // Each term's postings, read once: its hits and its document frequency.
+        let mut hits: Vec<Hit> = Vec::new();
+        for (qi, t) in (0u32..).zip(terms.iter_mut()) {
+            let mut df = 0u32;
+            let mut last = None;
+            for p in snapshot.postings(t.id) {
+                if last != Some(p.item) {
+                    df += 1;
+                    last = Some(p.item);
+                }
+                hits.push(Hit {
+                    item: p.item,
+                    term: qi,
+                    field: p.field,
+                    tf: p.tf,
+                });
+            }
+            t.idf = idf(n, df as f32);
+        }
+        // By item, then by term (stable: a term's fields stay in order).
+        sort_by(&mut hits, |a, b| a.item.cmp(&b.item));
         let windows = if settings.time_weight > 0.0 {
             time_windows(
                 &query.text,
@@ -165,8 +211,6 @@ impl<'a> Scorer<'a> {
         if (terms.is_empty() && windows.is_empty() && !query.cue) || total_weight < 0.0 {
             return None;
         }
-        let time_match = time_matches(snapshot, &windows, now_ms);
-        let df = time_match.iter().filter(|m| **m > 0.0).count() as f32;
         let avg_len = std::array::from_fn(|f| snapshot.avg_field_len(f).max(1e-3));
         Some(Scorer {
             snapshot,
@@ -176,59 +220,50 @@ impl<'a> Scorer<'a> {
             time_weight,
             avg_len,
             windows,
-            time_match,
-            time_idf: idf(n, df),
+            time_idf: 0.0,
+            hits,
         })
     }
 
-    /// Lexical score and matched query weight of an item, calling `each` with every matched term's
-    /// index and contribution.
+    /// Lexical score and matched query weight of an item from its hits, calling `each` with every
+    /// matched term's index and contribution.
     fn lexical(
         &self,
-        postings: &[Posting],
+        hits: &[Hit],
+        lens: &[u32; FIELD_COUNT],
         time_match: f32,
         mut each: impl FnMut(usize, f32),
     ) -> (f32, f32) {
         let s = self.settings;
-        let mut lens = [0f32; FIELD_COUNT];
-        for p in postings {
-            if let Some(l) = lens.get_mut(usize::from(p.field)) {
-                *l += f32::from(p.tf);
-            }
-        }
         let norms: [f32; FIELD_COUNT] = std::array::from_fn(|f| {
-            let len = lens.get(f).copied().unwrap_or(0.0);
+            let len = lens.get(f).copied().unwrap_or(0) as f32;
             let avg = self.avg_len.get(f).copied().unwrap_or(1.0);
             (1.0 - s.b + s.b * len / avg).max(1e-3)
         });
         let mut lexical = 0.0;
         // How much of each typed word the item matches: the weight of the strongest term that
-        // stands for it.
-        // One more for the words of the time expressions (`TIME_WORDS`).
+        // stands for it. One more for the words of the time expressions (`TIME_WORDS`).
         let mut covered = [0f32; MAX_QUERY_WORDS + 1];
-        let (mut qi, mut pi) = (0, 0);
-        while let (Some(q), Some(first)) = (self.terms.get(qi), postings.get(pi)) {
-            match q.id.cmp(&first.term) {
-                std::cmp::Ordering::Less => qi += 1,
-                std::cmp::Ordering::Greater => pi += 1,
-                std::cmp::Ordering::Equal => {
-                    let mut tf = 0.0;
-                    while let Some(p) = postings.get(pi).filter(|p| p.term == q.id) {
-                        let f = usize::from(p.field);
-                        let w = s.field_weights.get(f).copied().unwrap_or(0.0);
-                        tf += w * f32::from(p.tf) / norms.get(f).copied().unwrap_or(1.0);
-                        pi += 1;
-                    }
-                    if tf > 0.0 {
-                        let part = q.weight * q.idf * tf * (s.k1 + 1.0) / (tf + s.k1);
-                        lexical += part;
-                        for c in covered.iter_mut().take(q.words.1 + 1).skip(q.words.0) {
-                            *c = c.max(q.weight.min(1.0));
-                        }
-                        each(qi, part);
-                    }
-                    qi += 1;
+        let mut at = 0;
+        while let Some(first) = hits.get(at) {
+            let qi = first.term as usize;
+            let mut tf = 0.0;
+            while let Some(h) = hits.get(at).filter(|h| h.term == first.term) {
+                let f = usize::from(h.field);
+                let w = s.field_weights.get(f).copied().unwrap_or(0.0);
+                tf += w * h.tf as f32 / norms.get(f).copied().unwrap_or(1.0);
+                at += 1;
+            }
+            let Some(q) = self.terms.get(qi) else {
+                continue;
+            };
+            if tf > 0.0 {
+                let part = q.weight * q.idf * tf * (s.k1 + 1.0) / (tf + s.k1);
+                lexical += part;
+                for c in covered.iter_mut().take(q.words.1 + 1).skip(q.words.0) {
+                    *c = c.max(q.weight.min(1.0));
                 }
+                each(qi, part);
             }
         }
         let time_words = covered.get(TIME_WORDS).copied().unwrap_or(0.0);
@@ -246,11 +281,6 @@ impl<'a> Scorer<'a> {
         (lexical, matched)
     }
 
-    /// The time match of the item at `index` (traits first, then groups).
-    fn time_of(&self, index: usize) -> f32 {
-        self.time_match.get(index).copied().unwrap_or(0.0)
-    }
-
     fn coverage(&self, matched: f32) -> f32 {
         let share = (matched / self.total_weight).clamp(0.0, 1.0);
         if share <= 0.0 {
@@ -261,35 +291,151 @@ impl<'a> Scorer<'a> {
         (self.settings.coverage_exponent * share.log2()).exp2()
     }
 
-    /// Every item with a lexical match, with its score and factors. The scoring loops are kept out
-    /// of `rank_query` (and each other): V8 recompiles hot functions whole on a cold start, and
-    /// small ones recompile quickly.
-    #[inline(never)]
-    pub(super) fn candidates(&self, now_ms: i64) -> Vec<(f32, Parts, ItemRef)> {
-        let mut candidates = Vec::new();
-        if self.terms.is_empty() && self.windows.is_empty() {
-            return candidates;
-        }
-        for (i, t) in self.snapshot.traits().enumerate() {
-            if let Some(parts) = self.trait_parts(&t, self.time_of(i), now_ms) {
-                candidates.push((parts.score, parts, ItemRef::Trait(i)));
-            }
-        }
+    /// The item `index` (traits first, then groups) as a reference.
+    fn item_ref(&self, index: u32) -> ItemRef {
         let traits = self.snapshot.trait_count();
-        for (i, g) in self.snapshot.groups().enumerate() {
-            if let Some(parts) = self.group_parts(&g, self.time_of(traits + i), now_ms) {
-                candidates.push((parts.score, parts, ItemRef::Group(i)));
+        let i = index as usize;
+        if i < traits {
+            ItemRef::Trait(i)
+        } else {
+            ItemRef::Group(i - traits)
+        }
+    }
+
+    fn index_of(&self, item: ItemRef) -> usize {
+        match item {
+            ItemRef::Trait(i) => i,
+            ItemRef::Group(i) => self.snapshot.trait_count() + i,
+        }
+    }
+
+    /// Every item with a lexical or time match, with its score and factors. The scoring loops are
+    /// kept out of `rank_query` (and each other): V8 recompiles hot functions whole on a cold
+    /// start, and small ones recompile quickly.
+    #[inline(never)]
+    pub(super) fn candidates(&mut self, now_ms: i64) -> Vec<Candidate> {
+        let time = self.time_matches(now_ms);
+        let df = time.len() as f32;
+        self.time_idf = idf(self.snapshot.item_count() as f32, df);
+        let mut candidates = Vec::new();
+        // Merge the hits (by item) with the time matches (by item).
+        let (mut hi, mut ti) = (0usize, 0usize);
+        loop {
+            let next_hit = self.hits.get(hi).map(|h| h.item);
+            let next_time = time.get(ti).map(|t| t.0);
+            let item = match (next_hit, next_time) {
+                (None, None) => break,
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) => a,
+                (None, Some(b)) => b,
+            };
+            let start = hi;
+            while self.hits.get(hi).is_some_and(|h| h.item == item) {
+                hi += 1;
+            }
+            let mut time_match = 0.0;
+            if next_time == Some(item) {
+                time_match = time.get(ti).map_or(0.0, |t| t.1);
+                ti += 1;
+            }
+            let item_ref = self.item_ref(item);
+            if let Some(parts) = self.parts(item_ref, start..hi, time_match, now_ms) {
+                candidates.push(Candidate {
+                    score: parts.score,
+                    parts,
+                    item: item_ref,
+                    hits: start..hi,
+                    time_match,
+                });
             }
         }
         candidates
     }
 
-    /// The postings of an item.
-    fn postings_of(&self, item: ItemRef) -> &'a [Posting] {
-        match item {
-            ItemRef::Trait(i) => self.snapshot.trait_at(i).map_or(&[], |t| t.postings),
-            ItemRef::Group(i) => self.snapshot.group_at(i).map_or(&[], |g| g.postings),
+    /// The parts of an item's relevance, `None` when it matched nothing.
+    fn parts(
+        &self,
+        item: ItemRef,
+        hits: Range<usize>,
+        time_match: f32,
+        now_ms: i64,
+    ) -> Option<Parts> {
+        let record = self.snapshot.record(self.index_of(item))?;
+        let hits = self.hits.get(hits).unwrap_or_default();
+        let (lexical, matched) = self.lexical(hits, &record.lens, time_match, |_, _| {});
+        if lexical <= 0.0 {
+            return None;
         }
+        let s = self.settings;
+        let coverage = self.coverage(matched);
+        match item {
+            ItemRef::Trait(_) => {
+                let mut recency = if record.withheld.is_some() {
+                    s.trait_recency * s.withheld_weight
+                } else {
+                    s.trait_recency
+                };
+                let key = self.snapshot.trait_at(self.index_of(item)).map(|t| t.key);
+                if key.is_some_and(is_metric_key) {
+                    recency *= s.metric_weight;
+                }
+                if let Some(noted) = record.noted_ms {
+                    recency *= self.recency_of(noted, now_ms);
+                }
+                Some(Parts::new(lexical, coverage, recency, 1.0))
+            }
+            ItemRef::Group(_) => {
+                let recency = self.recency_of(record.newest_ms, now_ms);
+                let frequency = 1.0 + s.frequency_weight * (record.count as f32).ln();
+                Some(Parts::new(lexical, coverage, recency, frequency))
+            }
+        }
+    }
+
+    /// `floor + (1 − floor) · 2^(−age / half-life)`.
+    fn recency_of(&self, at_ms: i64, now_ms: i64) -> f32 {
+        let s = self.settings;
+        let age_hours = now_ms.saturating_sub(at_ms).max(0) as f32 / 3_600_000.0;
+        s.recency_floor + (1.0 - s.recency_floor) * (-age_hours / s.half_life_hours).exp2()
+    }
+
+    /// How well each item's times meet the query's windows, `(item, 0..=1)` by item, for the
+    /// items that come near them: its dates (the dates index) and its occurrences (the time
+    /// index, read only around each window). 1 when one falls inside a window, falling linearly
+    /// to 0 at a slack of half the window's length (between 2 hours and 3 days) outside it —
+    /// except at an edge that is `now` ("before April", "recently"): the other side of now is
+    /// not near.
+    fn time_matches(&self, now_ms: i64) -> Vec<(u32, f32)> {
+        let mut out: Vec<(u32, f32)> = Vec::new();
+        if self.windows.is_empty() {
+            return out;
+        }
+        let mut note = |item: u32, m: f32| {
+            if m > 0.0 {
+                out.push((item, m));
+            }
+        };
+        for (first, last, item) in self.snapshot.all_dates() {
+            note(item, best_match(&self.windows, first, last, now_ms));
+        }
+        for w in &self.windows {
+            let slack = slack(w);
+            let from = w.start_ms.saturating_sub(slack);
+            let to = w.end_ms.saturating_add(slack);
+            for (t, item) in self.snapshot.occurrences_between(from, to) {
+                note(item, window_match(w, t, t, now_ms));
+            }
+        }
+        // One entry per item, its best match.
+        sort_by(&mut out, |a, b| a.0.cmp(&b.0));
+        let mut merged: Vec<(u32, f32)> = Vec::with_capacity(out.len());
+        for (item, m) in out {
+            match merged.last_mut() {
+                Some(last) if last.0 == item => last.1 = last.1.max(m),
+                _ => merged.push((item, m)),
+            }
+        }
+        merged
     }
 
     /// Follows threads: the best `thread_seeds` items' values that only a few items share (an
@@ -297,7 +443,7 @@ impl<'a> Scorer<'a> {
     /// have them by `thread_weight` times the seed's score, so that the `Delivery Delayed` of the
     /// order the question found comes with it.
     #[inline(never)]
-    pub(super) fn follow_threads(&self, candidates: &mut Vec<(f32, Parts, ItemRef)>) {
+    pub(super) fn follow_threads(&self, candidates: &mut Vec<Candidate>) {
         let s = self.settings;
         if s.thread_weight <= 0.0 || s.thread_seeds == 0 {
             return;
@@ -305,70 +451,83 @@ impl<'a> Scorer<'a> {
         let order = by_score(candidates);
         // (term, seed score): the shared values of each seed, best seed first.
         let mut shared: Vec<(u32, f32)> = Vec::new();
-        let mut seeds: Vec<ItemRef> = Vec::new();
+        let mut seeds: Vec<usize> = Vec::new();
         for i in order.iter().take(s.thread_seeds) {
-            let Some((score, _, item)) = candidates.get(*i) else {
+            let Some(c) = candidates.get(*i) else {
                 continue;
             };
-            seeds.push(*item);
-            for p in self.postings_of(*item) {
-                let df = self.snapshot.doc_freq(p.term) as usize;
+            let index = self.index_of(c.item);
+            seeds.push(index);
+            let Some(record) = self.snapshot.record(index) else {
+                continue;
+            };
+            for term in record.rare_terms() {
                 // A value the query itself matched is relevance, not a thread.
-                let queried = self.terms.iter().any(|q| q.id == p.term);
-                if p.field == Field::Values as u8
-                    && (2..=s.thread_max_df).contains(&df)
+                let queried = self.terms.iter().any(|q| q.id == term);
+                let df = self.snapshot.doc_freq(term) as usize;
+                if (2..=s.thread_max_df).contains(&df)
                     && !queried
-                    && !shared.iter().any(|(t, _)| *t == p.term)
+                    && !shared.iter().any(|(t, _)| *t == term)
                 {
-                    shared.push((p.term, *score));
+                    shared.push((term, c.score));
                 }
             }
         }
         if shared.is_empty() {
             return;
         }
-        let lift = |postings: &[Posting]| -> f32 {
-            let mut best = 0f32;
-            for p in postings {
-                if let Some((_, seed)) = shared.iter().find(|(t, _)| *t == p.term) {
-                    best = best.max(*seed);
-                }
-            }
-            best * s.thread_weight
-        };
-        let mut present = vec![false; self.snapshot.item_count()];
-        let traits = self.snapshot.trait_count();
-        let index = |item: &ItemRef| match item {
-            ItemRef::Trait(i) => *i,
-            ItemRef::Group(i) => traits + i,
-        };
-        for (score, parts, item) in candidates.iter_mut() {
-            if let Some(flag) = present.get_mut(index(item)) {
-                *flag = true;
-            }
-            if seeds.contains(item) {
-                continue;
-            }
-            let add = lift(self.postings_of(*item));
-            if add > 0.0 {
-                parts.thread = add;
-                parts.score += add;
-                *score = parts.score;
+        // The best seed score each item shares a value with (first seed best).
+        let mut lifts: Vec<(u32, f32)> = Vec::new();
+        for (term, seed) in &shared {
+            for p in self.snapshot.postings(*term) {
+                lifts.push((p.item, *seed));
             }
         }
-        let items = (0..traits)
-            .map(ItemRef::Trait)
-            .chain((0..self.snapshot.group_count()).map(ItemRef::Group));
-        for item in items {
-            if present.get(index(&item)).copied().unwrap_or(true) {
+        sort_by(&mut lifts, |a, b| a.0.cmp(&b.0));
+        let lift_of = |index: usize| -> f32 {
+            let at = lifts.partition_point(|l| (l.0 as usize) < index);
+            lifts
+                .get(at..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|l| l.0 as usize == index)
+                .map(|l| l.1)
+                .fold(0f32, f32::max)
+                * s.thread_weight
+        };
+        for c in candidates.iter_mut() {
+            let index = self.index_of(c.item);
+            if seeds.contains(&index) {
                 continue;
             }
-            let add = lift(self.postings_of(item));
+            let add = lift_of(index);
+            if add > 0.0 {
+                c.parts.thread = add;
+                c.parts.score += add;
+                c.score = c.parts.score;
+            }
+        }
+        let mut present: Vec<usize> = candidates.iter().map(|c| self.index_of(c.item)).collect();
+        sort_by(&mut present, |a, b| a.cmp(b));
+        let mut lifted: Vec<u32> = lifts.iter().map(|l| l.0).collect();
+        lifted.dedup();
+        for index in lifted {
+            let index_usize = index as usize;
+            if present.binary_search(&index_usize).is_ok() || seeds.contains(&index_usize) {
+                continue;
+            }
+            let add = lift_of(index_usize);
             if add > 0.0 {
                 let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
                 parts.thread = add;
                 parts.score = add;
-                candidates.push((add, parts, item));
+                candidates.push(Candidate {
+                    score: add,
+                    parts,
+                    item: self.item_ref(index),
+                    hits: 0..0,
+                    time_match: 0.0,
+                });
             }
         }
     }
@@ -376,7 +535,7 @@ impl<'a> Scorer<'a> {
     /// Damps repeats: among events of the same name, the k-th best keeps `repeat_decay^k` of its
     /// score, so that twelve monthly `Payment Received` do not fill a context meant for facts.
     #[inline(never)]
-    pub(super) fn damp_repeats(&self, candidates: &mut [(f32, Parts, ItemRef)]) {
+    pub(super) fn damp_repeats(&self, candidates: &mut [Candidate]) {
         let decay = self.settings.repeat_decay;
         if decay >= 1.0 {
             return;
@@ -385,10 +544,10 @@ impl<'a> Scorer<'a> {
         // (name key, how many of that name ranked so far): few distinct names, so a list.
         let mut seen: Vec<(u32, i32)> = Vec::new();
         for i in order {
-            let Some((score, parts, item)) = candidates.get_mut(i) else {
+            let Some(c) = candidates.get_mut(i) else {
                 continue;
             };
-            let ItemRef::Group(g) = *item else { continue };
+            let ItemRef::Group(g) = c.item else { continue };
             let Some(name) = self.snapshot.group_at(g).map(|g| g.name_key()) else {
                 continue;
             };
@@ -402,9 +561,9 @@ impl<'a> Scorer<'a> {
                     }
                 }
             };
-            parts.repeat = decay.powi(*k);
-            parts.score *= parts.repeat;
-            *score = parts.score;
+            c.parts.repeat = decay.powi(*k);
+            c.parts.score *= c.parts.repeat;
+            c.score = c.parts.score;
             *k += 1;
         }
     }
@@ -416,35 +575,36 @@ impl<'a> Scorer<'a> {
     #[inline(never)]
     pub(super) fn blend_salience(
         &self,
-        candidates: &mut Vec<(f32, Parts, ItemRef)>,
+        candidates: &mut Vec<Candidate>,
         now_ms: i64,
         add_unmatched: bool,
     ) {
         let s = self.settings;
-        let salience = Salience::new(self.snapshot, now_ms, s);
+        let salience = Salience::new(now_ms, s);
         let scale = candidates
             .iter()
-            .map(|c| c.0)
+            .map(|c| c.score)
             .fold(0f32, f32::max)
             .max(f32::MIN_POSITIVE);
         let traits = self.snapshot.trait_count();
         let mut seen = vec![false; self.snapshot.item_count()];
-        for (score, parts, item) in candidates.iter_mut() {
-            let (index, sal, is_event) = match *item {
+        for c in candidates.iter_mut() {
+            let index = self.index_of(c.item);
+            let (sal, is_event) = match c.item {
                 ItemRef::Trait(i) => match self.snapshot.trait_at(i) {
-                    Some(t) => (i, salience.of_trait(&t), false),
+                    Some(t) => (salience.of_trait(&t), false),
                     None => continue,
                 },
                 ItemRef::Group(i) => match self.snapshot.group_at(i) {
-                    Some(g) => (traits + i, salience.of_group(&g), true),
+                    Some(g) => (salience.of_group(&g), true),
                     None => continue,
                 },
             };
             if let Some(flag) = seen.get_mut(index) {
                 *flag = true;
             }
-            parts.blend(sal, is_event, scale, s.salience_weight);
-            *score = parts.score;
+            c.parts.blend(sal, is_event, scale, s.salience_weight);
+            c.score = c.parts.score;
         }
         if !add_unmatched {
             return;
@@ -454,7 +614,13 @@ impl<'a> Scorer<'a> {
             if !seen.get(i).copied().unwrap_or(true) && sal.value(false) > 0.0 {
                 let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
                 parts.blend(sal, false, scale, s.salience_weight);
-                candidates.push((parts.score, parts, ItemRef::Trait(i)));
+                candidates.push(Candidate {
+                    score: parts.score,
+                    parts,
+                    item: ItemRef::Trait(i),
+                    hits: 0..0,
+                    time_match: 0.0,
+                });
             }
         }
         for (i, g) in self.snapshot.groups().enumerate() {
@@ -462,65 +628,27 @@ impl<'a> Scorer<'a> {
             if !seen.get(traits + i).copied().unwrap_or(true) && sal.value(true) > 0.0 {
                 let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
                 parts.blend(sal, true, scale, s.salience_weight);
-                candidates.push((parts.score, parts, ItemRef::Group(i)));
+                candidates.push(Candidate {
+                    score: parts.score,
+                    parts,
+                    item: ItemRef::Group(i),
+                    hits: 0..0,
+                    time_match: 0.0,
+                });
             }
         }
     }
 
-    #[inline(never)]
-    fn trait_parts(&self, t: &TraitView, time_match: f32, now_ms: i64) -> Option<Parts> {
-        let (lexical, matched) = self.lexical(t.postings, time_match, |_, _| {});
-        if lexical <= 0.0 {
-            return None;
-        }
-        let s = self.settings;
-        let mut recency = if t.withheld.is_some() {
-            s.trait_recency * s.withheld_weight
-        } else {
-            s.trait_recency
-        };
-        if is_metric_key(t.key) {
-            recency *= s.metric_weight;
-        }
-        if let Some(noted) = t.noted_ms {
-            recency *= self.recency_of(noted, now_ms);
-        }
-        Some(Parts::new(lexical, self.coverage(matched), recency, 1.0))
-    }
-
-    /// `floor + (1 − floor) · 2^(−age / half-life)`.
-    fn recency_of(&self, at_ms: i64, now_ms: i64) -> f32 {
-        let s = self.settings;
-        let age_hours = now_ms.saturating_sub(at_ms).max(0) as f32 / 3_600_000.0;
-        s.recency_floor + (1.0 - s.recency_floor) * (-age_hours / s.half_life_hours).exp2()
-    }
-
-    #[inline(never)]
-    fn group_parts(&self, g: &GroupView, time_match: f32, now_ms: i64) -> Option<Parts> {
-        let (lexical, matched) = self.lexical(g.postings, time_match, |_, _| {});
-        if lexical <= 0.0 {
-            return None;
-        }
-        let s = self.settings;
-        let recency = self.recency_of(g.last_ms(), now_ms);
-        let frequency = 1.0 + s.frequency_weight * (g.count() as f32).ln();
-        Some(Parts::new(
-            lexical,
-            self.coverage(matched),
-            recency,
-            frequency,
-        ))
-    }
-
-    fn contributions(&self, postings: &[Posting], time_match: f32) -> Vec<TermContribution> {
+    fn contributions(&self, c: &Candidate, record: &Record) -> Vec<TermContribution> {
         let mut out = Vec::new();
-        self.lexical(postings, time_match, |qi, score| {
+        let hits = self.hits.get(c.hits.clone()).unwrap_or_default();
+        self.lexical(hits, &record.lens, c.time_match, |qi, score| {
             if qi == TIME_TERM {
                 let labels: Vec<&str> = self.windows.iter().map(|w| w.label.as_str()).collect();
                 out.push(TermContribution {
                     term: ["time:", &labels.join(", ")].concat(),
                     via: None,
-                    weight: self.time_weight * time_match,
+                    weight: self.time_weight * c.time_match,
                     idf: self.time_idf,
                     score,
                 });
@@ -537,39 +665,34 @@ impl<'a> Scorer<'a> {
         out
     }
 
-    /// The returned form of a scored item: its id and an explanation of `parts`.
-    pub(super) fn ranked_item(
-        &self,
-        item: ItemRef,
-        parts: Parts,
-        now_ms: i64,
-    ) -> Option<RankedItem> {
-        let (id, kind, postings, age_seconds, count, time_match) = match item {
+    /// The returned form of a candidate: its id and an explanation of its parts.
+    pub(super) fn ranked_item(&self, c: Candidate, now_ms: i64) -> Option<RankedItem> {
+        let record = self.snapshot.record(self.index_of(c.item))?;
+        let (id, kind, age_seconds, count) = match c.item {
             ItemRef::Trait(i) => {
                 let t = self.snapshot.trait_at(i)?;
-                let (id, kind, age) = match (t.noted_ms, self.snapshot.memory_id(i)) {
-                    (Some(noted), Some(m)) => (
-                        prefixed("memory:", m),
+                match t.noted_ms {
+                    Some(noted) => (
+                        prefixed("memory:", &t.memory_id),
                         ItemKind::Memory,
                         Some(now_ms.saturating_sub(noted).max(0) / 1000),
+                        None,
                     ),
-                    _ => (prefixed("trait:", t.key), ItemKind::Trait, None),
-                };
-                (id, kind, t.postings, age, None, self.time_of(i))
+                    None => (prefixed("trait:", t.key), ItemKind::Trait, None, None),
+                }
             }
             ItemRef::Group(i) => {
                 let g = self.snapshot.group_at(i)?;
                 let age = now_ms.saturating_sub(g.last_ms()).max(0) / 1000;
                 (
-                    prefixed("event:", g.last_message_id()),
+                    prefixed("event:", &g.last_message_id()),
                     ItemKind::Event,
-                    g.postings,
                     Some(age),
                     Some(g.count()),
-                    self.time_of(self.snapshot.trait_count() + i),
                 )
             }
         };
+        let parts = &c.parts;
         let salience = parts.salience.map(|(sal, scale)| SalienceExplanation {
             value: sal.value(kind == ItemKind::Event),
             rarity: sal.rarity,
@@ -593,45 +716,24 @@ impl<'a> Scorer<'a> {
                 salience,
                 age_seconds,
                 count,
-                terms: self.contributions(postings, time_match),
+                terms: self.contributions(&c, &record),
             },
-            item,
+            item: c.item,
         })
     }
 }
 
-/// Per item (traits, then groups), how well its times meet the query's windows: 1 when one of
-/// its dates or occurrences falls inside a window, falling linearly to 0 at a slack of half the
-/// window's length (between 2 hours and 3 days) outside it — except at an edge that is `now`
-/// ("before April", "recently"): the other side of now is not near. Empty without windows.
-fn time_matches(snapshot: &Snapshot, windows: &[TimeWindow], now_ms: i64) -> Vec<f32> {
-    if windows.is_empty() {
-        return Vec::new();
-    }
-    let mut out = Vec::with_capacity(snapshot.item_count());
-    for t in snapshot.traits() {
-        out.push(best_match(windows, t.dates.iter().copied(), now_ms));
-    }
-    for g in snapshot.groups() {
-        let dates = g.dates().iter().copied();
-        let occurrences = g.occurrence_times().map(|t| (t, t));
-        out.push(best_match(windows, dates.chain(occurrences), now_ms));
-    }
-    out
+/// The best match of an instant range with any window.
+fn best_match(windows: &[TimeWindow], first: i64, last: i64, now_ms: i64) -> f32 {
+    windows
+        .iter()
+        .map(|w| window_match(w, first, last, now_ms))
+        .fold(0f32, f32::max)
 }
 
-/// The best match of any of `times` (`(first, last)` instants) with any window.
-fn best_match(windows: &[TimeWindow], times: impl Iterator<Item = (i64, i64)>, now_ms: i64) -> f32 {
-    let mut best = 0f32;
-    for (first, last) in times {
-        for w in windows {
-            best = best.max(window_match(w, first, last, now_ms));
-        }
-        if best >= 1.0 {
-            break;
-        }
-    }
-    best
+/// How far outside a window a time still counts a little: half its length, 2 hours to 3 days.
+fn slack(w: &TimeWindow) -> i64 {
+    ((w.end_ms - w.start_ms) / 2).clamp(2 * HOUR_MS, 3 * DAY_MS)
 }
 
 fn window_match(w: &TimeWindow, first: i64, last: i64, now_ms: i64) -> f32 {
@@ -646,8 +748,7 @@ fn window_match(w: &TimeWindow, first: i64, last: i64, now_ms: i64) -> f32 {
     } else {
         first - w.end_ms + 1
     };
-    let slack = ((w.end_ms - w.start_ms) / 2).clamp(2 * HOUR_MS, 3 * DAY_MS);
-    (1.0 - gap as f32 / slack as f32).max(0.0)
+    (1.0 - gap as f32 / slack(w) as f32).max(0.0)
 }
 
 /// Whether a trait key names a computed metric rather than a fact (`refund_rate`,
@@ -680,10 +781,10 @@ fn is_metric_key(key: &str) -> bool {
 }
 
 /// Indexes of `candidates`, best score first (ties in candidate order).
-fn by_score(candidates: &[(f32, Parts, ItemRef)]) -> Vec<usize> {
+fn by_score(candidates: &[Candidate]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     sort_by(&mut order, |a, b| {
-        let score = |i: &usize| candidates.get(*i).map_or(0.0, |c| c.0);
+        let score = |i: &usize| candidates.get(*i).map_or(0.0, |c| c.score);
         score(b).total_cmp(&score(a))
     });
     order

@@ -75,7 +75,7 @@ pub struct RankSettings {
     /// How many of the best items lend their rare values to the items that share them. Default 1.
     pub thread_seeds: usize,
     /// Most items a value may be in to count as a thread between them (an order id, not a
-    /// currency). Default 6.
+    /// currency), 2..=16 (the snapshot keeps each item's values in at most 16). Default 6.
     pub thread_max_df: usize,
     /// Share of a seed's score added to an item that shares one of its rare values. 0 switches
     /// threads off. Default 0.3.
@@ -186,6 +186,13 @@ impl Validate for RankSettings {
                 16.0,
                 1_048_576.0,
             ),
+            (
+                "thread_max_df",
+                self.thread_max_df as f32,
+                2.0,
+                crate::snapshot::codec::RARE_MAX_DF as f32,
+            ),
+            ("thread_seeds", self.thread_seeds as f32, 0.0, 16.0),
             ("turn_decay", self.turn_decay, 0.0, 1.0),
             ("max_turns", self.max_turns as f32, 1.0, 16.0),
         ];

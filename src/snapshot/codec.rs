@@ -1,92 +1,227 @@
-//! The snapshot's byte layout, in one place: the header, the payload's field order, and the one
-//! place that names the codec (bincode).
+//! The snapshot's byte layout, in one place. A snapshot is read in place: loading checks the
+//! header, the checksum, the section table and the parts every read relies on (`validate.rs`),
+//! and from then on the ranker and the renderer read the records they need straight from the
+//! bytes; what a request never touches is never decoded.
 //!
 //! ```text
 //! offset  size  field
 //! 0       4     magic  b"EPSN"
-//! 4       2     format version, u16 little-endian (currently 5)
+//! 4       2     format version, u16 little-endian (currently 6)
 //! 6       2     flags, u16 little-endian (0; reserved)
 //! 8       4     payload length in bytes, u32 little-endian
 //! 12      4     CRC-32 (IEEE) of the payload, u32 little-endian
-//! 16      …     payload: bincode 2, standard config with fixed-width little-endian integers
+//! 16      …     payload
 //! ```
 //!
-//! The payload, in order (a `Vec` is a u64 length and its elements; a `String` a u64 length and
-//! its UTF-8 bytes; an `Option` a u8 tag and the value; an enum a u32 variant index; a span two
-//! u32s, `start` and `len`):
+//! The payload starts with its section table, `u32 × (SECTIONS + 1)` little-endian: the offset of
+//! each section within the payload, then the payload's length. Integers inside sections are
+//! unsigned LEB128 varints (`v`) unless named otherwise, signed ones zigzag-encoded (`s`),
+//! durations in ms `m` (`v (seconds << 1)` when whole seconds, else `v (ms << 1 | 1)`); a
+//! string reference is `v offset` into `STRINGS`, where each string is `v length` and its UTF-8. Items are numbered traits first (the
+//! profile's traits, then the memories, newest first), then event groups (newest first).
 //!
-//! | field | type | what |
-//! | --- | --- | --- |
-//! | `profile_id` | `String` | `user_id:<id>` |
-//! | `target` | enum | 0 server, 1 browser |
-//! | `updated_at_ms` | `Option<i64>` | the profile's `updated_at` |
-//! | `zone` | `Option<(i16 standard minutes, u32 rule)>` | the person's time zone |
-//! | `strings` | `String` | every string, interned and concatenated |
-//! | `terms` | `Vec<span>` | the term dictionary, sorted by text; a term id is an index |
-//! | `postings` | `Vec<(u32 term, u8 field, u16 tf)>` | every item's postings, item after item, each sorted by (term, field) |
-//! | `properties` | `Vec<(span key, span text)>` | event properties, group after group |
-//! | `traits` | `Vec<(span key, u32 kind, span text, bool audience, Option<u32 pii class>, span postings, span dates, Option<i64> noted ms, span memory id)>` | the traits in profile order, then the memories newest first |
-//! | `groups` | `Vec<(span name, span properties, span postings, span id, span occurrences, span dates)>` | newest first |
-//! | `occurrence_times` | `Vec<i64>` | per group: the newest time in ms, then deltas to each older one |
-//! | `dates` | `Vec<(i64, i64)>` | dates found in values, item after item, as (first, last) instants |
-//! | `links` | `Vec<(u32, u32)>` | thesaurus links (query word hash \| relation, term id), sorted |
+//! | section | content |
+//! | --- | --- |
+//! | `META` | profile id (string ref), target (u8: 0 server, 1 browser), updated-at (u8 flag, `s` ms), time zone (u8 flag, `s` standard minutes, u8 DST rule), counts `v` traits (memories included), memories, groups, occurrences, terms; u8 bytes per `ITEM_AT` entry (2 or 4); `s` the newest occurrence's ms (the time base); the average length of each field over items (4 × `f32` LE) |
+//! | `STRINGS` | every string once (interned): `v` length, UTF-8 |
+//! | `ITEMS` | one record per item (below) |
+//! | `ITEM_AT` | `(items + 1)` little-endian offsets of 2 bytes (when `ITEMS` fits 64 KiB) or 4: where each record starts in `ITEMS` |
+//! | `PROPS` | event groups' properties: `(key ref, value ref)` pairs |
+//! | `TERMS` | the term dictionary, sorted by text, front-coded: per term the bytes shared with the term before (0 for every 16th) and the length of the rest, as one byte `shared << 4 \| rest` when both are under 15, else `0xFF`, `v`, `v`; the rest (UTF-8), `v` bytes of postings, the postings |
+//! | `TIMES` | every event occurrence, oldest first: `m` after the previous one (0 for the first), `v` its item |
+//! | `TIME_AT` | one block every [`TIME_BLOCK`] occurrences: `u64` ms of its first occurrence, `u32` its offset in `TIMES` (a read starts at a block, at its time) |
+//! | `IDS` | message and memory ids: `v (n << 1 \| packed)`, then `n` bytes of UTF-8, or when packed (an id ending in at least 16 lowercase hex digits, as Segment's and UUID-less ids do) `v` prefix length, the prefix, and the `n` hex digits two to a byte |
+//! | `DATES` | every date found in a value, by first instant: `s` ms after the previous one (the first: ms), `v` last − first, `v` its item |
 //!
-//! Swapping the codec means changing [`encode_payload`] / [`decode_payload`] and bumping
-//! [`FORMAT_VERSION`]; the header stays. Changing the payload's fields or their order also means a
-//! new version.
+//! An item record: a tag byte (bits 0–1 the kind: 0 trait, 1 memory, 2 group; bit 2 audience;
+//! bit 3 holds a word of an open state; bit 4 withheld; bits 5–7 the value kind), its name
+//! (trait or memory key, event name) ref; a trait or memory: its text ref, the withheld class
+//! (u8, when withheld); a memory: `s` ms noted, its id (`v` offset in `IDS`); a group: `v` offset of its first
+//! property pair in `PROPS`, `v` their count, its id (`v` offset in `IDS`: the newest occurrence's message id),
+//! `v` occurrences, `m` of the newest before the time base, `v` groups of the same name; then every item: four
+//! field lengths `v` (name, keys, values, initials), `v` dates and each as `s` first ms, `v` last
+//! − first, and `v` rare values and each as `v` term id (a value term in 2..=[`RARE_MAX_DF`]
+//! items, in ascending order, as deltas).
+//!
+//! A posting is `v (item delta << 3 | field << 1 | tf > 1)`, then `v tf − 2` when `tf > 1`; a
+//! term's postings run in item order, an item's fields in field order (delta 0 after the first).
+//!
+//! Changing anything here means a new [`FORMAT_VERSION`]; the header stays.
 
-use bincode::{Decode, Encode};
-
-use super::{Snapshot, FIELD_COUNT};
+use crate::bytes::{u32_at, Reader, Writer};
 use crate::errors::{LimitExceeded, SnapshotError};
+use crate::policy::PiiClass;
 
 /// The first four bytes of every snapshot.
 pub const MAGIC: [u8; 4] = *b"EPSN";
 /// The format version this build writes and reads.
 /// 2: event groups keep only their newest occurrence's message id (1 kept every occurrence's).
-/// 3: integers are fixed-width instead of varints: decoding, most of a request, is a fifth faster
-/// (the npm package's wasm, jeff: 0.40 → 0.32 ms per request) for a half again as many bytes, about
-/// the same gzipped (25.5 → 26.3 KB).
-/// 4: the person's time zone, and the dates found in each item's values, for time expressions in
-/// queries ("tomorrow's show"); the thesaurus links of its terms.
+/// 3: fixed-width integers (decoding the whole snapshot on every request was most of its cost).
+/// 4: the person's time zone, dates found in values, thesaurus links of its terms.
 /// 5: memories, as trait records with an id, a category and the time they were noted.
-pub const FORMAT_VERSION: u16 = 5;
+/// 6: read in place: sections of varints, a term dictionary with each term's postings (the
+/// ranker touches only the query's terms), occurrences in time order; general knowledge
+/// (thesaurus links) moved out to the knowledge pack, shared by every snapshot.
+pub const FORMAT_VERSION: u16 = 6;
 /// Header length in bytes.
 pub const HEADER_LEN: usize = 16;
-/// Upper bound on what the codec may allocate for strings while decoding, whatever the input claims.
-/// It also caps [`super::SnapshotLimits::max_bytes`].
+/// Upper bound on a snapshot's size whatever the limits say. It also caps
+/// [`super::SnapshotLimits::max_bytes`].
 pub const DECODE_ALLOCATION_CAP: usize = 32 << 20;
+/// Occurrences per block of the time index.
+pub const TIME_BLOCK: usize = 64;
+/// Most items a value term may be in to be kept as an item's rare value (for threads).
+pub const RARE_MAX_DF: usize = 16;
 
-/// Fixed-width integers: a varint costs a branch per byte to decode, and every request decodes its
-/// snapshot whole.
-fn config() -> bincode::config::Configuration<bincode::config::LittleEndian, bincode::config::Fixint>
-{
-    bincode::config::standard().with_fixed_int_encoding()
+/// The payload's sections, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    Meta = 0,
+    Strings = 1,
+    Items = 2,
+    ItemAt = 3,
+    Props = 4,
+    Terms = 5,
+    Times = 6,
+    TimeAt = 7,
+    Dates = 8,
+    Ids = 9,
 }
 
-/// Wraps an encoded payload in the header.
-pub fn encode_payload<T: bincode::Encode>(payload: &T) -> Result<Vec<u8>, SnapshotError> {
-    let body = bincode::encode_to_vec(payload, config()).map_err(|e| SnapshotError::Encode {
-        detail: e.to_string(),
-    })?;
-    let len = u32::try_from(body.len()).map_err(|_| SnapshotError::Encode {
-        detail: "payload over 4 GiB".into(),
-    })?;
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+/// Number of sections.
+pub(crate) const SECTIONS: usize = 10;
+/// Bytes of the section table.
+pub(crate) const TABLE_LEN: usize = (SECTIONS + 1) * 4;
+
+/// Item kinds in a record's tag.
+pub(crate) const KIND_TRAIT: u8 = 0;
+pub(crate) const KIND_MEMORY: u8 = 1;
+pub(crate) const KIND_GROUP: u8 = 2;
+/// Tag bits.
+pub(crate) const TAG_AUDIENCE: u8 = 1 << 2;
+pub(crate) const TAG_OPEN: u8 = 1 << 3;
+pub(crate) const TAG_WITHHELD: u8 = 1 << 4;
+
+/// Fewest trailing hex digits for an id to be packed two to a byte.
+const MIN_PACKED_HEX: usize = 16;
+
+/// Writes an id (see `IDS` above).
+pub(crate) fn write_id(w: &mut Writer, id: &str) {
+    let hex = id
+        .bytes()
+        .rev()
+        .take_while(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+        .count();
+    if hex < MIN_PACKED_HEX {
+        w.size(id.len() << 1);
+        w.bytes(id.as_bytes());
+        return;
+    }
+    let (prefix, digits) = id.split_at(id.len() - hex);
+    w.size(hex << 1 | 1);
+    w.size(prefix.len());
+    w.bytes(prefix.as_bytes());
+    let nibble = |b: u8| {
+        if b.is_ascii_digit() {
+            b - b'0'
+        } else {
+            b - b'a' + 10
+        }
+    };
+    for pair in digits.as_bytes().chunks(2) {
+        let hi = pair.first().map_or(0, |b| nibble(*b));
+        let lo = pair.get(1).map_or(0, |b| nibble(*b));
+        w.u8(hi << 4 | lo);
+    }
+}
+
+/// Reads an id written by [`write_id`].
+pub(crate) fn read_id<'a>(r: &mut Reader<'a>) -> Option<std::borrow::Cow<'a, str>> {
+    let head = r.size()?;
+    let n = head >> 1;
+    if head & 1 == 0 {
+        return std::str::from_utf8(r.take(n)?)
+            .ok()
+            .map(std::borrow::Cow::Borrowed);
+    }
+    let prefix_len = r.size()?;
+    let prefix = std::str::from_utf8(r.take(prefix_len)?).ok()?;
+    let packed = r.take(n.div_ceil(2))?;
+    let mut out = String::with_capacity(prefix.len() + n);
+    out.push_str(prefix);
+    let digit = |v: u8| char::from_digit(u32::from(v), 16).unwrap_or('0');
+    for (i, byte) in packed.iter().enumerate() {
+        out.push(digit(byte >> 4));
+        if 2 * i + 1 < n {
+            out.push(digit(byte & 15));
+        }
+    }
+    Some(std::borrow::Cow::Owned(out))
+}
+
+/// A withheld class's byte in an item record.
+pub(crate) fn pii_code(class: PiiClass) -> u8 {
+    match class {
+        PiiClass::Email => 0,
+        PiiClass::Phone => 1,
+        PiiClass::Address => 2,
+        PiiClass::Birthday => 3,
+        PiiClass::GovernmentId => 4,
+        PiiClass::PaymentId => 5,
+        PiiClass::IpAddress => 6,
+    }
+}
+
+/// The withheld class of a record's byte.
+pub(crate) fn pii_class(code: u8) -> Option<PiiClass> {
+    Some(match code {
+        0 => PiiClass::Email,
+        1 => PiiClass::Phone,
+        2 => PiiClass::Address,
+        3 => PiiClass::Birthday,
+        4 => PiiClass::GovernmentId,
+        5 => PiiClass::PaymentId,
+        6 => PiiClass::IpAddress,
+        _ => return None,
+    })
+}
+
+/// Wraps a payload (section table and sections) in the header. A payload over 4 GiB (which the
+/// import limits rule out) would get a wrong length, and fail to load as truncated.
+pub(crate) fn seal(payload: Vec<u8>) -> Vec<u8> {
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&crc32(&body).to_le_bytes());
-    out.extend_from_slice(&body);
-    Ok(out)
+    out.extend_from_slice(&crc32(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
 }
 
-/// Checks the header (size limit, magic, version, length, checksum) and decodes the payload.
-pub fn decode_payload<T: bincode::Decode<()>>(
+/// Lays sections out behind their table.
+pub(crate) fn payload(sections: [Vec<u8>; SECTIONS]) -> Vec<u8> {
+    let total: usize = TABLE_LEN + sections.iter().map(Vec::len).sum::<usize>();
+    let mut out = Vec::with_capacity(total);
+    let mut at = TABLE_LEN;
+    for s in &sections {
+        out.extend_from_slice(&u32::try_from(at).unwrap_or(u32::MAX).to_le_bytes());
+        at += s.len();
+    }
+    out.extend_from_slice(&u32::try_from(at).unwrap_or(u32::MAX).to_le_bytes());
+    for s in sections {
+        out.extend_from_slice(&s);
+    }
+    out
+}
+
+/// Checks the header (size limit, magic, version, length, checksum) and the section table;
+/// returns each section's byte range within `bytes`.
+pub(crate) fn open(
     bytes: &[u8],
     max_bytes: usize,
-) -> Result<T, SnapshotError> {
+) -> Result<[std::ops::Range<usize>; SECTIONS], SnapshotError> {
     let max_bytes = max_bytes.min(DECODE_ALLOCATION_CAP);
     if bytes.len() > max_bytes {
         return Err(SnapshotError::Limit(LimitExceeded {
@@ -99,19 +234,25 @@ pub fn decode_payload<T: bincode::Decode<()>>(
         needed: HEADER_LEN,
         actual: bytes.len(),
     })?;
-    let field = |at: usize, len: usize| header.get(at..at + len).unwrap_or_default();
-    if field(0, 4) != MAGIC {
+    let mut r = Reader::new(header);
+    if r.take(4) != Some(&MAGIC[..]) {
         return Err(SnapshotError::WrongMagic);
     }
-    let version = u16::from_le_bytes(le(field(4, 2)));
+    let version = r.take(2).map_or(0, |b| {
+        u16::from_le_bytes([
+            b.first().copied().unwrap_or(0),
+            b.get(1).copied().unwrap_or(0),
+        ])
+    });
     if version != FORMAT_VERSION {
         return Err(SnapshotError::UnsupportedVersion {
             found: version,
             supported: FORMAT_VERSION,
         });
     }
-    let len = u32::from_le_bytes(le(field(8, 4))) as usize;
-    let expected_crc = u32::from_le_bytes(le(field(12, 4)));
+    let _flags = r.take(2);
+    let len = r.u32().unwrap_or(0) as usize;
+    let expected_crc = r.u32().unwrap_or(0);
     let body = bytes.get(HEADER_LEN..).unwrap_or_default();
     if body.len() < len {
         return Err(SnapshotError::Truncated {
@@ -120,9 +261,7 @@ pub fn decode_payload<T: bincode::Decode<()>>(
         });
     }
     if body.len() > len {
-        return Err(SnapshotError::Corrupt {
-            detail: format!("{} bytes after the payload", body.len() - len),
-        });
+        return Err(SnapshotError::corrupt("bytes after the payload"));
     }
     let actual_crc = crc32(body);
     if actual_crc != expected_crc {
@@ -131,82 +270,30 @@ pub fn decode_payload<T: bincode::Decode<()>>(
             actual: actual_crc,
         });
     }
-    let (value, used) =
-        bincode::decode_from_slice(body, config().with_limit::<DECODE_ALLOCATION_CAP>()).map_err(
-            |e| SnapshotError::Corrupt {
-                detail: e.to_string(),
-            },
-        )?;
-    if used != body.len() {
-        return Err(SnapshotError::Corrupt {
-            detail: "payload has unread bytes".into(),
-        });
+    let table = body
+        .get(..TABLE_LEN)
+        .ok_or_else(|| SnapshotError::corrupt("payload shorter than its section table"))?;
+    let mut ranges: [std::ops::Range<usize>; SECTIONS] = Default::default();
+    let mut prev = TABLE_LEN;
+    for (i, range) in ranges.iter_mut().enumerate() {
+        let (Some(start), Some(end)) = (u32_at(table, i), u32_at(table, i + 1)) else {
+            return Err(SnapshotError::corrupt("section table"));
+        };
+        let (start, end) = (start as usize, end as usize);
+        if start != prev || end < start || end > body.len() {
+            return Err(SnapshotError::corrupt(
+                "section table: sections out of order or out of bounds",
+            ));
+        }
+        prev = end;
+        *range = HEADER_LEN + start..HEADER_LEN + end;
     }
-    Ok(value)
-}
-
-// By hand rather than derived, to leave out the fields derived on decode. The payload is these
-// fields in this order (the table above); changing them means a new `FORMAT_VERSION`.
-impl Encode for Snapshot {
-    fn encode<E: bincode::enc::Encoder>(
-        &self,
-        e: &mut E,
-    ) -> Result<(), bincode::error::EncodeError> {
-        self.profile_id.encode(e)?;
-        self.target.encode(e)?;
-        self.updated_at_ms.encode(e)?;
-        self.zone.encode(e)?;
-        self.strings.encode(e)?;
-        self.terms.encode(e)?;
-        self.postings.encode(e)?;
-        self.properties.encode(e)?;
-        self.traits.encode(e)?;
-        self.groups.encode(e)?;
-        self.occurrence_times.encode(e)?;
-        self.dates.encode(e)?;
-        self.links.encode(e)
+    if prev != body.len() {
+        return Err(SnapshotError::corrupt(
+            "section table: the last section does not end the payload",
+        ));
     }
-}
-
-impl<C> Decode<C> for Snapshot {
-    fn decode<D: bincode::de::Decoder<Context = C>>(
-        d: &mut D,
-    ) -> Result<Self, bincode::error::DecodeError> {
-        Ok(Snapshot {
-            profile_id: field(d)?,
-            target: field(d)?,
-            updated_at_ms: field(d)?,
-            zone: field(d)?,
-            strings: field(d)?,
-            terms: field(d)?,
-            postings: field(d)?,
-            properties: field(d)?,
-            traits: field(d)?,
-            groups: field(d)?,
-            occurrence_times: field(d)?,
-            dates: field(d)?,
-            links: field(d)?,
-            doc_freq: Vec::new(),
-            avg_field_len: [0.0; FIELD_COUNT],
-        })
-    }
-}
-
-/// Decodes one field. Not inlined, so each table's loop is its own small wasm function: V8
-/// recompiles the ones that get hot on the first decode, and small ones recompile quickly.
-#[inline(never)]
-fn field<T: Decode<C>, C, D: bincode::de::Decoder<Context = C>>(
-    d: &mut D,
-) -> Result<T, bincode::error::DecodeError> {
-    T::decode(d)
-}
-
-fn le<const N: usize>(slice: &[u8]) -> [u8; N] {
-    let mut out = [0u8; N];
-    for (o, b) in out.iter_mut().zip(slice) {
-        *o = *b;
-    }
-    out
+    Ok(ranges)
 }
 
 /// CRC-32 (IEEE 802.3, reflected, as in zlib and PNG). crc32fast uses the CPU's carry-less multiply
@@ -318,42 +405,76 @@ mod tests {
     }
 
     #[test]
-    fn header_round_trip_and_golden_bytes() {
-        let bytes = encode_payload(&(7u32, "ab".to_string())).unwrap();
+    fn ids_are_packed_when_they_end_in_hex() {
+        for id in [
+            "m1",
+            "msg_5ef5cecc2c3b392cbaf6",
+            "ajs-next-1700000000000-0123456789abcdef0",
+            "0123456789abcdef",
+            "UPPER0123456789ABCDEF",
+            "",
+            "é-0123456789abcdef01234",
+        ] {
+            let mut w = Writer::default();
+            write_id(&mut w, id);
+            let mut r = Reader::new(&w.out);
+            assert_eq!(read_id(&mut r).as_deref(), Some(id), "{id}");
+            assert!(r.is_done());
+        }
+        let mut w = Writer::default();
+        write_id(&mut w, "msg_5ef5cecc2c3b392cbaf6");
         assert_eq!(
-            bytes,
-            [
-                b'E', b'P', b'S', b'N', 5, 0, 0, 0, 14, 0, 0, 0, 168, 89, 217, 111, // header
-                7, 0, 0, 0, // 7u32
-                2, 0, 0, 0, 0, 0, 0, 0, b'a', b'b', // "ab": u64 length, bytes
-            ]
+            w.out.len(),
+            16,
+            "head, prefix length, msg_, ten bytes of digits"
         );
-        let back: (u32, String) = decode_payload(&bytes, 1 << 20).unwrap();
-        assert_eq!(back, (7, "ab".to_string()));
+    }
+
+    fn sections() -> [Vec<u8>; SECTIONS] {
+        std::array::from_fn(|i| vec![i as u8; i])
+    }
+
+    #[test]
+    fn header_and_section_table_golden_bytes() {
+        let bytes = seal(payload(sections()));
+        let table_len = TABLE_LEN as u8;
+        assert_eq!(&bytes[..8], [b'E', b'P', b'S', b'N', 6, 0, 0, 0]);
+        let content: usize = (0..SECTIONS).sum();
+        assert_eq!(bytes[8..12], ((TABLE_LEN + content) as u32).to_le_bytes());
+        // The table: section i starts where i-1 ended (lengths 0, 1, 2, …).
+        assert_eq!(&bytes[16..24], [table_len, 0, 0, 0, table_len, 0, 0, 0]);
+        let ranges = open(&bytes, 1 << 20).unwrap();
+        for (i, r) in ranges.iter().enumerate() {
+            assert_eq!(
+                &bytes[r.clone()],
+                vec![i as u8; i].as_slice(),
+                "section {i}"
+            );
+        }
     }
 
     #[test]
     fn each_header_fault_has_its_error() {
-        let good = encode_payload(&(7u32, "ab".to_string())).unwrap();
-        let decode = |b: &[u8]| decode_payload::<(u32, String)>(b, 1 << 20).unwrap_err();
+        let good = seal(payload(sections()));
+        let open_err = |b: &[u8]| open(b, 1 << 20).unwrap_err();
         assert!(matches!(
-            decode(&good[..10]),
+            open_err(&good[..10]),
             SnapshotError::Truncated {
                 needed: 16,
                 actual: 10
             }
         ));
         assert!(matches!(
-            decode(&good[..good.len() - 1]),
+            open_err(&good[..good.len() - 1]),
             SnapshotError::Truncated { .. }
         ));
         let mut bad = good.clone();
         bad[0] = b'X';
-        assert_eq!(decode(&bad), SnapshotError::WrongMagic);
+        assert_eq!(open_err(&bad), SnapshotError::WrongMagic);
         let mut bad = good.clone();
         bad[4] = 9;
         assert_eq!(
-            decode(&bad),
+            open_err(&bad),
             SnapshotError::UnsupportedVersion {
                 found: 9,
                 supported: FORMAT_VERSION
@@ -362,31 +483,17 @@ mod tests {
         let mut bad = good.clone();
         *bad.last_mut().unwrap() ^= 1;
         assert!(matches!(
-            decode(&bad),
+            open_err(&bad),
             SnapshotError::ChecksumMismatch { .. }
         ));
         let mut bad = good.clone();
         bad.push(0);
-        assert!(matches!(decode(&bad), SnapshotError::Corrupt { .. }));
-        assert!(matches!(
-            decode_payload::<(u32, String)>(&good, 8),
-            Err(SnapshotError::Limit(_))
-        ));
-    }
-
-    #[test]
-    fn a_huge_claimed_string_is_an_error_not_an_allocation() {
-        // A payload whose string claims u64::MAX bytes, with a valid checksum.
-        let body = [7u8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
-        let mut bytes = Vec::from(MAGIC);
-        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&0u16.to_le_bytes());
-        bytes.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        bytes.extend_from_slice(&crc32(&body).to_le_bytes());
-        bytes.extend_from_slice(&body);
-        assert!(matches!(
-            decode_payload::<(u32, String)>(&bytes, 1 << 20),
-            Err(SnapshotError::Corrupt { .. })
-        ));
+        assert!(matches!(open_err(&bad), SnapshotError::Corrupt { .. }));
+        assert!(matches!(open(&good, 8), Err(SnapshotError::Limit(_))));
+        // A section table whose sections overlap, resealed: corrupt, not a panic.
+        let mut body = good[16..].to_vec();
+        body[4..8].copy_from_slice(&1000u32.to_le_bytes());
+        let resealed = seal(body);
+        assert!(matches!(open_err(&resealed), SnapshotError::Corrupt { .. }));
     }
 }

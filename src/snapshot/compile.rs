@@ -1,132 +1,264 @@
 //! Compilation: a [`Profile`] becomes a [`Snapshot`] under a [`PrivacyPolicy`]. Events are grouped,
-//! every field is analyzed into postings, strings are interned, and personal data is withheld or
+//! every field is analyzed into terms, strings are interned, and personal data is withheld or
 //! removed here ([`PrivacyPolicy`] applied to every trait and property, nested members included),
 //! before any of it reaches the snapshot's text. Display text is normalized and instruction phrases
 //! are defused here too ([`crate::text::defuse()`]), with Unicode's full compatibility folding,
 //! which the request path does not carry.
+//!
+//! Two steps: each trait, memory and event group is *analyzed* on its own (the policy, the
+//! analyzer, the dates in its values), then the analyzed items are *assembled* into the byte
+//! layout ([`super::codec`]). A [`Compiler`] keeps what it analyzed, so compiling a person's
+//! profile again after an update analyzes only the items the update changed, and assembling is
+//! linear in the snapshot's size.
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Field, GroupRecord, Posting, Snapshot, Span, TraitRecord, ValueKind, FIELD_COUNT};
-use crate::policy::{Applied, PrivacyPolicy, Target};
-use crate::profile::{Memory, Profile, Value};
+use super::codec::{self, Section, RARE_MAX_DF, SECTIONS, TIME_BLOCK};
+use super::terms::TermIndex;
+use super::validate::dst_code;
+use super::{Field, Meta, Snapshot, ValueKind, FIELD_COUNT};
+use crate::bytes::Writer;
+use crate::policy::{Applied, PiiClass, PrivacyPolicy, Target};
+use crate::profile::{Memory, Profile, Trait, Value};
+use crate::text::cues::OPEN_STATE_WORDS;
 use crate::text::initials::initialisms;
-use crate::text::{thesaurus, Analyzer};
+use crate::text::Analyzer;
 use crate::time::scan::dates_in;
 use crate::time::zone::Zone;
 use crate::time::DAY_MS;
 
 /// Compiles a profile under a privacy policy.
 pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
-    let mut b = Builder {
-        zone: profile_zone(profile),
-        ..Builder::default()
-    };
-    let mut traits = Vec::with_capacity(profile.traits.len());
-    for t in &profile.traits {
-        let (text, restricted) = match policy.apply(&t.key, &t.value) {
-            Applied::Remove => continue,
-            Applied::Withheld(_) if policy.target == Target::Browser => continue,
-            Applied::Withheld(class) => (String::new(), Some(class)),
-            Applied::Text(text) => (defused(&text), None),
-        };
-        let postings = b.postings(&[(Field::Name, &t.key), (Field::Values, &text)]);
-        let dates = b.dates(&[text.as_str()]);
-        traits.push(TraitRecord {
-            key: b.intern(&t.key),
-            kind: kind_of(&t.value),
-            text: b.intern(&text),
-            audience: t.audience,
-            withheld: restricted,
-            postings,
-            dates,
-            noted_ms: None,
-            memory_id: Span::default(),
-        });
-    }
-    for m in &profile.memories {
-        if let Some(record) = memory_record(&mut b, policy, m) {
-            traits.push(record);
+    Compiler::new(policy.clone()).compile(profile)
+}
+
+/// Compiles one person's profile again and again (the Worker's person object does, after every
+/// update): what it analyzed is kept by content, so a new event that joins a known group, or a
+/// changed trait, costs its own analysis and the assembly, not the whole profile's.
+#[derive(Debug)]
+pub struct Compiler {
+    policy: PrivacyPolicy,
+    /// Traits by key: the value they were analyzed from, and the result (`None`: removed).
+    traits: HashMap<String, (Value, Option<Analyzed>)>,
+    /// Memories by id.
+    memories: HashMap<String, (Memory, Option<Analyzed>)>,
+    /// The policy's verdicts on event names, property keys and scalar property values.
+    seen: Seen,
+    /// Event groups by their display name and properties.
+    groups: HashMap<GroupKey, Analyzed>,
+}
+
+/// An event group's identity: its name and properties as displayed (after the policy).
+type GroupKey = (String, Vec<(String, String)>);
+
+/// One item as compilation derived it.
+#[derive(Debug, Clone)]
+struct Analyzed {
+    name: String,
+    text: String,
+    value_kind: ValueKind,
+    audience: bool,
+    withheld: Option<PiiClass>,
+    props: Vec<(String, String)>,
+    /// `(term, field, frequency)`, sorted by term then field.
+    terms: Vec<(String, u8, u32)>,
+    lens: [u32; FIELD_COUNT],
+    dates: Vec<(i64, i64)>,
+    open: bool,
+}
+
+impl Compiler {
+    /// A compiler for one policy.
+    pub fn new(policy: PrivacyPolicy) -> Self {
+        Compiler {
+            policy,
+            traits: HashMap::new(),
+            memories: HashMap::new(),
+            seen: Seen::default(),
+            groups: HashMap::new(),
         }
     }
 
-    // Group identical events; BTreeMap keeps compilation deterministic.
-    type GroupKey = (String, Vec<(String, String)>);
-    let mut grouped: BTreeMap<GroupKey, Vec<(i64, &str)>> = BTreeMap::new();
-    let mut seen = Seen::default();
-    for e in &profile.events {
-        let props: Vec<(String, String)> = e
-            .properties
-            .iter()
-            .filter_map(|(k, v)| {
-                let text = seen.property(policy, k, v)?;
-                Some((seen.text(policy, k), text))
+    /// The snapshot of `profile` under the compiler's policy.
+    pub fn compile(&mut self, profile: &Profile) -> Snapshot {
+        let zone = profile_zone(profile);
+        let policy = &self.policy;
+        // Traits, in profile order; analyzed again only when the value changed.
+        let mut traits: Vec<Analyzed> = Vec::with_capacity(profile.traits.len());
+        let mut kept_traits: HashMap<String, (Value, Option<Analyzed>)> = HashMap::new();
+        for t in &profile.traits {
+            let analyzed = match self.traits.remove(&t.key) {
+                Some((value, analyzed)) if value == t.value => analyzed,
+                _ => analyze_trait(policy, t, zone),
+            };
+            if let Some(a) = &analyzed {
+                traits.push(a.clone());
+            }
+            kept_traits.insert(t.key.clone(), (t.value.clone(), analyzed));
+        }
+        self.traits = kept_traits;
+        // Memories, newest first as the profile has them.
+        let mut memories: Vec<(Analyzed, i64, String)> = Vec::new();
+        let mut kept_memories = HashMap::new();
+        for m in &profile.memories {
+            let analyzed = match self.memories.remove(&m.id) {
+                Some((old, analyzed)) if old == *m => analyzed,
+                _ => analyze_memory(policy, m, zone),
+            };
+            if let Some(a) = &analyzed {
+                memories.push((
+                    a.clone(),
+                    m.created_ms,
+                    truncate_to(&m.id, MAX_ID_BYTES).into(),
+                ));
+            }
+            kept_memories.insert(m.id.clone(), (m.clone(), analyzed));
+        }
+        self.memories = kept_memories;
+        // Group identical events; BTreeMap keeps compilation deterministic.
+        let mut grouped: BTreeMap<GroupKey, Vec<(i64, &str)>> = BTreeMap::new();
+        for e in &profile.events {
+            let props: Vec<(String, String)> = e
+                .properties
+                .iter()
+                .filter_map(|(k, v)| {
+                    let text = self.seen.property(policy, k, v)?;
+                    Some((self.seen.text(policy, k), text))
+                })
+                .collect();
+            grouped
+                .entry((self.seen.text(policy, &e.name), props))
+                .or_default()
+                .push((e.timestamp_ms, &e.message_id));
+        }
+        // Newest groups first: a stable, useful order for inspection and ties.
+        let mut grouped: Vec<_> = grouped
+            .into_iter()
+            .map(|(key, mut occ)| {
+                occ.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+                (key, occ)
             })
             .collect();
-        grouped
-            .entry((seen.text(policy, &e.name), props))
-            .or_default()
-            .push((e.timestamp_ms, &e.message_id));
+        grouped.sort_by(|a, b| {
+            let (ta, ia) = a.1.first().copied().unwrap_or((0, ""));
+            let (tb, ib) = b.1.first().copied().unwrap_or((0, ""));
+            tb.cmp(&ta).then_with(|| ia.cmp(ib))
+        });
+        let mut kept_groups = HashMap::with_capacity(grouped.len());
+        let mut groups: Vec<GroupInput> = Vec::with_capacity(grouped.len());
+        for (key, occ) in grouped {
+            let analyzed = match self.groups.remove(&key) {
+                Some(a) => a,
+                None => analyze_group(&key, zone),
+            };
+            let newest_id = occ
+                .first()
+                .map_or(String::new(), |(_, id)| policy.text("", id));
+            groups.push(GroupInput {
+                analyzed: analyzed.clone(),
+                id: truncate_to(&newest_id, MAX_ID_BYTES).to_string(),
+                times: occ.iter().map(|(t, _)| *t).collect(),
+            });
+            kept_groups.insert(key, analyzed);
+        }
+        self.groups = kept_groups;
+        assemble(profile, policy.target, zone, &traits, &memories, &groups)
     }
-    // Newest groups first: a stable, useful order for inspection and ties.
-    let mut grouped: Vec<_> = grouped
+}
+
+/// A group to assemble: what was analyzed, its id, and its occurrences' times (newest first).
+struct GroupInput {
+    analyzed: Analyzed,
+    id: String,
+    times: Vec<i64>,
+}
+
+/// Analyzes the terms of an item's fields; the initialisms of its name and values are added in
+/// [`Field::Initials`], once each.
+fn analyze_terms(fields: &[(Field, &str)]) -> (Vec<(String, u8, u32)>, [u32; FIELD_COUNT]) {
+    let mut counts: BTreeMap<(String, u8), u32> = BTreeMap::new();
+    let mut initials: Vec<String> = Vec::new();
+    let mut scratch: Vec<String> = Vec::new();
+    for (field, text) in fields {
+        scratch.clear();
+        Analyzer::index_terms(text, &mut scratch);
+        if matches!(field, Field::Name | Field::Values) {
+            initialisms(text, &mut initials);
+        }
+        for term in scratch.drain(..) {
+            let tf = counts.entry((term, *field as u8)).or_insert(0);
+            *tf = tf.saturating_add(1);
+        }
+    }
+    for term in initials {
+        counts.insert((term, Field::Initials as u8), 1);
+    }
+    let mut lens = [0u32; FIELD_COUNT];
+    let terms: Vec<(String, u8, u32)> = counts
         .into_iter()
-        .map(|(key, mut occ)| {
-            occ.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-            (key, occ)
+        .map(|((term, field), tf)| {
+            if let Some(l) = lens.get_mut(usize::from(field)) {
+                *l = l.saturating_add(tf);
+            }
+            (term, field, tf)
         })
         .collect();
-    grouped.sort_by(|a, b| {
-        let (ta, ia) = a.1.first().copied().unwrap_or((0, ""));
-        let (tb, ib) = b.1.first().copied().unwrap_or((0, ""));
-        tb.cmp(&ta).then_with(|| ia.cmp(ib))
-    });
-    let mut groups = Vec::with_capacity(grouped.len());
-    for ((name, props), occ) in grouped {
-        let name = name.as_str();
-        let mut fields: Vec<(Field, &str)> = vec![(Field::Name, name)];
-        for (k, v) in &props {
-            fields.push((Field::Keys, k));
-            fields.push((Field::Values, v));
-        }
-        let postings = b.postings(&fields);
-        let values: Vec<&str> = props.iter().map(|(_, v)| v.as_str()).collect();
-        let dates = b.dates(&values);
-        let prop_start = b.properties.len();
-        for (k, v) in &props {
-            let pair = (b.intern(k), b.intern(v));
-            b.properties.push(pair);
-        }
-        let occ_start = b.occurrence_times.len();
-        let mut prev: Option<i64> = None;
-        for (ts, _) in &occ {
-            b.occurrence_times.push(match prev {
-                None => *ts,
-                Some(p) => p.saturating_sub(*ts),
-            });
-            prev = Some(*ts);
-        }
-        // Import limits keep ids far below the decoder's string limit; clamp rather than trust that.
-        let newest_id = occ
-            .first()
-            .map_or(String::new(), |(_, id)| policy.text("", id));
-        let newest_id = truncate_to(&newest_id, MAX_ID_BYTES);
-        groups.push(GroupRecord {
-            name: b.intern(name),
-            properties: Span::of(prop_start, b.properties.len()),
-            postings,
-            id: b.append(newest_id),
-            occurrences: Span::of(occ_start, b.occurrence_times.len()),
-            dates,
-        });
+    (terms, lens)
+}
+
+/// Whether any of the terms is a word of an open state (pending, failed, due…), for salience.
+fn holds_open_state(terms: &[(String, u8, u32)]) -> bool {
+    OPEN_STATE_WORDS
+        .iter()
+        .any(|w| terms.iter().any(|(t, _, _)| *t == Analyzer::term(w)))
+}
+
+fn item(
+    name: String,
+    text: String,
+    fields: &[(Field, &str)],
+    date_texts: &[&str],
+    zone: Option<Zone>,
+) -> Analyzed {
+    let (terms, lens) = analyze_terms(fields);
+    let open = holds_open_state(&terms);
+    Analyzed {
+        name,
+        text,
+        value_kind: ValueKind::Text,
+        audience: false,
+        withheld: None,
+        props: Vec::new(),
+        terms,
+        lens,
+        dates: dates(date_texts, zone),
+        open,
     }
-    b.finish(profile, policy.target, traits, groups)
+}
+
+/// A trait under the policy: `None` when removed, or withheld for the browser.
+fn analyze_trait(policy: &PrivacyPolicy, t: &Trait, zone: Option<Zone>) -> Option<Analyzed> {
+    let (text, withheld) = match policy.apply(&t.key, &t.value) {
+        Applied::Remove => return None,
+        Applied::Withheld(_) if policy.target == Target::Browser => return None,
+        Applied::Withheld(class) => (String::new(), Some(class)),
+        Applied::Text(text) => (defused(&text), None),
+    };
+    let fields = [
+        (Field::Name, t.key.as_str()),
+        (Field::Values, text.as_str()),
+    ];
+    let mut a = item(t.key.clone(), text.clone(), &fields, &[text.as_str()], zone);
+    a.value_kind = kind_of(&t.value);
+    a.audience = t.audience;
+    a.withheld = withheld;
+    Some(a)
 }
 
 /// A memory as a trait record: its key (or `memory`) and text go through the policy like a
 /// trait's; its category is a name term too. `None` when the policy removes it, or withholds it
 /// for the browser.
-fn memory_record(b: &mut Builder, policy: &PrivacyPolicy, m: &Memory) -> Option<TraitRecord> {
+fn analyze_memory(policy: &PrivacyPolicy, m: &Memory, zone: Option<Zone>) -> Option<Analyzed> {
     let key = m.key.as_deref().unwrap_or("");
     let policy_key = if key.is_empty() { "memory" } else { key };
     let (text, withheld) = match policy.apply(policy_key, &Value::Text(m.text.clone())) {
@@ -137,29 +269,55 @@ fn memory_record(b: &mut Builder, policy: &PrivacyPolicy, m: &Memory) -> Option<
     };
     let key = defused(&policy.text(policy_key, key));
     let category = defused(&policy.text("category", m.category.as_deref().unwrap_or("")));
-    let postings = b.postings(&[
-        (Field::Name, &key),
-        (Field::Name, &category),
-        (Field::Values, &text),
-    ]);
-    let dates = b.dates(&[text.as_str()]);
-    let id = truncate_to(&m.id, MAX_ID_BYTES);
-    Some(TraitRecord {
-        key: b.intern(&key),
-        kind: ValueKind::Text,
-        text: b.intern(&text),
-        audience: false,
-        withheld,
-        postings,
-        dates,
-        noted_ms: Some(m.created_ms),
-        memory_id: b.append(id),
-    })
+    let fields = [
+        (Field::Name, key.as_str()),
+        (Field::Name, category.as_str()),
+        (Field::Values, text.as_str()),
+    ];
+    let mut a = item(key.clone(), text.clone(), &fields, &[text.as_str()], zone);
+    a.withheld = withheld;
+    Some(a)
+}
+
+fn analyze_group((name, props): &GroupKey, zone: Option<Zone>) -> Analyzed {
+    let mut fields: Vec<(Field, &str)> = vec![(Field::Name, name.as_str())];
+    for (k, v) in props {
+        fields.push((Field::Keys, k));
+        fields.push((Field::Values, v));
+    }
+    let values: Vec<&str> = props.iter().map(|(_, v)| v.as_str()).collect();
+    let mut a = item(name.clone(), String::new(), &fields, &values, zone);
+    a.props = props.clone();
+    a
 }
 
 /// Most dates kept per item: enough for an event's start, end and deadline, or an object trait's
 /// several dates, and a bound on what a hostile value can add.
 const MAX_DATES_PER_ITEM: usize = 16;
+
+/// The dates in an item's value texts, as instants: a date-time with an offset as it is, one
+/// without in the person's zone, a plain date as its whole local day.
+fn dates(texts: &[&str], zone: Option<Zone>) -> Vec<(i64, i64)> {
+    let zone = zone.unwrap_or(Zone::UTC);
+    let mut out = Vec::new();
+    for text in texts {
+        let room = MAX_DATES_PER_ITEM.saturating_sub(out.len());
+        for stamp in dates_in(text, room) {
+            let first = if stamp.zoned {
+                stamp.ms
+            } else {
+                zone.to_utc(stamp.ms)
+            };
+            let last = if stamp.date_only {
+                zone.to_utc(stamp.ms.saturating_add(DAY_MS)) - 1
+            } else {
+                first
+            };
+            out.push((first, last.max(first)));
+        }
+    }
+    out
+}
 
 /// The person's time zone: the first trait whose key says time zone (`timezone`, `time_zone`,
 /// `tz`) and whose value names one ([`Zone::named`]).
@@ -177,27 +335,8 @@ fn profile_zone(profile: &Profile) -> Option<Zone> {
     })
 }
 
-/// The thesaurus links of a sorted term dictionary: for every word term the thesaurus knows,
-/// the hashes of the words and phrases related to it, with the relation, and the term's id.
-fn thesaurus_links(terms: &[(String, u32)]) -> Vec<(u32, u32)> {
-    let mut links = Vec::new();
-    for (id, (term, _)) in (0u32..).zip(terms) {
-        if term.len() < 3 || !term.bytes().all(|b| b.is_ascii_lowercase()) {
-            continue;
-        }
-        links.extend(
-            thesaurus::related(term)
-                .into_iter()
-                .map(|entry| (entry, id)),
-        );
-    }
-    links.sort_unstable();
-    links.dedup();
-    links
-}
-
-/// Longest message id kept, in bytes: under the default [`super::SnapshotLimits::max_string_bytes`], so
-/// that a snapshot compiled with default limits decodes with them.
+/// Longest message id kept, in bytes: ids are strings of the snapshot like any other, and the
+/// import limits keep them far below this; clamp rather than trust that.
 const MAX_ID_BYTES: usize = 65_535;
 
 fn truncate_to(s: &str, max: usize) -> &str {
@@ -219,40 +358,46 @@ fn kind_of(v: &Value) -> ValueKind {
     }
 }
 
-/// The policy's verdicts on event names, property keys and scalar property values, kept for the
-/// compilation: a profile repeats the same ones thousands of times (2,114 events, 160 groups).
-#[derive(Default)]
-struct Seen<'p> {
-    texts: HashMap<&'p str, String>,
-    values: HashMap<(&'p str, &'p str), Option<String>>,
+/// The policy's verdicts on event names, property keys and scalar property values, kept across
+/// compilations: a profile repeats the same ones thousands of times (2,114 events, 160 groups).
+#[derive(Debug, Default)]
+struct Seen {
+    texts: HashMap<String, String>,
+    /// By property key, then by text value.
+    values: HashMap<String, HashMap<String, Option<String>>>,
 }
 
-impl<'p> Seen<'p> {
+impl Seen {
     /// An event name or property key: masked and defused.
-    fn text(&mut self, policy: &PrivacyPolicy, text: &'p str) -> String {
-        self.texts
-            .entry(text)
-            .or_insert_with(|| defused(&policy.text("", text)))
-            .clone()
+    fn text(&mut self, policy: &PrivacyPolicy, text: &str) -> String {
+        if let Some(t) = self.texts.get(text) {
+            return t.clone();
+        }
+        let t = defused(&policy.text("", text));
+        self.texts.insert(text.to_string(), t.clone());
+        t
     }
 
     /// A property's display text, `None` when the property is removed.
-    fn property(
-        &mut self,
-        policy: &PrivacyPolicy,
-        key: &'p str,
-        value: &'p Value,
-    ) -> Option<String> {
+    fn property(&mut self, policy: &PrivacyPolicy, key: &str, value: &Value) -> Option<String> {
         let judge = || match policy.apply(key, value) {
             Applied::Remove => None,
             Applied::Withheld(_) if policy.target == Target::Browser => None,
             Applied::Withheld(class) => Some(class.mask()),
             Applied::Text(text) => Some(defused(&text)),
         };
-        match value {
-            Value::Text(text) => self.values.entry((key, text)).or_insert_with(judge).clone(),
-            _ => judge(),
+        let Value::Text(text) = value else {
+            return judge();
+        };
+        if let Some(v) = self.values.get(key).and_then(|m| m.get(text.as_str())) {
+            return v.clone();
         }
+        let v = judge();
+        self.values
+            .entry(key.to_string())
+            .or_default()
+            .insert(text.clone(), v.clone());
+        v
     }
 }
 
@@ -261,147 +406,337 @@ fn defused(text: &str) -> String {
     crate::text::defuse(text, crate::text::base_letter)
 }
 
-/// Collects strings, terms and postings while compiling. Term ids are provisional until
-/// [`Builder::finish`] sorts the dictionary.
+/// Interns strings into the `STRINGS` section, each as its length and its bytes.
 #[derive(Default)]
-struct Builder {
-    strings: String,
-    interned: HashMap<String, Span>,
-    term_ids: HashMap<String, u32>,
-    postings: Vec<Posting>,
-    properties: Vec<(Span, Span)>,
-    occurrence_times: Vec<i64>,
-    dates: Vec<(i64, i64)>,
-    zone: Option<Zone>,
-    scratch: Vec<String>,
+struct Strings {
+    out: Writer,
+    interned: HashMap<String, usize>,
 }
 
-impl Builder {
-    fn append(&mut self, s: &str) -> Span {
-        let start = self.strings.len();
-        self.strings.push_str(s);
-        Span::of(start, self.strings.len())
-    }
-
-    fn intern(&mut self, s: &str) -> Span {
+impl Strings {
+    fn intern(&mut self, s: &str) -> usize {
         if let Some(r) = self.interned.get(s) {
             return *r;
         }
-        let r = self.append(s);
+        let r = self.out.len();
+        self.out.size(s.len());
+        self.out.bytes(s.as_bytes());
         self.interned.insert(s.to_string(), r);
         r
     }
+}
 
-    /// The dates in an item's value texts, as instants: a date-time with an offset as it is, one
-    /// without in the person's zone, a plain date as its whole local day.
-    fn dates(&mut self, texts: &[&str]) -> Span {
-        let zone = self.zone.unwrap_or(Zone::UTC);
-        let start = self.dates.len();
-        for text in texts {
-            let room = MAX_DATES_PER_ITEM.saturating_sub(self.dates.len() - start);
-            for stamp in dates_in(text, room) {
-                let first = if stamp.zoned {
-                    stamp.ms
-                } else {
-                    zone.to_utc(stamp.ms)
-                };
-                let last = if stamp.date_only {
-                    zone.to_utc(stamp.ms.saturating_add(DAY_MS)) - 1
-                } else {
-                    first
-                };
-                self.dates.push((first, last.max(first)));
+fn write_ref(w: &mut Writer, offset: usize) {
+    w.size(offset);
+}
+
+/// Lays the analyzed items out as a snapshot (see [`codec`]).
+fn assemble(
+    profile: &Profile,
+    target: Target,
+    zone: Option<Zone>,
+    traits: &[Analyzed],
+    memories: &[(Analyzed, i64, String)],
+    groups: &[GroupInput],
+) -> Snapshot {
+    let mut strings = Strings::default();
+    // Items in order: traits, memories, groups.
+    let items: Vec<&Analyzed> = traits
+        .iter()
+        .chain(memories.iter().map(|(a, _, _)| a))
+        .chain(groups.iter().map(|g| &g.analyzed))
+        .collect();
+    // The term dictionary, sorted; each term's postings in item order.
+    let mut dictionary: BTreeMap<&str, Vec<(u32, u8, u32)>> = BTreeMap::new();
+    for (i, a) in (0u32..).zip(&items) {
+        for (term, field, tf) in &a.terms {
+            dictionary
+                .entry(term.as_str())
+                .or_default()
+                .push((i, *field, *tf));
+        }
+    }
+    let term_ids: HashMap<&str, u32> = dictionary
+        .keys()
+        .zip(0u32..)
+        .map(|(t, i)| (*t, i))
+        .collect();
+    let doc_freq = |postings: &[(u32, u8, u32)]| {
+        let mut n = 0usize;
+        let mut last = None;
+        for (item, _, _) in postings {
+            if last != Some(*item) {
+                n += 1;
+                last = Some(*item);
             }
         }
-        Span::of(start, self.dates.len())
+        n
+    };
+    let rare_df: HashMap<&str, usize> = dictionary
+        .iter()
+        .map(|(t, p)| (*t, doc_freq(p)))
+        .filter(|(_, df)| (2..=RARE_MAX_DF).contains(df))
+        .collect();
+
+    // Groups per event name, for salience's rarity.
+    let mut same_name: HashMap<&str, usize> = HashMap::new();
+    for g in groups {
+        *same_name.entry(g.analyzed.name.as_str()).or_default() += 1;
     }
 
-    /// The postings of an item's fields; the initialisms of its name and values are added in
-    /// [`Field::Initials`], once each.
-    fn postings(&mut self, fields: &[(Field, &str)]) -> Span {
-        let mut counts: BTreeMap<(u32, u8), u16> = BTreeMap::new();
-        let mut initials: Vec<String> = Vec::new();
-        for (field, text) in fields {
-            self.scratch.clear();
-            Analyzer::index_terms(text, &mut self.scratch);
-            if matches!(field, Field::Name | Field::Values) {
-                initialisms(text, &mut initials);
-            }
-            for term in self.scratch.drain(..) {
-                let next = u32::try_from(self.term_ids.len()).unwrap_or(u32::MAX);
-                let id = *self.term_ids.entry(term).or_insert(next);
-                let tf = counts.entry((id, *field as u8)).or_insert(0);
-                *tf = tf.saturating_add(1);
-            }
-        }
-        for term in initials {
-            let next = u32::try_from(self.term_ids.len()).unwrap_or(u32::MAX);
-            let id = *self.term_ids.entry(term).or_insert(next);
-            counts.insert((id, Field::Initials as u8), 1);
-        }
-        let start = self.postings.len();
-        self.postings
-            .extend(
-                counts
-                    .into_iter()
-                    .map(|((term, field), tf)| Posting { term, field, tf }),
-            );
-        Span::of(start, self.postings.len())
-    }
-
-    fn finish(
-        mut self,
-        profile: &Profile,
-        target: Target,
-        traits: Vec<TraitRecord>,
-        groups: Vec<GroupRecord>,
-    ) -> Snapshot {
-        let mut entries: Vec<(String, u32)> =
-            std::mem::take(&mut self.term_ids).into_iter().collect();
-        entries.sort();
-        let mut remap = vec![0u32; entries.len()];
-        let mut terms = Vec::with_capacity(entries.len());
-        for (new_id, (term, old_id)) in entries.iter().enumerate() {
-            if let Some(slot) = remap.get_mut(*old_id as usize) {
-                *slot = u32::try_from(new_id).unwrap_or(u32::MAX);
-            }
-            terms.push(self.intern(term));
-        }
-        for p in &mut self.postings {
-            p.term = remap.get(p.term as usize).copied().unwrap_or(0);
-        }
-        let spans: Vec<Span> = traits
-            .iter()
-            .map(|t| t.postings)
-            .chain(groups.iter().map(|g| g.postings))
-            .collect();
-        for span in spans {
-            if let Some(slice) = self.postings.get_mut(span.range()) {
-                slice.sort_unstable();
-            }
-        }
-        let links = thesaurus_links(&entries);
-        let mut snapshot = Snapshot {
-            profile_id: profile.profile_id.clone(),
-            target,
-            updated_at_ms: profile.updated_at_ms,
-            zone: self.zone,
-            strings: self.strings,
-            terms,
-            postings: self.postings,
-            properties: self.properties,
-            traits,
-            groups,
-            occurrence_times: self.occurrence_times,
-            dates: self.dates,
-            links,
-            doc_freq: Vec::new(),
-            avg_field_len: [0.0; FIELD_COUNT],
+    let mut items_w = Writer::default();
+    let mut ids = Writer::default();
+    // Groups' newest times are stored as ms before the newest of all.
+    let time_base = groups
+        .iter()
+        .filter_map(|g| g.times.first().copied())
+        .max()
+        .unwrap_or(0);
+    let mut record_at: Vec<usize> = Vec::with_capacity(items.len() + 1);
+    let mut props_w = Writer::default();
+    let mut totals = [0f64; FIELD_COUNT];
+    let memory_of = |i: usize| i.checked_sub(traits.len()).and_then(|m| memories.get(m));
+    let group_of = |i: usize| {
+        i.checked_sub(traits.len() + memories.len())
+            .and_then(|g| groups.get(g))
+    };
+    for (i, a) in items.iter().enumerate() {
+        record_at.push(items_w.len());
+        let group = group_of(i);
+        let memory = memory_of(i).filter(|_| group.is_none());
+        let kind = match (group, memory) {
+            (Some(_), _) => codec::KIND_GROUP,
+            (None, Some(_)) => codec::KIND_MEMORY,
+            (None, None) => codec::KIND_TRAIT,
         };
-        // Compiled postings are sorted, unique and in range by construction.
-        let checked = snapshot.derive_statistics();
-        debug_assert!(checked.is_ok(), "{checked:?}");
-        snapshot
+        let mut tag = kind | (a.value_kind.code() << 5);
+        if a.audience {
+            tag |= codec::TAG_AUDIENCE;
+        }
+        if a.open {
+            tag |= codec::TAG_OPEN;
+        }
+        if a.withheld.is_some() {
+            tag |= codec::TAG_WITHHELD;
+        }
+        items_w.u8(tag);
+        write_ref(&mut items_w, strings.intern(&a.name));
+        match (group, memory) {
+            (Some(g), _) => {
+                items_w.size(props_w.len());
+                items_w.size(a.props.len());
+                for (k, v) in &a.props {
+                    write_ref(&mut props_w, strings.intern(k));
+                    write_ref(&mut props_w, strings.intern(v));
+                }
+                items_w.size(ids.len());
+                codec::write_id(&mut ids, &g.id);
+                items_w.size(g.times.len());
+                let newest = g.times.first().copied().unwrap_or(time_base);
+                items_w.ms(u64::try_from(time_base.saturating_sub(newest)).unwrap_or(0));
+                items_w.size(same_name.get(a.name.as_str()).copied().unwrap_or(1));
+            }
+            (None, m) => {
+                write_ref(&mut items_w, strings.intern(&a.text));
+                if let Some(class) = a.withheld {
+                    items_w.u8(codec::pii_code(class));
+                }
+                if let Some((_, noted, id)) = m {
+                    items_w.signed(*noted);
+                    items_w.size(ids.len());
+                    codec::write_id(&mut ids, id);
+                }
+            }
+        }
+        for (len, total) in a.lens.iter().zip(totals.iter_mut()) {
+            items_w.varint(u64::from(*len));
+            *total += f64::from(*len);
+        }
+        items_w.size(a.dates.len());
+        for (first, last) in &a.dates {
+            items_w.signed(*first);
+            items_w.varint(u64::try_from(last.saturating_sub(*first)).unwrap_or(0));
+        }
+        let mut rare: Vec<u32> = a
+            .terms
+            .iter()
+            .filter(|(t, f, _)| *f == Field::Values as u8 && rare_df.contains_key(t.as_str()))
+            .filter_map(|(t, _, _)| term_ids.get(t.as_str()).copied())
+            .collect();
+        rare.sort_unstable();
+        rare.dedup();
+        items_w.size(rare.len());
+        let mut prev = 0;
+        for t in rare {
+            items_w.varint(u64::from(t - prev));
+            prev = t;
+        }
+    }
+    record_at.push(items_w.len());
+    // Two bytes an offset when the records fit 64 KiB (most profiles), else four.
+    let offset_width = if items_w.len() <= usize::from(u16::MAX) {
+        2
+    } else {
+        4
+    };
+    let mut item_at = Writer::default();
+    for at in record_at {
+        let at = u32::try_from(at).unwrap_or(u32::MAX);
+        item_at.bytes(at.to_le_bytes().get(..offset_width).unwrap_or_default());
+    }
+
+    let mut postings: Vec<Vec<u8>> = Vec::with_capacity(dictionary.len());
+    for list in dictionary.values() {
+        let mut p = Writer::default();
+        let mut prev = 0u32;
+        for (item, field, tf) in list {
+            let delta = u64::from(item - prev);
+            prev = *item;
+            let more = u64::from(*tf > 1);
+            p.varint(delta << 3 | u64::from(*field) << 1 | more);
+            if *tf > 1 {
+                p.varint(u64::from(tf - 2));
+            }
+        }
+        postings.push(p.out);
+    }
+    let mut terms_w = Writer::default();
+    super::terms::write(
+        &mut terms_w,
+        dictionary
+            .keys()
+            .copied()
+            .zip(postings.iter().map(Vec::as_slice)),
+    );
+
+    // Every occurrence, oldest first (ties by item), with a block index.
+    let first_group = traits.len() + memories.len();
+    let mut occurrences: Vec<(i64, u32)> = Vec::new();
+    for (g, input) in groups.iter().enumerate() {
+        let item = u32::try_from(first_group + g).unwrap_or(u32::MAX);
+        occurrences.extend(input.times.iter().map(|t| (*t, item)));
+    }
+    occurrences.sort_unstable();
+    let mut times_w = Writer::default();
+    let mut time_at = Writer::default();
+    let mut prev = occurrences.first().map_or(0, |o| o.0);
+    for (i, (time, item)) in occurrences.iter().enumerate() {
+        if i % TIME_BLOCK == 0 {
+            time_at.u64(*time as u64);
+            time_at.u32(u32::try_from(times_w.len()).unwrap_or(u32::MAX));
+        }
+        times_w.ms(u64::try_from(time.saturating_sub(prev)).unwrap_or(0));
+        times_w.varint(u64::from(*item));
+        prev = *time;
+    }
+
+    // Every date found in a value, by first instant (ties by item), for time expressions.
+    let mut all_dates: Vec<(i64, i64, u32)> = Vec::new();
+    for (i, a) in (0u32..).zip(&items) {
+        all_dates.extend(a.dates.iter().map(|(first, last)| (*first, *last, i)));
+    }
+    all_dates.sort_unstable();
+    let mut dates_w = Writer::default();
+    let mut prev_first = 0i64;
+    for (first, last, item) in &all_dates {
+        dates_w.signed(first.saturating_sub(prev_first));
+        dates_w.varint(u64::try_from(last.saturating_sub(*first)).unwrap_or(0));
+        dates_w.varint(u64::from(*item));
+        prev_first = *first;
+    }
+
+    let profile_id = strings.intern(&profile.profile_id);
+    let n = items.len().max(1) as f64;
+    let meta = Meta {
+        profile_id,
+        target,
+        updated_at_ms: profile.updated_at_ms,
+        zone,
+        traits: traits.len() + memories.len(),
+        memories: memories.len(),
+        groups: groups.len(),
+        occurrences: occurrences.len(),
+        terms: dictionary.len(),
+        avg_field_len: totals.map(|t| (t / n) as f32),
+        offset_width,
+        time_base,
+    };
+    let mut meta_w = Writer::default();
+    write_meta(&mut meta_w, &meta);
+
+    let mut sections: [Vec<u8>; SECTIONS] = Default::default();
+    for (section, bytes) in [
+        (Section::Meta, meta_w.out),
+        (Section::Strings, strings.out.out),
+        (Section::Items, items_w.out),
+        (Section::ItemAt, item_at.out),
+        (Section::Props, props_w.out),
+        (Section::Terms, terms_w.out),
+        (Section::Times, times_w.out),
+        (Section::TimeAt, time_at.out),
+        (Section::Dates, dates_w.out),
+        (Section::Ids, ids.out),
+    ] {
+        if let Some(slot) = sections.get_mut(section as usize) {
+            *slot = bytes;
+        }
+    }
+    // The sections' ranges in the sealed bytes, as loading would find them.
+    let mut ranges: [std::ops::Range<usize>; SECTIONS] = Default::default();
+    let mut at = codec::HEADER_LEN + codec::TABLE_LEN;
+    for (range, bytes) in ranges.iter_mut().zip(&sections) {
+        *range = at..at + bytes.len();
+        at += bytes.len();
+    }
+    let bytes = codec::seal(codec::payload(sections));
+    // The dictionary as loading reads it (sorted, unique and within bounds by construction).
+    let terms = bytes
+        .get(
+            ranges
+                .get(Section::Terms as usize)
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .and_then(|t| TermIndex::read(t, meta.terms, usize::MAX).ok())
+        .unwrap_or_default();
+    Snapshot {
+        bytes,
+        sections: ranges,
+        meta,
+        terms,
+    }
+}
+
+fn write_meta(w: &mut Writer, meta: &Meta) {
+    write_ref(w, meta.profile_id);
+    w.u8(match meta.target {
+        Target::Server => 0,
+        Target::Browser => 1,
+    });
+    match meta.updated_at_ms {
+        Some(t) => {
+            w.u8(1);
+            w.signed(t);
+        }
+        None => w.u8(0),
+    }
+    match meta.zone {
+        Some(z) => {
+            w.u8(1);
+            w.signed(i64::from(z.standard_minutes));
+            w.u8(dst_code(z.dst));
+        }
+        None => w.u8(0),
+    }
+    w.size(meta.traits);
+    w.size(meta.memories);
+    w.size(meta.groups);
+    w.size(meta.occurrences);
+    w.size(meta.terms);
+    w.u8(u8::try_from(meta.offset_width).unwrap_or(4));
+    w.signed(meta.time_base);
+    for avg in meta.avg_field_len {
+        w.u32(avg.to_bits());
     }
 }
 
@@ -409,6 +744,7 @@ impl Builder {
 mod tests {
     use super::*;
     use crate::policy::PiiClass;
+    use crate::snapshot::SnapshotLimits;
     use crate::testing::profile;
 
     fn sample() -> Profile {
@@ -432,11 +768,11 @@ mod tests {
         assert_eq!(page.name, "Page Viewed");
         assert_eq!(page.count(), 2);
         assert_eq!(page.last_message_id(), "m2");
-        assert_eq!(page.occurrence_times().collect::<Vec<_>>(), [5_000, 1_000]);
+        assert_eq!(page.occurrence_times(0), [5_000, 1_000]);
         assert_eq!(page.properties().collect::<Vec<_>>(), [("page", "Home")]);
         let other = s.group_at(1).unwrap();
         assert_eq!(other.last_message_id(), "m3");
-        assert_eq!(other.occurrence_times().collect::<Vec<_>>(), [3_000]);
+        assert_eq!(other.occurrence_times(1), [3_000]);
         assert_eq!(s.event_count(), 3);
     }
 
@@ -492,14 +828,14 @@ mod tests {
             .compile();
         assert_eq!(s.zone().standard_minutes, -300);
         let at = |t: &str| crate::time::parse_timestamp(t).unwrap();
-        let renews = s.trait_by_key("renews_at").unwrap().dates;
+        let renews = s.trait_by_key("renews_at").unwrap().dates();
         // The whole local day of 1 December in New York (UTC−5).
         assert_eq!(
             renews,
             [(at("2026-12-01T05:00:00Z"), at("2026-12-02T05:00:00Z") - 1)]
         );
         let order = s.group_at(0).unwrap();
-        let mut dates = order.dates().to_vec();
+        let mut dates = order.dates();
         dates.sort_unstable();
         assert_eq!(
             dates,
@@ -509,7 +845,7 @@ mod tests {
             ],
             "a wall-clock time without an offset is read in the person's zone"
         );
-        assert!(s.trait_by_key("timezone").unwrap().dates.is_empty());
+        assert!(s.trait_by_key("timezone").unwrap().dates().is_empty());
         let utc = profile("p").text("due", "2026-12-01").compile();
         assert_eq!(utc.zone(), Zone::UTC);
     }
@@ -519,5 +855,41 @@ mod tests {
         let s = compile(&sample(), &PrivacyPolicy::default());
         assert!(s.trait_by_key("vip_customers").unwrap().is_truthy());
         assert!(!s.trait_by_key("email").unwrap().is_truthy());
+    }
+
+    #[test]
+    fn a_compiled_snapshot_loads_from_its_bytes_as_it_is() {
+        let s = compile(&sample(), &PrivacyPolicy::default());
+        let loaded = Snapshot::decode(s.as_bytes(), &SnapshotLimits::default()).unwrap();
+        assert_eq!(loaded, s);
+        assert_eq!(loaded.term_id("home"), s.term_id("home"));
+        assert_eq!(loaded.profile_id(), "user_id:u1");
+        assert_eq!(loaded.updated_at_ms(), Some(9));
+    }
+
+    #[test]
+    fn compiling_again_reuses_what_did_not_change() {
+        let mut compiler = Compiler::new(PrivacyPolicy::default());
+        let first = compiler.compile(&sample());
+        assert_eq!(first, compile(&sample(), &PrivacyPolicy::default()));
+        // The same profile again, and one with a new event and a changed trait: the same bytes
+        // as a fresh compilation.
+        assert_eq!(compiler.compile(&sample()), first);
+        let changed = profile("user_id:u1")
+            .text("shoe_size", "11")
+            .text("email", "a@example.com")
+            .text("note", "call +1 415 555 0142")
+            .audience("vip_customers", true)
+            .event("m1", 1_000, "Page Viewed", &[("page", "Home")])
+            .event("m2", 5_000, "Page Viewed", &[("page", "Home")])
+            .event("m3", 3_000, "Login", &[("page", "Home")])
+            .event("m4", 6_000, "Login", &[("page", "Cart")])
+            .updated_at(9)
+            .build();
+        assert_eq!(
+            compiler.compile(&changed),
+            compile(&changed, &PrivacyPolicy::default())
+        );
+        assert_eq!(compiler.compile(&sample()), first, "and back");
     }
 }

@@ -1,15 +1,14 @@
-//! The 32-bit hash by which a snapshot's thesaurus links name the query words that reach a term
-//! (FNV-1a). Shared with build.rs, which hashes the thesaurus's words when it packs the table, so
-//! the browser runtime needs neither the thesaurus nor its strings. Two bits are left for the
-//! relation: a query word hashing like another word of the links (about one chance in a
-//! billion per pair) would borrow its links; nothing else can follow from a collision.
+//! The 64-bit hash (FNV-1a) by which a term is found: in a snapshot's term table, built when the
+//! snapshot is loaded, and in the knowledge pack, whose links name their targets by it. Shared
+//! with build.rs, which hashes the pack's words when it builds the pack. At 64 bits, two words
+//! of a profile and a pack colliding is about one chance in 10^15 per lookup.
 
-/// The hash of a stemmed word or phrase (words joined by one space), its two low bits cleared.
-pub fn term_hash(text: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
+/// The hash of a stemmed word or phrase (words joined by one space).
+pub fn term_hash(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01B3);
     }
-    h & !3
+    h
 }
