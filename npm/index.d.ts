@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'E_REQUEST_INVALID'
   | 'E_OPTIONS_INVALID'
   | 'E_NOT_INITIALIZED'
-  | 'E_OUTPUT';
+  | 'E_OUTPUT'
+  | 'E_KNOWLEDGE_INVALID';
 
 /** An `Error` thrown by the package: `code` is stable, `message` names the problem. */
 export interface EdgePersonaError extends Error {
@@ -196,6 +197,16 @@ export function init(input?: InitInput): Promise<void>;
  * `Personalizer.fromProfileSync`; `Personalizer.fromProfile` calls it. A no-op in Node.
  */
 export function loadCompiler(input?: InitInput): Promise<void>;
+
+/**
+ * Loads the knowledge pack, once: general word knowledge (WordNet's synonyms, broader and
+ * narrower words) that lets a query's words reach a profile's related words ("couch" finds a
+ * sofa). By default the package's own `knowledge.bin` (fetched next to the module in browsers,
+ * read from disk in Node); or the pack's bytes, a URL, or a `Response`. A few megabytes: serve it
+ * with a long cache lifetime. Without it ranking matches the query's own words (and the CDP
+ * lexicon's). Rejects with `E_KNOWLEDGE_INVALID` for bytes that are not a pack.
+ */
+export function loadKnowledge(input?: Uint8Array | ArrayBuffer | ArrayBufferView | URL | string | Response): Promise<void>;
 
 /** A profile snapshot decoded once, ready for many queries. */
 export declare class Personalizer {

@@ -59,6 +59,8 @@ build() {
   cp npm/src/node.cjs "$DIST/node/index.cjs"
   cp npm/src/node.mjs "$DIST/node/index.mjs"
   echo '{"type":"commonjs"}' >"$DIST/node/package.json"
+  # The knowledge pack (general word knowledge), one file loaded by users who rank free text.
+  "$(cli_bin)" knowledge -o "$DIST/knowledge.bin" 2>/dev/null
   cp npm/src/dom.js "$DIST/dom.js"
   to_cjs npm/src/dom.js "$DIST/dom.cjs" personalize
   # The adapters (subpath exports): nothing imports them but their users.

@@ -41,7 +41,7 @@ size() {
 # What worker-build reads: the manifest and lockfile, the sources, build.rs (it generates code that
 # src/ includes) and cargo configuration if there is any. (wrangler.toml is read by wrangler when it
 # runs the bundle, not by the build.)
-BUILD_INPUTS=(Cargo.toml Cargo.lock build.rs src .cargo rust-toolchain rust-toolchain.toml)
+BUILD_INPUTS=(Cargo.toml Cargo.lock build.rs build-support data src .cargo rust-toolchain rust-toolchain.toml)
 
 # Rebuild only when the bundle is missing or one of its inputs is newer than it.
 fresh_build() {

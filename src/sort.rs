@@ -78,6 +78,52 @@ fn sift_down(
     }
 }
 
+/// Sorts `v`, made of runs each already sorted by `key` (run `i` starts at `starts[i]`), stably:
+/// adjacent runs are merged pairwise until one is left, O(n log runs) (a query's postings are one
+/// sorted run per term).
+pub(crate) fn merge_runs<T: Copy>(v: &mut Vec<T>, starts: &[usize], key: impl Fn(&T) -> u32) {
+    let mut bounds: Vec<usize> = starts.iter().copied().filter(|s| *s < v.len()).collect();
+    bounds.dedup();
+    if bounds.first() != Some(&0) {
+        bounds.insert(0, 0);
+    }
+    bounds.push(v.len());
+    let mut out: Vec<T> = Vec::with_capacity(v.len());
+    while bounds.len() > 2 {
+        out.clear();
+        let mut next = vec![0usize];
+        for pair in bounds.windows(3).step_by(2) {
+            let &[from, mid, to] = pair else { continue };
+            let (Some(a), Some(b)) = (v.get(from..mid), v.get(mid..to)) else {
+                continue;
+            };
+            let (mut i, mut j) = (0, 0);
+            while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+                // Ties take the left run first: stable.
+                if key(y) < key(x) {
+                    out.push(*y);
+                    j += 1;
+                } else {
+                    out.push(*x);
+                    i += 1;
+                }
+            }
+            out.extend_from_slice(a.get(i..).unwrap_or_default());
+            out.extend_from_slice(b.get(j..).unwrap_or_default());
+            next.push(out.len());
+        }
+        // An odd run out is carried over as it is.
+        if bounds.len() % 2 == 0 {
+            if let (Some(&from), Some(&to)) = (bounds.get(bounds.len() - 2), bounds.last()) {
+                out.extend_from_slice(v.get(from..to).unwrap_or_default());
+                next.push(out.len());
+            }
+        }
+        std::mem::swap(v, &mut out);
+        bounds = next;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +143,30 @@ mod tests {
             let mut std = v;
             std.sort_by_key(|a| a.0);
             assert_eq!(ours, std, "length {len}");
+        }
+    }
+
+    #[test]
+    fn merging_sorted_runs_is_a_stable_sort() {
+        let mut seed = 11u32;
+        for runs in [1usize, 2, 3, 5, 8] {
+            let mut v: Vec<(u32, usize)> = Vec::new();
+            let mut starts = Vec::new();
+            for r in 0..runs {
+                starts.push(v.len());
+                let mut run: Vec<u32> = (0..(r * 7 % 13 + 1))
+                    .map(|_| {
+                        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                        seed >> 28
+                    })
+                    .collect();
+                run.sort_unstable();
+                v.extend(run.into_iter().map(|k| (k, r)));
+            }
+            let mut expected = v.clone();
+            expected.sort_by_key(|x| x.0);
+            merge_runs(&mut v, &starts, |x| x.0);
+            assert_eq!(v, expected, "{runs} runs");
         }
     }
 }

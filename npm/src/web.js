@@ -46,6 +46,30 @@ export function loadCompiler(input) {
   return compilerStarted;
 }
 
+/**
+ * Loads the knowledge pack (once): general word knowledge that lets a query's words reach the
+ * related words of a profile ("couch" → sofa). By default `knowledge.bin` of this package (a few
+ * megabytes: serve it with a long cache lifetime); or bytes, a URL or a Response you give.
+ * Without it, ranking matches the query's own words only.
+ */
+let knowledgeStarted = null;
+export function loadKnowledge(input) {
+  if (!knowledgeStarted) {
+    knowledgeStarted = (async () => {
+      await init();
+      let bytes = input;
+      if (bytes === undefined) bytes = new URL('../knowledge.bin', import.meta.url);
+      if (typeof bytes === 'string' || bytes instanceof URL) bytes = await fetch(bytes);
+      if (typeof Response !== 'undefined' && bytes instanceof Response) {
+        if (!bytes.ok) throw Object.assign(new Error(`edge-persona: knowledge pack: HTTP ${bytes.status}`), { code: 'E_KNOWLEDGE_INVALID' });
+        bytes = await bytes.arrayBuffer();
+      }
+      raw.installKnowledge(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes.buffer ?? bytes, bytes.byteOffset ?? 0, bytes.byteLength));
+    })().catch((err) => { knowledgeStarted = null; throw err; });
+  }
+  return knowledgeStarted;
+}
+
 export const { Personalizer, compileSnapshot } = wrap(raw, init, () => initialized, {
   load: () => loadCompiler(),
   get: () => compiler,

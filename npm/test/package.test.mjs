@@ -24,7 +24,7 @@ mkdirSync(app, { recursive: true });
 const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', scratch], pkgDir));
 const tarball = join(scratch, packed[0].filename);
 const files = packed[0].files.map((f) => f.path);
-for (const f of ['package.json', 'index.d.ts', 'dom.d.ts', 'ai-sdk.d.ts', 'langchain.d.ts', 'dist/ai-sdk.js', 'dist/ai-sdk.cjs', 'dist/langchain.js', 'README.md', 'dist/web/edge_persona_bg.wasm', 'dist/web/compiler/edge_persona_bg.wasm', 'dist/node/edge_persona_bg.wasm', 'dist/node/package.json', 'dist/dom.js', 'dist/dom.cjs']) {
+for (const f of ['package.json', 'index.d.ts', 'dom.d.ts', 'ai-sdk.d.ts', 'langchain.d.ts', 'dist/ai-sdk.js', 'dist/ai-sdk.cjs', 'dist/langchain.js', 'README.md', 'dist/web/edge_persona_bg.wasm', 'dist/web/compiler/edge_persona_bg.wasm', 'dist/node/edge_persona_bg.wasm', 'dist/node/package.json', 'dist/dom.js', 'dist/dom.cjs', 'dist/knowledge.bin']) {
   assert.ok(files.includes(f), `tarball has ${f}`);
 }
 console.log(`npm pack: ${packed[0].filename}, ${packed[0].size} bytes packed, ${packed[0].unpackedSize} unpacked, ${files.length} files`);

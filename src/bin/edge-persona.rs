@@ -101,6 +101,13 @@ enum Command {
         #[arg(long)]
         now: Option<String>,
     },
+    /// Write the knowledge pack (general word knowledge every snapshot shares) this build embeds:
+    /// for the Worker's KV (`knowledge:v1`) and the npm package's `loadKnowledge`.
+    Knowledge {
+        /// Where to write it.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -175,6 +182,12 @@ fn main() {
             format,
             now,
         } => cmd_token(secret, &user, ttl, format, now.as_deref()),
+        Command::Knowledge { out } => {
+            let pack = edge_persona::knowledge::embedded_bytes();
+            std::fs::write(&out, pack)
+                .map_err(|e| format!("{}: {e}", out.display()))
+                .map(|()| eprintln!("wrote {} ({} bytes)", out.display(), pack.len()))
+        }
     };
     if let Err(message) = result {
         eprintln!("error: {message}");

@@ -18,6 +18,7 @@
 //! | `E_REQUEST_INVALID` | an LLM request body that cannot be personalized |
 //! | `E_OPTIONS_INVALID` | an option of the wrong type, unknown or out of range |
 //! | `E_OUTPUT` | a result that could not be converted to a JS value (never for valid input) |
+//! | `E_KNOWLEDGE_INVALID` | bytes given to `loadKnowledge` that are not a knowledge pack this build reads |
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -575,6 +576,16 @@ impl Personalizer {
             .choose_variant(&words, o.now()?, &Checked::default());
         Ok(chosen.and_then(|i| u32::try_from(i).ok()))
     }
+}
+
+/// Installs a knowledge pack (the `knowledge.bin` the package ships; general word knowledge that
+/// lets a query's words reach related words of a profile) for every ranking after. `false` when a
+/// pack was already installed (the first one stays).
+#[wasm_bindgen(js_name = installKnowledge)]
+pub fn install_knowledge(bytes: &[u8]) -> Result<bool, JsValue> {
+    let pack = crate::knowledge::Knowledge::from_bytes(bytes.to_vec())
+        .map_err(|e| js_error("E_KNOWLEDGE_INVALID", &e.to_string()))?;
+    Ok(crate::knowledge::install(pack))
 }
 
 /// Imports a Segment profile bundle and compiles it to snapshot bytes under a privacy policy

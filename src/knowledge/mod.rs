@@ -5,10 +5,11 @@
 //! general knowledge, and the browser's runtime module carries none unless a page loads the pack.
 //!
 //! Where the pack comes from: build.rs makes it (`build-support/knowledge.rs`) from the sources in
-//! `data/`. Native builds embed it; the Worker embeds it too (feature `worker`); the npm package
-//! ships it as a file its users load once (`loadKnowledge`), since the browser's module must stay
-//! small. [`current`] is the pack in use: the embedded one, or the one a binding [`install`]ed,
-//! or an empty one (ranking is then lexical only).
+//! `data/`. Native builds embed it (the CLI writes it out: `edge-persona knowledge`); the Worker
+//! reads it once per isolate from KV, and the npm package ships it as a file its users load once
+//! (`loadKnowledge`), since the Worker's bundle and the browser's module must stay small.
+//! [`current`] is the pack in use: the one a binding [`install`]ed, the embedded one, or an empty
+//! one (ranking is then lexical only).
 //!
 //! ```text
 //! offset  size  field
@@ -117,7 +118,7 @@ impl Knowledge {
         })
     }
 
-    #[cfg(any(not(target_family = "wasm"), feature = "worker"))]
+    #[cfg(not(target_family = "wasm"))]
     fn from_static(bytes: &'static [u8]) -> Result<Knowledge, KnowledgeError> {
         let words = check(bytes)?;
         Ok(Knowledge {
@@ -255,27 +256,41 @@ fn check(bytes: &[u8]) -> Result<usize, KnowledgeError> {
     Ok(words)
 }
 
-#[cfg(any(not(target_family = "wasm"), feature = "worker"))]
+/// The pack made by build.rs, embedded in native builds (the CLI, tests, benches).
+#[cfg(not(target_family = "wasm"))]
 static EMBEDDED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/knowledge.bin"));
 
 static INSTALLED: OnceLock<Knowledge> = OnceLock::new();
+#[cfg(not(target_family = "wasm"))]
+static DEFAULT: OnceLock<Knowledge> = OnceLock::new();
 
 /// Makes `knowledge` the pack [`current`] returns, once per process (a Worker isolate, a page);
-/// `false` when one was already in use.
+/// `false` when one was already installed.
 pub fn install(knowledge: Knowledge) -> bool {
     INSTALLED.set(knowledge).is_ok()
 }
 
-/// The pack in use: one [`install`]ed, else the embedded one (native builds and the Worker), else
-/// an empty pack.
+/// Whether a pack was installed (or, natively, is embedded).
+pub fn is_loaded() -> bool {
+    current().word_count() > 0
+}
+
+/// The pack in use: the one [`install`]ed, else (native builds) the embedded one, else an empty
+/// pack: ranking is then lexical only.
 pub fn current() -> &'static Knowledge {
-    INSTALLED.get_or_init(|| {
-        #[cfg(any(not(target_family = "wasm"), feature = "worker"))]
-        if let Ok(k) = Knowledge::from_static(EMBEDDED) {
-            return k;
-        }
-        Knowledge::EMPTY
-    })
+    if let Some(k) = INSTALLED.get() {
+        return k;
+    }
+    #[cfg(not(target_family = "wasm"))]
+    return DEFAULT.get_or_init(|| Knowledge::from_static(EMBEDDED).unwrap_or(Knowledge::EMPTY));
+    #[cfg(target_family = "wasm")]
+    return &Knowledge::EMPTY;
+}
+
+/// The embedded pack's bytes (native builds), for the CLI to write out.
+#[cfg(not(target_family = "wasm"))]
+pub fn embedded_bytes() -> &'static [u8] {
+    EMBEDDED
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::knowledge::{self, Source};
 use crate::snapshot::{Record, Snapshot, FIELD_COUNT};
-use crate::sort::sort_by;
+use crate::sort::{merge_runs, sort_by};
 use crate::text::when::{time_windows, TimeWindow};
 use crate::time::{DAY_MS, HOUR_MS};
 
@@ -175,7 +175,9 @@ impl<'a> Scorer<'a> {
         sort_by(&mut terms, |a, b| a.id.cmp(&b.id));
         // Each term's postings, read once: its hits and its document frequency.
         let mut hits: Vec<Hit> = Vec::new();
+        let mut runs: Vec<usize> = Vec::with_capacity(terms.len());
         for (qi, t) in (0u32..).zip(terms.iter_mut()) {
+            runs.push(hits.len());
             let mut df = 0u32;
             let mut last = None;
             for p in snapshot.postings(t.id) {
@@ -192,8 +194,8 @@ impl<'a> Scorer<'a> {
             }
             t.idf = idf(n, df as f32);
         }
-        // By item, then by term (stable: a term's fields stay in order).
-        sort_by(&mut hits, |a, b| a.item.cmp(&b.item));
+        // By item, then by term: one sorted run per term, merged stably.
+        merge_runs(&mut hits, &runs, |h| h.item);
         let windows = if settings.time_weight > 0.0 {
             time_windows(
                 &query.text,

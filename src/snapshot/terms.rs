@@ -60,6 +60,10 @@ impl TermIndex {
         max_bytes: usize,
     ) -> Result<TermIndex, SnapshotError> {
         let bad = |what: &str| SnapshotError::corrupt(&format!("term dictionary: {what}"));
+        // The texts are gathered as bytes and checked as UTF-8 once, at the end: one pass over a
+        // few kilobytes instead of a check per term. (A term that only became valid next to
+        // its neighbour is not at a character boundary, and reads as missing.)
+        let mut text: Vec<u8> = Vec::with_capacity(section.len());
         let mut index = TermIndex {
             text: String::new(),
             text_at: Vec::with_capacity(count + 1),
@@ -91,17 +95,20 @@ impl TermIndex {
             let suffix = r
                 .take(rest)
                 .ok_or_else(|| bad("a term runs past the end"))?;
-            let prev_len = term.len();
+            let prev_start = text.len().saturating_sub(term.len());
             term.truncate(shared);
             term.extend_from_slice(suffix);
-            // Sorted and unique: after the term before (which `term` held, `prev_len` long).
-            if i > 0 && !after_previous(&index, &term, prev_len) {
+            // Sorted and unique: after the term before.
+            if i > 0
+                && text
+                    .get(prev_start..)
+                    .is_none_or(|prev| term.as_slice() <= prev)
+            {
                 return Err(bad("terms are not sorted"));
             }
-            let text = std::str::from_utf8(&term).map_err(|_| bad("a term is not UTF-8"))?;
-            index.text_at.push(len_u32(index.text.len())?);
-            index.text.push_str(text);
-            index.hashes.push(crate::text::term_hash(text));
+            index.text_at.push(len_u32(text.len())?);
+            text.extend_from_slice(&term);
+            index.hashes.push(crate::text::term_hash_bytes(&term));
             let plen = r.size().ok_or_else(|| bad("a postings length"))?;
             let start = r.position();
             r.take(plen)
@@ -113,7 +120,8 @@ impl TermIndex {
         if !r.is_done() {
             return Err(bad("bytes after the last term"));
         }
-        index.text_at.push(len_u32(index.text.len())?);
+        index.text_at.push(len_u32(text.len())?);
+        index.text = String::from_utf8(text).map_err(|_| bad("terms are not UTF-8"))?;
         index.table = hash_table(&index.hashes);
         Ok(index)
     }
@@ -147,17 +155,6 @@ impl TermIndex {
         }
         None
     }
-}
-
-/// Whether `term` sorts after the last term of `index` (held before in `prev_len` bytes).
-fn after_previous(index: &TermIndex, term: &[u8], prev_len: usize) -> bool {
-    let end = index.text.len();
-    let prev = index
-        .text
-        .as_bytes()
-        .get(end.saturating_sub(prev_len)..end)
-        .unwrap_or_default();
-    term > prev
 }
 
 fn len_u32(n: usize) -> Result<u32, SnapshotError> {

@@ -31,7 +31,7 @@ pub use lexicon::expansions;
 pub use normalize::{base_letter, normalize};
 pub use stem::{stem, MAX_TERM_BYTES};
 pub use stopwords::is_stop_word;
-pub use term_hash::term_hash;
+pub use term_hash::{term_hash, term_hash_bytes};
 
 /// The analysis both sides of a match share (see the module docs). English, general, no domain
 /// words: a deployment in another language replaces this type, and the compiler and the query

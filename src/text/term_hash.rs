@@ -5,8 +5,13 @@
 
 /// The hash of a stemmed word or phrase (words joined by one space).
 pub fn term_hash(text: &str) -> u64 {
+    term_hash_bytes(text.as_bytes())
+}
+
+/// [`term_hash`] of a term's UTF-8 bytes.
+pub fn term_hash_bytes(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
+    for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01B3);
     }

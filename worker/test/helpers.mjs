@@ -47,13 +47,25 @@ export function jwt(claims, { secret = SECRET, alg = 'HS256' } = {}) {
   return `${head}.${body}.${sig}`;
 }
 
+let knowledgePack;
+/** The knowledge pack the CLI embeds (`edge-persona knowledge`), as the Worker reads it from KV. */
+export function knowledgeEntry() {
+  if (!knowledgePack) {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ep-knowledge-')), 'knowledge.bin');
+    cli('knowledge', '-o', file);
+    knowledgePack = readFileSync(file);
+  }
+  return { key: 'knowledge:v1', value: knowledgePack };
+}
+
 /**
  * KV entries (`[{key, value (Buffer)}]`) for bundles: `snap:v1:<id>` (server policy) and
- * `snapb:v1:<id>` (browser policy), compiled by the CLI, and `src:v1:<id>` (the bundle itself).
+ * `snapb:v1:<id>` (browser policy), compiled by the CLI, `src:v1:<id>` (the bundle itself), and
+ * the knowledge pack (`knowledge:v1`) every deployment uploads.
  */
 export function compileSeeds(bundlePaths) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ep-seed-'));
-  const entries = [];
+  const entries = [knowledgeEntry()];
   for (const policy of ['server', 'browser']) {
     const bulk = path.join(dir, `kv-${policy}.json`);
     cli('compile', ...bundlePaths, '-o', path.join(dir, policy), '--kv-bulk', bulk, '--policy', policy);

@@ -1,7 +1,7 @@
 // Runs inside the scratch project (Node CommonJS).
 const assert = require('node:assert/strict');
 const { readFileSync } = require('node:fs');
-const { Personalizer, compileSnapshot } = require('edge-persona');
+const { Personalizer, compileSnapshot, loadKnowledge } = require('edge-persona');
 const { personalize } = require('edge-persona/dom');
 
 const now = Date.parse('2026-11-20T12:00:00Z');
@@ -11,4 +11,11 @@ assert.equal(p.rank('running shoes in my size', { limit: 1, now })[0].id, 'trait
 assert.equal(p.slotValue('trait:firstName'), 'Jeff');
 assert.equal(typeof personalize, 'function');
 assert.equal(personalize(null, p).applied, false);
-console.log('CommonJS: ok');
+loadKnowledge(new Uint8Array([1, 2, 3])).then(
+  () => assert.fail('garbage accepted as a knowledge pack'),
+  async (err) => {
+    assert.equal(err.code, 'E_KNOWLEDGE_INVALID');
+    await loadKnowledge();
+    console.log('CommonJS: ok');
+  },
+);

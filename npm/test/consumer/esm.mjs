@@ -1,7 +1,7 @@
 // Runs inside the scratch project, against the package installed from its tarball (Node ESM).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Personalizer, compileSnapshot, init } from 'edge-persona';
+import { Personalizer, compileSnapshot, init, loadKnowledge } from 'edge-persona';
 
 const [fixtures, cliSnapshot] = process.argv.slice(2);
 const now = Date.parse('2026-11-20T12:00:00Z');
@@ -15,6 +15,17 @@ assert.deepEqual(Buffer.from(bytes), readFileSync(cliSnapshot), 'compileSnapshot
 for (const secret of ['jeff@example.com', '555 0142', '101 Spear Street', '94105', '1977-12-04']) {
   assert.ok(!Buffer.from(bytes).includes(secret), `browser snapshot carries no ${secret}`);
 }
+
+// Without the knowledge pack a query's own words match; with it, words it relates to as well.
+const couch = compileSnapshot({ profile_id: 'user_id:k', traits: { traits: { favorite_furniture: 'sofa' } } });
+const beforePack = await Personalizer.fromSnapshot(couch);
+assert.deepEqual(beforePack.rank('my couch', { now }), [], 'no knowledge pack loaded yet');
+await loadKnowledge();
+const reached = beforePack.rank('my couch', { now });
+assert.deepEqual(reached.map((i) => i.id), ['trait:favorite_furniture']);
+assert.equal(reached[0].explain.terms[0].via, 'couch');
+await loadKnowledge(); // once is enough; a second call is a no-op
+assert.equal(await loadKnowledge(new Uint8Array([1, 2, 3])).then(() => 'loaded', (e) => e.code), 'loaded', 'the first pack stays');
 
 const p = await Personalizer.fromSnapshot(bytes.buffer);
 const items = p.rank('Can you recommend some running shoes in my size?', { limit: 5, now });

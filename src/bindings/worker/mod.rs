@@ -33,6 +33,7 @@ mod config;
 mod context;
 mod html;
 mod jwks;
+mod knowledge;
 mod llm;
 mod mcp;
 mod memories;

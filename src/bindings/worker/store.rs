@@ -163,6 +163,7 @@ pub(super) async fn load_why(
     cfg: &Config,
     now: i64,
 ) -> Result<Rc<Personalizer>, Missing> {
+    super::knowledge::ensure(env).await;
     let least = least_version(user, now);
     let cached = CACHE.with(|c| {
         c.borrow()
