@@ -26,7 +26,9 @@
 //! (`debitCard: {scheme, last4, number}`, `mobile: {os}`) each member is judged by its own path
 //! (`debit card number` is payment data, `debit card scheme` is not).
 
-use super::PiiClass::{self, Address, Birthday, Email, GovernmentId, IpAddress, PaymentId, Phone};
+use super::class::PiiClass::{
+    self, Address, Birthday, Email, GovernmentId, IpAddress, PaymentId, Phone,
+};
 
 /// Longest key, in bytes, whose words are judged; a longer key is judged on its first this many
 /// bytes (keys are short; this bounds the work for a hostile one).

@@ -1,7 +1,8 @@
 //! IBANs, identifiers after an identity or payment word, dates written with month names.
 
 use super::numbers::{glued_before, is_date};
-use super::tokens::{words, Kind, Tok};
+use super::tokens::{Kind, Tok};
+use super::vocabulary::list;
 
 /// An IBAN starting at `i`: its end token when the mod-97 check passes.
 pub(super) fn iban(toks: &[Tok], i: usize) -> Option<usize> {
@@ -93,19 +94,6 @@ pub(super) fn id_run(toks: &[Tok], i: usize) -> Option<usize> {
     (alnum >= 6 && digits >= 4).then_some(end)
 }
 
-#[rustfmt::skip]
-pub(super) const MONTHS: &[&str] = &[
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec", "januar", "februar", "marz", "mai", "juni", "juli", "oktober",
-    "dezember", "janvier", "fevrier", "mars", "avril", "juin", "juillet", "aout", "septembre",
-    "octobre", "novembre", "decembre", "enero", "febrero", "marzo", "abril", "mayo", "junio",
-    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre", "gennaio", "febbraio",
-    "aprile", "maggio", "giugno", "luglio", "settembre", "ottobre", "dicembre", "janeiro",
-    "fevereiro", "marco", "maio", "junho", "julho", "setembro", "outubro", "novembro", "dezembro",
-    "januari", "februari", "maart", "mei", "augustus",
-];
-
 /// `4 December 1977`, `4. Dezember 1977`, `4 de diciembre de 1977`, `December 4, 1977`.
 pub(super) fn written_date(toks: &[Tok], i: usize) -> Option<usize> {
     let mut j = i;
@@ -122,7 +110,7 @@ pub(super) fn written_date(toks: &[Tok], i: usize) -> Option<usize> {
     let year = |t: &Tok| t.is_num() && t.digits == 4 && (1900..=2099).contains(&t.value());
     if word(j).is_some_and(day) {
         j = skip(j + 1, &["de", "of", "the"]);
-        if !word(j).is_some_and(|t| t.is(words::MONTHS)) {
+        if !word(j).is_some_and(|t| t.is(list::MONTH)) {
             return None;
         }
         let month_end = j + 1;
@@ -133,7 +121,7 @@ pub(super) fn written_date(toks: &[Tok], i: usize) -> Option<usize> {
             month_end
         });
     }
-    if word(j).is_some_and(|t| t.is(words::MONTHS)) {
+    if word(j).is_some_and(|t| t.is(list::MONTH)) {
         j = skip(j + 1, &[]);
         if !word(j).is_some_and(|t| day(t) || year(t)) {
             return None;

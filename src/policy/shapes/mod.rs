@@ -21,25 +21,20 @@
 //! locations without a number, numbers in words, and identifiers without a telling word nearby.
 
 mod address;
+mod context;
 mod email;
 mod ids;
 mod numbers;
 mod tokens;
+mod vocabulary;
 
-use super::PiiClass::{self, Address, Birthday, GovernmentId, IpAddress, PaymentId};
+use super::class::PiiClass::{Address, Birthday, IpAddress, PaymentId};
 use address::address;
+use context::{Context, Span};
 use email::emails;
 use ids::{iban, id_run, written_date};
 use numbers::{ipv6, number_run, starts_number};
-use tokens::{lex, words, Tok};
-
-/// A match: tokens `start..end` are personal data of `class`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Span {
-    start: usize,
-    end: usize,
-    class: PiiClass,
-}
+use tokens::{lex, Tok};
 
 /// Replaces personal data inside free text with `[email withheld]`, `[phone withheld]`,
 /// `[payment id withheld]`, `[government id withheld]`, `[ip address withheld]`, `[address
@@ -91,108 +86,6 @@ pub(crate) fn mask_text_after(key: &str, text: &str) -> String {
     }
     out.push_str(text.get(at..).unwrap_or(""));
     out
-}
-
-/// Words that make a nearby value a phone number, an order number, a birthday, an identity or a
-/// payment number (folded lowercase).
-#[rustfmt::skip]
-pub(super) const PHONE_WORDS: &[&str] = &[
-    "phone", "telephone", "tel", "mobile", "cell", "call", "ring", "text", "sms", "whatsapp", "fax",
-    "telefon", "telefono", "telephone", "telefone", "telefoon", "handy", "portable", "movil",
-    "celular", "cellulare", "anrufen", "appeler", "llamar", "chiamare", "bellen", "tlf", "tfno",
-    "mob", "landline", "viber", "telegram", "puhelin", "телефон",
-];
-#[rustfmt::skip]
-pub(super) const ORDER_WORDS: &[&str] = &[
-    "order", "orders", "invoice", "ticket", "sku", "ref", "reference", "booking", "confirmation",
-    "tracking", "item", "product", "model", "part", "serial", "policy", "member", "customer",
-    "case", "transaction", "txn", "receipt", "shipment", "parcel", "package", "id", "bestellung",
-    "commande", "pedido", "ordine", "factura", "facture", "rechnung", "reservation", "claim",
-    "loyalty", "account", "meter", "mpan", "mprn",
-];
-#[rustfmt::skip]
-pub(super) const BIRTH_WORDS: &[&str] = &[
-    "born", "birthday", "birth", "dob", "bday", "birthdate", "geboren", "geb", "geburtstag",
-    "geburtsdatum", "ne", "nee", "naissance", "nacido", "nacida", "nacimiento", "cumpleanos",
-    "nato", "nata", "nascita", "compleanno", "nascido", "nascida", "nascimento", "geboortedatum",
-    "urodzony", "urodzona", "urodzenia", "urodziny", "fodd", "fodelsedag", "fodt", "fodselsdag",
-    "syntynyt", "narozen", "narozena", "dogum", "родился", "родилась", "рождения",
-];
-#[rustfmt::skip]
-pub(super) const ID_WORDS: &[&str] = &[
-    "ssn", "passport", "passeport", "pasaporte", "passaporto", "passaporte", "reisepass",
-    "paspoort", "paszport", "ausweis", "personalausweis", "ausweisnummer", "dni", "nie", "nif",
-    "nss", "cpf", "pesel", "bsn", "personnummer", "cpr", "hetu", "henkilotunnus", "nino", "aadhaar",
-    "itin", "license", "licence", "fuhrerschein", "rijbewijs", "curp", "cnp", "steuernummer",
-    "steuer", "паспорт", "инн", "снилс",
-];
-/// Second words of identity phrases, counted when the word before is in [`ID_FIRST_WORDS`].
-#[rustfmt::skip]
-pub(super) const ID_SECOND_WORDS: &[&str] = &[
-    "security", "insurance", "id", "number", "card", "no", "code",
-];
-#[rustfmt::skip]
-pub(super) const ID_FIRST_WORDS: &[&str] = &[
-    "social", "national", "tax", "identity", "personal", "voter", "government", "citizen", "id",
-    "fiscale", "identite", "identidad",
-];
-#[rustfmt::skip]
-pub(super) const PAYMENT_WORDS: &[&str] = &[
-    "iban", "bic", "swift", "routing", "kontonummer", "konto", "rekening", "rekeningnummer",
-    "clabe", "cvv", "cvc", "bankverbindung",
-];
-pub(super) const EMAIL_WORDS: &[&str] = &[
-    "email", "mail", "courriel", "correo", "write", "contact", "reach",
-];
-
-/// How many words after a context word it still applies to.
-const CONTEXT_WORDS: u32 = 4;
-
-/// The words seen so far, for the detectors that depend on a word before the value.
-#[derive(Debug, Default)]
-struct Context {
-    words: u32,
-    phone: Option<u32>,
-    order: Option<u32>,
-    birth: Option<u32>,
-    id: Option<(u32, PiiClass)>,
-    email: Option<u32>,
-    /// The last word was the first of an identity phrase (`social`, `national`, `tax`…).
-    previous_id_first: bool,
-}
-
-impl Context {
-    fn observe(&mut self, t: &Tok) {
-        crate::work::step(1);
-        if !t.is_word() {
-            return;
-        }
-        self.words += 1;
-        let w = Some(self.words);
-        if t.is(words::PHONE_WORDS) {
-            self.phone = w;
-        }
-        if t.is(words::ORDER_WORDS) {
-            self.order = w;
-        }
-        if t.is(words::BIRTH_WORDS) {
-            self.birth = w;
-        }
-        if t.is(words::ID_WORDS) || (t.is(words::ID_SECOND_WORDS) && self.previous_id_first) {
-            self.id = Some((self.words, GovernmentId));
-        }
-        if t.is(words::PAYMENT_WORDS) {
-            self.id = Some((self.words, PaymentId));
-        }
-        if t.is(words::EMAIL_WORDS) {
-            self.email = w;
-        }
-        self.previous_id_first = t.is(words::ID_FIRST_WORDS);
-    }
-
-    fn near(&self, at: Option<u32>) -> bool {
-        at.is_some_and(|w| self.words - w < CONTEXT_WORDS)
-    }
 }
 
 fn find(toks: &[Tok], mut ctx: Context) -> Vec<Span> {

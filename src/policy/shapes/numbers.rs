@@ -1,8 +1,8 @@
 //! Digit runs: phones, cards, SSNs, IPv4 and IPv6 addresses, dates after a birth word.
 
+use super::context::{Context, Span};
 use super::tokens::{Kind, Tok};
-use super::{Context, Span};
-use crate::policy::PiiClass::{self, Birthday, GovernmentId, IpAddress, PaymentId, Phone};
+use crate::policy::class::PiiClass::{self, Birthday, GovernmentId, IpAddress, PaymentId, Phone};
 
 /// Whether a run of digit groups starts at `i`: digits, or `+` / `(` before digits.
 pub(super) fn starts_number(toks: &[Tok], i: usize) -> bool {
