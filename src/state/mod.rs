@@ -65,8 +65,10 @@ impl Update {
     }
 }
 
-/// What [`PersonState::apply`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What [`PersonState::apply`] did. Serialized in lowercase (`"changed"`, …): the person's object
+/// answers it to the Worker as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Something changed; the state has a new version.
     Changed,

@@ -663,3 +663,18 @@ fn forwarding_is_due_retried_with_backoff_and_its_echo_is_a_duplicate() {
         Outcome::Duplicate
     );
 }
+
+#[test]
+fn outcomes_travel_as_lowercase_names() {
+    for (outcome, name) in [
+        (Outcome::Changed, "changed"),
+        (Outcome::Duplicate, "duplicate"),
+        (Outcome::Stale, "stale"),
+        (Outcome::Suppressed, "suppressed"),
+    ] {
+        let json = serde_json::to_value(outcome).unwrap();
+        assert_eq!(json, serde_json::json!(name));
+        assert_eq!(serde_json::from_value::<Outcome>(json).unwrap(), outcome);
+    }
+    assert!(serde_json::from_value::<Outcome>(serde_json::json!("other")).is_err());
+}

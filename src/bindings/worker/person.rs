@@ -305,7 +305,7 @@ impl Person {
         let applied = self.store(result)?;
         self.schedule(cfg, None).await?;
         Response::from_json(&json!({
-            "outcome": outcome_name(applied.outcome),
+            "outcome": applied.outcome,
             "version": applied.version,
         }))
     }
@@ -563,7 +563,7 @@ impl Person {
         let applied = self.store(result)?;
         self.schedule(cfg, None).await?;
         Response::from_json(&json!({
-            "outcome": outcome_name(applied.outcome),
+            "outcome": applied.outcome,
             "version": applied.version,
         }))
     }
@@ -870,14 +870,5 @@ async fn load_or_migrate(
             worker::console_warn!("edge-persona: legacy source unreadable, left in KV: {e}");
             Ok((st, false))
         }
-    }
-}
-
-fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Changed => "changed",
-        Outcome::Duplicate => "duplicate",
-        Outcome::Stale => "stale",
-        Outcome::Suppressed => "suppressed",
     }
 }
