@@ -328,10 +328,18 @@ describe('HTML edge cases', () => {
     assert.ok(!text.includes('ep-hold'));
   });
 
-  test('deflate and unknown encodings pass through unpersonalized with their header; br is decoded and personalized', async () => {
-    const d = await raw('/deflate', { headers: cookie(JEFF) });
-    assert.equal(d.headers['content-encoding'], 'deflate');
-    assert.match(inflateSync(d.body).toString(), /<span id="name" data-persona="trait:firstName">x<\/span>/);
+  test('deflate pages (zlib and raw) are personalized like gzip; unknown encodings pass through with their header; br is decoded', async () => {
+    for (const route of ['/deflate', '/deflate-raw']) {
+      const d = await raw(route, { headers: cookie(JEFF) });
+      assert.equal(d.headers['content-encoding'], undefined, route);
+      assert.match(d.body.toString(), /<span id="name" data-persona="trait:firstName">Jeff<\/span>/, route);
+      assert.ok(d.body.toString().endsWith('</p></body></html>'), route);
+    }
+    const anonymous = await raw('/deflate', {});
+    assert.equal(anonymous.headers['content-encoding'], 'deflate', 'not personalized: relayed as it came');
+    assert.match(inflateSync(anonymous.body).toString(), /data-persona="trait:firstName">x<\/span>/);
+    const broken = await raw('/deflate-broken', { headers: cookie(JEFF) });
+    assert.ok(!broken.body.toString().endsWith('</html>'), 'a truncated stream is not completed');
     const x = await raw('/x-custom', { headers: cookie(JEFF) });
     assert.equal(x.headers['content-encoding'], 'x-custom');
     assert.ok(x.body.equals(Buffer.from([0x01, 0x02, 0xfa, 0xfb, 0x3c])));

@@ -32,6 +32,7 @@ mod browser_snapshot;
 mod config;
 mod context;
 mod html;
+mod inflate;
 mod jwks;
 mod llm;
 mod mcp;
