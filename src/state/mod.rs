@@ -5,7 +5,10 @@
 //!
 //! * **Idempotent**: a message id already applied is a duplicate and changes nothing.
 //! * **Ordered by the messages' own time**: a trait keeps the value of the newest message
-//!   (timestamp, then message id), whatever order the messages arrive in.
+//!   (timestamp, then message id), whatever order the messages arrive in; a time more than
+//!   [`MAX_FUTURE_SKEW_MS`] after the message was stored counts as the storing time. A `null`
+//!   value unsets the trait: its row stays, valueless, so that an older message arriving later
+//!   cannot bring the value back, and it is no trait of the profile.
 //! * **Bounded**: [`StateSettings`] caps traits, events and bytes; past a cap the oldest go
 //!   (counted in [`Counters`]), so a full profile keeps taking new data.
 //! * **Retention**: rows are deleted `retention_ms` after they were last stored ([`PersonState::expire`]).
@@ -34,7 +37,7 @@ pub use memory::{
 };
 pub use regulation::{Filing, Regulation};
 pub use rows::{Change, RowKind, META_KEY, ROW_FORMAT};
-pub use settings::{Counters, StateSettings, DAY_MS, MIN_PUBLISH_INTERVAL_MS};
+pub use settings::{Counters, StateSettings, DAY_MS, MAX_FUTURE_SKEW_MS, MIN_PUBLISH_INTERVAL_MS};
 
 use crate::errors::StateError;
 use crate::profile::{looks_like_audience, Event, Profile, Trait, Value};
@@ -110,11 +113,24 @@ struct Meta {
 
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
 struct TraitRow {
+    /// `Value::Null`: unset (kept for ordering, not a trait of the profile).
     value: Value,
     audience: bool,
     at_ms: i64,
     message_id: String,
     stored_ms: i64,
+}
+
+impl TraitRow {
+    /// The time the row's message counts as: its own, unless that is more than
+    /// [`MAX_FUTURE_SKEW_MS`] after the row was stored.
+    fn effective_at(&self) -> i64 {
+        self.at_ms
+            .min(self.stored_ms.saturating_add(MAX_FUTURE_SKEW_MS))
+    }
+    fn is_unset(&self) -> bool {
+        self.value == Value::Null
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
@@ -143,6 +159,8 @@ pub struct PersonState {
     audit: audit::AuditLog,
     /// The Segment regulation to file after an erasure (`regulation.rs`).
     regulation: regulation::Regulation,
+    /// Trait rows that only keep an unset trait's order ([`TraitRow::is_unset`]).
+    unset: usize,
     /// Encoded bytes of the trait and event rows (keys included).
     bytes: usize,
 }
@@ -223,6 +241,7 @@ impl PersonState {
             consent: None,
             audit: audit::AuditLog::default(),
             regulation: regulation::Regulation::default(),
+            unset: 0,
             bytes: 0,
         }
     }
@@ -244,6 +263,7 @@ impl PersonState {
                 RowKind::Meta => meta = Some(rows::decode(kind.name(), &key, &body)?),
                 RowKind::Trait => {
                     let row: TraitRow = rows::decode(kind.name(), &key, &body)?;
+                    state.unset += usize::from(row.is_unset());
                     state.trait_order.insert((row.at_ms, key.clone()));
                     state.bytes += size;
                     state.traits.insert(key, (row, size));
@@ -294,9 +314,9 @@ impl PersonState {
     pub fn counters(&self) -> Counters {
         self.meta.counters
     }
-    /// Traits kept.
+    /// Traits kept (unset ones not counted).
     pub fn trait_count(&self) -> usize {
-        self.traits.len()
+        self.traits.len().saturating_sub(self.unset)
     }
     /// Events kept.
     pub fn event_count(&self) -> usize {
@@ -308,7 +328,7 @@ impl PersonState {
     }
     /// Whether nothing of the profile is kept (no trait, no event, no memory).
     pub fn is_empty(&self) -> bool {
-        self.traits.is_empty() && self.events.is_empty() && self.memories.is_empty()
+        self.trait_count() == 0 && self.events.is_empty() && self.memories.is_empty()
     }
     /// Since when the person is erased and suppressed (ms), if they are.
     pub fn suppressed_since(&self) -> Option<i64> {
@@ -334,6 +354,7 @@ impl PersonState {
             traits: self
                 .traits
                 .iter()
+                .filter(|(_, (row, _))| !row.is_unset())
                 .map(|(key, (row, _))| Trait {
                     key: key.clone(),
                     value: row.value.clone(),
@@ -376,10 +397,15 @@ impl PersonState {
             return self.finish(tx, Outcome::Duplicate);
         }
         let mut changed = false;
+        let at_ms = if update.at_ms > now_ms.saturating_add(MAX_FUTURE_SKEW_MS) {
+            now_ms
+        } else {
+            update.at_ms
+        };
         for t in &update.traits {
             let audience =
                 t.audience || (matches!(t.value, Value::Bool(_)) && looks_like_audience(&t.key));
-            changed |= self.write_trait(&mut tx, t, audience, update.at_ms, mid, now_ms);
+            changed |= self.write_trait(&mut tx, t, audience, at_ms, mid, now_ms);
         }
         if let Some(event) = &update.event {
             self.add_event(&mut tx, event.clone(), now_ms);
@@ -392,11 +418,7 @@ impl PersonState {
         let outcome = if changed {
             self.meta.counters.applied += 1;
             self.meta.version += 1;
-            self.meta.updated_at_ms = Some(
-                self.meta
-                    .updated_at_ms
-                    .map_or(update.at_ms, |u| u.max(update.at_ms)),
-            );
+            self.meta.updated_at_ms = Some(self.meta.updated_at_ms.map_or(at_ms, |u| u.max(at_ms)));
             Outcome::Changed
         } else {
             Outcome::Stale
@@ -587,6 +609,7 @@ impl PersonState {
         self.memory_order.clear();
         self.consent = None;
         self.audit.clear();
+        self.unset = 0;
         self.bytes = 0;
         self.meta.version += 1;
         self.meta.updated_at_ms = None;
@@ -691,7 +714,7 @@ impl PersonState {
         now_ms: i64,
     ) -> bool {
         if let Some((row, _)) = self.traits.get(&t.key) {
-            if (row.at_ms, row.message_id.as_str()) > (at_ms, mid) {
+            if (row.effective_at(), row.message_id.as_str()) > (at_ms, mid) {
                 self.meta.counters.stale_trait_writes += 1;
                 return false;
             }
@@ -714,8 +737,11 @@ impl PersonState {
             message_id: mid.to_string(),
             stored_ms: now_ms,
         };
+        // Unsetting a trait the profile does not have changes nothing anyone sees.
+        let visible =
+            !row.is_unset() || self.traits.get(&t.key).is_some_and(|(r, _)| !r.is_unset());
         self.store_trait(tx, &t.key, row);
-        true
+        visible
     }
 
     fn store_trait(&mut self, tx: &mut Tx, key: &str, row: TraitRow) {
@@ -723,7 +749,9 @@ impl PersonState {
         if let Some((old, old_size)) = self.traits.remove(key) {
             self.trait_order.remove(&(old.at_ms, key.to_string()));
             self.bytes = self.bytes.saturating_sub(old_size);
+            self.unset = self.unset.saturating_sub(usize::from(old.is_unset()));
         }
+        self.unset += usize::from(row.is_unset());
         self.trait_order.insert((row.at_ms, key.to_string()));
         self.bytes += size;
         self.traits.insert(key.to_string(), (row, size));
@@ -733,6 +761,7 @@ impl PersonState {
         if let Some((row, size)) = self.traits.remove(key) {
             self.trait_order.remove(&(row.at_ms, key.to_string()));
             self.bytes = self.bytes.saturating_sub(size);
+            self.unset = self.unset.saturating_sub(usize::from(row.is_unset()));
             tx.delete(RowKind::Trait, key);
         }
     }

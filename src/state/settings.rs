@@ -11,6 +11,12 @@ pub const DAY_MS: i64 = 86_400_000;
 /// person's snapshots (or their deletion).
 pub const MIN_PUBLISH_INTERVAL_MS: i64 = 1_000;
 
+/// How much later than its receipt a message's time may be (5 minutes): past that, the message is
+/// taken as of its receipt ([`crate::webhook::parse_message`]), and a trait kept from before this
+/// rule with a time that far ahead of when it was stored counts as of its storing, so a message
+/// dated in the future can never outrank the messages that follow it.
+pub const MAX_FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
+
 /// Bounds and timings of a person's state. Defaults in the field docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StateSettings {

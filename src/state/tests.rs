@@ -56,6 +56,7 @@ impl Person {
         assert_eq!(reloaded.profile(), self.state.profile());
         assert_eq!(reloaded.meta, self.state.meta);
         assert_eq!(reloaded.bytes, self.state.bytes);
+        assert_eq!(reloaded.unset, self.state.unset);
         assert_eq!(reloaded.seen, self.state.seen);
         assert_eq!(reloaded.consent, self.state.consent);
         assert_eq!(reloaded.audit.rows, self.state.audit.rows);
@@ -677,4 +678,81 @@ fn outcomes_travel_as_lowercase_names() {
         assert_eq!(serde_json::from_value::<Outcome>(json).unwrap(), outcome);
     }
     assert!(serde_json::from_value::<Outcome>(serde_json::json!("other")).is_err());
+}
+
+#[test]
+fn null_unsets_a_trait_in_message_order() {
+    let mut p = Person::new(StateSettings::default());
+    p.apply(&identify("a", 1_000, &[("first_name", text("Ana"))]), 10);
+    let version = p.state.version();
+    assert_eq!(
+        p.apply(&identify("b", 2_000, &[("first_name", Value::Null)]), 20),
+        Outcome::Changed
+    );
+    assert_eq!(
+        p.trait_value("first_name"),
+        None,
+        "unset: no trait, not \"null\""
+    );
+    assert_eq!(p.state.trait_count(), 0);
+    assert!(p.state.is_empty());
+    assert!(p.state.version() > version);
+    // An older message arriving late does not bring the value back; a newer one sets it again.
+    assert_eq!(
+        p.apply(&identify("c", 1_500, &[("first_name", text("Old"))]), 30),
+        Outcome::Stale
+    );
+    assert_eq!(p.trait_value("first_name"), None);
+    p.apply(&identify("d", 3_000, &[("first_name", text("Bea"))]), 40);
+    assert_eq!(p.trait_value("first_name"), Some(text("Bea")));
+    // Unsetting what was never set changes nothing anyone sees.
+    assert_eq!(
+        p.apply(&identify("e", 4_000, &[("nickname", Value::Null)]), 50),
+        Outcome::Stale
+    );
+    assert_eq!(p.state.trait_count(), 1);
+}
+
+#[test]
+fn a_message_dated_in_the_future_never_outranks_the_next_ones() {
+    let mut p = Person::new(StateSettings::default());
+    let now = 1_796_083_200_000; // 2026-12-01
+    let year_2099 = 4_070_908_800_000;
+    p.apply(
+        &identify("future", year_2099, &[("tier", text("Forged"))]),
+        now,
+    );
+    assert_eq!(
+        p.apply(
+            &identify("true", now + 1_000, &[("tier", text("Gold"))]),
+            now + 2_000
+        ),
+        Outcome::Changed
+    );
+    assert_eq!(p.trait_value("tier"), Some(text("Gold")));
+    // A row stored before this rule, with its future time as it came: it counts as of its storing.
+    let mut old = Person::new(StateSettings::default());
+    old.state.traits.insert(
+        "tier".into(),
+        (
+            TraitRow {
+                value: text("Pinned"),
+                audience: false,
+                at_ms: year_2099,
+                message_id: "old".into(),
+                stored_ms: now,
+            },
+            10,
+        ),
+    );
+    old.state.trait_order.insert((year_2099, "tier".into()));
+    let applied = old
+        .state
+        .apply(
+            &identify("new", now + 600_000, &[("tier", text("Gold"))]),
+            &old.settings,
+            now + 600_000,
+        )
+        .unwrap();
+    assert_eq!(applied.outcome, Outcome::Changed);
 }
