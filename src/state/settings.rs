@@ -41,7 +41,8 @@ pub struct StateSettings {
     /// Most memories kept per person. Default 200. A new memory past it drops the oldest (by
     /// when it was noted), so an assistant can always remember the newest fact.
     pub max_memories: usize,
-    /// Longest memory text, in characters (after trimming). Default 500; longer is refused
+    /// Longest memory text, in characters after trimming and normalization (NFKC, invisible
+    /// characters out: what the snapshot would hold). Default 500; longer is refused
     /// ([`crate::errors::MemoryError::TooLong`]), never cut.
     pub max_memory_chars: usize,
     /// How long a memory is kept after it was noted, in ms. Default 365 days: long-term memory

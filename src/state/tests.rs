@@ -756,3 +756,33 @@ fn a_message_dated_in_the_future_never_outranks_the_next_ones() {
         .unwrap();
     assert_eq!(applied.outcome, Outcome::Changed);
 }
+
+#[test]
+fn memory_limits_count_the_normalized_text() {
+    let mut st = PersonState::new("u1", false, 0);
+    let settings = StateSettings::default();
+    // 500 × U+FDFA is 500 characters as sent and 9,000 once normalized.
+    let wide = memory(&"\u{FDFA}".repeat(500));
+    assert_eq!(
+        st.remember_memory(&wide, &rules(false), &settings, 1)
+            .unwrap_err(),
+        MemoryError::TooLong {
+            field: "text",
+            chars: 9000,
+            max: 500
+        }
+    );
+    // Invisible characters do not count; fullwidth letters count once each.
+    let hidden = memory(&format!("{}{}", "a".repeat(500), "\u{200B}".repeat(100)));
+    assert!(st
+        .remember_memory(&hidden, &rules(false), &settings, 2)
+        .is_ok());
+    let key = MemoryInput {
+        key: Some("\u{FDFA}".repeat(4)),
+        ..memory("ok")
+    };
+    assert!(matches!(
+        st.remember_memory(&key, &rules(false), &settings, 3),
+        Err(MemoryError::TooLong { field: "key", .. })
+    ));
+}
