@@ -1,10 +1,12 @@
 //! IBANs, identifiers after an identity or payment word, dates written with month names.
 
+use super::glued::iban_length;
 use super::numbers::{glued_before, is_date};
 use super::tokens::{Kind, Tok};
 use super::vocabulary::list;
 
-/// An IBAN starting at `i`: its end token when the mod-97 check passes.
+/// An IBAN starting at `i`: its end token when the mod-97 check passes. Glued to a word before it
+/// (`iban=DE89 3704…`), it must have its country's registered length too.
 pub(super) fn iban(toks: &[Tok], i: usize) -> Option<usize> {
     let t = toks.get(i)?;
     let head = t.text.as_bytes();
@@ -13,10 +15,14 @@ pub(super) fn iban(toks: &[Tok], i: usize) -> Option<usize> {
         || !head.iter().take(2).all(u8::is_ascii_alphabetic)
         || !head.get(2..4)?.iter().all(u8::is_ascii_digit)
         || !t.text.is_ascii()
-        || glued_before(toks, i)
     {
         return None;
     }
+    let required = if glued_before(toks, i) {
+        Some(iban_length(head.get(..2)?)?)
+    } else {
+        None
+    };
     let mut chars: Vec<u8> = Vec::new();
     let mut best = None;
     let mut j = i;
@@ -27,7 +33,8 @@ pub(super) fn iban(toks: &[Tok], i: usize) -> Option<usize> {
             break;
         }
         chars.extend(w.text.bytes().map(|b| b.to_ascii_uppercase()));
-        if (15..=34).contains(&chars.len()) && mod97(&chars) {
+        let length_ok = required.is_none_or(|n| n == chars.len());
+        if (15..=34).contains(&chars.len()) && length_ok && mod97(&chars) {
             best = Some(j + 1);
         }
         if toks.get(j + 1).is_some_and(Tok::is_gap)

@@ -9,7 +9,7 @@
 //! | --- | --- |
 //! | e-mail | `a@b.co`, and written out: `a at b dot com`, `a [at] b [dot] com`, `a(at)b.com`, `a%40b.com`, `a @ b . com` |
 //! | phone | `+` and 8–15 digits in any grouping (E.164), `00` international prefixes, national formats with separators (`(415) 555-0142`, `020 7946 0958`, `06 12 34 56 78`, `030/1234567`), unseparated national numbers (`4155550142` in the North American shape, `0612345678` with a trunk `0`), any 7–15 digits after a phone word (`call`, `tel`, `WhatsApp`, `Handy`, `móvil`…) |
-//! | payment id | card numbers of 13–19 digits that pass the Luhn check with an issuer prefix, in one run or in groups; IBANs (country, check digits, 11–30 letters or digits, spaced or not) that pass the mod-97 check; any id-like run after a payment word (`IBAN`, `BIC`, `Kontonummer`…) |
+//! | payment id | card numbers of 13–19 digits that pass the Luhn check with an issuer prefix, in one run or in groups, also glued to other text (`card4111…`, `cc#4111 1111…`); IBANs (country, check digits, 11–30 letters or digits, spaced or not) that pass the mod-97 check, also glued to other text when they have their country's registered length (`ibanDE89…`, `DE89…X`); any id-like run after a payment word (`IBAN`, `BIC`, `Kontonummer`…) |
 //! | government id | US social security numbers `123-45-6789` / `123 45 6789`; after an identity word (`SSN`, `passport`, `Reisepass`, `DNI`, `national insurance`, `driver's license`, `personnummer`…) any id-like run of 6–24 letters and digits with at least four digits (`X1234567`, `123456789`, `QQ 12 34 56 C`) |
 //! | ip address | IPv4 (`192.168.1.20`), IPv6 (`2001:db8::1`, full or compressed, with an embedded IPv4) |
 //! | address | a house number before street words in several languages (`12 Main St`, `221B Baker Street`, `10 rue de Rivoli`), a street word before its number (`Calle Mayor 12`, `Via Roma 1`, `Rua Augusta 100`, `ul. Długa 5`), compound street names (`Lindenstraße 12`, `Kerkstraat 5`, `Storgatan 3`), P.O. boxes, UK and Canadian postcodes, `City, ST 12345` |
@@ -23,6 +23,7 @@
 mod address;
 mod context;
 mod email;
+mod glued;
 mod ids;
 mod numbers;
 mod tokens;
@@ -32,6 +33,7 @@ use super::class::PiiClass::{Address, Birthday, IpAddress, PaymentId};
 use address::address;
 use context::{Context, Span};
 use email::emails;
+use glued::glued_payment;
 use ids::{iban, id_run, written_date};
 use numbers::{ipv6, number_run, starts_number};
 use tokens::{lex, Tok};
@@ -125,7 +127,8 @@ fn find(toks: &[Tok], mut ctx: Context) -> Vec<Span> {
                     .filter(|s| s.start == i)
                     .map(|s| (s.end, s.class))
             })
-            .or_else(|| ipv6(toks, i).map(|end| (end, IpAddress)));
+            .or_else(|| ipv6(toks, i).map(|end| (end, IpAddress)))
+            .or_else(|| glued_payment(toks, i).map(|end| (end, PaymentId)));
         match found {
             Some((end, class)) if end > i => {
                 spans.push(Span {
