@@ -415,14 +415,30 @@ const IN_TEXT: &[Form] = &[
     ("notes", r#""personnummer 19811228-9874""#, &["9874"]),
     ("notes", r#""IBAN: NL91ABNA0417164300""#, &["0417164300"]),
     // Without a separator between the number and the text around it.
-    ("notes", r#""paid with card4111111111111111 ok""#, &["4111111111111111"]),
+    (
+        "notes",
+        r#""paid with card4111111111111111 ok""#,
+        &["4111111111111111"],
+    ),
     ("notes", r#""cc#5555555555554444""#, &["5555555555554444"]),
     ("notes", r#""pan=378282246310005;""#, &["378282246310005"]),
     ("notes", r#""ref 6011000990139424x""#, &["6011000990139424"]),
-    ("notes", r#""send to ibanDE89370400440532013000""#, &["370400440532013000"]),
-    ("notes", r#""account_GB82WEST12345698765432""#, &["12345698765432"]),
+    (
+        "notes",
+        r#""send to ibanDE89370400440532013000""#,
+        &["370400440532013000"],
+    ),
+    (
+        "notes",
+        r#""account_GB82WEST12345698765432""#,
+        &["12345698765432"],
+    ),
     ("notes", r#""NL91ABNA0417164300X""#, &["0417164300"]),
-    ("notes", r#""iban=FR76 3000 6000 0112 3456 7890 189""#, &["0112 3456"]),
+    (
+        "notes",
+        r#""iban=FR76 3000 6000 0112 3456 7890 189""#,
+        &["0112 3456"],
+    ),
 ];
 
 /// The same data in Unicode disguises: fullwidth, zero-width characters, NFKC-only forms.

@@ -81,6 +81,9 @@ pub enum Outcome {
     Stale,
     /// The person is erased and suppressed: nothing is kept.
     Suppressed,
+    /// The message is dated at or before the person's erasure: refused for ever, also once the
+    /// suppression is lifted (an old message replayed cannot bring erased values back).
+    Erased,
 }
 
 /// A Profile API fetch still to make: the first (seeding a new person) or a retry of a partial or
@@ -109,6 +112,47 @@ struct Meta {
     kv_erase_pending: bool,
     suppressed_since_ms: Option<i64>,
     fetch: Option<PendingFetch>,
+    /// The last erasure (ms): the watermark of [`Outcome::Erased`], kept when the suppression is
+    /// lifted.
+    erased_at_ms: Option<i64>,
+}
+
+/// The metadata row as builds before the erasure watermark wrote it (read, then written anew).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+struct MetaV1 {
+    user_id: String,
+    version: u64,
+    counters: Counters,
+    updated_at_ms: Option<i64>,
+    published_version: u64,
+    published_at_ms: i64,
+    kv_erase_pending: bool,
+    suppressed_since_ms: Option<i64>,
+    fetch: Option<PendingFetch>,
+}
+
+impl Meta {
+    /// The metadata row in the current layout, or in the one before it.
+    fn decode(key: &str, body: &[u8]) -> Result<Self, StateError> {
+        let name = RowKind::Meta.name();
+        rows::decode(name, key, body).or_else(|e| {
+            let old: MetaV1 = rows::decode(name, key, body).map_err(|_| e)?;
+            Ok(Meta {
+                user_id: old.user_id,
+                version: old.version,
+                counters: old.counters,
+                updated_at_ms: old.updated_at_ms,
+                published_version: old.published_version,
+                published_at_ms: old.published_at_ms,
+                kv_erase_pending: old.kv_erase_pending,
+                // A person erased before the watermark existed: their erasure time is unknown
+                // beyond the suppression, if it is still on.
+                erased_at_ms: old.suppressed_since_ms,
+                suppressed_since_ms: old.suppressed_since_ms,
+                fetch: old.fetch,
+            })
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
@@ -224,6 +268,7 @@ impl PersonState {
                 published_at_ms: i64::MIN,
                 kv_erase_pending: false,
                 suppressed_since_ms: None,
+                erased_at_ms: None,
                 fetch: fetch_first.then_some(PendingFetch {
                     attempts: 0,
                     due_ms: now_ms,
@@ -260,7 +305,7 @@ impl PersonState {
             })?;
             let size = body.len() + key.len();
             match kind {
-                RowKind::Meta => meta = Some(rows::decode(kind.name(), &key, &body)?),
+                RowKind::Meta => meta = Some(Meta::decode(&key, &body)?),
                 RowKind::Trait => {
                     let row: TraitRow = rows::decode(kind.name(), &key, &body)?;
                     state.unset += usize::from(row.is_unset());
@@ -385,6 +430,13 @@ impl PersonState {
         let mut tx = Tx::default();
         if self.meta.suppressed_since_ms.is_some() {
             return self.finish(tx, Outcome::Suppressed);
+        }
+        if self
+            .meta
+            .erased_at_ms
+            .is_some_and(|erased| update.at_ms <= erased)
+        {
+            return self.finish(tx, Outcome::Erased);
         }
         let mid = update.message_id.as_deref().unwrap_or("");
         let known_event = update
@@ -616,6 +668,7 @@ impl PersonState {
         self.meta.fetch = None;
         self.meta.kv_erase_pending = true;
         self.meta.suppressed_since_ms = Some(now_ms);
+        self.meta.erased_at_ms = Some(self.meta.erased_at_ms.map_or(now_ms, |e| e.max(now_ms)));
         self.put_meta(&mut tx);
         if file_regulation {
             self.queue_regulation(&mut tx, now_ms);
@@ -631,7 +684,8 @@ impl PersonState {
     }
 
     /// Lifts the suppression: updates and fetches are accepted again (`fetch_first`: seed from the
-    /// Profile API before the next publication).
+    /// Profile API before the next publication), except messages dated at or before the erasure
+    /// ([`Outcome::Erased`]). A KV deletion still pending stays pending, and goes first.
     pub fn lift_suppression(
         &mut self,
         fetch_first: bool,
@@ -654,12 +708,11 @@ impl PersonState {
     /// snapshot in KV (expired by its TTL, or of an older format), so the current one is due again.
     /// A new person's first publication waits for the first Profile API attempt.
     pub fn publish_due(&self, now_ms: i64, kv_missing: bool) -> Option<i64> {
-        let needed = if self.meta.suppressed_since_ms.is_some() {
-            self.meta.kv_erase_pending
-        } else {
-            (self.meta.version != self.meta.published_version || (kv_missing && !self.is_empty()))
-                && self.meta.fetch.is_none_or(|f| f.attempts != 0)
-        };
+        let needed = self.meta.kv_erase_pending
+            || (self.meta.suppressed_since_ms.is_none()
+                && (self.meta.version != self.meta.published_version
+                    || (kv_missing && !self.is_empty()))
+                && self.meta.fetch.is_none_or(|f| f.attempts != 0));
         needed.then(|| {
             now_ms.max(
                 self.meta
@@ -669,16 +722,33 @@ impl PersonState {
         })
     }
 
-    /// Records that `version` was published (or the KV copies deleted) at `now_ms`.
+    /// Records that the snapshots of `version` were written to KV at `now_ms`. (A publication
+    /// never ends a pending erasure: only [`PersonState::kv_erased`] does.)
     pub fn published(&mut self, version: u64, now_ms: i64) -> Result<Applied, StateError> {
         let mut tx = Tx::default();
         self.meta.published_version = self.meta.published_version.max(version);
         self.meta.published_at_ms = now_ms;
+        self.put_meta(&mut tx);
+        self.finish(tx, Outcome::Changed)
+    }
+
+    /// Records that the deletion of every KV copy, asked for by the erasure, was confirmed at
+    /// `now_ms`. A suppressed person's deletion counts as the publication of their version.
+    pub fn kv_erased(&mut self, now_ms: i64) -> Result<Applied, StateError> {
+        let mut tx = Tx::default();
+        self.meta.kv_erase_pending = false;
+        self.meta.published_at_ms = now_ms;
         if self.meta.suppressed_since_ms.is_some() {
-            self.meta.kv_erase_pending = false;
+            self.meta.published_version = self.meta.version;
         }
         self.put_meta(&mut tx);
         self.finish(tx, Outcome::Changed)
+    }
+
+    /// The last erasure (ms), if the person was ever erased: messages dated at or before it are
+    /// refused for ever.
+    pub fn erased_at(&self) -> Option<i64> {
+        self.meta.erased_at_ms
     }
 
     /// The earliest time anything is due: a publication, a fetch, a memory's forwarding, an expiry.

@@ -289,14 +289,80 @@ fn erasure_keeps_nothing_and_suppresses_until_lifted() {
     let r = p.state.merge_fetched(&fetched, 7, true, &p.settings, 7);
     assert_eq!(p.check(r).outcome, Outcome::Suppressed);
     assert!(p.state.is_empty());
-    // The KV copies are still to delete; once done, nothing is due.
+    // The KV copies are still to delete; a publication that finishes meanwhile does not end
+    // that, only the confirmed deletion does.
     assert_eq!(p.state.publish_due(6, false), Some(6));
-    let r = p.state.published(p.state.version(), 6);
+    let r = p.state.published(p.state.version() - 1, 6);
     p.check(r);
-    assert_eq!(p.state.publish_due(7, false), None);
-    let r = p.state.lift_suppression(false, 8);
+    assert!(p.state.kv_erase_pending());
+    assert_eq!(p.state.publish_due(7, false), Some(1_006));
+    let r = p.state.kv_erased(1_006);
     p.check(r);
-    assert_eq!(p.apply(&track("t3", 9, "E"), 9), Outcome::Changed);
+    assert!(!p.state.kv_erase_pending());
+    assert_eq!(p.state.publish_due(1_007, false), None);
+    let r = p.state.lift_suppression(false, 1_008);
+    p.check(r);
+    assert_eq!(p.apply(&track("t3", 1_009, "E"), 1_009), Outcome::Changed);
+}
+
+#[test]
+fn an_erasure_is_a_watermark_that_outlives_the_suppression() {
+    let mut p = Person::new(StateSettings::default());
+    let before = identify("old", 1_000, &[("first_name", text("Ana"))]);
+    p.apply(&before, 1_000);
+    let r = p.state.erase(5_000);
+    p.check(r);
+    let r = p.state.lift_suppression(false, 6_000);
+    p.check(r);
+    assert_eq!(p.state.erased_at(), Some(5_000));
+    // The signed identify from before the erasure, replayed: refused, for ever.
+    assert_eq!(p.apply(&before, 7_000), Outcome::Erased);
+    assert_eq!(
+        p.apply(
+            &identify("older", 5_000, &[("first_name", text("Ana"))]),
+            7_000
+        ),
+        Outcome::Erased
+    );
+    assert_eq!(p.trait_value("first_name"), None);
+    assert_eq!(
+        p.apply(
+            &identify("new", 6_500, &[("first_name", text("Bea"))]),
+            7_000
+        ),
+        Outcome::Changed
+    );
+    // A lift with the KV deletion still unconfirmed: the deletion is still due, first.
+    let mut q = Person::new(StateSettings::default());
+    let r = q.state.erase(10);
+    q.check(r);
+    let r = q.state.lift_suppression(false, 11);
+    q.check(r);
+    assert!(q.state.kv_erase_pending());
+    assert_eq!(q.state.publish_due(12, false), Some(12));
+}
+
+#[test]
+fn meta_rows_of_the_layout_before_the_watermark_are_read() {
+    let old = MetaV1 {
+        user_id: "u1".into(),
+        version: 7,
+        counters: Counters::default(),
+        updated_at_ms: Some(3),
+        published_version: 6,
+        published_at_ms: 4,
+        kv_erase_pending: true,
+        suppressed_since_ms: Some(5),
+        fetch: None,
+    };
+    let body = rows::encode(&old).unwrap();
+    let state = PersonState::from_rows([(RowKind::Meta.code(), META_KEY.to_string(), body)])
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.version(), 7);
+    assert_eq!(state.suppressed_since(), Some(5));
+    assert_eq!(state.erased_at(), Some(5));
+    assert!(state.kv_erase_pending());
 }
 
 #[test]
@@ -672,6 +738,7 @@ fn outcomes_travel_as_lowercase_names() {
         (Outcome::Duplicate, "duplicate"),
         (Outcome::Stale, "stale"),
         (Outcome::Suppressed, "suppressed"),
+        (Outcome::Erased, "erased"),
     ] {
         let json = serde_json::to_value(outcome).unwrap();
         assert_eq!(json, serde_json::json!(name));

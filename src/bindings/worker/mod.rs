@@ -40,6 +40,8 @@ mod memories;
 mod origin;
 mod person;
 mod person_client;
+mod person_flight;
+mod person_kv;
 mod person_sql;
 mod profile_api;
 mod proxy;

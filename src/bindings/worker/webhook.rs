@@ -77,6 +77,12 @@ pub(super) async fn webhook_route(mut req: Request, env: &Env, cfg: &Config) -> 
                     )?
                     .with_status(202))
                 }
+                Applied::Erased => {
+                    return Ok(Response::from_json(
+                        &json!({"updated": false, "reason": "dated before the person's erasure"}),
+                    )?
+                    .with_status(202))
+                }
                 Applied::Duplicate => {
                     json!({"updated": false, "reason": "duplicate", "version": answer.version})
                 }
