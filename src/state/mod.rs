@@ -37,7 +37,10 @@ pub use memory::{
 };
 pub use regulation::{Filing, Regulation};
 pub use rows::{Change, RowKind, META_KEY, ROW_FORMAT};
-pub use settings::{Counters, StateSettings, DAY_MS, MAX_FUTURE_SKEW_MS, MIN_PUBLISH_INTERVAL_MS};
+pub use settings::{
+    Counters, StateSettings, DAY_MS, MAX_FUTURE_SKEW_MS, MIN_PUBLISH_INTERVAL_MS,
+    PUBLISH_SPACING_PER_MIB_MS,
+};
 
 use crate::errors::StateError;
 use crate::profile::{looks_like_audience, Event, Profile, Trait, Value};
@@ -704,22 +707,40 @@ impl PersonState {
 
     /// When the compiled snapshots (or, after erasure, the deletion of the KV copies) may be
     /// written: `None` when there is nothing to write, else the earliest time (ms) that keeps KV
-    /// writes at least [`MIN_PUBLISH_INTERVAL_MS`] apart. `kv_missing`: a reader found no readable
+    /// writes at least [`MIN_PUBLISH_INTERVAL_MS`] apart, and publications
+    /// [`PersonState::publish_spacing_ms`] apart. `kv_missing`: a reader found no readable
     /// snapshot in KV (expired by its TTL, or of an older format), so the current one is due again.
     /// A new person's first publication waits for the first Profile API attempt.
     pub fn publish_due(&self, now_ms: i64, kv_missing: bool) -> Option<i64> {
-        let needed = self.meta.kv_erase_pending
-            || (self.meta.suppressed_since_ms.is_none()
-                && (self.meta.version != self.meta.published_version
-                    || (kv_missing && !self.is_empty()))
-                && self.meta.fetch.is_none_or(|f| f.attempts != 0));
+        if self.meta.kv_erase_pending {
+            return Some(
+                now_ms.max(
+                    self.meta
+                        .published_at_ms
+                        .saturating_add(MIN_PUBLISH_INTERVAL_MS),
+                ),
+            );
+        }
+        let needed = self.meta.suppressed_since_ms.is_none()
+            && (self.meta.version != self.meta.published_version
+                || (kv_missing && !self.is_empty()))
+            && self.meta.fetch.is_none_or(|f| f.attempts != 0);
         needed.then(|| {
             now_ms.max(
                 self.meta
                     .published_at_ms
-                    .saturating_add(MIN_PUBLISH_INTERVAL_MS),
+                    .saturating_add(self.publish_spacing_ms()),
             )
         })
+    }
+
+    /// The least time between two publications ([`PUBLISH_SPACING_PER_MIB_MS`]).
+    pub fn publish_spacing_ms(&self) -> i64 {
+        let per_mib = i64::try_from(self.bytes)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(PUBLISH_SPACING_PER_MIB_MS)
+            / (1 << 20);
+        per_mib.max(MIN_PUBLISH_INTERVAL_MS)
     }
 
     /// Records that the snapshots of `version` were written to KV at `now_ms`. (A publication

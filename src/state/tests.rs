@@ -853,3 +853,26 @@ fn memory_limits_count_the_normalized_text() {
         Err(MemoryError::TooLong { field: "key", .. })
     ));
 }
+
+#[test]
+fn a_costly_publication_is_spaced_out_an_erasure_never() {
+    let mut p = Person::new(StateSettings::default());
+    let note = text(&"zebra ".repeat(2_000));
+    for i in 0..300 {
+        let key = format!("note_{i}");
+        p.apply(
+            &identify(&format!("m{i}"), i, &[(key.as_str(), note.clone())]),
+            i,
+        );
+    }
+    assert!(p.state.bytes() > 3 << 20);
+    let spacing = p.state.publish_spacing_ms();
+    assert!(spacing >= 30_000, "{spacing}");
+    let r = p.state.published(p.state.version(), 100);
+    p.check(r);
+    p.apply(&identify("late", 200, &[("tier", text("Gold"))]), 200);
+    assert_eq!(p.state.publish_due(300, false), Some(100 + spacing));
+    let r = p.state.erase(400);
+    p.check(r);
+    assert_eq!(p.state.publish_due(1_200, false), Some(1_200));
+}

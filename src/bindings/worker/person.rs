@@ -801,10 +801,13 @@ impl Person {
         else {
             return Ok(true);
         };
-        // Both compiled without an await between them: the same version.
-        let compiled = self
-            .compiled(cfg, Target::Server)
-            .zip(self.compiled(cfg, Target::Browser));
+        // One policy per turn of the event loop: between the two compilations, the requests of
+        // other people that share this isolate go first. Each key carries its own version.
+        let server = self.compiled(cfg, Target::Server);
+        if server.is_some() {
+            worker::Delay::from(Duration::ZERO).await;
+        }
+        let compiled = server.zip(self.compiled(cfg, Target::Browser));
         let published_version = match &compiled {
             Some((server, browser)) => {
                 let puts = [
@@ -827,7 +830,7 @@ impl Person {
                 if !person_kv::put_snapshots(&store, &puts, cfg.snapshot_ttl, may_write).await? {
                     return Ok(false);
                 }
-                server.version
+                server.version.min(browser.version)
             }
             None => {
                 let keys = [kv::snapshot_key(&user), kv::browser_snapshot_key(&user)];
