@@ -125,14 +125,15 @@ const hook = (w, payload) => {
   const body = JSON.stringify(payload);
   return fetch(`${w.base}/v1/webhooks/segment`, { method: 'POST', body, headers: { 'x-signature': signWebhook(body) } });
 };
+// Listed rather than read: reading a large snapshot over and over would be CPU of its own.
 async function publishedVersion(kv, user) {
-  const got = await kv.getWithMetadata(`snap:v1:${user}`);
-  return got.metadata?.v ?? -1;
+  const { keys } = await kv.list({ prefix: `snap:v1:${user}` });
+  return keys.find((k) => k.name === `snap:v1:${user}`)?.metadata?.v ?? -1;
 }
 async function waitPublished(kv, user, above) {
-  for (let i = 0; i < 600; i += 1) {
+  for (let i = 0; i < 900; i += 1) {
     if (await publishedVersion(kv, user) > above) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${user}: not published`);
 }
