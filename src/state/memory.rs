@@ -156,7 +156,7 @@ impl PersonState {
         self.memories.get(id).map(|r| &r.memory)
     }
 
-    /// Stores a new memory noted now, by the rules of [`super::memory_rules`]: a fact already
+    /// Stores a new memory noted now, by the rules of `memory_rules.rs`: a fact already
     /// kept is answered as it is ([`MemoryOutcome::Duplicate`], nothing written); one with the
     /// key of a kept memory replaces it ([`MemoryOutcome::Superseded`]); one the policy would
     /// withhold, one quoting a context block, one without the consent memories need, is refused.

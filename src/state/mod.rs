@@ -646,7 +646,7 @@ impl PersonState {
     }
 
     /// [`PersonState::erase`], and with `file_regulation` a Segment deletion queued in the same
-    /// rows ([`regulation`](self::regulation)).
+    /// rows (`regulation.rs`).
     pub fn erase_filing(
         &mut self,
         now_ms: i64,
