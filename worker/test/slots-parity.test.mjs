@@ -67,6 +67,7 @@ before(async () => {
     }
     if (url.pathname === '/snap') { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.end(snap); return; }
     const name = url.searchParams.get('page');
+    if (!['/worker', '/browser'].includes(url.pathname) || !(name in PAGES)) { res.writeHead(404); res.end(); return; }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     if (url.pathname === '/worker') { res.end(workerOut.get(name)); return; }
     const script = `<script type="module">
@@ -93,7 +94,10 @@ after(async () => {
   await pkg?.close();
 });
 
-/** What a reader sees: the visible text, and the variant each group chose. */
+/**
+ * What a reader sees: the visible text, and the variant each visible group chose. (A group inside a
+ * variant not chosen is dropped at the edge and hidden in the browser: neither is seen.)
+ */
 async function rendering(url, waitForScript) {
   const context = await browser.newContext();
   try {
@@ -103,9 +107,10 @@ async function rendering(url, waitForScript) {
     await page.goto(url);
     if (waitForScript) await page.waitForSelector('html[data-done]', { timeout: 15000 });
     assert.deepEqual(errors, []);
-    return page.evaluate(() => ({
+    return await page.evaluate(() => ({
       text: document.body.innerText.replace(/\s+/g, ' ').trim(),
-      chosen: Array.from(document.querySelectorAll('[data-persona-chosen]')).map((g) => `${g.id}:${g.getAttribute('data-persona-chosen')}`),
+      chosen: Array.from(document.querySelectorAll('[data-persona-chosen]')).filter((g) => g.checkVisibility())
+        .map((g) => `${g.id}:${g.getAttribute('data-persona-chosen')}`),
     }));
   } finally {
     await context.close();
