@@ -66,7 +66,7 @@ fn cut(s: &str, max: usize) -> String {
 }
 
 impl AuditRecord {
-    /// A record, bounded: the route and ids cut to their limits, at most [`MAX_AUDIT_ITEMS`] ids.
+    /// A record, bounded: the route and ids cut to their limits, at most `MAX_AUDIT_ITEMS` ids.
     pub fn new(at_ms: i64, route: &str, items: &[String], tokens: usize) -> Self {
         Self {
             at_ms,
