@@ -115,6 +115,8 @@ test_all() {
   require_chromium
   build
   snapshots
+  log "the DOM module against the core's slot language (npm/test/slots.test.mjs)"
+  node --test npm/test/slots.test.mjs
   log "TypeScript declarations (tsc --strict)"
   npm/node_modules/.bin/tsc -p npm/test/tsconfig.json
   log "npm pack → scratch project: Node ESM, Node CommonJS, Vite production build"

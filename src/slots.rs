@@ -14,6 +14,14 @@
 //! value), `memory:<key>` (a memory of that key), `event:<Event Name>` (the person has such an event). A condition that names something the
 //! profile does not have is false. Values are always text; escaping is the caller's job, decided by
 //! where the text goes (the DOM's `textContent`, lol_html's `ContentType::Text`).
+//!
+//! Where slots are not filled and how much ranking a page may ask for are part of the language too,
+//! defined here for both: no slot inside [`RAW_TEXT_ELEMENTS`]; a variants group that is itself a
+//! variant stays as authored (its parent decides); a group of more than [`MAX_VARIANTS_PER_GROUP`]
+//! variants stays as authored; groups are ranked in the order they end (an inner group before the
+//! one around it), and once the variants of a page's groups so far pass
+//! [`MAX_VARIANTS_PER_PAGE`], later groups stay as authored; a variant's words are read up to
+//! [`MAX_VARIANT_WORDS_BYTES`].
 
 use crate::rank::{rank, RankSettings};
 use crate::settings::Checked;
@@ -62,15 +70,64 @@ pub fn condition_holds(snapshot: &Snapshot, expr: &str) -> bool {
 /// How many of the profile's best matches count towards a variant's score.
 pub const VARIANT_DEPTH: usize = 5;
 
-/// The index of the variant most relevant to the profile: each variant's words are ranked as a query
-/// and scored by the sum of its best [`VARIANT_DEPTH`] item scores. Ties go to the earlier variant;
-/// `None` when no variant matches anything (keep the page's default).
+/// Elements whose content a browser does not render as text (script, CSS, raw text, form values,
+/// inert templates, other documents), as a CSS selector list: no slot inside one of them is filled
+/// (a value there would be code, CSS or markup).
+pub const RAW_TEXT_ELEMENTS: &str =
+    "script, style, template, textarea, title, noscript, iframe, xmp, noembed, noframes, plaintext";
+/// Variants ranked per group at most; a group with more is left as authored.
+pub const MAX_VARIANTS_PER_GROUP: usize = 64;
+/// Variants per page at most (ranking costs about one query each): a group whose variants, with
+/// those of the page's earlier groups, pass it is left as authored.
+pub const MAX_VARIANTS_PER_PAGE: usize = 256;
+/// The longest `data-persona-variant` text ranked (bytes); the rest of a longer one is ignored.
+pub const MAX_VARIANT_WORDS_BYTES: usize = 512;
+
+/// Whether a group of `count` variants is ranked when the page's earlier groups had `earlier`
+/// variants (see the module docs).
+pub fn group_is_ranked(count: usize, earlier: usize) -> bool {
+    count > 0
+        && count <= MAX_VARIANTS_PER_GROUP
+        && earlier.saturating_add(count) <= MAX_VARIANTS_PER_PAGE
+}
+
+/// [`choose_variant`] for a group of a page whose earlier groups had `earlier` variants: `None`
+/// (as authored) past the page's or the group's cap.
+pub fn choose_variant_on_page(
+    snapshot: &Snapshot,
+    variants: &[&str],
+    earlier: usize,
+    now_ms: i64,
+    settings: &Checked<RankSettings>,
+) -> Option<usize> {
+    if !group_is_ranked(variants.len(), earlier) {
+        return None;
+    }
+    choose_variant(snapshot, variants, now_ms, settings)
+}
+
+/// `s` cut to [`MAX_VARIANT_WORDS_BYTES`] at a character boundary.
+fn variant_words(s: &str) -> &str {
+    let mut end = s.len().min(MAX_VARIANT_WORDS_BYTES);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
+/// The index of the variant most relevant to the profile: each variant's words (up to
+/// [`MAX_VARIANT_WORDS_BYTES`]) are ranked as a query and scored by the sum of its best
+/// [`VARIANT_DEPTH`] item scores. Ties go to the earlier variant; `None` when no variant matches
+/// anything, or the group has more than [`MAX_VARIANTS_PER_GROUP`] (keep the page's default).
 pub fn choose_variant(
     snapshot: &Snapshot,
     variants: &[&str],
     now_ms: i64,
     settings: &Checked<RankSettings>,
 ) -> Option<usize> {
+    if variants.len() > MAX_VARIANTS_PER_GROUP {
+        return None;
+    }
     let Ok(settings) = (RankSettings {
         limit: VARIANT_DEPTH,
         ..RankSettings::clone(settings)
@@ -80,7 +137,7 @@ pub fn choose_variant(
     };
     let mut best: Option<(usize, f32)> = None;
     for (i, words) in variants.iter().enumerate() {
-        let score: f32 = rank(snapshot, words, now_ms, &settings)
+        let score: f32 = rank(snapshot, variant_words(words), now_ms, &settings)
             .iter()
             .map(|item| item.score)
             .sum();
@@ -150,5 +207,30 @@ mod tests {
             None
         );
         assert_eq!(choose_variant(&s, &[], 0, &Checked::default()), None);
+    }
+
+    #[test]
+    fn caps_leave_groups_as_authored() {
+        let s = snapshot();
+        let settings = Checked::default();
+        let mut many = vec!["golf clubs"; MAX_VARIANTS_PER_GROUP];
+        many[3] = "running trail shoes";
+        assert_eq!(choose_variant(&s, &many, 0, &settings), Some(3));
+        many.push("yoga");
+        assert_eq!(choose_variant(&s, &many, 0, &settings), None, "65 variants");
+        let two = ["golf clubs", "running trail shoes"];
+        assert_eq!(choose_variant_on_page(&s, &two, 254, 0, &settings), Some(1));
+        assert_eq!(choose_variant_on_page(&s, &two, 255, 0, &settings), None);
+        assert!(!group_is_ranked(0, 0));
+        // Words past the byte limit are not read.
+        let padded = format!(
+            "{} running trail shoes",
+            "x ".repeat(MAX_VARIANT_WORDS_BYTES)
+        );
+        assert_eq!(
+            choose_variant(&s, &["zebra", padded.as_str()], 0, &settings),
+            None
+        );
+        assert_eq!(variant_words(&"é".repeat(300)).len(), 512);
     }
 }

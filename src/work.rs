@@ -54,6 +54,8 @@ mod tests {
         "#",
         "[at]",
         "DE89 ",
+        "DE89",
+        "x4111111111111111",
         "1:",
         "::",
         "a-",
@@ -144,5 +146,72 @@ mod tests {
                 .build();
             crate::snapshot::compile(&p, &policy);
         });
+    }
+
+    /// The hostile profile shapes of issue 19, at n and 4n: the compiler's work grows 4×, not 16×.
+    /// (The step counter sees the text paths it is placed in: normalization, tokenizing, masking,
+    /// defusing, key classification.)
+    #[test]
+    fn compiling_hostile_profile_shapes_is_linear() {
+        let policy = PrivacyPolicy::new(Target::Server);
+        let cost =
+            |p: &crate::profile::Profile| steps_of(|| drop(crate::snapshot::compile(p, &policy)));
+        let word = |n: usize| "abcdefghijklmnopqrstuvwxyz".repeat(n / 26 + 1);
+        type Shape<'a> = Box<dyn Fn(usize) -> crate::profile::Profile + 'a>;
+        let shapes: [(&str, Shape); 4] = [
+            (
+                "traits of one long word",
+                Box::new(|n| {
+                    (0..8)
+                        .fold(profile("u"), |b, i| b.text(&format!("long_{i}"), &word(n)))
+                        .build()
+                }),
+            ),
+            (
+                "many traits",
+                Box::new(|n| {
+                    (0..n)
+                        .fold(profile("u"), |b, i| {
+                            b.text(&format!("trait_{i}"), "running shoes size 10")
+                        })
+                        .build()
+                }),
+            ),
+            (
+                "one event of many properties",
+                Box::new(|n| {
+                    let props: Vec<(String, String)> = (0..n)
+                        .map(|i| (format!("p{i}"), format!("value {i} 1 1 1")))
+                        .collect();
+                    let props: Vec<(&str, &str)> = props
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    profile("u").event("m", 0, "Big", &props).build()
+                }),
+            ),
+            (
+                "many events",
+                Box::new(|n| {
+                    (0..n)
+                        .fold(profile("u"), |b, i| {
+                            b.event(
+                                &format!("m{i}"),
+                                i as i64,
+                                "Product Viewed",
+                                &[("name", "Trail Runner 5")],
+                            )
+                        })
+                        .build()
+                }),
+            ),
+        ];
+        for (name, shape) in shapes {
+            let (a, b) = (cost(&shape(256)), cost(&shape(1024)));
+            assert!(
+                b <= a * 9 / 2 + 256,
+                "{name}: {a} steps at 256, {b} at 1024 (not linear)"
+            );
+        }
     }
 }

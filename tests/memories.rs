@@ -125,6 +125,7 @@ fn personal_data_in_a_memory_is_withheld_on_the_server_and_dropped_for_the_brows
     let p = profile(vec![
         memory("e1", "jane.doe@example.com", None, 0),
         memory("k1", "4111 1111 1111 1111", Some("card_number"), 0),
+        memory("k2", "7412 3698 5214", Some("саrd_numbеr"), 0),
         memory("ok", "prefers the window", None, 0),
     ]);
     for target in [Target::Server, Target::Browser] {
@@ -132,6 +133,10 @@ fn personal_data_in_a_memory_is_withheld_on_the_server_and_dropped_for_the_brows
         let raw = String::from_utf8_lossy(&bytes);
         assert!(!raw.contains("jane.doe"), "{target:?}");
         assert!(!raw.contains("4111"), "{target:?}");
+        assert!(
+            !raw.contains("3698"),
+            "a look-alike key is the key: {target:?}"
+        );
         assert!(raw.contains("prefers the window"));
     }
     let server = round_trip(&p, Target::Server);
@@ -140,7 +145,11 @@ fn personal_data_in_a_memory_is_withheld_on_the_server_and_dropped_for_the_brows
         .filter(|(_, m)| m.withheld.is_some())
         .map(|(id, _)| id.into_owned())
         .collect();
-    assert_eq!(withheld, ["k1"], "a personal-data key withholds the memory");
+    assert_eq!(
+        withheld,
+        ["k1", "k2"],
+        "a personal-data key withholds the memory"
+    );
     // An address inside the text is masked, exactly as in a trait's value.
     let as_trait = compile(
         &Profile {

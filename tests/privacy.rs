@@ -414,6 +414,31 @@ const IN_TEXT: &[Form] = &[
     ),
     ("notes", r#""personnummer 19811228-9874""#, &["9874"]),
     ("notes", r#""IBAN: NL91ABNA0417164300""#, &["0417164300"]),
+    // Without a separator between the number and the text around it.
+    (
+        "notes",
+        r#""paid with card4111111111111111 ok""#,
+        &["4111111111111111"],
+    ),
+    ("notes", r#""cc#5555555555554444""#, &["5555555555554444"]),
+    ("notes", r#""pan=378282246310005;""#, &["378282246310005"]),
+    ("notes", r#""ref 6011000990139424x""#, &["6011000990139424"]),
+    (
+        "notes",
+        r#""send to ibanDE89370400440532013000""#,
+        &["370400440532013000"],
+    ),
+    (
+        "notes",
+        r#""account_GB82WEST12345698765432""#,
+        &["12345698765432"],
+    ),
+    ("notes", r#""NL91ABNA0417164300X""#, &["0417164300"]),
+    (
+        "notes",
+        r#""iban=FR76 3000 6000 0112 3456 7890 189""#,
+        &["0112 3456"],
+    ),
 ];
 
 /// The same data in Unicode disguises: fullwidth, zero-width characters, NFKC-only forms.
@@ -444,6 +469,44 @@ const DISGUISED: &[Form] = &[
     ),
     ("ｐｈｏｎｅ", r#""+1 415 555 0177""#, &["0177"]),
     ("notes", "\"192\u{200C}.168.0.1\"", &["168.0"]),
+];
+
+/// Personal-data keys with letters swapped for look-alikes of other scripts (Cyrillic, Greek) or
+/// digits, whose values are plain only by their key: compared by their confusable skeleton
+/// (Unicode TS #39), they are the keys they imitate.
+pub const CONFUSABLE_KEYS: &[Form] = &[
+    ("dаte_of_birth", r#""1977-12-04""#, &["1977-12-04"]),
+    ("birthdаy", r#""1977-12-04""#, &["1977-12-04"]),
+    ("bіrthday", r#""1977-12-04""#, &["1977-12-04"]),
+    ("dоb", r#""1977-12-04""#, &["1977-12-04"]),
+    ("DОB", r#""04/12/1977""#, &["04/12/1977"]),
+    ("Geburtsdаtum", r#""04.12.1977""#, &["04.12.1977"]),
+    ("fecha_de_nacіmiento", r#""04-12-1977""#, &["04-12-1977"]),
+    ("pаssport", r#""C01X00T47""#, &["C01X00T47"]),
+    ("passpоrt_no", r#""533380006""#, &["533380006"]),
+    ("раssport", r#""533380006""#, &["533380006"]),
+    ("ΡΑSSPORT", r#""533380006""#, &["533380006"]),
+    ("pаsaporte", r#""XDA123456""#, &["XDA123456"]),
+    ("bаnk_account", r#""12345678""#, &["12345678"]),
+    ("bank_аccount", r#""12345678""#, &["12345678"]),
+    ("bank_acсount", r#""12345678""#, &["12345678"]),
+    ("ΙBAN", r#""ABNA 0417 1643 00""#, &["0417 1643"]),
+    ("іban", r#""ABNA 0417 1643 00""#, &["0417 1643"]),
+    ("kontonummеr", r#""0532013000""#, &["0532013000"]),
+    ("card_numbеr", r#""7412 3698 5214""#, &["3698 5214"]),
+    ("саrd_number", r#""7412 3698 5214""#, &["3698 5214"]),
+    ("credit_cаrd", r#""7412 3698 5214""#, &["3698 5214"]),
+    ("сс_number", r#""7412 3698 5214""#, &["3698 5214"]),
+    ("cardnumbеr", r#""7412 3698 5214""#, &["3698 5214"]),
+    ("сvv", r#""737""#, &["737"]),
+    ("рhone", r#""555 0142""#, &["555 0142"]),
+    ("phоne", r#""555 0142""#, &["555 0142"]),
+    ("ph0ne", r#""555 0142""#, &["555 0142"]),
+    ("telеphone", r#""555 0142""#, &["555 0142"]),
+    ("mоbile", r#""555 0142""#, &["555 0142"]),
+    ("ΡΗΟΝΕ", r#""555 0142""#, &["555 0142"]),
+    ("whatsаpp", r#""555 0142""#, &["555 0142"]),
+    ("tеl", r#""555 0142""#, &["555 0142"]),
 ];
 
 /// Values that look like personal data but are not, and must reach the context unchanged.
@@ -605,6 +668,15 @@ fn personal_data_inside_free_text_never_leaves() {
 #[test]
 fn personal_data_in_unicode_disguise_never_leaves() {
     assert_absent(DISGUISED);
+}
+
+#[test]
+fn confusable_keys_never_leave() {
+    assert_eq!(assert_absent(CONFUSABLE_KEYS), 32);
+    // Each of them is a key the policy reads as personal data.
+    for (key, _, _) in CONFUSABLE_KEYS {
+        assert!(edge_persona::classify_key(key).is_some(), "{key}");
+    }
 }
 
 #[test]

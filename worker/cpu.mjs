@@ -1,11 +1,15 @@
 // CPU per request of the local Worker (workerd via Miniflare), measured as workerd's own process CPU
 // time (utime + stime from /proc/<pid>/stat) over N sequential requests, minus its idle CPU over the
-// same wall time: large inputs next to ordinary ones. Usage: node worker/cpu.mjs [--quick]
-import { readFileSync, readdirSync } from 'node:fs';
+// same wall time: large inputs next to ordinary ones; then the CPU of publications (hostile shapes
+// and a person at the state's bounds) and another person's reads while one runs. Writes the tables
+// to docs/benchmarks/worker-cpu.md. Usage: node worker/cpu.mjs [--quick]
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 import {
-  FIXTURES, PAGE, SECRET, compileSeeds, fakeLlm, listen, seedKv, token, workerOptions,
+  FIXTURES, PAGE, ROOT, SECRET, WEBHOOK_SECRET, compileSeeds, fakeLlm, listen, seedKv, signWebhook, token,
+  workerOptions,
 } from './test/helpers.mjs';
 import { bigGroupPage } from './test/hostile.mjs';
 
@@ -113,5 +117,124 @@ try {
   await llm.close();
   await origin.close();
 }
+
+// Publications: each scenario in a Worker of its own, the person's state built by webhooks (or a
+// legacy source bundle), then one more ordinary webhook whose publication (alarm, both policies,
+// KV writes) is measured: workerd CPU from the webhook to the new version in KV, idle subtracted.
+const hook = (w, payload) => {
+  const body = JSON.stringify(payload);
+  return fetch(`${w.base}/v1/webhooks/segment`, { method: 'POST', body, headers: { 'x-signature': signWebhook(body) } });
+};
+// Listed rather than read: reading a large snapshot over and over would be CPU of its own.
+async function publishedVersion(kv, user) {
+  const { keys } = await kv.list({ prefix: `snap:v1:${user}` });
+  return keys.find((k) => k.name === `snap:v1:${user}`)?.metadata?.v ?? -1;
+}
+async function waitPublished(kv, user, above) {
+  for (let i = 0; i < 900; i += 1) {
+    if (await publishedVersion(kv, user) > above) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${user}: not published`);
+}
+async function idleRate(w) {
+  const c = cpuMs(w.pids); const t = Date.now();
+  await new Promise((r) => setTimeout(r, 1000));
+  return (cpuMs(w.pids) - c) / (Date.now() - t);
+}
+async function publication(w, kv, user, n) {
+  const idle = await idleRate(w);
+  let total = 0;
+  for (let i = 0; i < n; i += 1) {
+    const before = await publishedVersion(kv, user);
+    await new Promise((r) => setTimeout(r, 1100)); // past the KV write interval
+    const c0 = cpuMs(w.pids); const t0 = Date.now();
+    const res = await hook(w, { type: 'identify', userId: user, messageId: `pub-${user}-${i}-${Date.now()}`, traits: { visits: i } });
+    if (res.status !== 200) throw new Error(`webhook ${res.status}`);
+    await waitPublished(kv, user, before);
+    total += Math.max(cpuMs(w.pids) - c0 - idle * (Date.now() - t0), 0);
+  }
+  return +(total / n).toFixed(1);
+}
+function boundsBundle(user) {
+  const words = ['running', 'shoes', 'size', 'trail', 'order', 'return', 'jacket', 'marathon', 'loyalty', 'points'];
+  let x = 7; const pick = () => { x = (x * 1103515245 + 12345) % 2147483648; return words[x % words.length]; };
+  const traits = {};
+  for (let i = 0; i < 5000; i += 1) traits[`trait_${i}_${pick()}`] = `${pick()} ${pick()} ${pick()} ${pick()}`;
+  const data = [];
+  for (let i = 0; i < 10_000; i += 1) {
+    data.push({ message_id: `bounds-${i}`, event: ['Product Viewed', 'Order Completed', 'Cart Viewed'][i % 3],
+      timestamp: new Date(Date.UTC(2026, 10, 1 + (i % 25), i % 24, i % 60)).toISOString(),
+      properties: { name: `${pick()} ${pick()}`, price: i % 500, sku: `sku_${i}` } });
+  }
+  return { profile_id: `user_id:${user}`, traits: { traits }, events: { data } };
+}
+const letters = (n, seed) => { let x = seed; let out = ''; for (let i = 0; i < n; i += 1) { x = (x * 1103515245 + 12345) % 2147483648; out += String.fromCharCode(97 + (x % 26)); } return out; };
+
+const pubRows = [];
+const pubN = QUICK ? 1 : 3;
+const pw = await worker({ SEGMENT_WEBHOOK_SECRET: WEBHOOK_SECRET, SNAPSHOT_CACHE_SECONDS: '600' });
+try {
+  const kv = await pw.mf.getKVNamespace('PROFILES');
+  // An ordinary person.
+  await hook(pw, { type: 'identify', userId: 'ordinary', messageId: 'o-0', traits: { firstName: 'Ola', tier: 'Gold' } });
+  await waitPublished(kv, 'ordinary', -1);
+  pubRows.push({ scenario: 'ordinary person (2 traits)', 'CPU ms/publication': await publication(pw, kv, 'ordinary', pubN), note: '' });
+  // Sixty traits of one 16,000-letter word each, one per identify (each within max_item_bytes).
+  for (let i = 0; i < 60; i += 1) {
+    const res = await hook(pw, { type: 'identify', userId: 'long-words', messageId: `lw-${i}`, traits: { [`long_${i}`]: letters(16_000, i + 1) } });
+    if (res.status !== 200) throw new Error(`long word ${res.status}`);
+  }
+  await waitPublished(kv, 'long-words', -1);
+  pubRows.push({ scenario: '60 traits of one 16,000-letter word (60 identify calls)', 'CPU ms/publication': await publication(pw, kv, 'long-words', pubN), note: '' });
+  // The same sixty in one identify, and an event of about 1 MB: refused at ingestion (400).
+  const one = {}; for (let i = 0; i < 60; i += 1) one[`long_${i}`] = letters(16_000, i + 1);
+  const big = await hook(pw, { type: 'identify', userId: 'one-call', messageId: 'oc', traits: one });
+  const props = {}; for (let i = 0; i < 64; i += 1) props[`p${i}`] = letters(16_000, i + 100);
+  const ev = await hook(pw, { type: 'track', userId: 'big-event', messageId: 'be', event: 'Big', timestamp: new Date().toISOString(), properties: props });
+  pubRows.push({ scenario: 'the 60 long words in one identify; an event of 1 MB', 'CPU ms/publication': '—', note: `answered ${big.status} and ${ev.status}: over max_item_bytes, nothing stored` });
+  // A person at the state's bounds (5,000 traits, 10,000 events), from a legacy source bundle.
+  await kv.put('src:v1:bounds', JSON.stringify(boundsBundle('bounds')));
+  const idle = await idleRate(pw);
+  let c0 = cpuMs(pw.pids); let t0 = Date.now();
+  const reads = [];
+  const reader = token('jeff-lawson-1138', { ttl: 3600 });
+  const readB = async () => { const t = performance.now(); await call(pw, '/v1/context', { method: 'POST', headers: { authorization: `Bearer ${reader}` }, body: '{"query":"running shoes"}' }); return performance.now() - t; };
+  await readB();
+  const first = hook(pw, { type: 'identify', userId: 'bounds', messageId: 'b-0', traits: { tier: 'Gold' } });
+  const until = Date.now() + 8000;
+  let done = false;
+  first.then(() => waitPublished(kv, 'bounds', -1)).then(() => { done = true; });
+  while (!done && Date.now() < until) { reads.push(await readB()); await new Promise((r) => setTimeout(r, 20)); }
+  await first; await waitPublished(kv, 'bounds', -1);
+  pubRows.push({ scenario: 'person at the bounds: first touch (migration + first publication)', 'CPU ms/publication': +Math.max(cpuMs(pw.pids) - c0 - idle * (Date.now() - t0), 0).toFixed(1), note: '' });
+  pubRows.push({ scenario: 'person at the bounds: a later publication', 'CPU ms/publication': await publication(pw, kv, 'bounds', pubN), note: 'spaced out by PUBLISH_SPACING_PER_MIB_MS' });
+  const browserAuth = { headers: { authorization: `Bearer ${token('bounds', { ttl: 3600 })}` } };
+  rows.push(await measure(pw, 'GET /v1/snapshot, person at the bounds', QUICK ? 5 : 50, () => call(pw, '/v1/snapshot', browserAuth)));
+  const sorted = reads.sort((a, b) => a - b);
+  pubRows.push({ scenario: "another person's /v1/context during the bounds person's first publication (wall ms)", 'CPU ms/publication': '—',
+    note: `${sorted.length} reads: p50 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms` });
+} finally {
+  await pw.mf.dispose();
+}
+
+const table = (list, cols) => [`| ${cols.join(' | ')} |`, `| ${cols.map(() => '---').join(' | ')} |`, ...list.map((r) => `| ${cols.map((c) => r[c] ?? '').join(' | ')} |`)].join('\n');
 console.log(`workerd process CPU per request (utime+stime, ${TICK_MS} ms ticks, idle subtracted), sequential, one connection:`);
 console.table(rows);
+console.table(pubRows);
+const out = path.join(ROOT, 'docs/benchmarks/worker-cpu.md');
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(out, `# Worker CPU per request and per publication
+
+Generated by \`node worker/cpu.mjs${QUICK ? ' --quick' : ''}\` (\`scripts/worker.sh cpu\`) on ${new Date().toISOString().slice(0, 10)}; ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), local workerd through Miniflare, shared with other work.
+CPU is workerd's own process time (utime + stime from /proc, 10 ms ticks) minus its idle rate over the same wall time.
+
+## Requests (the jeff profile)
+
+${table(rows, ['scenario', 'requests', 'CPU ms/request', 'wall ms/request'])}
+
+## Publications (both policies compiled and written to KV, from one ordinary webhook to the new version in KV)
+
+${table(pubRows, ['scenario', 'CPU ms/publication', 'note'])}
+`);
+console.log(`wrote ${path.relative(ROOT, out)}`);

@@ -5,8 +5,17 @@
 // there would run as code or load CSS. Without a personalizer (missing, failed to load) nothing is
 // touched, so the page keeps the defaults it was authored with.
 
-// The same list as the Worker's rewriter (src/bindings/worker/html.rs, RAW_TEXT_ELEMENTS).
+// The slot language's list (src/slots.rs, RAW_TEXT_ELEMENTS; npm/test/slots.test.mjs checks they are
+// equal), which the Worker's rewriter uses too.
 const RAW_TEXT = 'script, style, template, textarea, title, noscript, iframe, xmp, noembed, noframes, plaintext';
+
+// Variants groups are decided in the order they end, as the Worker decides them while the page
+// streams: an inner group before the one around it, siblings in document order.
+function byEnd(a, b) {
+  if (a.contains(b)) return 1;
+  if (b.contains(a)) return -1;
+  return a.compareDocumentPosition(b) & 4 /* DOCUMENT_POSITION_FOLLOWING */ ? -1 : 1;
+}
 
 function within(root, selector) {
   const found = Array.from(root.querySelectorAll(selector));
@@ -47,14 +56,21 @@ export function personalize(root, p, options) {
     })) report.conditions += 1;
   }
 
-  for (const group of within(root, '[data-persona-variants]')) {
+  // A group that is itself a variant stays as authored (its parent decides). Each group is told how
+  // many variants the page's earlier groups had: past the slot language's page cap it stays as
+  // authored, as does a group over the per-group cap (src/slots.rs).
+  const groups = within(root, '[data-persona-variants]').filter((g) => !g.hasAttribute('data-persona-variant'));
+  let earlier = 0;
+  for (const group of groups.sort(byEnd)) {
+    const children = Array.from(group.children).filter((c) => c.hasAttribute('data-persona-variant'));
     if (attempt(group, () => {
-      const children = Array.from(group.children).filter((c) => c.hasAttribute('data-persona-variant'));
-      const chosen = p.chooseVariant(children.map((c) => c.getAttribute('data-persona-variant')), now);
+      const options = now ? { now: now.now, earlier } : { earlier };
+      const chosen = p.chooseVariant(children.map((c) => c.getAttribute('data-persona-variant')), options);
       if (chosen === undefined) return;
       children.forEach((child, i) => { child.hidden = i !== chosen; });
       group.setAttribute('data-persona-chosen', String(chosen));
     })) report.variants += 1;
+    earlier += children.length;
   }
 
   report.applied = true;

@@ -565,15 +565,22 @@ impl Personalizer {
         self.inner.condition_holds(expr)
     }
 
-    /// The index of the most relevant variant (each a string of words), or `undefined`.
+    /// The index of the most relevant variant (each a string of words), or `undefined`: none
+    /// relevant, or the group past the slot language's caps ([`crate::slots`]). `earlier`: the
+    /// variants of the page's groups ranked before this one (0 by default).
     #[wasm_bindgen(js_name = chooseVariant)]
     pub fn choose_variant(&self, variants: JsValue, opts: JsValue) -> Result<Option<u32>, JsValue> {
         let variants = strings(&variants, "variants")?;
-        let o = Opts::new("chooseVariant options", opts, &["now"])?;
+        let o = Opts::new("chooseVariant options", opts, &["now", "earlier"])?;
+        let earlier = o.count("earlier")?.unwrap_or(0) as usize;
         let words: Vec<&str> = variants.iter().map(String::as_str).collect();
-        let chosen = self
-            .inner
-            .choose_variant(&words, o.now()?, &Checked::default());
+        let chosen = crate::slots::choose_variant_on_page(
+            self.inner.snapshot(),
+            &words,
+            earlier,
+            o.now()?,
+            &Checked::default(),
+        );
         Ok(chosen.and_then(|i| u32::try_from(i).ok()))
     }
 }

@@ -25,8 +25,18 @@
 //! nested members included. Head and whole-key words are sure only of a scalar value: under an object
 //! (`debitCard: {scheme, last4, number}`, `mobile: {os}`) each member is judged by its own path
 //! (`debit card number` is payment data, `debit card scheme` is not).
+//!
+//! A word the vocabulary does not know is compared by its confusable skeleton (Unicode TS #39, after
+//! NFKC and case folding, in lower and in upper case): `рhone` with a Cyrillic `р`, `ΡΗΟΝΕ` in Greek
+//! capitals, `ph0ne` and `bаnk_account` are the keys they imitate.
 
-use super::PiiClass::{self, Address, Birthday, Email, GovernmentId, IpAddress, PaymentId, Phone};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use super::class::PiiClass::{
+    self, Address, Birthday, Email, GovernmentId, IpAddress, PaymentId, Phone,
+};
+use Sense::{Attribute, Head, Modifier, Part, Term, Whole};
 
 /// Longest key, in bytes, whose words are judged; a longer key is judged on its first this many
 /// bytes (keys are short; this bounds the work for a hostile one).
@@ -78,6 +88,7 @@ fn key_words(key: &str, out: &mut Vec<String>) {
         if is_connective(&w) {
             return;
         }
+        let w = canonical(w);
         match split_compound(&w) {
             Some(parts) => out.extend(parts),
             None => out.push(w),
@@ -297,141 +308,161 @@ fn pair(a: &str, b: &str) -> Option<(PiiClass, bool)> {
     })
 }
 
-/// The vocabulary (folded, lowercase, singular).
+/// The vocabulary: words (folded, lowercase, singular) and how each counts; a word listed twice
+/// counts as its first listing.
+#[rustfmt::skip]
+const VOCABULARY: &[(Sense, &[&str])] = &[
+    (Term(Email), &["email", "emailaddress", "courriel", "mel", "eposta", "epost", "epostadresse",
+        "sahkoposti", "mejl", "почта", "емейл", "имейл"]),
+    (Head(Email), &["mail", "correo", "posta"]),
+    (Term(Phone), &["phone", "telephone", "telefon", "telefono", "telefone", "telefoon",
+        "telefonu", "telefonszam", "rufnummer", "puhelin", "puhelinnumero", "landline", "msisdn",
+        "whatsapp", "viber", "cellphone", "mobilephone", "movil", "celular", "cellulare",
+        "telemovel", "telefonnummer", "handynummer", "mobilnummer", "телефон"]),
+    (Head(Phone), &["mobile", "mobil", "mobiel", "mob", "cell", "cel", "tel", "tlf", "tlfn",
+        "tfno", "fax", "handy", "portable", "gsm", "telegram", "тел"]),
+    (Term(Address), &["address", "addr", "street", "strasse", "straat", "calle", "ulica", "ulice",
+        "adresse", "adres", "adresa", "adress", "adressa", "indirizzo", "direccion", "endereco",
+        "morada", "domicilio", "domicile", "anschrift", "wohnadresse", "lieferadresse",
+        "rechnungsadresse", "postleitzahl", "postcode", "postal", "zipcode", "postnummer",
+        "postinumero", "pocztowy", "osoite", "cim", "hausnummer", "huisnummer", "postfach",
+        "pobox", "shipto", "billto", "latitude", "longitude", "geolocation", "coordinates",
+        "адрес", "улица"]),
+    (Head(Address), &["zip", "adr", "plz", "lat", "lng", "lon", "apt", "psc"]),
+    (Whole(Address), &["home", "via", "rue", "rua", "cap", "cep", "cp"]),
+    (Term(Birthday), &["birthday", "bday", "birthdate", "birth", "dob", "geburtstag",
+        "geburtsdatum", "geburt", "geboortedatum", "geboorte", "verjaardag", "naissance",
+        "cumpleanos", "nacimiento", "compleanno", "nascita", "nascimento", "urodzenia", "urodziny",
+        "fodelsedag", "fodelsedatum", "fodelse", "fodselsdag", "fodselsdato", "fodsel",
+        "syntymapaiva", "syntymaaika", "narozeni", "dogum", "szuletesi", "nasterii", "рождения"]),
+    (Whole(Birthday), &["anniversaire", "aniversario", "geb"]),
+    (Term(GovernmentId), &["ssn", "passport", "passeport", "pasaporte", "passaporto", "passaporte",
+        "paszport", "reisepass", "paspoort", "personalausweis", "ausweis", "ausweisnummer",
+        "steuernummer", "steueridentifikationsnummer", "sozialversicherungsnummer",
+        "sozialversicherung", "personnummer", "henkilotunnus", "hetu", "aadhaar", "pesel", "dni",
+        "nie", "nif", "nss", "cpf", "curp", "bsn", "itin", "nino", "identite", "identidad",
+        "identidade", "identita", "fuhrerschein", "rijbewijs", "cnp", "паспорт", "инн", "снилс"]),
+    (Whole(GovernmentId), &["sin", "tin", "nin", "nir", "rg", "rfc", "cpr", "ahv", "svnr", "dl",
+        "kimlik"]),
+    (Term(PaymentId), &["iban", "cvv", "cvc", "cvv2", "cvc2", "cardnumber", "kreditkartennummer",
+        "kartennummer", "kontonummer", "rekeningnummer", "clabe", "bankverbindung"]),
+    (Head(PaymentId), &["swift", "bic"]),
+    (Whole(PaymentId), &["pan", "rib", "konto", "rekening", "ccnum"]),
+    (Term(IpAddress), &["ipv4", "ipv6", "ipaddr", "ipaddress"]),
+    (Head(IpAddress), &["ip", "forwarded"]),
+    (Part, &["e", "ship", "bill", "to", "house", "po", "p", "box", "post", "code", "codigo",
+        "social", "security", "insurance", "national", "personal", "citizen", "tax", "taxpayer",
+        "steuer", "identity", "card", "karte", "karten", "carte", "carta", "tarjeta", "cartao",
+        "driver", "driving", "license", "licence", "lic", "permit", "permis", "conduire", "carnet",
+        "licencia", "conducir", "codice", "fiscale", "rodne", "cislo", "tc", "bank", "account",
+        "acct", "acc", "routing", "aba", "sort", "remote", "client", "mac", "credit", "kredit",
+        "debit", "cc", "securite", "sociale", "seguridad", "seguranca", "sicurezza", "cuenta",
+        "bancaria", "conta", "conto", "electronico", "elettronica", "liefer", "rechnung", "wohn",
+        "haupt", "privat", "geschaft", "firmen", "arbeit", "work", "business", "datum", "dato",
+        "date", "day", "place", "tag", "identifier", "document"]),
+    (Modifier, &["number", "no", "nr", "num", "numero", "nummer", "numer", "nro", "szam", "line",
+        "line1", "line2", "line3", "1", "2", "3", "primary", "secondary", "main", "alt",
+        "alternate", "alternative", "other", "full", "raw", "value", "e164", "intl", "formatted",
+        "normalized", "current", "new", "old", "previous", "default", "billing", "shipping",
+        "delivery", "mailing", "contact", "private", "office", "fixed", "id"]),
+    (Attribute, &["opt", "optin", "optout", "in", "out", "consent", "consented", "verified",
+        "verification", "valid", "validity", "validated", "confirmed", "bounce", "bounced",
+        "engaged", "engagement", "open", "opened", "click", "clicked", "sent", "delivered",
+        "subject", "campaign", "template", "domain", "provider", "carrier", "country", "city",
+        "state", "province", "region", "county", "type", "kind", "status", "count", "total",
+        "enabled", "disabled", "allowed", "subscribed", "subscription", "subscriber",
+        "unsubscribed", "preference", "pref", "channel", "format", "model", "brand", "os", "make",
+        "frequency", "limit", "marketing", "notification", "permission", "present", "exist",
+        "known", "missing", "changed", "updated", "created", "at", "on", "since", "ts", "time",
+        "timestamp", "score", "risk", "rate", "ratio", "pct", "percent", "share", "quality",
+        "reputation", "digest", "newsletter", "list", "sec", "second", "minute", "min", "ms",
+        "hour", "length", "len", "last4", "last", "first", "masked", "handling", "support",
+        "usage", "spam", "complaint", "balance", "apr", "product", "payment", "due", "statement",
+        "scheme", "issuer", "network", "expiry", "expires", "expiration", "exp", "art", "design",
+        "fraud", "watchlist", "download", "downloaded", "upload", "uploaded", "request",
+        "requested", "label", "category", "language", "locale", "timezone", "source", "medium",
+        "plan", "tier", "level", "class", "zone", "distance", "radius", "match", "matched",
+        "check", "checked", "lookup", "change", "reminder", "alert", "cooldown", "year", "age",
+        "nickname", "username", "handle", "avatar", "style", "bucket", "segment", "cohort",
+        "variant", "experiment", "flag", "feature", "setting", "option", "mode", "theme",
+        "version", "app", "device", "browser", "agent", "platform", "pay", "token", "reader",
+        "signal"]),
+];
+
+/// The sense of a word of the vocabulary.
 fn sense(word: &str) -> Option<Sense> {
-    use Sense::{Attribute, Head, Modifier, Part, Term, Whole};
-    Some(match word {
-        // E-mail: en, de, fr, es, it, pt, nl, pl, nordic, fi, tr, ru.
-        "email" | "emailaddress" | "courriel" | "mel" | "eposta" | "epost" | "epostadresse"
-        | "sahkoposti" | "mejl" | "почта" | "емейл" | "имейл" => Term(Email),
-        "mail" | "correo" | "posta" => Head(Email),
-        // Phones.
-        "phone" | "telephone" | "telefon" | "telefono" | "telefone" | "telefoon" | "telefonu"
-        | "telefonszam" | "rufnummer" | "puhelin" | "puhelinnumero" | "landline" | "msisdn"
-        | "whatsapp" | "viber" | "cellphone" | "mobilephone" | "movil" | "celular"
-        | "cellulare" | "telemovel" | "telefonnummer" | "handynummer" | "mobilnummer"
-        | "телефон" => Term(Phone),
-        "mobile" | "mobil" | "mobiel" | "mob" | "cell" | "cel" | "tel" | "tlf" | "tlfn"
-        | "tfno" | "fax" | "handy" | "portable" | "gsm" | "telegram" | "тел" => Head(Phone),
-        // Street and postal addresses, precise locations.
-        "address" | "addr" | "street" | "strasse" | "straat" | "calle" | "ulica" | "ulice"
-        | "adresse" | "adres" | "adresa" | "adress" | "adressa" | "indirizzo" | "direccion"
-        | "endereco" | "morada" | "domicilio" | "domicile" | "anschrift" | "wohnadresse"
-        | "lieferadresse" | "rechnungsadresse" | "postleitzahl" | "postcode" | "postal"
-        | "zipcode" | "postnummer" | "postinumero" | "pocztowy" | "osoite" | "cim"
-        | "hausnummer" | "huisnummer" | "postfach" | "pobox" | "shipto" | "billto" | "latitude"
-        | "longitude" | "geolocation" | "coordinates" | "адрес" | "улица" => {
-            Term(Address)
+    vocabulary().senses.get(word).copied()
+}
+
+/// The vocabulary's lookups, built once: each word's sense, and the word each confusable skeleton
+/// stands for.
+struct Lookups {
+    senses: HashMap<&'static str, Sense>,
+    skeletons: HashMap<String, &'static str>,
+}
+
+fn vocabulary() -> &'static Lookups {
+    static LOOKUPS: OnceLock<Lookups> = OnceLock::new();
+    LOOKUPS.get_or_init(|| {
+        let mut senses = HashMap::new();
+        let mut skeletons = HashMap::new();
+        for (sense, words) in VOCABULARY {
+            for word in *words {
+                senses.entry(*word).or_insert(*sense);
+                for sk in skeletons_of(word) {
+                    skeletons.entry(sk).or_insert(*word);
+                }
+            }
         }
-        "zip" | "adr" | "plz" | "lat" | "lng" | "lon" | "apt" | "psc" => Head(Address),
-        "home" | "via" | "rue" | "rua" | "cap" | "cep" | "cp" => Whole(Address),
-        // Birthdays.
-        "birthday" | "bday" | "birthdate" | "birth" | "dob" | "geburtstag" | "geburtsdatum"
-        | "geburt" | "geboortedatum" | "geboorte" | "verjaardag" | "naissance" | "cumpleanos"
-        | "nacimiento" | "compleanno" | "nascita" | "nascimento" | "urodzenia" | "urodziny"
-        | "fodelsedag" | "fodelsedatum" | "fodelse" | "fodselsdag" | "fodselsdato" | "fodsel"
-        | "syntymapaiva" | "syntymaaika" | "narozeni" | "dogum" | "szuletesi" | "nasterii"
-        | "рождения" => Term(Birthday),
-        "anniversaire" | "aniversario" | "geb" => Whole(Birthday),
-        // Government identifiers.
-        "ssn"
-        | "passport"
-        | "passeport"
-        | "pasaporte"
-        | "passaporto"
-        | "passaporte"
-        | "paszport"
-        | "reisepass"
-        | "paspoort"
-        | "personalausweis"
-        | "ausweis"
-        | "ausweisnummer"
-        | "steuernummer"
-        | "steueridentifikationsnummer"
-        | "sozialversicherungsnummer"
-        | "sozialversicherung"
-        | "personnummer"
-        | "henkilotunnus"
-        | "hetu"
-        | "aadhaar"
-        | "pesel"
-        | "dni"
-        | "nie"
-        | "nif"
-        | "nss"
-        | "cpf"
-        | "curp"
-        | "bsn"
-        | "itin"
-        | "nino"
-        | "identite"
-        | "identidad"
-        | "identidade"
-        | "identita"
-        | "fuhrerschein"
-        | "rijbewijs"
-        | "cnp"
-        | "паспорт"
-        | "инн"
-        | "снилс" => Term(GovernmentId),
-        "sin" | "tin" | "nin" | "nir" | "rg" | "rfc" | "cpr" | "ahv" | "svnr" | "dl" | "kimlik" => {
-            Whole(GovernmentId)
-        }
-        // Payment identifiers.
-        "iban" | "cvv" | "cvc" | "cvv2" | "cvc2" | "cardnumber" | "kreditkartennummer"
-        | "kartennummer" | "kontonummer" | "rekeningnummer" | "clabe" | "bankverbindung" => {
-            Term(PaymentId)
-        }
-        "swift" | "bic" => Head(PaymentId),
-        "pan" | "rib" | "konto" | "rekening" | "ccnum" => Whole(PaymentId),
-        // IP addresses.
-        "ipv4" | "ipv6" | "ipaddr" | "ipaddress" => Term(IpAddress),
-        "ip" | "forwarded" => Head(IpAddress),
-        // Parts of two-word terms and compounds.
-        "e" | "ship" | "bill" | "to" | "house" | "po" | "p" | "box" | "post" | "code"
-        | "codigo" | "social" | "security" | "insurance" | "national" | "personal" | "citizen"
-        | "tax" | "taxpayer" | "steuer" | "identity" | "card" | "karte" | "karten" | "carte"
-        | "carta" | "tarjeta" | "cartao" | "driver" | "driving" | "license" | "licence" | "lic"
-        | "permit" | "permis" | "conduire" | "carnet" | "licencia" | "conducir" | "codice"
-        | "fiscale" | "rodne" | "cislo" | "tc" | "bank" | "account" | "acct" | "acc"
-        | "routing" | "aba" | "sort" | "remote" | "client" | "mac" | "credit" | "kredit"
-        | "debit" | "cc" | "securite" | "sociale" | "seguridad" | "seguranca" | "sicurezza"
-        | "cuenta" | "bancaria" | "conta" | "conto" | "electronico" | "elettronica" | "liefer"
-        | "rechnung" | "wohn" | "haupt" | "privat" | "geschaft" | "firmen" | "arbeit" | "work"
-        | "business" | "datum" | "dato" | "date" | "day" | "place" | "tag" | "identifier"
-        | "document" => Part,
-        "number" | "no" | "nr" | "num" | "numero" | "nummer" | "numer" | "nro" | "szam"
-        | "line" | "line1" | "line2" | "line3" | "1" | "2" | "3" | "primary" | "secondary"
-        | "main" | "alt" | "alternate" | "alternative" | "other" | "full" | "raw" | "value"
-        | "e164" | "intl" | "formatted" | "normalized" | "current" | "new" | "old" | "previous"
-        | "default" | "billing" | "shipping" | "delivery" | "mailing" | "contact" | "private"
-        | "office" | "fixed" | "id" => Modifier,
-        "opt" | "optin" | "optout" | "in" | "out" | "consent" | "consented" | "verified"
-        | "verification" | "valid" | "validity" | "validated" | "confirmed" | "bounce"
-        | "bounced" | "engaged" | "engagement" | "open" | "opened" | "click" | "clicked"
-        | "sent" | "delivered" | "subject" | "campaign" | "template" | "domain" | "provider"
-        | "carrier" | "country" | "city" | "state" | "province" | "region" | "county" | "type"
-        | "kind" | "status" | "count" | "total" | "enabled" | "disabled" | "allowed"
-        | "subscribed" | "subscription" | "subscriber" | "unsubscribed" | "preference" | "pref"
-        | "channel" | "format" | "model" | "brand" | "os" | "make" | "frequency" | "limit"
-        | "marketing" | "notification" | "permission" | "present" | "exist" | "known"
-        | "missing" | "changed" | "updated" | "created" | "at" | "on" | "since" | "ts" | "time"
-        | "timestamp" | "score" | "risk" | "rate" | "ratio" | "pct" | "percent" | "share"
-        | "quality" | "reputation" | "digest" | "newsletter" | "list" | "sec" | "second"
-        | "minute" | "min" | "ms" | "hour" | "length" | "len" | "last4" | "last" | "first"
-        | "masked" | "handling" | "support" | "usage" | "spam" | "complaint" | "balance"
-        | "apr" | "product" | "payment" | "due" | "statement" | "scheme" | "issuer" | "network"
-        | "expiry" | "expires" | "expiration" | "exp" | "art" | "design" | "fraud"
-        | "watchlist" | "download" | "downloaded" | "upload" | "uploaded" | "request"
-        | "requested" | "label" | "category" | "language" | "locale" | "timezone" | "source"
-        | "medium" | "plan" | "tier" | "level" | "class" | "zone" | "distance" | "radius"
-        | "match" | "matched" | "check" | "checked" | "lookup" | "change" | "reminder"
-        | "alert" | "cooldown" | "year" | "age" | "nickname" | "username" | "handle" | "avatar"
-        | "style" | "bucket" | "segment" | "cohort" | "variant" | "experiment" | "flag"
-        | "feature" | "setting" | "option" | "mode" | "theme" | "version" | "app" | "device"
-        | "browser" | "agent" | "platform" | "pay" | "token" | "reader" | "signal" => Attribute,
-        _ => return None,
+        Lookups { senses, skeletons }
     })
+}
+
+/// A word's confusable skeleton (Unicode TS #39: decomposed, each character mapped to the
+/// prototype of its confusables), lowercased and accents folded, so that look-alikes of every
+/// script meet: `рhоne` (Cyrillic `р`, `о`), `ph0ne`, `emaіl`.
+fn skeleton(word: &str) -> String {
+    let lowered: String = unicode_security::skeleton(word)
+        .flat_map(char::to_lowercase)
+        .collect();
+    fold(&lowered)
+}
+
+/// The skeletons of a lowercase word, as written and in capitals: words arrive lowercased, and the
+/// lowercase of a look-alike capital is often no look-alike (Greek `Η` is `H`, its `η` is not `h`).
+fn skeletons_of(word: &str) -> [String; 2] {
+    [skeleton(word), skeleton(&word.to_uppercase())]
+}
+
+/// What a word of a key is read as: itself when the vocabulary knows it (or the compounds it
+/// splits into); else, when its confusable skeleton is a word of the vocabulary, that word, or
+/// when the skeleton is Latin and known (a plural, a compound), the skeleton; else itself.
+fn canonical(word: String) -> String {
+    if sense_of(&word).is_some() || split_compound(&word).is_some() {
+        return word;
+    }
+    let [lower, upper] = skeletons_of(&word);
+    // An ASCII word is only read as a vocabulary word it imitates (`ernail`): its capitals say
+    // nothing more, and its skeleton is no Latin word of its own.
+    let foreign = !word.is_ascii();
+    let candidates = [Some(&lower), foreign.then_some(&upper)];
+    for sk in candidates.into_iter().flatten() {
+        if let Some(known) = vocabulary().skeletons.get(sk) {
+            return (*known).to_string();
+        }
+    }
+    // A foreign word whose skeleton is a Latin plural or compound of the vocabulary (`рhones`,
+    // `Tеlefonnummer`); in capitals, a plural only (the capitals' `l` for `I` splits too freely).
+    if foreign
+        && lower.is_ascii()
+        && (sense_of(&lower).is_some() || split_compound(&lower).is_some())
+    {
+        return lower;
+    }
+    if foreign && upper.is_ascii() && sense_of(&upper).is_some() {
+        return upper;
+    }
+    word
 }
 
 /// Whether `p` can be a part of a compound: any word of the vocabulary.
@@ -558,5 +589,40 @@ mod tests {
         assert_eq!(sure(&["emergency_contact", "name"]), None);
         assert_eq!(sure(&["mobile"]), Some((Phone, false)));
         assert_eq!(sure(&["mobile", "os"]), None);
+    }
+
+    #[test]
+    fn look_alikes_of_other_scripts_are_the_words_they_imitate() {
+        assert_eq!(skeleton("m"), "rn", "TS #39's own rule");
+        assert_eq!(words("ernail"), ["email"]);
+        assert_eq!(words("opening"), ["opening"]);
+        assert_eq!(words("рhone_numbеr"), ["phone", "number"]);
+        assert_eq!(words("ΙBΑΝ"), ["iban"]);
+        assert_eq!(words("bаnk_account"), ["bank", "account"]);
+        assert_eq!(words("Tеlefonnummer"), ["telefonnummer"]);
+        assert_eq!(
+            words("тeлeфoн"),
+            ["телефон"],
+            "a Russian word with Latin letters in it"
+        );
+        assert_eq!(classify_key("ph0ne"), Some(Phone));
+        assert_eq!(
+            classify_key("еmail_opt_in"),
+            None,
+            "an attribute still clears the key"
+        );
+        // Words of other scripts that imitate nothing stay as they are.
+        assert_eq!(words("город"), ["город"]);
+        assert_eq!(words("shoe_size"), ["shoe", "size"]);
+        // Two words of the vocabulary with one skeleton would be read alike: none have.
+        let mut by_skeleton: HashMap<String, Sense> = HashMap::new();
+        for (sense, list) in VOCABULARY {
+            for word in *list {
+                for sk in skeletons_of(word) {
+                    let earlier = by_skeleton.entry(sk).or_insert(*sense);
+                    assert_eq!(earlier, sense, "{word}");
+                }
+            }
+        }
     }
 }

@@ -36,6 +36,7 @@
 //! outside its vocabulary. Value text beyond [`PrivacyPolicy::max_value_bytes`] is cut, never kept
 //! unread.
 
+mod class;
 mod keys;
 mod shapes;
 
@@ -43,59 +44,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::profile::Value;
 
+pub use class::PiiClass;
 pub use keys::classify_key;
 pub(crate) use keys::{classify_path, Certainty};
 pub use shapes::mask_text;
-
-/// Kinds of personal data the policy recognises.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    bincode::Encode,
-    bincode::Decode,
-)]
-pub enum PiiClass {
-    /// An e-mail address.
-    Email,
-    /// A phone number.
-    Phone,
-    /// A street or postal address.
-    Address,
-    /// A birthday or date of birth.
-    Birthday,
-    /// A government identifier (SSN, passport, national id, driver's licence).
-    GovernmentId,
-    /// A payment identifier (card number, IBAN, account number).
-    PaymentId,
-    /// An IP address.
-    IpAddress,
-}
-
-impl PiiClass {
-    /// Lowercase name, as shown in masks and explanations.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PiiClass::Email => "email",
-            PiiClass::Phone => "phone",
-            PiiClass::Address => "address",
-            PiiClass::Birthday => "birthday",
-            PiiClass::GovernmentId => "government id",
-            PiiClass::PaymentId => "payment id",
-            PiiClass::IpAddress => "ip address",
-        }
-    }
-
-    /// What stands in for a value of this class: `[phone withheld]`.
-    pub fn mask(self) -> String {
-        ["[", self.as_str(), " withheld]"].concat()
-    }
-}
 
 /// Where a compiled snapshot will be used.
 #[derive(

@@ -96,11 +96,21 @@ pub struct WriteRules<'a> {
     pub forward: bool,
 }
 
+/// Characters of `text` once normalized ([`crate::text::normalize`]), as the snapshot holds it:
+/// one character that NFKC expands eighteenfold counts eighteen.
+fn normalized_chars(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        crate::text::normalize(text).chars().count()
+    }
+}
+
 fn label(field: &'static str, value: &Option<String>) -> Result<Option<String>, MemoryError> {
     let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let chars = v.chars().count();
+    let chars = normalized_chars(v);
     if chars > MAX_MEMORY_LABEL_CHARS {
         return Err(MemoryError::TooLong {
             field,
@@ -166,7 +176,7 @@ impl PersonState {
         if text.is_empty() {
             return Err(MemoryError::Empty);
         }
-        let chars = text.chars().count();
+        let chars = normalized_chars(text);
         if chars > settings.max_memory_chars {
             return Err(MemoryError::TooLong {
                 field: "text",

@@ -5,7 +5,10 @@
 //!
 //! * **Idempotent**: a message id already applied is a duplicate and changes nothing.
 //! * **Ordered by the messages' own time**: a trait keeps the value of the newest message
-//!   (timestamp, then message id), whatever order the messages arrive in.
+//!   (timestamp, then message id), whatever order the messages arrive in; a time more than
+//!   [`MAX_FUTURE_SKEW_MS`] after the message was stored counts as the storing time. A `null`
+//!   value unsets the trait: its row stays, valueless, so that an older message arriving later
+//!   cannot bring the value back, and it is no trait of the profile.
 //! * **Bounded**: [`StateSettings`] caps traits, events and bytes; past a cap the oldest go
 //!   (counted in [`Counters`]), so a full profile keeps taking new data.
 //! * **Retention**: rows are deleted `retention_ms` after they were last stored ([`PersonState::expire`]).
@@ -34,7 +37,10 @@ pub use memory::{
 };
 pub use regulation::{Filing, Regulation};
 pub use rows::{Change, RowKind, META_KEY, ROW_FORMAT};
-pub use settings::{Counters, StateSettings, DAY_MS, MIN_PUBLISH_INTERVAL_MS};
+pub use settings::{
+    Counters, StateSettings, DAY_MS, MAX_FUTURE_SKEW_MS, MIN_PUBLISH_INTERVAL_MS,
+    PUBLISH_SPACING_PER_MIB_MS,
+};
 
 use crate::errors::StateError;
 use crate::profile::{looks_like_audience, Event, Profile, Trait, Value};
@@ -65,8 +71,10 @@ impl Update {
     }
 }
 
-/// What [`PersonState::apply`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What [`PersonState::apply`] did. Serialized in lowercase (`"changed"`, …): the person's object
+/// answers it to the Worker as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Something changed; the state has a new version.
     Changed,
@@ -76,6 +84,9 @@ pub enum Outcome {
     Stale,
     /// The person is erased and suppressed: nothing is kept.
     Suppressed,
+    /// The message is dated at or before the person's erasure: refused for ever, also once the
+    /// suppression is lifted (an old message replayed cannot bring erased values back).
+    Erased,
 }
 
 /// A Profile API fetch still to make: the first (seeding a new person) or a retry of a partial or
@@ -104,15 +115,69 @@ struct Meta {
     kv_erase_pending: bool,
     suppressed_since_ms: Option<i64>,
     fetch: Option<PendingFetch>,
+    /// The last erasure (ms): the watermark of [`Outcome::Erased`], kept when the suppression is
+    /// lifted.
+    erased_at_ms: Option<i64>,
+}
+
+/// The metadata row as builds before the erasure watermark wrote it (read, then written anew).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+struct MetaV1 {
+    user_id: String,
+    version: u64,
+    counters: Counters,
+    updated_at_ms: Option<i64>,
+    published_version: u64,
+    published_at_ms: i64,
+    kv_erase_pending: bool,
+    suppressed_since_ms: Option<i64>,
+    fetch: Option<PendingFetch>,
+}
+
+impl Meta {
+    /// The metadata row in the current layout, or in the one before it.
+    fn decode(key: &str, body: &[u8]) -> Result<Self, StateError> {
+        let name = RowKind::Meta.name();
+        rows::decode(name, key, body).or_else(|e| {
+            let old: MetaV1 = rows::decode(name, key, body).map_err(|_| e)?;
+            Ok(Meta {
+                user_id: old.user_id,
+                version: old.version,
+                counters: old.counters,
+                updated_at_ms: old.updated_at_ms,
+                published_version: old.published_version,
+                published_at_ms: old.published_at_ms,
+                kv_erase_pending: old.kv_erase_pending,
+                // A person erased before the watermark existed: their erasure time is unknown
+                // beyond the suppression, if it is still on.
+                erased_at_ms: old.suppressed_since_ms,
+                suppressed_since_ms: old.suppressed_since_ms,
+                fetch: old.fetch,
+            })
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
 struct TraitRow {
+    /// `Value::Null`: unset (kept for ordering, not a trait of the profile).
     value: Value,
     audience: bool,
     at_ms: i64,
     message_id: String,
     stored_ms: i64,
+}
+
+impl TraitRow {
+    /// The time the row's message counts as: its own, unless that is more than
+    /// [`MAX_FUTURE_SKEW_MS`] after the row was stored.
+    fn effective_at(&self) -> i64 {
+        self.at_ms
+            .min(self.stored_ms.saturating_add(MAX_FUTURE_SKEW_MS))
+    }
+    fn is_unset(&self) -> bool {
+        self.value == Value::Null
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
@@ -141,6 +206,8 @@ pub struct PersonState {
     audit: audit::AuditLog,
     /// The Segment regulation to file after an erasure (`regulation.rs`).
     regulation: regulation::Regulation,
+    /// Trait rows that only keep an unset trait's order ([`TraitRow::is_unset`]).
+    unset: usize,
     /// Encoded bytes of the trait and event rows (keys included).
     bytes: usize,
 }
@@ -204,6 +271,7 @@ impl PersonState {
                 published_at_ms: i64::MIN,
                 kv_erase_pending: false,
                 suppressed_since_ms: None,
+                erased_at_ms: None,
                 fetch: fetch_first.then_some(PendingFetch {
                     attempts: 0,
                     due_ms: now_ms,
@@ -221,6 +289,7 @@ impl PersonState {
             consent: None,
             audit: audit::AuditLog::default(),
             regulation: regulation::Regulation::default(),
+            unset: 0,
             bytes: 0,
         }
     }
@@ -239,9 +308,10 @@ impl PersonState {
             })?;
             let size = body.len() + key.len();
             match kind {
-                RowKind::Meta => meta = Some(rows::decode(kind.name(), &key, &body)?),
+                RowKind::Meta => meta = Some(Meta::decode(&key, &body)?),
                 RowKind::Trait => {
                     let row: TraitRow = rows::decode(kind.name(), &key, &body)?;
+                    state.unset += usize::from(row.is_unset());
                     state.trait_order.insert((row.at_ms, key.clone()));
                     state.bytes += size;
                     state.traits.insert(key, (row, size));
@@ -292,9 +362,9 @@ impl PersonState {
     pub fn counters(&self) -> Counters {
         self.meta.counters
     }
-    /// Traits kept.
+    /// Traits kept (unset ones not counted).
     pub fn trait_count(&self) -> usize {
-        self.traits.len()
+        self.traits.len().saturating_sub(self.unset)
     }
     /// Events kept.
     pub fn event_count(&self) -> usize {
@@ -306,7 +376,7 @@ impl PersonState {
     }
     /// Whether nothing of the profile is kept (no trait, no event, no memory).
     pub fn is_empty(&self) -> bool {
-        self.traits.is_empty() && self.events.is_empty() && self.memories.is_empty()
+        self.trait_count() == 0 && self.events.is_empty() && self.memories.is_empty()
     }
     /// Since when the person is erased and suppressed (ms), if they are.
     pub fn suppressed_since(&self) -> Option<i64> {
@@ -332,6 +402,7 @@ impl PersonState {
             traits: self
                 .traits
                 .iter()
+                .filter(|(_, (row, _))| !row.is_unset())
                 .map(|(key, (row, _))| Trait {
                     key: key.clone(),
                     value: row.value.clone(),
@@ -363,6 +434,13 @@ impl PersonState {
         if self.meta.suppressed_since_ms.is_some() {
             return self.finish(tx, Outcome::Suppressed);
         }
+        if self
+            .meta
+            .erased_at_ms
+            .is_some_and(|erased| update.at_ms <= erased)
+        {
+            return self.finish(tx, Outcome::Erased);
+        }
         let mid = update.message_id.as_deref().unwrap_or("");
         let known_event = update
             .event
@@ -374,10 +452,15 @@ impl PersonState {
             return self.finish(tx, Outcome::Duplicate);
         }
         let mut changed = false;
+        let at_ms = if update.at_ms > now_ms.saturating_add(MAX_FUTURE_SKEW_MS) {
+            now_ms
+        } else {
+            update.at_ms
+        };
         for t in &update.traits {
             let audience =
                 t.audience || (matches!(t.value, Value::Bool(_)) && looks_like_audience(&t.key));
-            changed |= self.write_trait(&mut tx, t, audience, update.at_ms, mid, now_ms);
+            changed |= self.write_trait(&mut tx, t, audience, at_ms, mid, now_ms);
         }
         if let Some(event) = &update.event {
             self.add_event(&mut tx, event.clone(), now_ms);
@@ -390,11 +473,7 @@ impl PersonState {
         let outcome = if changed {
             self.meta.counters.applied += 1;
             self.meta.version += 1;
-            self.meta.updated_at_ms = Some(
-                self.meta
-                    .updated_at_ms
-                    .map_or(update.at_ms, |u| u.max(update.at_ms)),
-            );
+            self.meta.updated_at_ms = Some(self.meta.updated_at_ms.map_or(at_ms, |u| u.max(at_ms)));
             Outcome::Changed
         } else {
             Outcome::Stale
@@ -585,12 +664,14 @@ impl PersonState {
         self.memory_order.clear();
         self.consent = None;
         self.audit.clear();
+        self.unset = 0;
         self.bytes = 0;
         self.meta.version += 1;
         self.meta.updated_at_ms = None;
         self.meta.fetch = None;
         self.meta.kv_erase_pending = true;
         self.meta.suppressed_since_ms = Some(now_ms);
+        self.meta.erased_at_ms = Some(self.meta.erased_at_ms.map_or(now_ms, |e| e.max(now_ms)));
         self.put_meta(&mut tx);
         if file_regulation {
             self.queue_regulation(&mut tx, now_ms);
@@ -606,7 +687,8 @@ impl PersonState {
     }
 
     /// Lifts the suppression: updates and fetches are accepted again (`fetch_first`: seed from the
-    /// Profile API before the next publication).
+    /// Profile API before the next publication), except messages dated at or before the erasure
+    /// ([`Outcome::Erased`]). A KV deletion still pending stays pending, and goes first.
     pub fn lift_suppression(
         &mut self,
         fetch_first: bool,
@@ -625,35 +707,69 @@ impl PersonState {
 
     /// When the compiled snapshots (or, after erasure, the deletion of the KV copies) may be
     /// written: `None` when there is nothing to write, else the earliest time (ms) that keeps KV
-    /// writes at least [`MIN_PUBLISH_INTERVAL_MS`] apart. `kv_missing`: a reader found no readable
+    /// writes at least [`MIN_PUBLISH_INTERVAL_MS`] apart, and publications
+    /// [`PersonState::publish_spacing_ms`] apart. `kv_missing`: a reader found no readable
     /// snapshot in KV (expired by its TTL, or of an older format), so the current one is due again.
     /// A new person's first publication waits for the first Profile API attempt.
     pub fn publish_due(&self, now_ms: i64, kv_missing: bool) -> Option<i64> {
-        let needed = if self.meta.suppressed_since_ms.is_some() {
-            self.meta.kv_erase_pending
-        } else {
-            (self.meta.version != self.meta.published_version || (kv_missing && !self.is_empty()))
-                && self.meta.fetch.is_none_or(|f| f.attempts != 0)
-        };
+        if self.meta.kv_erase_pending {
+            return Some(
+                now_ms.max(
+                    self.meta
+                        .published_at_ms
+                        .saturating_add(MIN_PUBLISH_INTERVAL_MS),
+                ),
+            );
+        }
+        let needed = self.meta.suppressed_since_ms.is_none()
+            && (self.meta.version != self.meta.published_version
+                || (kv_missing && !self.is_empty()))
+            && self.meta.fetch.is_none_or(|f| f.attempts != 0);
         needed.then(|| {
             now_ms.max(
                 self.meta
                     .published_at_ms
-                    .saturating_add(MIN_PUBLISH_INTERVAL_MS),
+                    .saturating_add(self.publish_spacing_ms()),
             )
         })
     }
 
-    /// Records that `version` was published (or the KV copies deleted) at `now_ms`.
+    /// The least time between two publications ([`PUBLISH_SPACING_PER_MIB_MS`]).
+    pub fn publish_spacing_ms(&self) -> i64 {
+        let per_mib = i64::try_from(self.bytes)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(PUBLISH_SPACING_PER_MIB_MS)
+            / (1 << 20);
+        per_mib.max(MIN_PUBLISH_INTERVAL_MS)
+    }
+
+    /// Records that the snapshots of `version` were written to KV at `now_ms`. (A publication
+    /// never ends a pending erasure: only [`PersonState::kv_erased`] does.)
     pub fn published(&mut self, version: u64, now_ms: i64) -> Result<Applied, StateError> {
         let mut tx = Tx::default();
         self.meta.published_version = self.meta.published_version.max(version);
         self.meta.published_at_ms = now_ms;
+        self.put_meta(&mut tx);
+        self.finish(tx, Outcome::Changed)
+    }
+
+    /// Records that the deletion of every KV copy, asked for by the erasure, was confirmed at
+    /// `now_ms`. A suppressed person's deletion counts as the publication of their version.
+    pub fn kv_erased(&mut self, now_ms: i64) -> Result<Applied, StateError> {
+        let mut tx = Tx::default();
+        self.meta.kv_erase_pending = false;
+        self.meta.published_at_ms = now_ms;
         if self.meta.suppressed_since_ms.is_some() {
-            self.meta.kv_erase_pending = false;
+            self.meta.published_version = self.meta.version;
         }
         self.put_meta(&mut tx);
         self.finish(tx, Outcome::Changed)
+    }
+
+    /// The last erasure (ms), if the person was ever erased: messages dated at or before it are
+    /// refused for ever.
+    pub fn erased_at(&self) -> Option<i64> {
+        self.meta.erased_at_ms
     }
 
     /// The earliest time anything is due: a publication, a fetch, a memory's forwarding, an expiry.
@@ -689,7 +805,7 @@ impl PersonState {
         now_ms: i64,
     ) -> bool {
         if let Some((row, _)) = self.traits.get(&t.key) {
-            if (row.at_ms, row.message_id.as_str()) > (at_ms, mid) {
+            if (row.effective_at(), row.message_id.as_str()) > (at_ms, mid) {
                 self.meta.counters.stale_trait_writes += 1;
                 return false;
             }
@@ -712,8 +828,11 @@ impl PersonState {
             message_id: mid.to_string(),
             stored_ms: now_ms,
         };
+        // Unsetting a trait the profile does not have changes nothing anyone sees.
+        let visible =
+            !row.is_unset() || self.traits.get(&t.key).is_some_and(|(r, _)| !r.is_unset());
         self.store_trait(tx, &t.key, row);
-        true
+        visible
     }
 
     fn store_trait(&mut self, tx: &mut Tx, key: &str, row: TraitRow) {
@@ -721,7 +840,9 @@ impl PersonState {
         if let Some((old, old_size)) = self.traits.remove(key) {
             self.trait_order.remove(&(old.at_ms, key.to_string()));
             self.bytes = self.bytes.saturating_sub(old_size);
+            self.unset = self.unset.saturating_sub(usize::from(old.is_unset()));
         }
+        self.unset += usize::from(row.is_unset());
         self.trait_order.insert((row.at_ms, key.to_string()));
         self.bytes += size;
         self.traits.insert(key.to_string(), (row, size));
@@ -731,6 +852,7 @@ impl PersonState {
         if let Some((row, size)) = self.traits.remove(key) {
             self.trait_order.remove(&(row.at_ms, key.to_string()));
             self.bytes = self.bytes.saturating_sub(size);
+            self.unset = self.unset.saturating_sub(usize::from(row.is_unset()));
             tx.delete(RowKind::Trait, key);
         }
     }

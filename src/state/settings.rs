@@ -11,6 +11,20 @@ pub const DAY_MS: i64 = 86_400_000;
 /// person's snapshots (or their deletion).
 pub const MIN_PUBLISH_INTERVAL_MS: i64 = 1_000;
 
+/// The least time between two publications of a person's snapshots grows with what compiling them
+/// costs, which is linear in the state's encoded bytes: this much per MiB (10 s), never less than
+/// [`MIN_PUBLISH_INTERVAL_MS`]. A person at the state's bounds (a few MiB) publishes at most every
+/// few tens of seconds however many webhooks arrive, so that their compilations take a small,
+/// bounded share of the isolate they share with others; their own reads meanwhile come from their
+/// object (read-your-writes). An erasure's deletion is never spaced out.
+pub const PUBLISH_SPACING_PER_MIB_MS: i64 = 10_000;
+
+/// How much later than its receipt a message's time may be (5 minutes): past that, the message is
+/// taken as of its receipt ([`crate::webhook::parse_message`]), and a trait kept from before this
+/// rule with a time that far ahead of when it was stored counts as of its storing, so a message
+/// dated in the future can never outrank the messages that follow it.
+pub const MAX_FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
+
 /// Bounds and timings of a person's state. Defaults in the field docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StateSettings {
@@ -35,7 +49,8 @@ pub struct StateSettings {
     /// Most memories kept per person. Default 200. A new memory past it drops the oldest (by
     /// when it was noted), so an assistant can always remember the newest fact.
     pub max_memories: usize,
-    /// Longest memory text, in characters (after trimming). Default 500; longer is refused
+    /// Longest memory text, in characters after trimming and normalization (NFKC, invisible
+    /// characters out: what the snapshot would hold). Default 500; longer is refused
     /// ([`crate::errors::MemoryError::TooLong`]), never cut.
     pub max_memory_chars: usize,
     /// How long a memory is kept after it was noted, in ms. Default 365 days: long-term memory

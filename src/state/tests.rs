@@ -56,6 +56,7 @@ impl Person {
         assert_eq!(reloaded.profile(), self.state.profile());
         assert_eq!(reloaded.meta, self.state.meta);
         assert_eq!(reloaded.bytes, self.state.bytes);
+        assert_eq!(reloaded.unset, self.state.unset);
         assert_eq!(reloaded.seen, self.state.seen);
         assert_eq!(reloaded.consent, self.state.consent);
         assert_eq!(reloaded.audit.rows, self.state.audit.rows);
@@ -288,14 +289,80 @@ fn erasure_keeps_nothing_and_suppresses_until_lifted() {
     let r = p.state.merge_fetched(&fetched, 7, true, &p.settings, 7);
     assert_eq!(p.check(r).outcome, Outcome::Suppressed);
     assert!(p.state.is_empty());
-    // The KV copies are still to delete; once done, nothing is due.
+    // The KV copies are still to delete; a publication that finishes meanwhile does not end
+    // that, only the confirmed deletion does.
     assert_eq!(p.state.publish_due(6, false), Some(6));
-    let r = p.state.published(p.state.version(), 6);
+    let r = p.state.published(p.state.version() - 1, 6);
     p.check(r);
-    assert_eq!(p.state.publish_due(7, false), None);
-    let r = p.state.lift_suppression(false, 8);
+    assert!(p.state.kv_erase_pending());
+    assert_eq!(p.state.publish_due(7, false), Some(1_006));
+    let r = p.state.kv_erased(1_006);
     p.check(r);
-    assert_eq!(p.apply(&track("t3", 9, "E"), 9), Outcome::Changed);
+    assert!(!p.state.kv_erase_pending());
+    assert_eq!(p.state.publish_due(1_007, false), None);
+    let r = p.state.lift_suppression(false, 1_008);
+    p.check(r);
+    assert_eq!(p.apply(&track("t3", 1_009, "E"), 1_009), Outcome::Changed);
+}
+
+#[test]
+fn an_erasure_is_a_watermark_that_outlives_the_suppression() {
+    let mut p = Person::new(StateSettings::default());
+    let before = identify("old", 1_000, &[("first_name", text("Ana"))]);
+    p.apply(&before, 1_000);
+    let r = p.state.erase(5_000);
+    p.check(r);
+    let r = p.state.lift_suppression(false, 6_000);
+    p.check(r);
+    assert_eq!(p.state.erased_at(), Some(5_000));
+    // The signed identify from before the erasure, replayed: refused, for ever.
+    assert_eq!(p.apply(&before, 7_000), Outcome::Erased);
+    assert_eq!(
+        p.apply(
+            &identify("older", 5_000, &[("first_name", text("Ana"))]),
+            7_000
+        ),
+        Outcome::Erased
+    );
+    assert_eq!(p.trait_value("first_name"), None);
+    assert_eq!(
+        p.apply(
+            &identify("new", 6_500, &[("first_name", text("Bea"))]),
+            7_000
+        ),
+        Outcome::Changed
+    );
+    // A lift with the KV deletion still unconfirmed: the deletion is still due, first.
+    let mut q = Person::new(StateSettings::default());
+    let r = q.state.erase(10);
+    q.check(r);
+    let r = q.state.lift_suppression(false, 11);
+    q.check(r);
+    assert!(q.state.kv_erase_pending());
+    assert_eq!(q.state.publish_due(12, false), Some(12));
+}
+
+#[test]
+fn meta_rows_of_the_layout_before_the_watermark_are_read() {
+    let old = MetaV1 {
+        user_id: "u1".into(),
+        version: 7,
+        counters: Counters::default(),
+        updated_at_ms: Some(3),
+        published_version: 6,
+        published_at_ms: 4,
+        kv_erase_pending: true,
+        suppressed_since_ms: Some(5),
+        fetch: None,
+    };
+    let body = rows::encode(&old).unwrap();
+    let state = PersonState::from_rows([(RowKind::Meta.code(), META_KEY.to_string(), body)])
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.version(), 7);
+    assert_eq!(state.suppressed_since(), Some(5));
+    assert_eq!(state.erased_at(), Some(5));
+    assert!(state.kv_erase_pending());
 }
 
 #[test]
@@ -662,4 +729,150 @@ fn forwarding_is_due_retried_with_backoff_and_its_echo_is_a_duplicate() {
         reloaded.apply(&echo, &settings, 6_000).unwrap().outcome,
         Outcome::Duplicate
     );
+}
+
+#[test]
+fn outcomes_travel_as_lowercase_names() {
+    for (outcome, name) in [
+        (Outcome::Changed, "changed"),
+        (Outcome::Duplicate, "duplicate"),
+        (Outcome::Stale, "stale"),
+        (Outcome::Suppressed, "suppressed"),
+        (Outcome::Erased, "erased"),
+    ] {
+        let json = serde_json::to_value(outcome).unwrap();
+        assert_eq!(json, serde_json::json!(name));
+        assert_eq!(serde_json::from_value::<Outcome>(json).unwrap(), outcome);
+    }
+    assert!(serde_json::from_value::<Outcome>(serde_json::json!("other")).is_err());
+}
+
+#[test]
+fn null_unsets_a_trait_in_message_order() {
+    let mut p = Person::new(StateSettings::default());
+    p.apply(&identify("a", 1_000, &[("first_name", text("Ana"))]), 10);
+    let version = p.state.version();
+    assert_eq!(
+        p.apply(&identify("b", 2_000, &[("first_name", Value::Null)]), 20),
+        Outcome::Changed
+    );
+    assert_eq!(
+        p.trait_value("first_name"),
+        None,
+        "unset: no trait, not \"null\""
+    );
+    assert_eq!(p.state.trait_count(), 0);
+    assert!(p.state.is_empty());
+    assert!(p.state.version() > version);
+    // An older message arriving late does not bring the value back; a newer one sets it again.
+    assert_eq!(
+        p.apply(&identify("c", 1_500, &[("first_name", text("Old"))]), 30),
+        Outcome::Stale
+    );
+    assert_eq!(p.trait_value("first_name"), None);
+    p.apply(&identify("d", 3_000, &[("first_name", text("Bea"))]), 40);
+    assert_eq!(p.trait_value("first_name"), Some(text("Bea")));
+    // Unsetting what was never set changes nothing anyone sees.
+    assert_eq!(
+        p.apply(&identify("e", 4_000, &[("nickname", Value::Null)]), 50),
+        Outcome::Stale
+    );
+    assert_eq!(p.state.trait_count(), 1);
+}
+
+#[test]
+fn a_message_dated_in_the_future_never_outranks_the_next_ones() {
+    let mut p = Person::new(StateSettings::default());
+    let now = 1_796_083_200_000; // 2026-12-01
+    let year_2099 = 4_070_908_800_000;
+    p.apply(
+        &identify("future", year_2099, &[("tier", text("Forged"))]),
+        now,
+    );
+    assert_eq!(
+        p.apply(
+            &identify("true", now + 1_000, &[("tier", text("Gold"))]),
+            now + 2_000
+        ),
+        Outcome::Changed
+    );
+    assert_eq!(p.trait_value("tier"), Some(text("Gold")));
+    // A row stored before this rule, with its future time as it came: it counts as of its storing.
+    let mut old = Person::new(StateSettings::default());
+    old.state.traits.insert(
+        "tier".into(),
+        (
+            TraitRow {
+                value: text("Pinned"),
+                audience: false,
+                at_ms: year_2099,
+                message_id: "old".into(),
+                stored_ms: now,
+            },
+            10,
+        ),
+    );
+    old.state.trait_order.insert((year_2099, "tier".into()));
+    let applied = old
+        .state
+        .apply(
+            &identify("new", now + 600_000, &[("tier", text("Gold"))]),
+            &old.settings,
+            now + 600_000,
+        )
+        .unwrap();
+    assert_eq!(applied.outcome, Outcome::Changed);
+}
+
+#[test]
+fn memory_limits_count_the_normalized_text() {
+    let mut st = PersonState::new("u1", false, 0);
+    let settings = StateSettings::default();
+    // 500 × U+FDFA is 500 characters as sent and 9,000 once normalized.
+    let wide = memory(&"\u{FDFA}".repeat(500));
+    assert_eq!(
+        st.remember_memory(&wide, &rules(false), &settings, 1)
+            .unwrap_err(),
+        MemoryError::TooLong {
+            field: "text",
+            chars: 9000,
+            max: 500
+        }
+    );
+    // Invisible characters do not count; fullwidth letters count once each.
+    let hidden = memory(&format!("{}{}", "a".repeat(500), "\u{200B}".repeat(100)));
+    assert!(st
+        .remember_memory(&hidden, &rules(false), &settings, 2)
+        .is_ok());
+    let key = MemoryInput {
+        key: Some("\u{FDFA}".repeat(4)),
+        ..memory("ok")
+    };
+    assert!(matches!(
+        st.remember_memory(&key, &rules(false), &settings, 3),
+        Err(MemoryError::TooLong { field: "key", .. })
+    ));
+}
+
+#[test]
+fn a_costly_publication_is_spaced_out_an_erasure_never() {
+    let mut p = Person::new(StateSettings::default());
+    let note = text(&"zebra ".repeat(2_000));
+    for i in 0..300 {
+        let key = format!("note_{i}");
+        p.apply(
+            &identify(&format!("m{i}"), i, &[(key.as_str(), note.clone())]),
+            i,
+        );
+    }
+    assert!(p.state.bytes() > 3 << 20);
+    let spacing = p.state.publish_spacing_ms();
+    assert!(spacing >= 30_000, "{spacing}");
+    let r = p.state.published(p.state.version(), 100);
+    p.check(r);
+    p.apply(&identify("late", 200, &[("tier", text("Gold"))]), 200);
+    assert_eq!(p.state.publish_due(300, false), Some(100 + spacing));
+    let r = p.state.erase(400);
+    p.check(r);
+    assert_eq!(p.state.publish_due(1_200, false), Some(1_200));
 }

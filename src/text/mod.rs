@@ -12,7 +12,7 @@
 
 pub mod cues;
 pub mod defuse;
-mod entities;
+pub mod entities;
 mod fold;
 pub mod initials;
 mod invisible;

@@ -178,9 +178,13 @@ export const PAGE = `<!doctype html>
 <footer>${'<!-- padding -->'.repeat(2000)}end</footer>
 </body></html>`;
 
-/** A fake origin: an HTML page (streamed in small chunks), a stylesheet, a redirect. */
+/**
+ * A fake origin: an HTML page (streamed in small chunks), a stylesheet, a redirect, and `/gated`:
+ * the head at once, the tail only when the test calls `release()`.
+ */
 export async function fakeOrigin() {
   const seen = [];
+  const gates = [];
   const srv = await listen(async (req, res) => {
     await readBody(req);
     seen.push({ url: req.url, headers: req.headers });
@@ -200,6 +204,12 @@ export async function fakeOrigin() {
     if (req.url.startsWith('/gz')) {
       res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' });
       res.end(gzipSync(Buffer.from(PAGE)));
+      return;
+    }
+    if (req.url.startsWith('/gated')) {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.write('<html><body><h1>Hello, <span data-persona="trait:firstName">friend</span></h1>');
+      gates.push(() => res.end('<p>tail</p></body></html>'));
       return;
     }
     if (req.url.startsWith('/slow')) {
@@ -222,7 +232,8 @@ export async function fakeOrigin() {
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('origin 404');
   });
-  return { ...srv, seen };
+  const release = () => { while (gates.length) gates.shift()(); };
+  return { ...srv, seen, release };
 }
 
 function pages(items, size) {
@@ -241,6 +252,7 @@ function pages(items, size) {
 export async function fakeSegment(profiles, { failEvents = {} } = {}) {
   const seen = [];
   const throttled = new Set();
+  let slow = 0;
   const eventFailures = { ...failEvents };
   const srv = await listen(async (req, res) => {
     seen.push({ url: req.url, headers: req.headers });
@@ -262,7 +274,11 @@ export async function fakeSegment(profiles, { failEvents = {} } = {}) {
       res.end(JSON.stringify({ error: { code: 'too_many_requests', message: 'Too many requests' } }));
       return;
     }
-    if (user === 'slow-user') { setTimeout(() => json(200, { traits: {}, cursor: { has_more: false } }), 5000); return; }
+    if (user === 'slow-user') {
+      slow += 1;
+      setTimeout(() => { slow -= 1; json(200, { traits: {}, cursor: { has_more: false } }); }, 5000);
+      return;
+    }
     const bundle = profiles[user];
     if (!bundle) return json(404, { error: { code: 'not_found', message: 'Profile was not found.' } });
     if (m[3] === 'events' && eventFailures[user] > 0) {
@@ -283,7 +299,8 @@ export async function fakeSegment(profiles, { failEvents = {} } = {}) {
     const more = next + limit < events.length;
     return json(200, { data: slice, cursor: { url: url.pathname, has_more: more, next: more ? String(next + limit) : '' } });
   });
-  return { ...srv, seen };
+  // pending(): answers of `slow-user` not sent yet.
+  return { ...srv, seen, pending: () => slow };
 }
 
 export const SEGMENT_WRITE_KEY = 'test-write-key';

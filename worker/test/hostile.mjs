@@ -3,7 +3,7 @@
 // the connection mid-stream or trickle forever; pages in deflate, an unknown encoding, windows-1252
 // and Shift_JIS; slots inside raw-text elements; oversized and unclosed variants groups; CDN cache
 // headers; and a Segment Profile API whose pages take 900 ms each.
-import { brotliCompressSync, deflateSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync } from 'node:zlib';
 import { listen } from './helpers.mjs';
 
 function readBody(req) {
@@ -116,7 +116,8 @@ export function bigGroupPage(bytes) {
 
 /**
  * A fake origin. Routes: `/echo` (records the request headers), `/cached` (a personalizable page
- * with CDN caching headers), `/hang-head`, `/hang-body`, `/reset`, `/trickle`, `/deflate`,
+ * with CDN caching headers), `/hang-head`, `/hang-body`, `/reset`, `/trickle`, `/deflate` (zlib),
+ * `/deflate-raw` (raw deflate, as some servers send it), `/deflate-broken` (a truncated stream),
  * `/x-custom` (an encoding nobody knows), `/br`, `/cp1252`, `/sjis`, `/raw-text`, `/big-group`
  * (a 2 MB variants group), `/unclosed-group` (a group that never closes, then `#mark`, then the
  * end only once the test calls `releaseUnclosed()`).
@@ -136,9 +137,17 @@ export async function hostileOrigin() {
       case '/hang-head': return;
       case '/hang-body': case '/reset': case '/trickle':
         html(); misbehave(res, route.slice(1), slot); return;
-      case '/deflate':
+      case '/deflate': case '/deflate-raw': case '/deflate-broken': {
         res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'deflate' });
-        res.end(deflateSync(Buffer.from(`${slot}</body></html>`))); return;
+        const page = Buffer.from(`${slot}<p>${'padding '.repeat(2000)}</p></body></html>`);
+        const body = route === '/deflate-raw' ? deflateRawSync(page) : deflateSync(page);
+        // In three writes, so that the Worker decodes across chunk boundaries.
+        const cut = route === '/deflate-broken' ? body.length - 20 : body.length;
+        const third = Math.ceil(cut / 3);
+        res.write(body.subarray(0, third));
+        setImmediate(() => { res.write(body.subarray(third, 2 * third)); setImmediate(() => res.end(body.subarray(2 * third, cut))); });
+        return;
+      }
       case '/x-custom':
         res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'x-custom' });
         res.end(Buffer.from([0x01, 0x02, 0xfa, 0xfb, 0x3c])); return;

@@ -48,6 +48,14 @@ const PROBE = `export default { async fetch(req, env) {
 
 let mf; let base; let llm; let origin; let kv; let probe;
 
+/** npm/test/chromium.mjs, once its prerequisites are there; else a failure naming what to install. */
+async function chromium() {
+  const browser = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  assert.ok(existsSync(path.join(ROOT, 'npm/node_modules/playwright-core')), 'npm/node_modules/playwright-core is missing: run scripts/npm.sh build (npm ci in npm/)');
+  assert.ok(existsSync(browser), `no Chromium at ${browser} (CHROMIUM): run ./dev setup, which installs Debian's chromium, or set CHROMIUM`);
+  return import(path.join(ROOT, 'npm/test/chromium.mjs'));
+}
+
 before(async () => {
   llm = await hostileLlm();
   origin = await hostileOrigin();
@@ -180,13 +188,8 @@ describe('caching of personal responses', () => {
     assert.equal(again.status, 304, 'the browser\'s own cache still revalidates');
   });
 
-  test('Chromium\'s cache behind a proxy that adds Date never serves one person\'s snapshot to another', async (t) => {
-    const chromiumModule = path.join(ROOT, 'npm/test/chromium.mjs');
-    if (!existsSync(path.join(ROOT, 'npm/node_modules/playwright-core')) || !existsSync('/usr/bin/chromium')) {
-      t.skip('needs npm/node_modules (scripts/npm.sh) and /usr/bin/chromium (./dev setup)');
-      return;
-    }
-    const { launchChromium } = await import(chromiumModule);
+  test('Chromium\'s cache behind a proxy that adds Date never serves one person\'s snapshot to another', async () => {
+    const { launchChromium } = await chromium();
     // The proxy: the test page at /, everything else to the Worker, a Date header on every answer.
     const proxy = await listen((req, res) => {
       if (req.url === '/') { res.writeHead(200, { 'content-type': 'text/html', date: new Date().toUTCString() }); res.end('<p>test</p>'); return; }
@@ -269,15 +272,13 @@ describe('deadlines', () => {
       SEGMENT_TIMEOUT_MS: '1000', SEGMENT_MAX_PAGES: '10', SEGMENT_BUDGET_MS: '1500', SNAPSHOT_CACHE_SECONDS: '0',
     }));
     try {
-      const started = Date.now();
       const res = await fetch(new URL('/v1/context', (await w.ready).toString()), {
         method: 'POST', headers: { authorization: `Bearer ${token('many-pages')}` }, body: '{"query":"shoes"}',
         signal: AbortSignal.timeout(30000),
       });
-      const ms = Date.now() - started;
       assert.equal((await res.json()).personalized, false);
-      console.log(`  Profile API fallback, 900 ms pages, SEGMENT_BUDGET_MS=1500: answered after ${ms} ms, ${segment.seen.length} calls`);
-      assert.ok(ms < 4000, `answered after ${ms} ms`);
+      // Ten pages of 900 ms each, within a 1.5 s budget: the fetch gives up after the first pages.
+      assert.ok(segment.seen.length < 10, `${segment.seen.length} Profile API calls: the budget did not end the fetch`);
       assert.equal(await (await w.getKVNamespace('PROFILES')).get('snap:v1:many-pages'), null, 'nothing half-fetched stored');
     } finally {
       await w.dispose();
@@ -327,10 +328,18 @@ describe('HTML edge cases', () => {
     assert.ok(!text.includes('ep-hold'));
   });
 
-  test('deflate and unknown encodings pass through unpersonalized with their header; br is decoded and personalized', async () => {
-    const d = await raw('/deflate', { headers: cookie(JEFF) });
-    assert.equal(d.headers['content-encoding'], 'deflate');
-    assert.match(inflateSync(d.body).toString(), /<span id="name" data-persona="trait:firstName">x<\/span>/);
+  test('deflate pages (zlib and raw) are personalized like gzip; unknown encodings pass through with their header; br is decoded', async () => {
+    for (const route of ['/deflate', '/deflate-raw']) {
+      const d = await raw(route, { headers: cookie(JEFF) });
+      assert.equal(d.headers['content-encoding'], undefined, route);
+      assert.match(d.body.toString(), /<span id="name" data-persona="trait:firstName">Jeff<\/span>/, route);
+      assert.ok(d.body.toString().endsWith('</p></body></html>'), route);
+    }
+    const anonymous = await raw('/deflate', {});
+    assert.equal(anonymous.headers['content-encoding'], 'deflate', 'not personalized: relayed as it came');
+    assert.match(inflateSync(anonymous.body).toString(), /data-persona="trait:firstName">x<\/span>/);
+    const broken = await raw('/deflate-broken', { headers: cookie(JEFF) });
+    assert.ok(!broken.body.toString().endsWith('</html>'), 'a truncated stream is not completed');
     const x = await raw('/x-custom', { headers: cookie(JEFF) });
     assert.equal(x.headers['content-encoding'], 'x-custom');
     assert.ok(x.body.equals(Buffer.from([0x01, 0x02, 0xfa, 0xfb, 0x3c])));

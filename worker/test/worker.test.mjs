@@ -328,9 +328,10 @@ describe('origin proxy with streaming HTML rewriting', () => {
   });
 
   test('the page streams: personalized head before the origin has finished', async () => {
-    const started = Date.now();
+    // The origin holds its tail until the test has read the head: a Worker that buffered the page
+    // would never show the head, and the read below would end the test by its timeout.
     // identity: the local runtime gzips for clients that accept it, and gzip holds small chunks back.
-    const res = await fetch(new URL('/slow', base), { headers: { 'accept-encoding': 'identity', cookie: `ep_id=${token(JEFF, { format: 'cookie' })}` } });
+    const res = await fetch(new URL('/gated', base), { headers: { 'accept-encoding': 'identity', cookie: `ep_id=${token(JEFF, { format: 'cookie' })}` } });
     const reader = res.body.getReader();
     let head = '';
     while (!head.includes('</h1>')) {
@@ -338,9 +339,9 @@ describe('origin proxy with streaming HTML rewriting', () => {
       if (done) break;
       head += Buffer.from(value).toString('utf8');
     }
-    const headAt = Date.now() - started;
     assert.match(head, />Jeff<\/span>/);
     assert.ok(!head.includes('tail'));
+    origin.release();
     let rest = '';
     for (;;) {
       const { value, done } = await reader.read();
@@ -348,8 +349,6 @@ describe('origin proxy with streaming HTML rewriting', () => {
       rest += Buffer.from(value).toString('utf8');
     }
     assert.ok(rest.includes('<p>tail</p>'));
-    assert.ok(headAt < 600, `head after ${headAt} ms`);
-    assert.ok(Date.now() - started >= 650);
   });
 
   test('other content types and redirects are untouched', async () => {
@@ -450,20 +449,19 @@ describe('KV miss → Segment Profile API', () => {
     assert.equal(bytes.readUInt16LE(4), current, 'stored again in the current format');
   });
 
-  test('a 429 is retried once, after Retry-After', async () => {
-    const started = Date.now();
+  test('a 429 is retried once (the pause Retry-After asks for: profile_api.rs unit tests)', async () => {
     const out = await (await post('/v1/context', { query: 'shoes' }, { authorization: `Bearer ${token('rate-limited-once')}` })).json();
     assert.equal(out.personalized, true);
-    assert.ok(Date.now() - started >= 950, 'waited for Retry-After: 1');
+    const calls = segment.seen.filter((c) => c.url.includes('user_id:rate-limited-once/traits'));
+    assert.ok(calls.length >= 2, 'the throttled call was made again');
   });
 
   for (const user of ['server-error', 'nobody-404', 'slow-user']) {
     test(`${user}: served unpersonalized`, async () => {
-      const started = Date.now();
       const res = await post('/v1/context', { query: 'shoes' }, { authorization: `Bearer ${token(user)}` });
       assert.equal(res.status, 200);
       assert.equal((await res.json()).personalized, false);
-      assert.ok(Date.now() - started < 4000, 'bounded by the timeout');
+      if (user === 'slow-user') assert.ok(segment.pending() > 0, 'answered while the Profile API was still holding its answer');
       assert.equal(await kv.get(`snap:v1:${user}`), null);
     });
   }

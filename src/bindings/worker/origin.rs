@@ -2,18 +2,20 @@
 //! has its `data-persona` slots filled by [`super::html`] while it streams. The origin gets the
 //! headers of [`ORIGIN_REQUEST_HEADERS`] and a `x-forwarded-for` set from `cf-connecting-ip`; the
 //! `ORIGIN_*_TIMEOUT_MS` deadlines bound it. A page is personalized only when the runtime could
-//! decode it (no `Content-Encoding`, gzip or br) and its charset is one lol_html rewrites; any other
-//! page is relayed as it came, header included.
+//! decode it (no `Content-Encoding`, gzip or br) or this Worker can (deflate, zlib or raw:
+//! [`super::inflate`]), and its charset is one lol_html rewrites; any other page is relayed as it
+//! came, header included.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{self, Stream, StreamExt};
 use worker::{Context, Env, Headers, Method, Request, RequestInit, RequestRedirect, Url};
 
 use super::audit;
 use super::config::Config;
 use super::html::{html_encoding, is_html, HtmlSettings, SlotRewriter};
+use super::inflate::{inflated, is_deflate};
 use super::proxy::{
     allowed_request_headers, decoded_by_runtime, join_url, respond, response_headers, send,
     ORIGIN_REQUEST_HEADERS,
@@ -97,8 +99,9 @@ pub(super) async fn origin_route(req: Request, env: &Env, ctx: &Context, cfg: &C
     let status = upstream.response.status_code();
     let header = |name: &str| upstream.response.headers().get(name).ok().flatten();
     let content_type = header("content-type");
+    let deflate = is_deflate(header("content-encoding").as_deref());
     let rewritable = is_html(content_type.as_deref())
-        && decoded_by_runtime(header("content-encoding").as_deref())
+        && (decoded_by_runtime(header("content-encoding").as_deref()) || deflate)
         && status != 206
         && method != Method::Head;
     let encoding = content_type
@@ -139,6 +142,11 @@ pub(super) async fn origin_route(req: Request, env: &Env, ctx: &Context, cfg: &C
             }
         });
     }
+    let body: std::pin::Pin<Box<dyn Stream<Item = Result<Vec<u8>, worker::Error>>>> = if deflate {
+        Box::pin(inflated(body))
+    } else {
+        Box::pin(body)
+    };
     let body = body
         .map(move |chunk| {
             let chunk = chunk?;
@@ -164,5 +172,9 @@ pub(super) async fn origin_route(req: Request, env: &Env, ctx: &Context, cfg: &C
         true,
         &[(REPORT_HEADER, "html".to_string())],
     )?;
+    if deflate {
+        // The body relayed is the decoded one.
+        headers.delete("content-encoding")?;
+    }
     respond(status, headers, body)
 }

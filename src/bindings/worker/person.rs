@@ -43,6 +43,8 @@ use crate::state::{
 
 use super::config::Config;
 use super::now_ms;
+use super::person_flight::InFlight;
+use super::person_kv::{self, Put};
 use super::person_sql as sql;
 use super::profile_api::FetchFailure;
 
@@ -79,7 +81,8 @@ pub struct Person {
     compiled: RefCell<[Option<Rc<Compiled>>; 2]>,
     fetching: Cell<bool>,
     last_fetch_ms: Cell<Option<i64>>,
-    publishing: Cell<bool>,
+    /// Publications and memory sends under way ([`InFlight`]).
+    flight: InFlight,
     /// A reader found no readable snapshot in KV: publish the current one again.
     kv_missing: Cell<bool>,
     alarm_at: Cell<Option<i64>>,
@@ -98,7 +101,7 @@ impl DurableObject for Person {
             compiled: RefCell::new([None, None]),
             fetching: Cell::new(false),
             last_fetch_ms: Cell::new(None),
-            publishing: Cell::new(false),
+            flight: InFlight::default(),
             kv_missing: Cell::new(false),
             alarm_at: Cell::new(None),
         }
@@ -305,7 +308,7 @@ impl Person {
         let applied = self.store(result)?;
         self.schedule(cfg, None).await?;
         Response::from_json(&json!({
-            "outcome": outcome_name(applied.outcome),
+            "outcome": applied.outcome,
             "version": applied.version,
         }))
     }
@@ -360,14 +363,16 @@ impl Person {
             .ok_or_else(|| worker::Error::RustError("state not loaded".into()))?;
         let applied = self.store_erasure(result).await?;
         *self.compiled.borrow_mut() = [None, None];
-        // The KV copies go now (after the KV write interval, at most a second), else from the alarm.
-        let kv_deleted = match self.publish(cfg, true).await {
-            Ok(done) => done,
-            Err(e) => {
-                worker::console_warn!("edge-persona: erase KV: {e}");
-                false
-            }
-        };
+        // Marked: no memory send starts any more; the one under way, if any, ends first.
+        self.flight.forwards_settled(None).await;
+        // The KV copies go now (after the publication under way and the KV write interval, at
+        // most a second), each key retried; else from the alarm, until confirmed.
+        if let Err(e) = self.publish(cfg, true).await {
+            worker::console_warn!("edge-persona: erase KV: {e}");
+        }
+        let kv_deleted = self
+            .with_state(|st| !st.kv_erase_pending())
+            .unwrap_or(false);
         let retry = (!kv_deleted).then(|| now_ms() + PUBLISH_RETRY_MS);
         self.schedule(cfg, retry).await?;
         Response::from_json(
@@ -476,6 +481,8 @@ impl Person {
                     .map(|r| r.with_status(404))
             }
         };
+        // Forgotten: its send, if one is under way, ends before the answer; none starts again.
+        self.flight.forwards_settled(Some(id)).await;
         self.schedule(cfg, None).await?;
         Response::from_json(&json!({"forgotten": id, "version": applied.version}))
     }
@@ -487,17 +494,27 @@ impl Person {
         let due = self
             .with_state(|st| st.forwards_due(now_ms()))
             .unwrap_or_default();
-        let consented = self
-            .with_state(|st| st.missing_consent(&cfg.consent.forwarding).is_none())
-            .unwrap_or(false);
         for memory in due {
-            // Consent withdrawn since the memory was queued: nothing is sent, the forwarding ends.
+            // After the last await, before sending: still kept, still to send, the person not
+            // erased (a forget or an erasure may have landed while the previous one was sent);
+            // consent withdrawn since the memory was queued: nothing is sent, the forwarding ends.
+            let check = self
+                .with_state(|st| {
+                    let may =
+                        st.suppressed_since().is_none() && st.forward_pending(&memory.id).is_some();
+                    let consented = st.missing_consent(&cfg.consent.forwarding).is_none();
+                    may.then(|| (consented, st.track_body(&memory)))
+                })
+                .flatten();
+            let Some((consented, body)) = check else {
+                continue;
+            };
             let sent = match &cfg.tracking {
                 Some(_) if !consented => true,
-                Some(api) => match self.with_state(|st| st.track_body(&memory)) {
-                    Some(body) => api.send(&body).await,
-                    None => return Ok(()),
-                },
+                Some(api) => {
+                    let _sending = self.flight.forwarding(&memory.id);
+                    api.send(&body).await
+                }
                 None => true,
             };
             let now = now_ms();
@@ -563,7 +580,7 @@ impl Person {
         let applied = self.store(result)?;
         self.schedule(cfg, None).await?;
         Response::from_json(&json!({
-            "outcome": outcome_name(applied.outcome),
+            "outcome": applied.outcome,
             "version": applied.version,
         }))
     }
@@ -694,6 +711,11 @@ impl Person {
             }
             return;
         }
+        // The mark, after the last await: no Profile API call for an erased person.
+        if self.with_state(|st| st.suppressed_since().is_some()) != Some(false) {
+            self.fetching.set(false);
+            return;
+        }
         let started = now_ms();
         self.last_fetch_ms.set(Some(started));
         let fetched = api.fetch_bundle(&user).await;
@@ -725,17 +747,22 @@ impl Person {
         }
     }
 
-    /// Publishes what is due ([`PersonState::publish_due`]): both snapshots to KV with the state
-    /// version as metadata, or, for an erased person or an empty state, the deletion of their KV
-    /// keys. `wait`: wait out the KV write interval (erasure); else a publication not yet due is
-    /// left to the alarm. Returns whether nothing is left to publish.
+    /// Publishes what is due ([`PersonState::publish_due`]): a pending erasure's deletion of every
+    /// KV copy first (each key retried until KV confirms it), else both snapshots to KV with the
+    /// state version as metadata (or, for an empty state, the deletion of the snapshot keys).
+    /// Publications never overlap. `wait`: wait for the one under way and out the KV write
+    /// interval (erasure); else a publication already under way or not yet due is left to the
+    /// alarm. Returns whether nothing is left to publish.
     async fn publish(&self, cfg: &Config, wait: bool) -> worker::Result<bool> {
-        if self.publishing.replace(true) {
+        let lock = if wait {
+            self.flight.publish_when_free().await
+        } else {
+            self.flight.try_publish()
+        };
+        let Some(_lock) = lock else {
             return Ok(false);
-        }
-        let result = self.publish_due_now(cfg, wait).await;
-        self.publishing.set(false);
-        result
+        };
+        self.publish_due_now(cfg, wait).await
     }
 
     async fn publish_due_now(&self, cfg: &Config, wait: bool) -> worker::Result<bool> {
@@ -753,44 +780,61 @@ impl Person {
             }
             worker::Delay::from(Duration::from_millis(u64::try_from(due - now).unwrap_or(0))).await;
         }
-        let Some((user, suppressed, version)) = self.with_state(|st| {
-            (
-                st.user_id().to_string(),
-                st.suppressed_since().is_some(),
-                st.version(),
-            )
-        }) else {
+        let Some(user) = self.with_state(|st| st.user_id().to_string()) else {
             return Ok(false);
         };
         let store = self.env.kv("PROFILES")?;
-        // Both compiled without an await between them: the same version.
-        let compiled = if suppressed {
-            None
-        } else {
-            self.compiled(cfg, Target::Server)
-                .zip(self.compiled(cfg, Target::Browser))
+        if self.with_state(|st| st.kv_erase_pending()) == Some(true) {
+            person_kv::delete_confirmed(&store, &person_kv::every_key(&user)).await?;
+            if let Some(result) = self.with_state(|st| st.kv_erased(now_ms())) {
+                self.store(result)?;
+            }
+            self.kv_missing.set(false);
+            // Lifted since, with something of its own to publish: that is due next (alarm).
+            return Ok(self
+                .with_state(|st| st.publish_due(now_ms(), false).is_none())
+                .unwrap_or(true));
+        }
+        let Some(version) = self
+            .with_state(|st| st.suppressed_since().is_none().then(|| st.version()))
+            .flatten()
+        else {
+            return Ok(true);
         };
+        // One policy per turn of the event loop: between the two compilations, the requests of
+        // other people that share this isolate go first. Each key carries its own version.
+        let server = self.compiled(cfg, Target::Server);
+        if server.is_some() {
+            worker::Delay::from(Duration::ZERO).await;
+        }
+        let compiled = server.zip(self.compiled(cfg, Target::Browser));
         let published_version = match &compiled {
             Some((server, browser)) => {
-                for (key, c) in [
-                    (kv::snapshot_key(&user), server),
-                    (kv::browser_snapshot_key(&user), browser),
-                ] {
-                    store
-                        .put_bytes(&key, &c.bytes)?
-                        .metadata(SnapshotMeta { v: c.version })?
-                        .expiration_ttl(cfg.snapshot_ttl)
-                        .execute()
-                        .await?;
+                let puts = [
+                    Put {
+                        key: kv::snapshot_key(&user),
+                        bytes: &server.bytes,
+                        version: server.version,
+                    },
+                    Put {
+                        key: kv::browser_snapshot_key(&user),
+                        bytes: &browser.bytes,
+                        version: browser.version,
+                    },
+                ];
+                // The mark, after every await: an erasure (or one pending) stops the next put.
+                let may_write = || {
+                    self.with_state(|st| st.suppressed_since().is_none() && !st.kv_erase_pending())
+                        .unwrap_or(false)
+                };
+                if !person_kv::put_snapshots(&store, &puts, cfg.snapshot_ttl, may_write).await? {
+                    return Ok(false);
                 }
-                server.version
+                server.version.min(browser.version)
             }
             None => {
-                store.delete(&kv::snapshot_key(&user)).await?;
-                store.delete(&kv::browser_snapshot_key(&user)).await?;
-                if suppressed {
-                    store.delete(&kv::source_key(&user)).await?;
-                }
+                let keys = [kv::snapshot_key(&user), kv::browser_snapshot_key(&user)];
+                person_kv::delete_confirmed(&store, &keys).await?;
                 version
             }
         };
@@ -870,14 +914,5 @@ async fn load_or_migrate(
             worker::console_warn!("edge-persona: legacy source unreadable, left in KV: {e}");
             Ok((st, false))
         }
-    }
-}
-
-fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Changed => "changed",
-        Outcome::Duplicate => "duplicate",
-        Outcome::Stale => "stale",
-        Outcome::Suppressed => "suppressed",
     }
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
 use crate::policy::Target;
-use crate::state::{AuditRecord, Consent, Update};
+use crate::state::{AuditRecord, Consent, Outcome, Update};
 
 use super::person::{REASON_HEADER, VERSION_HEADER};
 use super::profile_api::encode_segment;
@@ -18,8 +18,8 @@ const BINDING: &str = "PERSON";
 /// The object's answer to an update.
 #[derive(Debug, Deserialize)]
 pub(super) struct ApplyAnswer {
-    /// `changed`, `duplicate`, `stale` or `suppressed`.
-    pub(super) outcome: String,
+    /// What the update did.
+    pub(super) outcome: Outcome,
     /// The state's version after it.
     pub(super) version: u64,
 }

@@ -53,6 +53,18 @@ const RETRY_PAUSE_MS: u64 = 250;
 /// The longest pause before the retry, whatever `Retry-After` says: the person is waiting.
 const MAX_RETRY_PAUSE_MS: u64 = 1_000;
 
+/// The pause before retrying after `failure`, when it is worth a retry: a 429 after what its
+/// `Retry-After` asked for (at most [`MAX_RETRY_PAUSE_MS`]), a 5xx or a network error after
+/// [`RETRY_PAUSE_MS`].
+fn retry_pause(failure: &FetchFailure) -> Option<u64> {
+    let pause = match failure {
+        FetchFailure::RateLimited(asked) => asked.unwrap_or(RETRY_PAUSE_MS),
+        FetchFailure::Upstream(500..=599) | FetchFailure::Network => RETRY_PAUSE_MS,
+        _ => return None,
+    };
+    Some(pause.min(MAX_RETRY_PAUSE_MS))
+}
+
 /// Percent-encodes a path segment (RFC 3986 unreserved characters stay).
 pub fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -125,11 +137,12 @@ impl SegmentApi {
     /// network errors (timeouts included), within the budget that ends at `deadline`.
     async fn get(&self, url: &str, deadline: u64) -> Result<Json, FetchFailure> {
         let pause = match self.get_once(url, deadline).await {
-            Err(FetchFailure::RateLimited(asked)) => asked.unwrap_or(RETRY_PAUSE_MS),
-            Err(FetchFailure::Upstream(500..=599) | FetchFailure::Network) => RETRY_PAUSE_MS,
-            other => return other,
+            Err(failure) => match retry_pause(&failure) {
+                Some(pause) => pause,
+                None => return Err(failure),
+            },
+            ok => return ok,
         };
-        let pause = pause.min(MAX_RETRY_PAUSE_MS);
         if pause >= left_until(deadline) {
             return Err(FetchFailure::OutOfTime);
         }
@@ -195,6 +208,34 @@ impl SegmentApi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retries_wait_what_retry_after_asks_within_the_cap() {
+        assert_eq!(
+            retry_pause(&FetchFailure::RateLimited(Some(1000))),
+            Some(1000)
+        );
+        assert_eq!(
+            retry_pause(&FetchFailure::RateLimited(Some(60_000))),
+            Some(MAX_RETRY_PAUSE_MS)
+        );
+        assert_eq!(
+            retry_pause(&FetchFailure::RateLimited(None)),
+            Some(RETRY_PAUSE_MS)
+        );
+        assert_eq!(
+            retry_pause(&FetchFailure::Upstream(503)),
+            Some(RETRY_PAUSE_MS)
+        );
+        assert_eq!(retry_pause(&FetchFailure::Network), Some(RETRY_PAUSE_MS));
+        for final_answer in [
+            FetchFailure::NotFound,
+            FetchFailure::Upstream(400),
+            FetchFailure::BadBody,
+        ] {
+            assert_eq!(retry_pause(&final_answer), None);
+        }
+    }
 
     #[test]
     fn auth_and_paths() {

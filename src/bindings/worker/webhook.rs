@@ -14,6 +14,7 @@ use crate::state::Consent;
 use super::config::Config;
 use super::store::saw_version;
 use super::{now_ms, person_client, read_body, Failure, Outcome};
+use crate::state::Outcome as Applied;
 
 /// The largest webhook body read (Segment's calls are far smaller).
 const MAX_WEBHOOK_BODY: usize = 1 << 20;
@@ -68,18 +69,24 @@ pub(super) async fn webhook_route(mut req: Request, env: &Env, cfg: &Config) -> 
             }
             let answer = person_client::apply(env, &user_id, &update).await?;
             saw_version(&user_id, answer.version, now);
-            let body = match answer.outcome.as_str() {
-                "changed" => json!({"updated": true, "version": answer.version}),
-                "suppressed" => {
+            let body = match answer.outcome {
+                Applied::Changed => json!({"updated": true, "version": answer.version}),
+                Applied::Suppressed => {
                     return Ok(Response::from_json(
                         &json!({"updated": false, "reason": "erased and suppressed"}),
                     )?
                     .with_status(202))
                 }
-                "duplicate" => {
+                Applied::Erased => {
+                    return Ok(Response::from_json(
+                        &json!({"updated": false, "reason": "dated before the person's erasure"}),
+                    )?
+                    .with_status(202))
+                }
+                Applied::Duplicate => {
                     json!({"updated": false, "reason": "duplicate", "version": answer.version})
                 }
-                _ => {
+                Applied::Stale => {
                     json!({"updated": false, "reason": "older than the values kept", "version": answer.version})
                 }
             };

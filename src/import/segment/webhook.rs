@@ -1,15 +1,22 @@
 //! One Segment message, as a webhook destination receives it (identify, track, page, screen; Engage
 //! audience and computed-trait payloads, which are identify or track calls; `delete`, Segment's user
 //! deletion), read into what the person's state does with it: a typed [`Update`], an erasure, or
-//! nothing. Values are read with the importer's own rules and [`ImportLimits`].
+//! nothing. Values are read with the importer's own rules and [`ImportLimits`]; the whole message
+//! is one item ([`ImportLimits::max_item_bytes`], Segment's own size for one call).
+//!
+//! As Segment means them: a trait whose value is `null` is unset (the state forgets its value, in
+//! the message's order); `null` properties and members are dropped. A message time later than its
+//! receipt by more than [`MAX_FUTURE_SKEW_MS`] is a clock gone wrong (or a forged message trying
+//! to win every later write): the message is taken as of its receipt, and that is the time stored
+//! for its traits and its event.
 
 use serde_json::Value as Json;
 
-use super::{check_limit, convert, invalid, read_event};
+use super::{check_limit, convert, invalid, read_event, Item};
 use crate::errors::ImportError;
 use crate::import::ImportLimits;
 use crate::profile::{Trait, Value};
-use crate::state::Update;
+use crate::state::{Update, MAX_FUTURE_SKEW_MS};
 use crate::time::parse_timestamp;
 
 /// What a Segment message asks of a person's state.
@@ -49,7 +56,8 @@ pub fn webhook_user_id(payload: &Json) -> Option<String> {
 /// (the event's time, corrected for clock skew), then the others.
 const TIME_KEYS: [&str; 4] = ["timestamp", "originalTimestamp", "receivedAt", "sentAt"];
 
-/// Reads one Segment message. `now_ms` is the time of a message that carries none. Malformed
+/// Reads one Segment message received at `now_ms` (also the time of a message that carries none,
+/// or whose time is more than [`MAX_FUTURE_SKEW_MS`] later). Malformed
 /// content (a trait or property over a limit, a time that is not ISO-8601) is an error naming
 /// its place; a message with nothing this state keeps is [`Message::Ignored`].
 pub fn parse_message(
@@ -95,6 +103,8 @@ pub fn parse_message(
             })?,
         None => now_ms,
     };
+    let at_ms = received_clamp(at_ms, now_ms);
+    let mut budget = Item::default();
     let mut traits = Vec::new();
     if kind == "identify" {
         match payload.get("traits") {
@@ -102,15 +112,11 @@ pub fn parse_message(
             Some(Json::Object(map)) => {
                 for (key, raw) in map {
                     let path = format!("traits.{key}");
-                    check_limit(
-                        &path,
-                        "max_string_bytes",
-                        limits.max_string_bytes,
-                        key.len(),
-                    )?;
+                    budget.text(key, &path, limits)?;
+                    // `null` stays: the state reads it as "unset this trait".
                     traits.push(Trait {
                         key: key.clone(),
-                        value: convert(raw, &path, limits, 1)?,
+                        value: convert(raw, &path, limits, 1, &mut budget)?,
                         audience: false,
                     });
                 }
@@ -125,12 +131,7 @@ pub fn parse_message(
             .and_then(|p| p.get("audience_key"))
             .and_then(Json::as_str);
         if let Some(key) = key {
-            check_limit(
-                "properties.audience_key",
-                "max_string_bytes",
-                limits.max_string_bytes,
-                key.len(),
-            )?;
+            budget.text(key, "properties.audience_key", limits)?;
             traits.push(Trait {
                 key: key.to_string(),
                 value: Value::Bool(event_name == "Audience Entered"),
@@ -144,18 +145,14 @@ pub fn parse_message(
         .any(|k| payload.get(*k).is_some_and(|v| !v.is_null()));
     let event = match (kind, &message_id) {
         ("track" | "page" | "screen", Some(_)) if has_time => {
-            let mut event = read_event(payload, "(root)", limits)?;
+            let mut event = read_event(payload, "(root)", limits, &mut budget)?;
             if kind != "track" {
                 if let Some(name) = payload.get("name").and_then(Json::as_str) {
-                    check_limit(
-                        "name",
-                        "max_string_bytes",
-                        limits.max_string_bytes,
-                        name.len(),
-                    )?;
+                    budget.text(name, "name", limits)?;
                     event.name = name.to_string();
                 }
             }
+            event.timestamp_ms = received_clamp(event.timestamp_ms, now_ms);
             Some(event)
         }
         _ => None,
@@ -176,13 +173,25 @@ pub fn parse_message(
     })
 }
 
+/// A message time more than [`MAX_FUTURE_SKEW_MS`] after the receipt `now_ms` becomes the receipt.
+fn received_clamp(at_ms: i64, now_ms: i64) -> i64 {
+    if at_ms > now_ms.saturating_add(MAX_FUTURE_SKEW_MS) {
+        now_ms
+    } else {
+        at_ms
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
+    /// When the test messages are received: 2026-12-01T00:00:00Z.
+    const NOW: i64 = 1_796_083_200_000;
+
     fn parse(v: Json) -> Message {
-        parse_message(&v, &ImportLimits::default(), 42).unwrap()
+        parse_message(&v, &ImportLimits::default(), NOW).unwrap()
     }
 
     fn update(v: Json) -> Update {
@@ -233,7 +242,7 @@ mod tests {
 
         // No time: the message's time is the arrival.
         let u = update(json!({"type": "identify", "userId": "u", "traits": {"a": 1}}));
-        assert_eq!((u.at_ms, u.message_id), (42, None));
+        assert_eq!((u.at_ms, u.message_id), (NOW, None));
     }
 
     #[test]
@@ -300,5 +309,87 @@ mod tests {
             assert_eq!(err, want, "{v}");
         }
         assert_eq!(webhook_user_id(&json!({"userId": "x".repeat(1000)})), None);
+    }
+
+    #[test]
+    fn a_future_time_is_taken_as_the_receipt() {
+        let skewed = |at: &str| {
+            update(
+                json!({"type": "track", "userId": "u", "messageId": "f", "event": "E",
+                "timestamp": at, "traits": {}}),
+            )
+        };
+        let u = skewed("2099-01-01T00:00:00Z");
+        assert_eq!(u.at_ms, NOW);
+        assert_eq!(u.event.unwrap().timestamp_ms, NOW);
+        // Within the skew: the message's own time.
+        let u = skewed("2026-12-01T00:04:00Z");
+        assert_eq!(u.at_ms, NOW + 240_000);
+    }
+
+    #[test]
+    fn null_traits_unset_and_null_properties_go() {
+        let u = update(json!({"type": "identify", "userId": "u", "messageId": "n",
+            "traits": {"firstName": null, "tier": "Gold", "address": {"city": null, "zip": "1"}}}));
+        let value = |k: &str| {
+            u.traits
+                .iter()
+                .find(|t| t.key == k)
+                .map(|t| t.value.clone())
+        };
+        assert_eq!(value("firstName"), Some(Value::Null), "null: unset");
+        assert_eq!(
+            value("address"),
+            Some(Value::Object(vec![("zip".into(), Value::Text("1".into()))]))
+        );
+        let u = update(
+            json!({"type": "track", "userId": "u", "messageId": "p", "event": "E",
+            "timestamp": "2026-11-30T00:00:00Z", "properties": {"coupon": null, "sku": "a"}}),
+        );
+        assert_eq!(
+            u.event.unwrap().properties,
+            [("sku".to_string(), Value::Text("a".into()))]
+        );
+    }
+
+    #[test]
+    fn a_message_is_one_item_counted_after_normalization() {
+        let limits = ImportLimits::default();
+        // 2,000 × U+FDFA is 6,000 bytes as sent and 66,000 once normalized.
+        let wide = "\u{FDFA}".repeat(2000);
+        let err = parse_message(
+            &json!({"type": "identify", "userId": "u", "traits": {"note": wide}}),
+            &limits,
+            NOW,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ImportError::Limit {
+                    limit: crate::errors::LimitExceeded {
+                        what: "max_string_bytes",
+                        ..
+                    },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // Sixty traits of 1,000 letters: each within its own limit, the call over Segment's.
+        let traits: serde_json::Map<String, Json> = (0..60)
+            .map(|i| (format!("t{i}"), Json::String("x".repeat(1000))))
+            .collect();
+        let err = parse_message(
+            &json!({"type": "identify", "userId": "u", "traits": traits}),
+            &limits,
+            NOW,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("traits.t") && text.contains(": limit max_item_bytes exceeded: "),
+            "{text}"
+        );
     }
 }

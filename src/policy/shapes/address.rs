@@ -1,57 +1,14 @@
 //! Street addresses, P.O. boxes and postcodes.
 
 use super::numbers::glued_before;
-use super::tokens::{words, Kind, Tok};
+use super::tokens::{Kind, Tok};
+use super::vocabulary::list;
 
-/// Street words that follow the street's name (English).
-#[rustfmt::skip]
-pub(super) const STREET_AFTER: &[&str] = &[
-    "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "highway",
-    "hwy", "parkway", "pkwy", "drive", "dr", "way", "court", "ct", "place", "pl", "square", "sq",
-    "terrace", "crescent", "cres", "close", "circle", "cir", "grove", "gardens", "mews", "row",
-    "alley", "plaza", "trail", "walk", "hill", "rise", "vale", "wharf", "broadway",
-];
-/// Abbreviated street words (after which a lowercase name still makes an address).
-pub(super) const STREET_ABBREVIATIONS: &[&str] = &[
-    "st", "ave", "rd", "blvd", "ln", "hwy", "pkwy", "dr", "ct", "pl", "sq", "cres", "cir",
-];
-/// The ones that also name other things (`Nike Court Vision`): only at the end of the address.
-pub(super) const STREET_AFTER_WEAK: &[&str] = &[
-    "way", "court", "ct", "place", "pl", "square", "sq", "terrace", "close", "circle", "grove",
-    "gardens", "row", "plaza", "trail", "walk", "hill", "rise", "vale", "drive", "dr", "mews",
-];
-/// Street words that come before the street's name (French, Spanish, Catalan, Italian,
-/// Portuguese, Polish, Romanian, Welsh, Dutch).
-#[rustfmt::skip]
-pub(super) const STREET_BEFORE: &[&str] = &[
-    "rue", "avenue", "av", "boulevard", "bd", "allee", "chemin", "impasse", "quai", "cours",
-    "calle", "c", "avenida", "avda", "paseo", "plaza", "carrer", "via", "viale", "piazza", "corso",
-    "largo", "vicolo", "rua", "travessa", "praca", "alameda", "estrada", "ul", "ulica", "al",
-    "aleja", "os", "strada", "calea", "bulevardul", "heol", "ffordd", "plein",
-];
-/// Street words before the name that also follow a house number (`10 rue de Rivoli`).
-#[rustfmt::skip]
-pub(super) const STREET_FIRST_AFTER_NUMBER: &[&str] = &[
-    "rue", "avenue", "boulevard", "bd", "allee", "chemin", "impasse", "quai", "place", "calle",
-    "carrer", "rua", "via", "viale", "piazza", "heol",
-];
 /// Endings of one-word street names (German, Dutch, Nordic, Finnish, Hungarian).
 pub(super) const STREET_SUFFIXES: &[&str] = &[
     "strasse", "str", "weg", "gasse", "allee", "platz", "damm", "ufer", "chaussee", "steig",
     "pfad", "straat", "laan", "plein", "gracht", "kade", "singel", "dijk", "gatan", "vagen",
     "gata", "gaten", "gade", "vej", "veien", "vegen", "katu", "utca",
-];
-#[rustfmt::skip]
-pub(super) const UNIT_WORDS: &[&str] = &[
-    "apt", "apartment", "unit", "suite", "ste", "flat", "floor", "fl", "no", "nr", "apto", "piso",
-    "etage", "wohnung", "whg", "bloco", "lote", "door", "room",
-];
-pub(super) const DIRECTIONS: &[&str] = &[
-    "n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west",
-];
-pub(super) const CONNECTIVES: &[&str] = &[
-    "de", "la", "le", "les", "del", "della", "di", "da", "do", "dos", "das", "du", "des", "von",
-    "van", "der", "den", "of", "the", "st", "saint", "san", "santa", "sainte", "dei",
 ];
 
 /// A house number: 1–5 digits, optionally one letter (`221B`, `12a`).
@@ -85,7 +42,7 @@ pub(super) fn name_word(toks: &[Tok], i: usize) -> Option<usize> {
 
 pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
     let t = toks.get(i)?;
-    if glued_before(toks, i) && !t.is(words::STREET_BEFORE) {
+    if glued_before(toks, i) && !t.is(list::STREET_BEFORE) {
         return None;
     }
     let gap = |j: usize| toks.get(j).is_some_and(Tok::is_gap);
@@ -108,7 +65,7 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
         j += 1;
         if toks
             .get(j)
-            .is_some_and(|w| w.is(words::STREET_FIRST_AFTER_NUMBER))
+            .is_some_and(|w| w.is(list::STREET_FIRST_AFTER_NUMBER))
         {
             // The name: capitalized words and connectives, at least one capitalized.
             let mut k = dot(j + 1);
@@ -116,7 +73,7 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
             while capitals < 5 && gap(k) {
                 crate::work::step(1);
                 let Some(w) = toks.get(k + 1) else { break };
-                if !(w.capitalized() || w.is(words::CONNECTIVES)) {
+                if !(w.capitalized() || w.is(list::CONNECTIVE)) {
                     break;
                 }
                 let Some(next) = name_word(toks, k + 1) else {
@@ -132,19 +89,19 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
             crate::work::step(1);
             let next = name_word(toks, j)?;
             let w = toks.get(j)?;
-            if names > 0 && w.is(words::STREET_AFTER) {
+            if names > 0 && w.is(list::STREET_AFTER) {
                 // Lowercase names only before an abbreviated street word (`12 main st`), so that
                 // `3 blocks down the street` is not an address.
                 let lowercase_name = toks
                     .get(i + 2..j)
                     .unwrap_or(&[])
                     .iter()
-                    .any(|n| n.is_word() && !n.capitalized() && !n.is(words::CONNECTIVES));
-                if lowercase_name && !w.is(words::STREET_ABBREVIATIONS) {
+                    .any(|n| n.is_word() && !n.capitalized() && !n.is(list::CONNECTIVE));
+                if lowercase_name && !w.is(list::STREET_ABBREVIATION) {
                     return None;
                 }
                 let end = dot(next);
-                let weak = w.is(words::STREET_AFTER_WEAK);
+                let weak = w.is(list::STREET_AFTER_WEAK);
                 let ends_here = match toks.get(end) {
                     None => true,
                     Some(n)
@@ -155,8 +112,8 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
                         true
                     }
                     Some(n) if n.is_gap() => toks.get(end + 1).is_none_or(|a| {
-                        a.is(words::UNIT_WORDS)
-                            || a.is(words::DIRECTIONS)
+                        a.is(list::UNIT)
+                            || a.is(list::DIRECTION)
                             || a.is_punct('#')
                             || !a.capitalized()
                     }),
@@ -176,7 +133,7 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
         return None;
     }
     // `Calle Mayor 12`, `Via Roma 1`, `ul. Długa 5`, `Rua Barão de Jaguara 1240`.
-    if t.is(words::STREET_BEFORE) && t.capitalized()
+    if t.is(list::STREET_BEFORE) && t.capitalized()
         || t.key == "ul"
         || t.key == "c" && toks.get(i + 1).is_some_and(|p| p.is_punct('/'))
     {
@@ -194,7 +151,7 @@ pub(super) fn address(toks: &[Tok], i: usize) -> Option<usize> {
             if house_number(w) && names > 0 {
                 return Some(address_tail(toks, k + 1));
             }
-            if !(w.capitalized() || w.is(words::CONNECTIVES)) {
+            if !(w.capitalized() || w.is(list::CONNECTIVE)) {
                 return None;
             }
             k = name_word(toks, k)?;
@@ -281,7 +238,7 @@ pub(super) fn address_tail(toks: &[Tok], mut end: usize) -> usize {
     if gap(end)
         && toks
             .get(end + 1)
-            .is_some_and(|d| d.is(words::DIRECTIONS) && d.upper == d.letters)
+            .is_some_and(|d| d.is(list::DIRECTION) && d.upper == d.letters)
     {
         end += 2;
     }
@@ -292,7 +249,7 @@ pub(super) fn address_tail(toks: &[Tok], mut end: usize) -> usize {
     if gap(k) {
         k += 1;
     }
-    if toks.get(k).is_some_and(|u| u.is(words::UNIT_WORDS)) {
+    if toks.get(k).is_some_and(|u| u.is(list::UNIT)) {
         let mut m = k + 1;
         if toks.get(m).is_some_and(|p| p.is_punct('.')) {
             m += 1;

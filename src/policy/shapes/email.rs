@@ -1,8 +1,8 @@
 //! E-mail addresses, anchored at their `@` or a written-out form of it.
 
+use super::context::{Context, Span};
 use super::tokens::{Kind, Tok};
-use super::{Context, Span};
-use crate::policy::PiiClass::Email;
+use crate::policy::class::PiiClass::Email;
 
 /// Characters that may join the words of an e-mail's local part.
 pub(super) fn is_local_punct(c: char) -> bool {

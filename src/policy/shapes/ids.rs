@@ -1,9 +1,12 @@
 //! IBANs, identifiers after an identity or payment word, dates written with month names.
 
+use super::glued::iban_length;
 use super::numbers::{glued_before, is_date};
-use super::tokens::{words, Kind, Tok};
+use super::tokens::{Kind, Tok};
+use super::vocabulary::list;
 
-/// An IBAN starting at `i`: its end token when the mod-97 check passes.
+/// An IBAN starting at `i`: its end token when the mod-97 check passes. Glued to a word before it
+/// (`iban=DE89 3704…`), it must have its country's registered length too.
 pub(super) fn iban(toks: &[Tok], i: usize) -> Option<usize> {
     let t = toks.get(i)?;
     let head = t.text.as_bytes();
@@ -12,10 +15,14 @@ pub(super) fn iban(toks: &[Tok], i: usize) -> Option<usize> {
         || !head.iter().take(2).all(u8::is_ascii_alphabetic)
         || !head.get(2..4)?.iter().all(u8::is_ascii_digit)
         || !t.text.is_ascii()
-        || glued_before(toks, i)
     {
         return None;
     }
+    let required = if glued_before(toks, i) {
+        Some(iban_length(head.get(..2)?)?)
+    } else {
+        None
+    };
     let mut chars: Vec<u8> = Vec::new();
     let mut best = None;
     let mut j = i;
@@ -26,7 +33,8 @@ pub(super) fn iban(toks: &[Tok], i: usize) -> Option<usize> {
             break;
         }
         chars.extend(w.text.bytes().map(|b| b.to_ascii_uppercase()));
-        if (15..=34).contains(&chars.len()) && mod97(&chars) {
+        let length_ok = required.is_none_or(|n| n == chars.len());
+        if (15..=34).contains(&chars.len()) && length_ok && mod97(&chars) {
             best = Some(j + 1);
         }
         if toks.get(j + 1).is_some_and(Tok::is_gap)
@@ -93,19 +101,6 @@ pub(super) fn id_run(toks: &[Tok], i: usize) -> Option<usize> {
     (alnum >= 6 && digits >= 4).then_some(end)
 }
 
-#[rustfmt::skip]
-pub(super) const MONTHS: &[&str] = &[
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec", "januar", "februar", "marz", "mai", "juni", "juli", "oktober",
-    "dezember", "janvier", "fevrier", "mars", "avril", "juin", "juillet", "aout", "septembre",
-    "octobre", "novembre", "decembre", "enero", "febrero", "marzo", "abril", "mayo", "junio",
-    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre", "gennaio", "febbraio",
-    "aprile", "maggio", "giugno", "luglio", "settembre", "ottobre", "dicembre", "janeiro",
-    "fevereiro", "marco", "maio", "junho", "julho", "setembro", "outubro", "novembro", "dezembro",
-    "januari", "februari", "maart", "mei", "augustus",
-];
-
 /// `4 December 1977`, `4. Dezember 1977`, `4 de diciembre de 1977`, `December 4, 1977`.
 pub(super) fn written_date(toks: &[Tok], i: usize) -> Option<usize> {
     let mut j = i;
@@ -122,7 +117,7 @@ pub(super) fn written_date(toks: &[Tok], i: usize) -> Option<usize> {
     let year = |t: &Tok| t.is_num() && t.digits == 4 && (1900..=2099).contains(&t.value());
     if word(j).is_some_and(day) {
         j = skip(j + 1, &["de", "of", "the"]);
-        if !word(j).is_some_and(|t| t.is(words::MONTHS)) {
+        if !word(j).is_some_and(|t| t.is(list::MONTH)) {
             return None;
         }
         let month_end = j + 1;
@@ -133,7 +128,7 @@ pub(super) fn written_date(toks: &[Tok], i: usize) -> Option<usize> {
             month_end
         });
     }
-    if word(j).is_some_and(|t| t.is(words::MONTHS)) {
+    if word(j).is_some_and(|t| t.is(list::MONTH)) {
         j = skip(j + 1, &[]);
         if !word(j).is_some_and(|t| day(t) || year(t)) {
             return None;

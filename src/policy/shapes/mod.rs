@@ -9,7 +9,7 @@
 //! | --- | --- |
 //! | e-mail | `a@b.co`, and written out: `a at b dot com`, `a [at] b [dot] com`, `a(at)b.com`, `a%40b.com`, `a @ b . com` |
 //! | phone | `+` and 8–15 digits in any grouping (E.164), `00` international prefixes, national formats with separators (`(415) 555-0142`, `020 7946 0958`, `06 12 34 56 78`, `030/1234567`), unseparated national numbers (`4155550142` in the North American shape, `0612345678` with a trunk `0`), any 7–15 digits after a phone word (`call`, `tel`, `WhatsApp`, `Handy`, `móvil`…) |
-//! | payment id | card numbers of 13–19 digits that pass the Luhn check with an issuer prefix, in one run or in groups; IBANs (country, check digits, 11–30 letters or digits, spaced or not) that pass the mod-97 check; any id-like run after a payment word (`IBAN`, `BIC`, `Kontonummer`…) |
+//! | payment id | card numbers of 13–19 digits that pass the Luhn check with an issuer prefix, in one run or in groups, also glued to other text (`card4111…`, `cc#4111 1111…`); IBANs (country, check digits, 11–30 letters or digits, spaced or not) that pass the mod-97 check, also glued to other text when they have their country's registered length (`ibanDE89…`, `DE89…X`); any id-like run after a payment word (`IBAN`, `BIC`, `Kontonummer`…) |
 //! | government id | US social security numbers `123-45-6789` / `123 45 6789`; after an identity word (`SSN`, `passport`, `Reisepass`, `DNI`, `national insurance`, `driver's license`, `personnummer`…) any id-like run of 6–24 letters and digits with at least four digits (`X1234567`, `123456789`, `QQ 12 34 56 C`) |
 //! | ip address | IPv4 (`192.168.1.20`), IPv6 (`2001:db8::1`, full or compressed, with an embedded IPv4) |
 //! | address | a house number before street words in several languages (`12 Main St`, `221B Baker Street`, `10 rue de Rivoli`), a street word before its number (`Calle Mayor 12`, `Via Roma 1`, `Rua Augusta 100`, `ul. Długa 5`), compound street names (`Lindenstraße 12`, `Kerkstraat 5`, `Storgatan 3`), P.O. boxes, UK and Canadian postcodes, `City, ST 12345` |
@@ -21,25 +21,22 @@
 //! locations without a number, numbers in words, and identifiers without a telling word nearby.
 
 mod address;
+mod context;
 mod email;
+mod glued;
 mod ids;
 mod numbers;
 mod tokens;
+mod vocabulary;
 
-use super::PiiClass::{self, Address, Birthday, GovernmentId, IpAddress, PaymentId};
+use super::class::PiiClass::{Address, Birthday, IpAddress, PaymentId};
 use address::address;
+use context::{Context, Span};
 use email::emails;
+use glued::glued_payment;
 use ids::{iban, id_run, written_date};
 use numbers::{ipv6, number_run, starts_number};
-use tokens::{lex, words, Tok};
-
-/// A match: tokens `start..end` are personal data of `class`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Span {
-    start: usize,
-    end: usize,
-    class: PiiClass,
-}
+use tokens::{lex, Tok};
 
 /// Replaces personal data inside free text with `[email withheld]`, `[phone withheld]`,
 /// `[payment id withheld]`, `[government id withheld]`, `[ip address withheld]`, `[address
@@ -93,108 +90,6 @@ pub(crate) fn mask_text_after(key: &str, text: &str) -> String {
     out
 }
 
-/// Words that make a nearby value a phone number, an order number, a birthday, an identity or a
-/// payment number (folded lowercase).
-#[rustfmt::skip]
-pub(super) const PHONE_WORDS: &[&str] = &[
-    "phone", "telephone", "tel", "mobile", "cell", "call", "ring", "text", "sms", "whatsapp", "fax",
-    "telefon", "telefono", "telephone", "telefone", "telefoon", "handy", "portable", "movil",
-    "celular", "cellulare", "anrufen", "appeler", "llamar", "chiamare", "bellen", "tlf", "tfno",
-    "mob", "landline", "viber", "telegram", "puhelin", "телефон",
-];
-#[rustfmt::skip]
-pub(super) const ORDER_WORDS: &[&str] = &[
-    "order", "orders", "invoice", "ticket", "sku", "ref", "reference", "booking", "confirmation",
-    "tracking", "item", "product", "model", "part", "serial", "policy", "member", "customer",
-    "case", "transaction", "txn", "receipt", "shipment", "parcel", "package", "id", "bestellung",
-    "commande", "pedido", "ordine", "factura", "facture", "rechnung", "reservation", "claim",
-    "loyalty", "account", "meter", "mpan", "mprn",
-];
-#[rustfmt::skip]
-pub(super) const BIRTH_WORDS: &[&str] = &[
-    "born", "birthday", "birth", "dob", "bday", "birthdate", "geboren", "geb", "geburtstag",
-    "geburtsdatum", "ne", "nee", "naissance", "nacido", "nacida", "nacimiento", "cumpleanos",
-    "nato", "nata", "nascita", "compleanno", "nascido", "nascida", "nascimento", "geboortedatum",
-    "urodzony", "urodzona", "urodzenia", "urodziny", "fodd", "fodelsedag", "fodt", "fodselsdag",
-    "syntynyt", "narozen", "narozena", "dogum", "родился", "родилась", "рождения",
-];
-#[rustfmt::skip]
-pub(super) const ID_WORDS: &[&str] = &[
-    "ssn", "passport", "passeport", "pasaporte", "passaporto", "passaporte", "reisepass",
-    "paspoort", "paszport", "ausweis", "personalausweis", "ausweisnummer", "dni", "nie", "nif",
-    "nss", "cpf", "pesel", "bsn", "personnummer", "cpr", "hetu", "henkilotunnus", "nino", "aadhaar",
-    "itin", "license", "licence", "fuhrerschein", "rijbewijs", "curp", "cnp", "steuernummer",
-    "steuer", "паспорт", "инн", "снилс",
-];
-/// Second words of identity phrases, counted when the word before is in [`ID_FIRST_WORDS`].
-#[rustfmt::skip]
-pub(super) const ID_SECOND_WORDS: &[&str] = &[
-    "security", "insurance", "id", "number", "card", "no", "code",
-];
-#[rustfmt::skip]
-pub(super) const ID_FIRST_WORDS: &[&str] = &[
-    "social", "national", "tax", "identity", "personal", "voter", "government", "citizen", "id",
-    "fiscale", "identite", "identidad",
-];
-#[rustfmt::skip]
-pub(super) const PAYMENT_WORDS: &[&str] = &[
-    "iban", "bic", "swift", "routing", "kontonummer", "konto", "rekening", "rekeningnummer",
-    "clabe", "cvv", "cvc", "bankverbindung",
-];
-pub(super) const EMAIL_WORDS: &[&str] = &[
-    "email", "mail", "courriel", "correo", "write", "contact", "reach",
-];
-
-/// How many words after a context word it still applies to.
-const CONTEXT_WORDS: u32 = 4;
-
-/// The words seen so far, for the detectors that depend on a word before the value.
-#[derive(Debug, Default)]
-struct Context {
-    words: u32,
-    phone: Option<u32>,
-    order: Option<u32>,
-    birth: Option<u32>,
-    id: Option<(u32, PiiClass)>,
-    email: Option<u32>,
-    /// The last word was the first of an identity phrase (`social`, `national`, `tax`…).
-    previous_id_first: bool,
-}
-
-impl Context {
-    fn observe(&mut self, t: &Tok) {
-        crate::work::step(1);
-        if !t.is_word() {
-            return;
-        }
-        self.words += 1;
-        let w = Some(self.words);
-        if t.is(words::PHONE_WORDS) {
-            self.phone = w;
-        }
-        if t.is(words::ORDER_WORDS) {
-            self.order = w;
-        }
-        if t.is(words::BIRTH_WORDS) {
-            self.birth = w;
-        }
-        if t.is(words::ID_WORDS) || (t.is(words::ID_SECOND_WORDS) && self.previous_id_first) {
-            self.id = Some((self.words, GovernmentId));
-        }
-        if t.is(words::PAYMENT_WORDS) {
-            self.id = Some((self.words, PaymentId));
-        }
-        if t.is(words::EMAIL_WORDS) {
-            self.email = w;
-        }
-        self.previous_id_first = t.is(words::ID_FIRST_WORDS);
-    }
-
-    fn near(&self, at: Option<u32>) -> bool {
-        at.is_some_and(|w| self.words - w < CONTEXT_WORDS)
-    }
-}
-
 fn find(toks: &[Tok], mut ctx: Context) -> Vec<Span> {
     let mut spans = emails(toks, &ctx);
     let mut pending: Vec<Span> = Vec::new(); // matches of the current number run, reversed
@@ -232,7 +127,8 @@ fn find(toks: &[Tok], mut ctx: Context) -> Vec<Span> {
                     .filter(|s| s.start == i)
                     .map(|s| (s.end, s.class))
             })
-            .or_else(|| ipv6(toks, i).map(|end| (end, IpAddress)));
+            .or_else(|| ipv6(toks, i).map(|end| (end, IpAddress)))
+            .or_else(|| glued_payment(toks, i).map(|end| (end, PaymentId)));
         match found {
             Some((end, class)) if end > i => {
                 spans.push(Span {

@@ -1,8 +1,8 @@
 //! Digit runs: phones, cards, SSNs, IPv4 and IPv6 addresses, dates after a birth word.
 
+use super::context::{Context, Span};
 use super::tokens::{Kind, Tok};
-use super::{Context, Span};
-use crate::policy::PiiClass::{self, Birthday, GovernmentId, IpAddress, PaymentId, Phone};
+use crate::policy::class::PiiClass::{self, Birthday, GovernmentId, IpAddress, PaymentId, Phone};
 
 /// Whether a run of digit groups starts at `i`: digits, or `+` / `(` before digits.
 pub(super) fn starts_number(toks: &[Tok], i: usize) -> bool {
@@ -122,9 +122,9 @@ pub(super) fn number_run(toks: &[Tok], i: usize, ctx: &Context) -> (usize, Vec<S
     }
     // A closing parenthesis right after the first group belongs to it: `(415) 555-0142`.
     let end = groups.last().map_or(first, |g| g.tok + 1);
-    if glued_before(toks, i) || glued_after(toks, end) {
-        return (end, Vec::new());
-    }
+    // A run glued to a word (`ord_87731`, `v1.2`) is no phone, date or address; a card number, which
+    // its checksum tells, it still may be (`cc#4111 1111 1111 1111`).
+    let glued = glued_before(toks, i) || glued_after(toks, end);
     let mut spans = Vec::new();
     let mut a = 0;
     while a < groups.len() {
@@ -139,7 +139,9 @@ pub(super) fn number_run(toks: &[Tok], i: usize, ctx: &Context) -> (usize, Vec<S
             let window = groups.get(a..=b).unwrap_or(&[]);
             let whole = (a == 0, b + 1 == groups.len());
             if let Some(class) = classify_number(toks, window, plus && a == 0, whole, ctx) {
-                best = Some((b, class));
+                if !glued || class == PaymentId {
+                    best = Some((b, class));
+                }
             }
             // Past four groups only phones and cards grow, and neither has a one-digit group
             // inside (`1 1 1 1 1 …` is not read as windows of seven).

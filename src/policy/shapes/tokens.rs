@@ -1,9 +1,8 @@
 //! The tokens the detectors read: runs of letters and digits, runs of white space, single marks.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::OnceLock;
+
+use super::vocabulary::flags_of;
 
 /// One token of the text.
 #[derive(Debug, Clone)]
@@ -20,7 +19,7 @@ pub(super) struct Tok<'a> {
     pub(super) upper: u32,
     /// Lowercase, accents folded, for words of at most [`MAX_KEYWORD`] bytes; empty otherwise.
     pub(super) key: Cow<'a, str>,
-    /// The word lists [`key`](Tok::key) is in ([`words`]).
+    /// The word lists [`key`](Tok::key) is in ([`super::vocabulary::list`]).
     pub(super) flags: u32,
 }
 
@@ -32,89 +31,6 @@ pub(super) enum Kind {
     Space,
     /// One other character (`%40` counts as one `@`).
     Punct(char),
-}
-
-/// The word lists of the detectors, one bit each in [`Tok::flags`].
-pub(super) mod words {
-    pub(in crate::policy::shapes) const BIRTH_WORDS: u32 = 1 << 0;
-    pub(in crate::policy::shapes) const CONNECTIVES: u32 = 1 << 1;
-    pub(in crate::policy::shapes) const DIRECTIONS: u32 = 1 << 2;
-    pub(in crate::policy::shapes) const EMAIL_WORDS: u32 = 1 << 3;
-    pub(in crate::policy::shapes) const ID_SECOND_WORDS: u32 = 1 << 4;
-    pub(in crate::policy::shapes) const ID_FIRST_WORDS: u32 = 1 << 5;
-    pub(in crate::policy::shapes) const ID_WORDS: u32 = 1 << 6;
-    pub(in crate::policy::shapes) const MONTHS: u32 = 1 << 7;
-    pub(in crate::policy::shapes) const ORDER_WORDS: u32 = 1 << 8;
-    pub(in crate::policy::shapes) const PAYMENT_WORDS: u32 = 1 << 9;
-    pub(in crate::policy::shapes) const PHONE_WORDS: u32 = 1 << 10;
-    pub(in crate::policy::shapes) const STREET_ABBREVIATIONS: u32 = 1 << 11;
-    pub(in crate::policy::shapes) const STREET_AFTER_WEAK: u32 = 1 << 12;
-    pub(in crate::policy::shapes) const STREET_AFTER: u32 = 1 << 13;
-    pub(in crate::policy::shapes) const STREET_BEFORE: u32 = 1 << 14;
-    pub(in crate::policy::shapes) const STREET_FIRST_AFTER_NUMBER: u32 = 1 << 15;
-    pub(in crate::policy::shapes) const UNIT_WORDS: u32 = 1 << 16;
-}
-
-/// Word → list bits, with FNV-1a hashing: short keys, no untrusted keys inserted.
-type Vocabulary = HashMap<&'static str, u32, BuildHasherDefault<Fnv>>;
-
-/// The FNV-1a hash, much cheaper than SipHash for words of a few bytes.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-/// Every word of the lists with the bits of the lists it is in: a word is looked up once, when
-/// the text is cut into tokens, instead of once per list per detector.
-fn vocabulary() -> &'static Vocabulary {
-    static VOCABULARY: OnceLock<Vocabulary> = OnceLock::new();
-    VOCABULARY.get_or_init(|| {
-        use words::*;
-        let lists: [(&[&str], u32); 17] = [
-            (super::BIRTH_WORDS, BIRTH_WORDS),
-            (super::address::CONNECTIVES, CONNECTIVES),
-            (super::address::DIRECTIONS, DIRECTIONS),
-            (super::EMAIL_WORDS, EMAIL_WORDS),
-            (super::ID_SECOND_WORDS, ID_SECOND_WORDS),
-            (super::ID_FIRST_WORDS, ID_FIRST_WORDS),
-            (super::ID_WORDS, ID_WORDS),
-            (super::ids::MONTHS, MONTHS),
-            (super::ORDER_WORDS, ORDER_WORDS),
-            (super::PAYMENT_WORDS, PAYMENT_WORDS),
-            (super::PHONE_WORDS, PHONE_WORDS),
-            (super::address::STREET_ABBREVIATIONS, STREET_ABBREVIATIONS),
-            (super::address::STREET_AFTER_WEAK, STREET_AFTER_WEAK),
-            (super::address::STREET_AFTER, STREET_AFTER),
-            (super::address::STREET_BEFORE, STREET_BEFORE),
-            (
-                super::address::STREET_FIRST_AFTER_NUMBER,
-                STREET_FIRST_AFTER_NUMBER,
-            ),
-            (super::address::UNIT_WORDS, UNIT_WORDS),
-        ];
-        let mut map = Vocabulary::default();
-        for (list, flag) in lists {
-            for word in list {
-                *map.entry(*word).or_insert(0) |= flag;
-            }
-        }
-        map
-    })
 }
 
 /// Longest word compared with the vocabularies, in bytes.
@@ -135,7 +51,7 @@ impl Tok<'_> {
     pub(super) fn is_gap(&self) -> bool {
         self.kind == Kind::Space && !self.text.contains('\n') && self.text.len() <= 2
     }
-    /// Whether the word is in the list of `flag` ([`words`]).
+    /// Whether the word is in the list of `flag` ([`super::vocabulary::list`]).
     pub(super) fn is(&self, flag: u32) -> bool {
         self.flags & flag != 0
     }
@@ -228,11 +144,7 @@ pub(super) fn lex(text: &str) -> Vec<Tok<'_>> {
             }
             Cow::Owned(key)
         };
-        let flags = if key.is_empty() {
-            0
-        } else {
-            vocabulary().get(key.as_ref()).copied().unwrap_or(0)
-        };
+        let flags = if key.is_empty() { 0 } else { flags_of(&key) };
         toks.push(Tok {
             text: t,
             start,
