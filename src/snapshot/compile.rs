@@ -19,7 +19,7 @@ use super::validate::dst_code;
 use super::{Field, Meta, Snapshot, ValueKind, FIELD_COUNT};
 use crate::bytes::Writer;
 use crate::policy::{Applied, PiiClass, PrivacyPolicy, Target};
-use crate::profile::{Memory, Profile, Trait, Value};
+use crate::profile::{Event, Memory, Profile, Value};
 use crate::text::cues::OPEN_STATE_WORDS;
 use crate::text::initials::initialisms;
 use crate::text::Analyzer;
@@ -32,20 +32,41 @@ pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
     Compiler::new(policy.clone()).compile(profile)
 }
 
+/// A trait as [`Compiler::compile_parts`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct TraitRef<'p> {
+    /// The trait key.
+    pub key: &'p str,
+    /// Its value.
+    pub value: &'p Value,
+    /// Whether it is an audience membership.
+    pub audience: bool,
+}
+
 /// Compiles one person's profile again and again (the Worker's person object does, after every
-/// update): what it analyzed is kept by content, so a new event that joins a known group, or a
-/// changed trait, costs its own analysis and the assembly, not the whole profile's.
+/// update): what it analyzed is kept, by trait key and value, by memory, by event group, and
+/// which group each event went to by its message id (an event never changes). So a new event
+/// that joins a known group, or a changed trait, costs its own analysis and the assembly, not the
+/// whole profile's; what the profile no longer holds is forgotten.
 #[derive(Debug)]
 pub struct Compiler {
     policy: PrivacyPolicy,
-    /// Traits by key: the value they were analyzed from, and the result (`None`: removed).
-    traits: HashMap<String, (Value, Option<Analyzed>)>,
+    /// Traits by key: the value they were analyzed from, the result (`None`: removed), and the
+    /// compilation that last saw them.
+    traits: HashMap<String, (Value, Option<Analyzed>, u32)>,
     /// Memories by id.
-    memories: HashMap<String, (Memory, Option<Analyzed>)>,
+    memories: HashMap<String, (Memory, Option<Analyzed>, u32)>,
     /// The policy's verdicts on event names, property keys and scalar property values.
     seen: Seen,
-    /// Event groups by their display name and properties.
-    groups: HashMap<GroupKey, Analyzed>,
+    /// Event groups by slot: their display name and properties, and what was analyzed.
+    groups: Vec<Option<(GroupKey, Analyzed)>>,
+    /// The slot of each group's key, and slots free for reuse.
+    group_slots: HashMap<GroupKey, u32>,
+    free_slots: Vec<u32>,
+    /// Each event's group slot by message id, with the compilation that last saw it.
+    events: HashMap<String, (u32, u32)>,
+    /// Counts compilations, to forget what the latest no longer saw.
+    generation: u32,
 }
 
 /// An event group's identity: its name and properties as displayed (after the policy).
@@ -75,68 +96,116 @@ impl Compiler {
             traits: HashMap::new(),
             memories: HashMap::new(),
             seen: Seen::default(),
-            groups: HashMap::new(),
+            groups: Vec::new(),
+            group_slots: HashMap::new(),
+            free_slots: Vec::new(),
+            events: HashMap::new(),
+            generation: 0,
         }
     }
 
     /// The snapshot of `profile` under the compiler's policy.
     pub fn compile(&mut self, profile: &Profile) -> Snapshot {
-        let zone = profile_zone(profile);
+        let traits = profile.traits.iter().map(|t| TraitRef {
+            key: &t.key,
+            value: &t.value,
+            audience: t.audience,
+        });
+        self.compile_parts(
+            &profile.profile_id,
+            profile.updated_at_ms,
+            traits,
+            &profile.memories,
+            &profile.events,
+        )
+    }
+
+    /// [`Compiler::compile`] of a profile given as its parts, borrowed where its owner keeps them
+    /// (the person object's state), so that nothing is copied to compile it: traits in profile
+    /// order, memories newest first, events in any order.
+    pub fn compile_parts<'p>(
+        &mut self,
+        profile_id: &str,
+        updated_at_ms: Option<i64>,
+        traits: impl IntoIterator<Item = TraitRef<'p>>,
+        memories: &'p [Memory],
+        events: impl IntoIterator<Item = &'p Event>,
+    ) -> Snapshot {
+        self.generation = self.generation.wrapping_add(1);
+        let generation = self.generation;
+        let traits: Vec<TraitRef> = traits.into_iter().collect();
+        let zone = profile_zone(traits.iter().copied());
         let policy = &self.policy;
-        // Traits, in profile order; analyzed again only when the value changed.
-        let mut traits: Vec<Analyzed> = Vec::with_capacity(profile.traits.len());
-        let mut kept_traits: HashMap<String, (Value, Option<Analyzed>)> = HashMap::new();
-        for t in &profile.traits {
-            let analyzed = match self.traits.remove(&t.key) {
-                Some((value, analyzed)) if value == t.value => analyzed,
-                _ => analyze_trait(policy, t, zone),
-            };
-            if let Some(a) = &analyzed {
-                traits.push(a.clone());
+        // Traits: analyzed again only when the value changed.
+        for t in &traits {
+            match self.traits.get_mut(t.key) {
+                Some((value, _, seen)) if value == t.value => *seen = generation,
+                _ => {
+                    let analyzed = analyze_trait(policy, t, zone);
+                    self.traits
+                        .insert(t.key.to_string(), (t.value.clone(), analyzed, generation));
+                }
             }
-            kept_traits.insert(t.key.clone(), (t.value.clone(), analyzed));
         }
-        self.traits = kept_traits;
-        // Memories, newest first as the profile has them.
-        let mut memories: Vec<(Analyzed, i64, String)> = Vec::new();
-        let mut kept_memories = HashMap::new();
-        for m in &profile.memories {
-            let analyzed = match self.memories.remove(&m.id) {
-                Some((old, analyzed)) if old == *m => analyzed,
-                _ => analyze_memory(policy, m, zone),
-            };
-            if let Some(a) = &analyzed {
-                memories.push((
-                    a.clone(),
-                    m.created_ms,
-                    truncate_to(&m.id, MAX_ID_BYTES).into(),
-                ));
+        self.traits.retain(|_, (_, _, seen)| *seen == generation);
+        for m in memories {
+            match self.memories.get_mut(&m.id) {
+                Some((old, _, seen)) if old == m => *seen = generation,
+                _ => {
+                    let analyzed = analyze_memory(policy, m, zone);
+                    self.memories
+                        .insert(m.id.clone(), (m.clone(), analyzed, generation));
+                }
             }
-            kept_memories.insert(m.id.clone(), (m.clone(), analyzed));
         }
-        self.memories = kept_memories;
-        // Group identical events; BTreeMap keeps compilation deterministic.
-        let mut grouped: BTreeMap<GroupKey, Vec<(i64, &str)>> = BTreeMap::new();
-        for e in &profile.events {
-            let props: Vec<(String, String)> = e
-                .properties
-                .iter()
-                .filter_map(|(k, v)| {
-                    let text = self.seen.property(policy, k, v)?;
-                    Some((self.seen.text(policy, k), text))
-                })
-                .collect();
-            grouped
-                .entry((self.seen.text(policy, &e.name), props))
-                .or_default()
-                .push((e.timestamp_ms, &e.message_id));
+        self.memories.retain(|_, (_, _, seen)| *seen == generation);
+        // Events into their groups: a known message id goes where it went before.
+        let mut occurrences: Vec<Vec<(i64, &'p str)>> = vec![Vec::new(); self.groups.len()];
+        for e in events {
+            let slot = match self.events.get_mut(&e.message_id) {
+                Some((slot, seen)) => {
+                    *seen = generation;
+                    *slot
+                }
+                None => {
+                    let slot = self.group_of(e, zone);
+                    self.events
+                        .insert(e.message_id.clone(), (slot, generation));
+                    slot
+                }
+            };
+            let slot = slot as usize;
+            if occurrences.len() <= slot {
+                occurrences.resize(slot + 1, Vec::new());
+            }
+            if let Some(list) = occurrences.get_mut(slot) {
+                list.push((e.timestamp_ms, &e.message_id));
+            }
+        }
+        self.events.retain(|_, (_, seen)| *seen == generation);
+        // Groups no event is in any more are forgotten, their slots reused.
+        for (slot, occ) in occurrences.iter().enumerate() {
+            if occ.is_empty() {
+                if let Some(Some((key, _))) = self.groups.get_mut(slot).map(Option::take) {
+                    self.group_slots.remove(&key);
+                    self.free_slots.push(u32::try_from(slot).unwrap_or(u32::MAX));
+                }
+            }
+        }
+        for slot in occurrences.len()..self.groups.len() {
+            if let Some(Some((key, _))) = self.groups.get_mut(slot).map(Option::take) {
+                self.group_slots.remove(&key);
+                self.free_slots.push(u32::try_from(slot).unwrap_or(u32::MAX));
+            }
         }
         // Newest groups first: a stable, useful order for inspection and ties.
-        let mut grouped: Vec<_> = grouped
+        let mut grouped: Vec<(usize, Vec<(i64, &str)>)> = occurrences
             .into_iter()
-            .map(|(key, mut occ)| {
-                occ.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-                (key, occ)
+            .enumerate()
+            .filter(|(_, occ)| !occ.is_empty())
+            .map(|(slot, mut occ)| {
+                occ.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+                (slot, occ)
             })
             .collect();
         grouped.sort_by(|a, b| {
@@ -144,31 +213,71 @@ impl Compiler {
             let (tb, ib) = b.1.first().copied().unwrap_or((0, ""));
             tb.cmp(&ta).then_with(|| ia.cmp(ib))
         });
-        let mut kept_groups = HashMap::with_capacity(grouped.len());
-        let mut groups: Vec<GroupInput> = Vec::with_capacity(grouped.len());
-        for (key, occ) in grouped {
-            let analyzed = match self.groups.remove(&key) {
-                Some(a) => a,
-                None => analyze_group(&key, zone),
-            };
-            let newest_id = occ
-                .first()
-                .map_or(String::new(), |(_, id)| policy.text("", id));
-            groups.push(GroupInput {
-                analyzed: analyzed.clone(),
-                id: truncate_to(&newest_id, MAX_ID_BYTES).to_string(),
-                times: occ.iter().map(|(t, _)| *t).collect(),
-            });
-            kept_groups.insert(key, analyzed);
+        let policy = &self.policy;
+        let groups: Vec<GroupInput> = grouped
+            .iter()
+            .filter_map(|(slot, occ)| {
+                let (_, analyzed) = self.groups.get(*slot)?.as_ref()?;
+                let newest_id = occ
+                    .first()
+                    .map_or(String::new(), |(_, id)| policy.text("", id));
+                Some(GroupInput {
+                    analyzed,
+                    id: truncate_to(&newest_id, MAX_ID_BYTES).to_string(),
+                    times: occ.iter().map(|(t, _)| *t).collect(),
+                })
+            })
+            .collect();
+        let trait_items: Vec<&Analyzed> = traits
+            .iter()
+            .filter_map(|t| self.traits.get(t.key)?.1.as_ref())
+            .collect();
+        let memory_items: Vec<(&Analyzed, i64, &str)> = memories
+            .iter()
+            .filter_map(|m| {
+                let analyzed = self.memories.get(&m.id)?.1.as_ref()?;
+                Some((analyzed, m.created_ms, truncate_to(&m.id, MAX_ID_BYTES)))
+            })
+            .collect();
+        let meta = (profile_id, updated_at_ms, self.policy.target, zone);
+        assemble(meta, &trait_items, &memory_items, &groups)
+    }
+
+    /// The group slot of an event not seen before: its name and properties under the policy,
+    /// analyzed when no known group has them.
+    fn group_of(&mut self, e: &Event, zone: Option<Zone>) -> u32 {
+        let policy = &self.policy;
+        let props: Vec<(String, String)> = e
+            .properties
+            .iter()
+            .filter_map(|(k, v)| {
+                let text = self.seen.property(policy, k, v)?;
+                Some((self.seen.text(policy, k), text))
+            })
+            .collect();
+        let key: GroupKey = (self.seen.text(policy, &e.name), props);
+        if let Some(slot) = self.group_slots.get(&key) {
+            return *slot;
         }
-        self.groups = kept_groups;
-        assemble(profile, policy.target, zone, &traits, &memories, &groups)
+        let analyzed = analyze_group(&key, zone);
+        let slot = match self.free_slots.pop() {
+            Some(slot) => slot,
+            None => {
+                self.groups.push(None);
+                u32::try_from(self.groups.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        if let Some(place) = self.groups.get_mut(slot as usize) {
+            *place = Some((key.clone(), analyzed));
+        }
+        self.group_slots.insert(key, slot);
+        slot
     }
 }
 
 /// A group to assemble: what was analyzed, its id, and its occurrences' times (newest first).
-struct GroupInput {
-    analyzed: Analyzed,
+struct GroupInput<'a> {
+    analyzed: &'a Analyzed,
     id: String,
     times: Vec<i64>,
 }
@@ -237,19 +346,16 @@ fn item(
 }
 
 /// A trait under the policy: `None` when removed, or withheld for the browser.
-fn analyze_trait(policy: &PrivacyPolicy, t: &Trait, zone: Option<Zone>) -> Option<Analyzed> {
-    let (text, withheld) = match policy.apply(&t.key, &t.value) {
+fn analyze_trait(policy: &PrivacyPolicy, t: &TraitRef, zone: Option<Zone>) -> Option<Analyzed> {
+    let (text, withheld) = match policy.apply(t.key, t.value) {
         Applied::Remove => return None,
         Applied::Withheld(_) if policy.target == Target::Browser => return None,
         Applied::Withheld(class) => (String::new(), Some(class)),
         Applied::Text(text) => (defused(&text), None),
     };
-    let fields = [
-        (Field::Name, t.key.as_str()),
-        (Field::Values, text.as_str()),
-    ];
-    let mut a = item(t.key.clone(), text.clone(), &fields, &[text.as_str()], zone);
-    a.value_kind = kind_of(&t.value);
+    let fields = [(Field::Name, t.key), (Field::Values, text.as_str())];
+    let mut a = item(t.key.to_string(), text.clone(), &fields, &[text.as_str()], zone);
+    a.value_kind = kind_of(t.value);
     a.audience = t.audience;
     a.withheld = withheld;
     Some(a)
@@ -321,14 +427,14 @@ fn dates(texts: &[&str], zone: Option<Zone>) -> Vec<(i64, i64)> {
 
 /// The person's time zone: the first trait whose key says time zone (`timezone`, `time_zone`,
 /// `tz`) and whose value names one ([`Zone::named`]).
-fn profile_zone(profile: &Profile) -> Option<Zone> {
-    profile.traits.iter().find_map(|t| {
-        let words = crate::text::key_words(&t.key);
+fn profile_zone<'p>(mut traits: impl Iterator<Item = TraitRef<'p>>) -> Option<Zone> {
+    traits.find_map(|t| {
+        let words = crate::text::key_words(t.key);
         let says_zone = words == "tz"
             || words.ends_with("timezone")
             || words.ends_with("time zone")
             || words.ends_with(" tz");
-        match &t.value {
+        match t.value {
             Value::Text(name) if says_zone => Zone::named(name),
             _ => None,
         }
@@ -432,19 +538,18 @@ fn write_ref(w: &mut Writer, offset: usize) {
 
 /// Lays the analyzed items out as a snapshot (see [`codec`]).
 fn assemble(
-    profile: &Profile,
-    target: Target,
-    zone: Option<Zone>,
-    traits: &[Analyzed],
-    memories: &[(Analyzed, i64, String)],
+    (profile_id, updated_at_ms, target, zone): (&str, Option<i64>, Target, Option<Zone>),
+    traits: &[&Analyzed],
+    memories: &[(&Analyzed, i64, &str)],
     groups: &[GroupInput],
 ) -> Snapshot {
     let mut strings = Strings::default();
     // Items in order: traits, memories, groups.
     let items: Vec<&Analyzed> = traits
         .iter()
-        .chain(memories.iter().map(|(a, _, _)| a))
-        .chain(groups.iter().map(|g| &g.analyzed))
+        .copied()
+        .chain(memories.iter().map(|(a, _, _)| *a))
+        .chain(groups.iter().map(|g| g.analyzed))
         .collect();
     // The term dictionary, sorted; each term's postings in item order.
     let mut dictionary: BTreeMap<&str, Vec<(u32, u8, u32)>> = BTreeMap::new();
@@ -645,12 +750,12 @@ fn assemble(
         prev_first = *first;
     }
 
-    let profile_id = strings.intern(&profile.profile_id);
+    let profile_id = strings.intern(profile_id);
     let n = items.len().max(1) as f64;
     let meta = Meta {
         profile_id,
         target,
-        updated_at_ms: profile.updated_at_ms,
+        updated_at_ms,
         zone,
         traits: traits.len() + memories.len(),
         memories: memories.len(),
