@@ -115,7 +115,7 @@ impl Compiler {
             &profile.profile_id,
             profile.updated_at_ms,
             traits,
-            &profile.memories,
+            profile.memories.iter(),
             &profile.events,
         )
     }
@@ -128,9 +128,10 @@ impl Compiler {
         profile_id: &str,
         updated_at_ms: Option<i64>,
         traits: impl IntoIterator<Item = TraitRef<'p>>,
-        memories: &'p [Memory],
+        memories: impl IntoIterator<Item = &'p Memory>,
         events: impl IntoIterator<Item = &'p Event>,
     ) -> Snapshot {
+        let memories: Vec<&Memory> = memories.into_iter().collect();
         self.generation = self.generation.wrapping_add(1);
         let generation = self.generation;
         let traits: Vec<TraitRef> = traits.into_iter().collect();
@@ -148,7 +149,7 @@ impl Compiler {
             }
         }
         self.traits.retain(|_, (_, _, seen)| *seen == generation);
-        for m in memories {
+        for m in memories.iter().copied() {
             match self.memories.get_mut(&m.id) {
                 Some((old, _, seen)) if old == m => *seen = generation,
                 _ => {
@@ -169,8 +170,7 @@ impl Compiler {
                 }
                 None => {
                     let slot = self.group_of(e, zone);
-                    self.events
-                        .insert(e.message_id.clone(), (slot, generation));
+                    self.events.insert(e.message_id.clone(), (slot, generation));
                     slot
                 }
             };
@@ -188,14 +188,16 @@ impl Compiler {
             if occ.is_empty() {
                 if let Some(Some((key, _))) = self.groups.get_mut(slot).map(Option::take) {
                     self.group_slots.remove(&key);
-                    self.free_slots.push(u32::try_from(slot).unwrap_or(u32::MAX));
+                    self.free_slots
+                        .push(u32::try_from(slot).unwrap_or(u32::MAX));
                 }
             }
         }
         for slot in occurrences.len()..self.groups.len() {
             if let Some(Some((key, _))) = self.groups.get_mut(slot).map(Option::take) {
                 self.group_slots.remove(&key);
-                self.free_slots.push(u32::try_from(slot).unwrap_or(u32::MAX));
+                self.free_slots
+                    .push(u32::try_from(slot).unwrap_or(u32::MAX));
             }
         }
         // Newest groups first: a stable, useful order for inspection and ties.
@@ -354,7 +356,13 @@ fn analyze_trait(policy: &PrivacyPolicy, t: &TraitRef, zone: Option<Zone>) -> Op
         Applied::Text(text) => (defused(&text), None),
     };
     let fields = [(Field::Name, t.key), (Field::Values, text.as_str())];
-    let mut a = item(t.key.to_string(), text.clone(), &fields, &[text.as_str()], zone);
+    let mut a = item(
+        t.key.to_string(),
+        text.clone(),
+        &fields,
+        &[text.as_str()],
+        zone,
+    );
     a.value_kind = kind_of(t.value);
     a.audience = t.audience;
     a.withheld = withheld;

@@ -48,7 +48,7 @@ use crate::policy::{PiiClass, Target};
 use crate::time::zone::Zone;
 use codec::Section;
 
-pub use compile::{compile, Compiler};
+pub use compile::{compile, Compiler, TraitRef};
 
 /// The kind of a trait's value, kept so slots and JSON output can tell `true` from `"true"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

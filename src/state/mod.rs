@@ -44,6 +44,7 @@ pub use settings::{
 
 use crate::errors::StateError;
 use crate::profile::{looks_like_audience, Event, Profile, Trait, Value};
+use crate::snapshot::{Compiler, Snapshot, TraitRef};
 
 /// One update to a person's state: the traits and the event of one message (a Segment call). Built by [`crate::webhook::parse_message`] from a Segment message.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
@@ -419,6 +420,30 @@ impl PersonState {
             updated_at_ms: self.meta.updated_at_ms,
             memories: self.memories().cloned().collect(),
         }
+    }
+
+    /// The person's snapshot under `compiler`'s policy, from the state as it is, borrowed (nothing
+    /// is copied): what `compile(&self.profile(), policy)` makes, without re-analyzing what the
+    /// compiler analyzed before.
+    pub fn compile(&self, compiler: &mut Compiler) -> Snapshot {
+        let profile_id = format!("user_id:{}", self.meta.user_id);
+        let traits = self
+            .traits
+            .iter()
+            .filter(|(_, (row, _))| !row.is_unset())
+            .map(|(key, (row, _))| TraitRef {
+                key,
+                value: &row.value,
+                audience: row.audience,
+            });
+        let events = self.events.values().rev().map(|(row, _)| &row.event);
+        compiler.compile_parts(
+            &profile_id,
+            self.meta.updated_at_ms,
+            traits,
+            self.memories(),
+            events,
+        )
     }
 
     /// Applies one update: a duplicate message id or a suppressed person changes nothing; each

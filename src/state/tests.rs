@@ -876,3 +876,37 @@ fn a_costly_publication_is_spaced_out_an_erasure_never() {
     p.check(r);
     assert_eq!(p.state.publish_due(1_200, false), Some(1_200));
 }
+
+#[test]
+fn compiling_from_the_state_is_compiling_its_profile() {
+    use crate::policy::{PrivacyPolicy, Target};
+    use crate::snapshot::{compile, Compiler};
+    let mut p = Person::new(StateSettings::default());
+    for policy in [
+        PrivacyPolicy::new(Target::Server),
+        PrivacyPolicy::new(Target::Browser),
+    ] {
+        let mut compiler = Compiler::new(policy.clone());
+        for (i, update) in [
+            identify(
+                "i1",
+                1_000,
+                &[("tier", text("Gold")), ("email", text("a@b.co"))],
+            ),
+            track("t1", 2_000, "Viewed"),
+            track("t2", 3_000, "Viewed"),
+            identify("i2", 4_000, &[("tier", text("Platinum"))]),
+            track("t3", 5_000, "Checkout Started"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            p.apply(update, 10 + i as i64);
+            assert_eq!(
+                p.state.compile(&mut compiler),
+                compile(&p.state.profile(), &policy),
+                "after update {i}"
+            );
+        }
+    }
+}

@@ -35,7 +35,7 @@ use crate::errors::{MemoryError, StateError};
 use crate::import::segment::import_value;
 use crate::import::ImportLimits;
 use crate::policy::Target;
-use crate::snapshot::{compile, kv};
+use crate::snapshot::{kv, Compiler};
 use crate::state::{
     Applied, AuditQuery, AuditRecord, Change, Consent, Filing, MemoryInput, Outcome, PersonState,
     Update, WriteRules,
@@ -79,6 +79,9 @@ pub struct Person {
     stored: Cell<bool>,
     /// The last compiled snapshot per policy (server, browser): a read compiles only its own.
     compiled: RefCell<[Option<Rc<Compiled>>; 2]>,
+    /// Per policy (server, browser), the compiler that keeps what it analyzed between
+    /// publications: an update re-analyzes only what it changed.
+    compilers: RefCell<[Option<Compiler>; 2]>,
     fetching: Cell<bool>,
     last_fetch_ms: Cell<Option<i64>>,
     /// Publications and memory sends under way ([`InFlight`]).
@@ -99,6 +102,7 @@ impl DurableObject for Person {
             person: RefCell::new(None),
             stored: Cell::new(false),
             compiled: RefCell::new([None, None]),
+            compilers: RefCell::new([None, None]),
             fetching: Cell::new(false),
             last_fetch_ms: Cell::new(None),
             flight: InFlight::default(),
@@ -261,6 +265,7 @@ impl Person {
             if let Err(e) = sql::write(&self.state.storage(), applied.changes.clone()) {
                 *self.person.borrow_mut() = None;
                 *self.compiled.borrow_mut() = [None, None];
+                *self.compilers.borrow_mut() = [None, None];
                 return Err(e);
             }
             self.stored.set(true);
@@ -363,6 +368,8 @@ impl Person {
             .ok_or_else(|| worker::Error::RustError("state not loaded".into()))?;
         let applied = self.store_erasure(result).await?;
         *self.compiled.borrow_mut() = [None, None];
+        // What the compilers analyzed is the person's data too.
+        *self.compilers.borrow_mut() = [None, None];
         // Marked: no memory send starts any more; the one under way, if any, ends first.
         self.flight.forwards_settled(None).await;
         // The KV copies go now (after the publication under way and the KV write interval, at
@@ -680,11 +687,16 @@ impl Person {
         if let Some(c) = cached.filter(|c| c.version == version) {
             return Some(c);
         }
-        let profile = self.with_state(|st| (!st.is_empty()).then(|| st.profile()))??;
-        let bytes = compile(&profile, &cfg.policy(target))
-            .encode()
-            .map_err(|e| worker::console_error!("edge-persona: snapshot encode: {e}"))
-            .ok()?;
+        let bytes = {
+            let mut compilers = self.compilers.borrow_mut();
+            let compiler = compilers
+                .get_mut(slot)?
+                .get_or_insert_with(|| Compiler::new(cfg.policy(target)));
+            self.with_state(|st| (!st.is_empty()).then(|| st.compile(compiler)))??
+                .encode()
+                .map_err(|e| worker::console_error!("edge-persona: snapshot encode: {e}"))
+                .ok()?
+        };
         let compiled = Rc::new(Compiled { version, bytes });
         if let Some(place) = self.compiled.borrow_mut().get_mut(slot) {
             *place = Some(compiled.clone());
