@@ -69,6 +69,7 @@ pub mod errors;
 pub mod identity;
 mod import;
 mod inject;
+pub mod inspect;
 pub mod jwt;
 pub mod knowledge;
 pub mod mcp;
