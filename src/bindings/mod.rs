@@ -3,5 +3,7 @@
 
 #[cfg(feature = "wasm")]
 pub mod wasm;
+#[cfg(feature = "wasm-compiler")]
+pub mod wasm_inspect;
 #[cfg(feature = "worker")]
 pub mod worker;
