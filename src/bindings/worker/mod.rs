@@ -10,6 +10,7 @@
 //! | `POST /mcp` | Model Context Protocol server (`mcp.rs`), 2026-07-28 and the `initialize` revisions: `get_user_context`, `search_profile`, `remember`, `forget` over the caller's own profile; `GET /.well-known/oauth-protected-resource[/mcp]` its RFC 9728 metadata |
 //! | `GET /v1/audit` | what each prompt was told about the caller (`audit.rs`); with `ADMIN_SECRET`, anyone's |
 //! | `DELETE`/`GET /v1/profiles/<user_id>[/suppression]` | admin (`ADMIN_SECRET`): erasure, lifting the suppression, state counters |
+//! | `/inspect/…` | admin (`ADMIN_SECRET`): the inspector page and its API (`inspect.rs`) |
 //! | anything else | reverse proxy to `ORIGIN_URL`; `text/html` is personalized while it streams |
 //!
 //! Identity comes only from a signed token ([`crate::identity`]): the `ep_id` cookie, the
@@ -33,6 +34,7 @@ mod config;
 mod context;
 mod html;
 mod inflate;
+mod inspect;
 mod jwks;
 mod knowledge;
 mod llm;
@@ -218,6 +220,9 @@ async fn route(req: Request, env: &Env, ctx: &Context, cfg: &Config) -> Outcome 
             memories::memories_route(req, p, env, cfg).await
         }
         p if p.starts_with(admin::PREFIX) => admin::admin_route(req, p, env, cfg).await,
+        p if p == inspect::PREFIX || p.starts_with("/inspect/") => {
+            inspect::inspect_route(req, p, env, ctx, cfg).await
+        }
         _ => origin::origin_route(req, env, ctx, cfg).await,
     }
 }
