@@ -2,6 +2,7 @@
 # The npm package (npm/), the storefront demo (www/) and their tests and benchmark.
 #   scripts/npm.sh build   wasm (cargo, profile `wasm`) → wasm-bindgen (web + nodejs) → wasm-opt -Oz → npm/dist
 #   scripts/npm.sh test    build, then: types, Node ESM/CJS/Vite from the `npm pack` tarball, Chromium on www/
+#                          (the storefront demo and the inspector)
 #   scripts/npm.sh bench   edge-persona (wasm) vs MiniSearch vs Orama, one process, fixtures/relevance-dev.json
 #   scripts/npm.sh serve   build, compile the demo snapshots, serve www/ on 127.0.0.1 (PORT, default 5180)
 # Each step installs the Rust and npm tools it needs when missing (scripts/lib.sh) and skips what is
@@ -123,6 +124,8 @@ test_all() {
   node npm/test/package.test.mjs
   log "Chromium (playwright-core) against www/ on 127.0.0.1"
   node npm/test/browser.test.mjs
+  log "the inspector (www/inspect.html) in Chromium against the CLI's rank; screenshots to docs/images/"
+  EDGE_PERSONA_CLI="$(cli_bin)" node npm/test/browser-inspect.mjs
 }
 
 bench() {
