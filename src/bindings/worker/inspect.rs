@@ -176,13 +176,30 @@ fn user_of(pairs: &[(String, String)]) -> Result<String, Failure> {
 }
 
 fn json_response(body: &serde_json::Value) -> Outcome {
-    Ok(Response::from_json(body)?)
+    json_text(body.to_string())
+}
+
+/// JSON text with `<`, `>` and `&` written as `\u003c`, `\u003e` and `\u0026`: the same JSON,
+/// but no profile value's markup appears in the bytes, whatever reads them as what. (Outside
+/// strings JSON has none of the three, so every one replaced is inside a string.)
+fn markup_free(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A JSON text answer (the core's own serialization, as the browser's wasm answers it).
 fn json_text(text: String) -> Outcome {
-    let mut resp = Response::ok(text)?;
-    resp.headers_mut().set("content-type", "application/json")?;
+    let mut resp = Response::ok(markup_free(&text))?;
+    resp.headers_mut()
+        .set("content-type", "application/json; charset=utf-8")?;
     Ok(resp)
 }
 
@@ -291,6 +308,17 @@ mod tests {
             "nothing inline"
         );
         assert!(!SCRIPT.contains("innerHTML") && !SCRIPT.contains("insertAdjacentHTML"));
+    }
+
+    #[test]
+    fn json_answers_carry_no_markup_and_mean_the_same() {
+        let value = json!({"v": "<img src=x onerror=\"a()\"> & </script>", "n": 1});
+        let text = markup_free(&value.to_string());
+        assert!(!text.contains(['<', '>', '&']), "{text}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).ok(),
+            Some(value)
+        );
     }
 
     #[test]
