@@ -40,8 +40,9 @@ size() {
 
 # What worker-build reads: the manifest and lockfile, the sources, build.rs (it generates code that
 # src/ includes) and cargo configuration if there is any. (wrangler.toml is read by wrangler when it
-# runs the bundle, not by the build.)
-BUILD_INPUTS=(Cargo.toml Cargo.lock build.rs build-support data src .cargo rust-toolchain rust-toolchain.toml)
+# runs the bundle, not by the build.) The inspector's page and the DOM module are compiled in too.
+BUILD_INPUTS=(Cargo.toml Cargo.lock build.rs build-support data src .cargo rust-toolchain rust-toolchain.toml
+  www/inspect.html www/inspect.js www/inspect.css npm/src/dom.js)
 
 # Rebuild only when the bundle is missing or one of its inputs is newer than it.
 fresh_build() {
