@@ -60,7 +60,7 @@ before(async () => {
     events: { data: [] },
   });
   const entries = compileSeeds([path.join(FIXTURES, 'profile-retail-jeff.json'), HOSTILE_PROFILE, xss]);
-  mf = new Miniflare(workerOptions({ IDENTITY_SECRET: SECRET, ADMIN_SECRET: ADMIN, SNAPSHOT_CACHE_SECONDS: '0' }));
+  mf = new Miniflare(workerOptions({ IDENTITY_SECRET: SECRET, ADMIN_SECRET: ADMIN, SNAPSHOT_CACHE_SECONDS: '0', CONTEXT_BUDGET_TOKENS: '350' }));
   base = (await mf.ready).toString();
   await seedKv(await mf.getKVNamespace('PROFILES'), entries);
 });
@@ -117,6 +117,7 @@ describe('/inspect: the admin secret only', () => {
       assertStrictHeaders(res, 'the page');
       const html = await res.text();
       assert.ok(html.includes('<meta name="edge-persona-inspect" content="worker">'));
+      assert.match(html, /<input id="budget"[^>]* value="350">/, 'the deployment\'s budget');
       assert.ok(!/<script>|\sstyle=|\son[a-z]+=/i.test(html), 'nothing inline');
       for (const src of html.matchAll(/(?:src|href)="([^"]+)"/g)) assert.ok(!/^(https?:)?\/\//.test(src[1]), `loads ${src[1]}`);
     }

@@ -40,6 +40,10 @@ const STYLE: &str = include_str!("../../../www/inspect.css");
 /// The npm package's DOM module, which the page runs on a pasted page (its source is the build's).
 const DOM: &str = include_str!("../../../npm/src/dom.js");
 
+/// The budget field as authored, and as served: the deployment's `CONTEXT_BUDGET_TOKENS`, so that
+/// the block shown is the one its prompts get.
+const BUDGET_FIELD: &str = r#"id="budget" type="number" min="0" max="100000" value="200""#;
+
 /// The page's engine marker: `file` in `www/`, `worker` as served here.
 const FILE_MODE: &str = r#"<meta name="edge-persona-inspect" content="file">"#;
 const WORKER_MODE: &str = r#"<meta name="edge-persona-inspect" content="worker">"#;
@@ -151,10 +155,7 @@ async fn route(req: Request, path: &str, env: &Env, ctx: &Context, cfg: &Config)
             resp.headers_mut().set("location", "/inspect/")?;
             return Ok(resp);
         }
-        "/" | "/index.html" => (
-            PAGE.replacen(FILE_MODE, WORKER_MODE, 1),
-            "text/html; charset=utf-8",
-        ),
+        "/" | "/index.html" => (worker_page(cfg.budget_tokens), "text/html; charset=utf-8"),
         "/inspect.js" => (SCRIPT.to_string(), "text/javascript; charset=utf-8"),
         "/dom.js" => (DOM.to_string(), "text/javascript; charset=utf-8"),
         "/inspect.css" => (STYLE.to_string(), "text/css; charset=utf-8"),
@@ -163,6 +164,15 @@ async fn route(req: Request, path: &str, env: &Env, ctx: &Context, cfg: &Config)
     let mut resp = Response::ok(body)?;
     resp.headers_mut().set("content-type", kind)?;
     Ok(resp)
+}
+
+/// The page as the Worker serves it: in its mode, with the deployment's budget.
+fn worker_page(budget_tokens: usize) -> String {
+    PAGE.replacen(FILE_MODE, WORKER_MODE, 1).replacen(
+        BUDGET_FIELD,
+        &BUDGET_FIELD.replace("value=\"200\"", &format!("value=\"{budget_tokens}\"")),
+        1,
+    )
 }
 
 /// The query's `user`, checked like a token's subject.
@@ -296,8 +306,10 @@ mod tests {
             1,
             "the marker the Worker replaces"
         );
-        let page = PAGE.replacen(FILE_MODE, WORKER_MODE, 1);
+        assert_eq!(PAGE.matches(BUDGET_FIELD).count(), 1, "the budget field");
+        let page = worker_page(350);
         assert!(page.contains(WORKER_MODE) && !page.contains(FILE_MODE));
+        assert!(page.contains(r#"id="budget" type="number" min="0" max="100000" value="350""#));
         // The page loads only its own files, which the route serves.
         for file in ["inspect.js", "inspect.css"] {
             assert!(PAGE.contains(&format!("\"{file}\"")), "{file}");
