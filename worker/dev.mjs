@@ -14,6 +14,8 @@ const smoke = argv.includes('--smoke');
 const portArg = argv.indexOf('--port');
 const PORT = portArg >= 0 ? Number(argv[portArg + 1]) : (smoke ? 18787 : 8787);
 const SECRET = process.env.IDENTITY_SECRET || 'dev-identity-secret-change-me';
+// The operators' secret: /inspect (the inspector) and the admin routes.
+const ADMIN = process.env.ADMIN_SECRET || 'dev-admin-secret-change-me';
 const persist = path.join(ROOT, 'build', smoke ? 'smoke-state' : 'dev-state');
 const wrangler = path.join(ROOT, 'worker', 'node_modules', '.bin', 'wrangler');
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
@@ -71,7 +73,7 @@ const bulk = path.join(persist, 'seed.json');
 writeFileSync(bulk, JSON.stringify(entries.map((e) => ({ key: e.key, value: e.value.toString('base64'), base64: true }))));
 await run(['kv', 'bulk', 'put', bulk, '--binding', 'PROFILES', '--local', '--persist-to', persist]);
 
-const vars = { IDENTITY_SECRET: SECRET, LLM_UPSTREAM_URL: llmUrl, ORIGIN_URL: originUrl };
+const vars = { IDENTITY_SECRET: SECRET, ADMIN_SECRET: ADMIN, LLM_UPSTREAM_URL: llmUrl, ORIGIN_URL: originUrl };
 const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(PORT), '--persist-to', persist,
   '--show-interactive-dev-session=false', ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
 // Its own process group, so that stopping it stops the workerd it starts too (a killed wrangler
@@ -112,6 +114,10 @@ if (smoke) {
     }
     const snap = await fetch(`${base}/v1/snapshot`, { headers: { authorization: `Bearer ${jeff}` } });
     check(snap.status === 200 && snap.headers.get('etag'), 'GET /v1/snapshot');
+    const inspector = await fetch(`${base}/inspect/`, { headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN}`).toString('base64')}` } });
+    const refused = await fetch(`${base}/inspect/`);
+    check(inspector.status === 200 && /content="worker"/.test(await inspector.text()) && refused.status === 401
+      && /default-src 'none'/.test(inspector.headers.get('content-security-policy')), '/inspect: the inspector for the admin secret only');
   } catch (err) {
     console.error(devLog.split('\n').slice(-30).join('\n'));
     throw err;
@@ -125,6 +131,10 @@ edge-persona Worker on local workerd: ${base}
   slots page:     ${base}/persona-demo   (filled at the edge when the ep_id cookie is set)
   storefront:     ${base}/?snapshot=/v1/snapshot   (in the browser's console first:
                   document.cookie = 'ep_id=${token('jeff-lawson-1138', { secret: SECRET, format: 'cookie', ttl: 86400 })}; path=/')
+  inspector:      ${base}/inspect/?user=jeff-lawson-1138&q=${encodeURIComponent('Where is my order?')}
+                  (log in with any user name and the admin secret '${ADMIN}' as the password;
+                  the same page on the person's browser snapshot, with the cookie above:
+                  ${base}/inspect.html?snapshot=/v1/snapshot)
   LLM upstream:   ${llmUrl}
   KV (local):     ${persist}   seeded: jeff-lawson-1138, maria-gonzalez-77
 
@@ -136,5 +146,7 @@ curl -si ${base}/v1/chat/completions -H 'authorization: Bearer sk-your-llm-key' 
      -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"running shoes in my size?"}]}'
 curl -s ${base}/persona-demo -H "cookie: ep_id=$(${cliShown} token --secret '${SECRET}' --user jeff-lawson-1138 --format cookie)"
 curl -sI ${base}/v1/snapshot -H "authorization: Bearer $TOKEN"
+curl -s '${base}/inspect/api/inspect?user=jeff-lawson-1138' -H 'authorization: Bearer ${ADMIN}' -H 'x-edge-persona-inspect: 1' \\
+     -d '{"query":"Where is my order?","budget_tokens":200}'
 Ctrl-C to stop.`);
 }
