@@ -4,13 +4,13 @@
 //! same functions on the server snapshot (`src/bindings/worker/inspect.rs`), so both show the same
 //! thing for the same snapshot and question.
 //!
-//! * [`inspect`]: the ranked items with every factor of their scores ([`crate::rank()`]'s
+//! * [`inspect()`]: the ranked items with every factor of their scores ([`crate::rank()`]'s
 //!   explanations), which of them made the context block, the first ones that did not (over the
 //!   budget, or past the limit), each item's line as the block renders it, and the block itself
 //!   line by line with its estimated tokens against the budget;
-//! * [`overview`]: counts by kind, events per week, bytes by section, and what the privacy policy
+//! * [`overview()`]: counts by kind, events per week, bytes by section, and what the privacy policy
 //!   withheld (keys and classes only: a snapshot never holds a withheld value);
-//! * [`page`]: a pasted page's slot values, conditions and variant choices with the items that
+//! * [`page()`]: a pasted page's slot values, conditions and variant choices with the items that
 //!   decided them.
 //!
 //! Everything is computed from the snapshot and the request alone (no clock, no I/O).
@@ -25,7 +25,10 @@ use crate::rank::{rank_conversation, ItemRef, RankSettings, RankedItem};
 use crate::render::{render, Context, ContextFormat, RenderSettings};
 use crate::snapshot::Snapshot;
 
-pub use overview::{overview, EventName, KindCount, Masked, Overview, SectionSize, Week, Withheld};
+pub use overview::{
+    overview, EventName, KindCount, Masked, Overview, SectionSize, Week, Withheld, MAX_LISTED,
+    MAX_WEEKS,
+};
 pub use page::{
     page, ConditionReport, Evidence, GroupReport, PageReport, SlotReport, VariantReport,
 };
