@@ -1,6 +1,9 @@
 //! General word knowledge, shared by every snapshot: for a word or phrase a query uses, the
-//! words a profile may hold that mean something related (from WordNet 3.0: synonyms and
-//! derivations, broader and narrower words). A snapshot holds only its own profile's words; the
+//! words a profile may hold that mean something related: from WordNet 3.0 (synonyms and
+//! derivations, broader and narrower words), and the nearest words by static word vectors
+//! distilled from a general sentence-embedding model (sore ↔ pain, fridge ↔ refrigerator), with
+//! the vectors' cosine on every link, so the ranker can weigh a thesaurus link by how near its
+//! two words really are. A snapshot holds only its own profile's words; the
 //! ranker reaches them from a query's words through this pack, so no snapshot carries a copy of
 //! general knowledge, and the browser's runtime module carries none unless a page loads the pack.
 //!
@@ -14,15 +17,16 @@
 //! ```text
 //! offset  size  field
 //! 0       4     magic b"EPKP"
-//! 4       2     format version, u16 LE (1)
+//! 4       2     format version, u16 LE (2)
 //! 6       2     flags (0)
 //! 8       4     payload length, u32 LE
 //! 12      4     CRC-32 of the payload, u32 LE
 //! 16      4     words, u32 LE
 //! 20      12×n  per word, sorted by hash: u64 LE term_hash of the word, u32 LE offset of its
 //!               links in the link lists (bit 31: the word is a dictionary word)
-//! …             link lists: varint count, then per link varint (target word << 3 | kind), u8
-//!               cosine × 100 of the pair by word vectors (255: none); offset 0 is the empty list
+//! …             link lists: varint count, then per link varint (target word << 3 | kind: 0
+//!               related, 1 broader, 2 narrower, 3 vector), u8 cosine × 100 of the pair by word
+//!               vectors (255: not known); offset 0 is the empty list
 //! ```
 
 use std::sync::OnceLock;
@@ -34,7 +38,7 @@ use crate::snapshot::codec::crc32;
 /// The pack's magic bytes.
 pub const MAGIC: [u8; 4] = *b"EPKP";
 /// The pack format this build reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 
 const HEADER_LEN: usize = 16;
 const WORD_LEN: usize = 12;
@@ -49,6 +53,8 @@ pub enum Source {
     Broader,
     /// A more specific word (WordNet).
     Narrower,
+    /// A near word by static word vectors (distilled from a general sentence-embedding model).
+    Vector,
 }
 
 impl Source {
@@ -57,6 +63,7 @@ impl Source {
             0 => Source::Related,
             1 => Source::Broader,
             2 => Source::Narrower,
+            3 => Source::Vector,
             _ => return None,
         })
     }
@@ -67,6 +74,7 @@ impl Source {
             Source::Related => "related",
             Source::Broader => "broader",
             Source::Narrower => "narrower",
+            Source::Vector => "vector",
         }
     }
 }

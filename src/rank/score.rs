@@ -150,14 +150,19 @@ impl<'a> Scorer<'a> {
         }
         let pack = knowledge::current();
         for key in &query.links {
+            let single_word = key.words.0 == key.words.1;
             for link in pack.links(key.hash) {
-                let weight = key.weight
-                    * match link.source {
-                        Source::Related => settings.related_weight,
-                        Source::Broader => settings.broader_weight,
-                        Source::Narrower => settings.narrower_weight,
-                    };
-                if weight <= 0.0 {
+                let base = match link.source {
+                    Source::Related => settings.related_weight,
+                    Source::Broader => settings.broader_weight,
+                    Source::Narrower => settings.narrower_weight,
+                    Source::Vector => settings.vector_weight * link.cosine.unwrap_or(0.0),
+                };
+                let vetoed = link.source != Source::Vector
+                    && single_word
+                    && link.cosine.is_some_and(|c| c < settings.veto_cosine);
+                let weight = key.weight * base;
+                if weight <= 0.0 || vetoed {
                     continue;
                 }
                 if let Some(id) = snapshot.term_by_hash(link.target) {
@@ -508,6 +513,9 @@ impl<'a> Scorer<'a> {
                 c.parts.score += add;
                 c.score = c.parts.score;
             }
+        }
+        if !s.thread_adds_unmatched {
+            return;
         }
         let mut present: Vec<usize> = candidates.iter().map(|c| self.index_of(c.item)).collect();
         sort_by(&mut present, |a, b| a.cmp(b));
