@@ -35,6 +35,7 @@ fn main() -> io::Result<()> {
     println!("cargo:rerun-if-changed=build-support/knowledge.rs");
     println!("cargo:rerun-if-changed=data/vectors/neighbors.txt");
     println!("cargo:rerun-if-changed=data/vectors/wordnet-cosine.txt");
+    println!("cargo:rerun-if-changed=data/vectors/common.txt");
     let mut out = String::from("static GROUPS_STEMMED: &[&[&str]] = &[\n");
     for group in GROUPS {
         let mut terms: Vec<String> = group.iter().map(|w| stem::stem(w)).collect();
@@ -57,9 +58,12 @@ fn main() -> io::Result<()> {
     let vectors = knowledge::vector_neighbors(&fs::read_to_string(
         manifest.join("data/vectors/neighbors.txt"),
     )?);
+    let common = knowledge::common_words(&fs::read_to_string(
+        manifest.join("data/vectors/common.txt"),
+    )?);
     fs::write(
         dir.join("knowledge.bin"),
-        knowledge::pack(&table, &cosines, &vectors, crc32),
+        knowledge::pack(&table, &cosines, &vectors, &common, crc32),
     )
 }
 

@@ -11,6 +11,12 @@ const RELATED: u64 = 0;
 const BROADER: u64 = 1;
 const NARROWER: u64 = 2;
 const VECTOR: u64 = 3;
+/// How many of the most common English words (data/vectors/common.txt) are flagged as common.
+const COMMON_TOP: usize = 1000;
+/// A word's flags in the pack's word table, above its link list's offset.
+const KNOWN_BIT: u32 = 1 << 31;
+const COMMON_BIT: u32 = 1 << 30;
+
 /// Most vector links kept per query word (the closest).
 const VECTOR_LINKS_MAX: usize = 24;
 /// Below this cosine, a pair of words one of which begins with the other (`bill` / `billow`,
@@ -134,6 +140,15 @@ pub fn vector_neighbors(text: &str) -> BTreeMap<String, Vec<(String, f32)>> {
         .collect()
 }
 
+/// The stems of the [`COMMON_TOP`] most common English words (data/vectors/common.txt).
+pub fn common_words(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .take(COMMON_TOP)
+        .filter_map(stemmed_phrase)
+        .collect()
+}
+
 /// The compiler's word list: the stemmed words the thesaurus knows, sorted, `u32 count`, `u32 ×
 /// (count + 1)` offsets, then the words concatenated.
 pub fn word_list(table: &BTreeMap<String, BTreeMap<String, u64>>) -> Vec<u8> {
@@ -167,6 +182,7 @@ pub fn pack(
     table: &BTreeMap<String, BTreeMap<String, u64>>,
     cosines: &BTreeMap<(String, String), f32>,
     vectors: &BTreeMap<String, Vec<(String, f32)>>,
+    common: &BTreeSet<String>,
     crc32: impl Fn(&[u8]) -> u32,
 ) -> Vec<u8> {
     // Query word → (profile word, relation) → cosine.
@@ -200,6 +216,7 @@ pub fn pack(
     }
     let mut words: BTreeSet<&str> = table.keys().map(String::as_str).collect();
     words.extend(inverted.keys().copied());
+    words.extend(common.iter().map(String::as_str));
     for targets in inverted.values() {
         words.extend(targets.keys().map(|(t, _)| *t));
     }
@@ -235,9 +252,15 @@ pub fn pack(
             }
             _ => 0,
         };
-        let known = u32::from(table.contains_key(*word)) << 31;
+        let mut flags = 0;
+        if table.contains_key(*word) {
+            flags |= KNOWN_BIT;
+        }
+        if common.contains(*word) {
+            flags |= COMMON_BIT;
+        }
         table_out.extend_from_slice(&hash.to_le_bytes());
-        table_out.extend_from_slice(&(offset | known).to_le_bytes());
+        table_out.extend_from_slice(&(offset | flags).to_le_bytes());
     }
     let mut payload = (words.len() as u32).to_le_bytes().to_vec();
     payload.extend_from_slice(&table_out);

@@ -23,7 +23,8 @@
 //! 12      4     CRC-32 of the payload, u32 LE
 //! 16      4     words, u32 LE
 //! 20      12×n  per word, sorted by hash: u64 LE term_hash of the word, u32 LE offset of its
-//!               links in the link lists (bit 31: the word is a dictionary word)
+//!               links in the link lists (bit 31: the word is a dictionary word; bit 30: one of
+//!               the thousand most common English words, data/vectors/common.txt)
 //! …             link lists: varint count, then per link varint (target word << 3 | kind: 0
 //!               related, 1 broader, 2 narrower, 3 vector), u8 cosine × 100 of the pair by word
 //!               vectors (255: not known); offset 0 is the empty list
@@ -43,6 +44,8 @@ pub const FORMAT_VERSION: u16 = 2;
 const HEADER_LEN: usize = 16;
 const WORD_LEN: usize = 12;
 const KNOWN_BIT: u32 = 1 << 31;
+const COMMON_BIT: u32 = 1 << 30;
+const FLAGS: u32 = KNOWN_BIT | COMMON_BIT;
 
 /// How a word reaches another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +173,14 @@ impl Knowledge {
         None
     }
 
+    /// Whether the word of this hash is among the thousand most common English words (`time`,
+    /// `last`, `new`): one that can be part of any trait's name without naming what it is about.
+    pub fn is_common(&self, hash: u64) -> bool {
+        self.find(hash)
+            .and_then(|i| self.word(i))
+            .is_some_and(|(_, flags)| flags & COMMON_BIT != 0)
+    }
+
     /// The links of the word or phrase whose [`crate::text::term_hash`] is `hash` (a stemmed
     /// query word, or two joined by a space). An entry that does not decode ends the list.
     pub fn links(&self, hash: u64) -> impl Iterator<Item = Link> + '_ {
@@ -177,7 +188,7 @@ impl Knowledge {
         let offset = self
             .find(hash)
             .and_then(|i| self.word(i))
-            .map_or(0, |(_, o)| (o & !KNOWN_BIT) as usize);
+            .map_or(0, |(_, o)| (o & !FLAGS) as usize);
         let mut r = Reader::at(self.bytes(), lists_at + offset);
         let count = if offset == 0 {
             0
@@ -257,7 +268,7 @@ fn check(bytes: &[u8]) -> Result<usize, KnowledgeError> {
             return Err(KnowledgeError::Corrupt("words not sorted by hash"));
         }
         prev = Some(hash);
-        if (u32::from_le_bytes(o) & !KNOWN_BIT) as usize >= lists.max(1) {
+        if (u32::from_le_bytes(o) & !FLAGS) as usize >= lists.max(1) {
             return Err(KnowledgeError::Corrupt("a link list past the end"));
         }
     }

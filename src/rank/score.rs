@@ -9,11 +9,12 @@ use std::ops::Range;
 use super::query::{MAX_QUERY_WORDS, TIME_WORDS};
 use super::salience::{Salience, SalienceParts};
 use super::SalienceExplanation;
+use super::{amounts, fuzzy};
 use super::{
     prefixed, Explanation, ItemKind, ItemRef, Query, RankSettings, RankedItem, TermContribution,
 };
 use crate::knowledge::{self, Source};
-use crate::snapshot::{Record, Snapshot, FIELD_COUNT};
+use crate::snapshot::{Field, Record, Snapshot, FIELD_COUNT};
 use crate::sort::{merge_runs, sort_by};
 use crate::text::when::{time_windows, TimeWindow};
 use crate::time::{DAY_MS, HOUR_MS};
@@ -30,6 +31,9 @@ struct Resolved<'a> {
     idf: f32,
     /// The typed words it covers (first, last), indexes into `Query::words`.
     words: (usize, usize),
+    /// Whether it stands for one of the most common English words (`time`, `last`): a trait
+    /// name it matches says little about what the trait holds.
+    common: bool,
 }
 
 /// One posting of a resolved term: `term` indexes `Scorer::terms`.
@@ -117,6 +121,9 @@ fn idf(n: f32, df: f32) -> f32 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
+/// Most profile words a query word the profile lacks reaches as clipped or misspelt.
+const FUZZY_MAX: usize = 3;
+
 /// The contribution index that stands for the time expressions in `lexical`'s callback.
 const TIME_TERM: usize = usize::MAX;
 
@@ -128,6 +135,7 @@ impl<'a> Scorer<'a> {
         settings: &'a RankSettings,
     ) -> Option<Self> {
         let n = snapshot.item_count() as f32;
+        let pack = knowledge::current();
         let mut terms: Vec<Resolved> = Vec::new();
         let mut add = |r: Resolved<'a>| match terms.iter_mut().find(|t| t.id == r.id) {
             // One entry per term (its postings are read once): the strongest reading wins.
@@ -138,6 +146,7 @@ impl<'a> Scorer<'a> {
         for q in &query.terms {
             if let Some(id) = snapshot.term_id(&q.term) {
                 let typed = query.words.get(q.word).map(String::as_str);
+                let common = typed.is_some_and(|t| pack.is_common(crate::text::term_hash(t)));
                 add(Resolved {
                     id,
                     term: snapshot.term_text(id),
@@ -145,12 +154,13 @@ impl<'a> Scorer<'a> {
                     weight: q.weight,
                     idf: 0.0,
                     words: (q.word, q.word),
+                    common,
                 });
             }
         }
-        let pack = knowledge::current();
         for key in &query.links {
             let single_word = key.words.0 == key.words.1;
+            let common = single_word && pack.is_common(key.hash);
             for link in pack.links(key.hash) {
                 let base = match link.source {
                     Source::Related => settings.related_weight,
@@ -173,7 +183,57 @@ impl<'a> Scorer<'a> {
                         weight,
                         idf: 0.0,
                         words: key.words,
+                        common,
                     });
+                }
+            }
+        }
+        if settings.fuzzy_weight > 0.0 {
+            for (w, word) in query.words.iter().enumerate() {
+                if snapshot.term_id(word).is_some() {
+                    continue;
+                }
+                let weight = query.weights.get(w).copied().unwrap_or(1.0) * settings.fuzzy_weight;
+                // The closest few profile words: typos first, then the shortest words begun.
+                let mut found: Vec<(f32, usize, u32)> = snapshot
+                    .terms()
+                    .filter_map(|(id, text)| {
+                        let kind = fuzzy::reaches(word, text)?;
+                        Some((kind.quality(), text.len(), id))
+                    })
+                    .collect();
+                sort_by(&mut found, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                for (quality, _, id) in found.into_iter().take(FUZZY_MAX) {
+                    add(Resolved {
+                        id,
+                        term: snapshot.term_text(id),
+                        via: Some(word),
+                        weight: weight * quality,
+                        idf: 0.0,
+                        words: (w, w),
+                        common: false,
+                    });
+                }
+            }
+        }
+        if settings.amount_weight > 0.0 {
+            for (w, word) in query.words.iter().enumerate() {
+                let Some(amount) = amounts::parse(word) else {
+                    continue;
+                };
+                let weight = query.weights.get(w).copied().unwrap_or(1.0) * settings.amount_weight;
+                for (id, text) in snapshot.terms() {
+                    if amounts::parse(text).is_some_and(|other| amounts::near(amount, other)) {
+                        add(Resolved {
+                            id,
+                            term: text,
+                            via: Some(word),
+                            weight,
+                            idf: 0.0,
+                            words: (w, w),
+                            common: false,
+                        });
+                    }
                 }
             }
         }
@@ -238,6 +298,7 @@ impl<'a> Scorer<'a> {
         &self,
         hits: &[Hit],
         lens: &[u32; FIELD_COUNT],
+        is_trait: bool,
         time_match: f32,
         mut each: impl FnMut(usize, f32),
     ) -> (f32, f32) {
@@ -254,10 +315,14 @@ impl<'a> Scorer<'a> {
         let mut at = 0;
         while let Some(first) = hits.get(at) {
             let qi = first.term as usize;
+            let common = self.terms.get(qi).is_some_and(|q| q.common);
             let mut tf = 0.0;
             while let Some(h) = hits.get(at).filter(|h| h.term == first.term) {
                 let f = usize::from(h.field);
-                let w = s.field_weights.get(f).copied().unwrap_or(0.0);
+                let mut w = s.field_weights.get(f).copied().unwrap_or(0.0);
+                if common && is_trait && f == Field::Name as usize {
+                    w *= s.common_name_weight;
+                }
                 tf += w * h.tf as f32 / norms.get(f).copied().unwrap_or(1.0);
                 at += 1;
             }
@@ -369,7 +434,8 @@ impl<'a> Scorer<'a> {
     ) -> Option<Parts> {
         let record = self.snapshot.record(self.index_of(item))?;
         let hits = self.hits.get(hits).unwrap_or_default();
-        let (lexical, matched) = self.lexical(hits, &record.lens, time_match, |_, _| {});
+        let is_trait = matches!(item, ItemRef::Trait(_));
+        let (lexical, matched) = self.lexical(hits, &record.lens, is_trait, time_match, |_, _| {});
         if lexical <= 0.0 {
             return None;
         }
@@ -652,7 +718,8 @@ impl<'a> Scorer<'a> {
     fn contributions(&self, c: &Candidate, record: &Record) -> Vec<TermContribution> {
         let mut out = Vec::new();
         let hits = self.hits.get(c.hits.clone()).unwrap_or_default();
-        self.lexical(hits, &record.lens, c.time_match, |qi, score| {
+        let is_trait = matches!(c.item, ItemRef::Trait(_));
+        self.lexical(hits, &record.lens, is_trait, c.time_match, |qi, score| {
             if qi == TIME_TERM {
                 let labels: Vec<&str> = self.windows.iter().map(|w| w.label.as_str()).collect();
                 out.push(TermContribution {

@@ -69,6 +69,18 @@ pub struct RankSettings {
     /// not followed: WordNet's rarer senses (`bill` → `beak`, `charge` → `heraldic bearing`)
     /// drown the right one. 0 follows every link. Default 0.2.
     pub veto_cosine: f32,
+    /// Factor on the name weight of a trait whose key a typed word matches when that word is one
+    /// of the thousand most common English words (`time` in `send_time_optimization_hour`,
+    /// `last` in `last_seen_at`): such a word is part of many names without naming what the trait
+    /// holds. 1 switches it off. Default 0.5.
+    pub common_name_weight: f32,
+    /// Weight of a profile number within 5% of a number in the question ("38" → `38.6`, "about
+    /// 40 dollars" → `39.99`; `rank/amounts.rs`). 0 switches it off. Default 0.3.
+    pub amount_weight: f32,
+    /// Weight of a profile word reached by a query word the profile does not have, as its clipped
+    /// form (`info` → `information`, `acct` → `account`) or a misspelling (`adress` →
+    /// `address`); see `rank/fuzzy.rs`. 0 switches it off. Default 0.4.
+    pub fuzzy_weight: f32,
     /// For questions that ask for what matters ("anything new?", "any update on …?", "how am I
     /// doing?"; [`crate::text::cues`]): the weight of an item's salience (recent and rare events,
     /// open states, dates coming up) added to its relevance divided by the best relevance.
@@ -129,6 +141,9 @@ impl Default for RankSettings {
             broader_weight: 0.15,
             narrower_weight: 0.15,
             vector_weight: 0.35,
+            fuzzy_weight: 0.4,
+            amount_weight: 0.3,
+            common_name_weight: 0.5,
             veto_cosine: 0.2,
             salience_weight: 0.5,
             salience_horizon_days: 45.0,
@@ -190,6 +205,9 @@ impl Validate for RankSettings {
             ("narrower_weight", self.narrower_weight, 0.0, 1.0),
             ("vector_weight", self.vector_weight, 0.0, 1.0),
             ("veto_cosine", self.veto_cosine, 0.0, 1.0),
+            ("fuzzy_weight", self.fuzzy_weight, 0.0, 1.0),
+            ("amount_weight", self.amount_weight, 0.0, 1.0),
+            ("common_name_weight", self.common_name_weight, 0.0, 1.0),
             ("salience_weight", self.salience_weight, 0.0, 10.0),
             (
                 "salience_horizon_days",
