@@ -6,7 +6,8 @@
 //!   package's wasm did: about 420 stem calls and 340 allocations).
 //! * `$OUT_DIR/knowledge.bin`: the knowledge pack (src/knowledge/mod.rs), general word knowledge
 //!   shared by every snapshot: for each query-side word or phrase, the stemmed words it reaches
-//!   through the WordNet extract (data/wordnet/thesaurus.txt).
+//!   through the WordNet extract (data/wordnet/thesaurus.txt) and by static word vectors
+//!   (data/vectors/, made by scripts/vectors.py), with the vectors' cosine of each pair.
 //! * `$OUT_DIR/words.bin`: the stemmed words WordNet knows, for the compiler's compound splitting
 //!   (src/text/thesaurus.rs).
 
@@ -32,6 +33,9 @@ fn main() -> io::Result<()> {
     println!("cargo:rerun-if-changed=src/text/term_hash.rs");
     println!("cargo:rerun-if-changed=data/wordnet/thesaurus.txt");
     println!("cargo:rerun-if-changed=build-support/knowledge.rs");
+    println!("cargo:rerun-if-changed=data/vectors/neighbors.txt");
+    println!("cargo:rerun-if-changed=data/vectors/wordnet-cosine.txt");
+    println!("cargo:rerun-if-changed=data/vectors/common.txt");
     let mut out = String::from("static GROUPS_STEMMED: &[&[&str]] = &[\n");
     for group in GROUPS {
         let mut terms: Vec<String> = group.iter().map(|w| stem::stem(w)).collect();
@@ -48,7 +52,19 @@ fn main() -> io::Result<()> {
     let text = fs::read_to_string(manifest.join("data/wordnet/thesaurus.txt"))?;
     let table = knowledge::thesaurus(&text);
     fs::write(dir.join("words.bin"), knowledge::word_list(&table))?;
-    fs::write(dir.join("knowledge.bin"), knowledge::pack(&table, crc32))
+    let cosines = knowledge::wordnet_cosines(&fs::read_to_string(
+        manifest.join("data/vectors/wordnet-cosine.txt"),
+    )?);
+    let vectors = knowledge::vector_neighbors(&fs::read_to_string(
+        manifest.join("data/vectors/neighbors.txt"),
+    )?);
+    let common = knowledge::common_words(&fs::read_to_string(
+        manifest.join("data/vectors/common.txt"),
+    )?);
+    fs::write(
+        dir.join("knowledge.bin"),
+        knowledge::pack(&table, &cosines, &vectors, &common, crc32),
+    )
 }
 
 /// CRC-32 (IEEE), bit by bit: a few megabytes once per build.

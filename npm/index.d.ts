@@ -200,7 +200,7 @@ export function loadCompiler(input?: InitInput): Promise<void>;
 
 /**
  * Loads the knowledge pack, once: general word knowledge (WordNet's synonyms, broader and
- * narrower words) that lets a query's words reach a profile's related words ("couch" finds a
+ * narrower words, the nearest words by static word vectors, the most common words) that lets a query's words reach a profile's related words ("couch" finds a
  * sofa). By default the package's own `knowledge.bin` (fetched next to the module in browsers,
  * read from disk in Node); or the pack's bytes, a URL, or a `Response`. A few megabytes: serve it
  * with a long cache lifetime. Without it ranking matches the query's own words (and the CDP

@@ -24,7 +24,7 @@
 //! let now = parse_timestamp("2026-11-20T12:00:00Z").unwrap_or_default();
 //! let items = rank(&snapshot, "running shoes in my size", now, &Checked::default());
 //! let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-//! assert_eq!(ids, ["trait:shoe_size", "event:m1"]);
+//! assert_eq!(ids, ["trait:shoe_size", "event:m1", "trait:runners"]);
 //! let context = render(&snapshot, &items, now, &Checked::default());
 //! assert!(context.text.contains("Shoe size: \"10.5\""));
 //! assert!(!context.text.contains("example.com"));

@@ -318,13 +318,14 @@ fn browser_snapshots_carry_no_personal_data_unless_allowed() {
 }
 
 #[test]
-fn relevance_on_both_labelled_sets_meets_its_floor() {
-    // (set, nDCG@10 floor, grade-3 recall@10 floor): relevance-dev.json is the set the model was
-    // first tuned on; dev2 has eight other domains, written by someone who had not seen the
-    // engine, and measures generality.
+fn relevance_on_every_labelled_set_meets_its_floor() {
+    // (set, nDCG@10 floor, grade-3 recall@10 floor), each a little below what it measures:
+    // relevance-dev.json is the set the model was first tuned on; dev2 and dev3 have eight other
+    // domains each, written by someone who had not seen the engine, and measure generality.
     let floors = [
         ("relevance-dev.json", 0.85, 0.95),
-        ("dev2/relevance-dev2.json", 0.55, 0.65),
+        ("dev2/relevance-dev2.json", 0.55, 0.70),
+        ("dev3/relevance-dev3.json", 0.56, 0.75),
     ];
     for (file, ndcg_floor, recall_floor) in floors {
         let set = common::labelled_set(file);

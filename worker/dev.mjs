@@ -65,7 +65,7 @@ if (!originUrl) {
   closers.push(origin.close);
 }
 
-// KV: snapshots (server and browser policy) and source bundles of the sample profiles.
+// KV: the knowledge pack, snapshots (server and browser policy) and source bundles of the samples.
 if (smoke) rmSync(persist, { recursive: true, force: true });
 mkdirSync(persist, { recursive: true });
 const entries = compileSeeds(['profile-retail-jeff.json', 'profile-telecom-maria.json'].map((f) => path.join(FIXTURES, f)));

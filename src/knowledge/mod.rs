@@ -1,6 +1,9 @@
 //! General word knowledge, shared by every snapshot: for a word or phrase a query uses, the
-//! words a profile may hold that mean something related (from WordNet 3.0: synonyms and
-//! derivations, broader and narrower words). A snapshot holds only its own profile's words; the
+//! words a profile may hold that mean something related: from WordNet 3.0 (synonyms and
+//! derivations, broader and narrower words), and the nearest words by static word vectors
+//! distilled from a general sentence-embedding model (sore ↔ pain, fridge ↔ refrigerator), with
+//! the vectors' cosine on every link, so the ranker can weigh a thesaurus link by how near its
+//! two words really are. A snapshot holds only its own profile's words; the
 //! ranker reaches them from a query's words through this pack, so no snapshot carries a copy of
 //! general knowledge, and the browser's runtime module carries none unless a page loads the pack.
 //!
@@ -14,15 +17,17 @@
 //! ```text
 //! offset  size  field
 //! 0       4     magic b"EPKP"
-//! 4       2     format version, u16 LE (1)
+//! 4       2     format version, u16 LE (2)
 //! 6       2     flags (0)
 //! 8       4     payload length, u32 LE
 //! 12      4     CRC-32 of the payload, u32 LE
 //! 16      4     words, u32 LE
 //! 20      12×n  per word, sorted by hash: u64 LE term_hash of the word, u32 LE offset of its
-//!               links in the link lists (bit 31: the word is a dictionary word)
-//! …             link lists: varint count, then per link varint (target word << 3 | kind), u8
-//!               cosine × 100 of the pair by word vectors (255: none); offset 0 is the empty list
+//!               links in the link lists (bit 31: the word is a dictionary word; bit 30: one of
+//!               the thousand most common English words, data/vectors/common.txt)
+//! …             link lists: varint count, then per link varint (target word << 3 | kind: 0
+//!               related, 1 broader, 2 narrower, 3 vector), u8 cosine × 100 of the pair by word
+//!               vectors (255: not known); offset 0 is the empty list
 //! ```
 
 use std::sync::OnceLock;
@@ -34,11 +39,13 @@ use crate::snapshot::codec::crc32;
 /// The pack's magic bytes.
 pub const MAGIC: [u8; 4] = *b"EPKP";
 /// The pack format this build reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 
 const HEADER_LEN: usize = 16;
 const WORD_LEN: usize = 12;
 const KNOWN_BIT: u32 = 1 << 31;
+const COMMON_BIT: u32 = 1 << 30;
+const FLAGS: u32 = KNOWN_BIT | COMMON_BIT;
 
 /// How a word reaches another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +56,8 @@ pub enum Source {
     Broader,
     /// A more specific word (WordNet).
     Narrower,
+    /// A near word by static word vectors (distilled from a general sentence-embedding model).
+    Vector,
 }
 
 impl Source {
@@ -57,6 +66,7 @@ impl Source {
             0 => Source::Related,
             1 => Source::Broader,
             2 => Source::Narrower,
+            3 => Source::Vector,
             _ => return None,
         })
     }
@@ -67,6 +77,7 @@ impl Source {
             Source::Related => "related",
             Source::Broader => "broader",
             Source::Narrower => "narrower",
+            Source::Vector => "vector",
         }
     }
 }
@@ -162,6 +173,14 @@ impl Knowledge {
         None
     }
 
+    /// Whether the word of this hash is among the thousand most common English words (`time`,
+    /// `last`, `new`): one that can be part of any trait's name without naming what it is about.
+    pub fn is_common(&self, hash: u64) -> bool {
+        self.find(hash)
+            .and_then(|i| self.word(i))
+            .is_some_and(|(_, flags)| flags & COMMON_BIT != 0)
+    }
+
     /// The links of the word or phrase whose [`crate::text::term_hash`] is `hash` (a stemmed
     /// query word, or two joined by a space). An entry that does not decode ends the list.
     pub fn links(&self, hash: u64) -> impl Iterator<Item = Link> + '_ {
@@ -169,7 +188,7 @@ impl Knowledge {
         let offset = self
             .find(hash)
             .and_then(|i| self.word(i))
-            .map_or(0, |(_, o)| (o & !KNOWN_BIT) as usize);
+            .map_or(0, |(_, o)| (o & !FLAGS) as usize);
         let mut r = Reader::at(self.bytes(), lists_at + offset);
         let count = if offset == 0 {
             0
@@ -249,7 +268,7 @@ fn check(bytes: &[u8]) -> Result<usize, KnowledgeError> {
             return Err(KnowledgeError::Corrupt("words not sorted by hash"));
         }
         prev = Some(hash);
-        if (u32::from_le_bytes(o) & !KNOWN_BIT) as usize >= lists.max(1) {
+        if (u32::from_le_bytes(o) & !FLAGS) as usize >= lists.max(1) {
             return Err(KnowledgeError::Corrupt("a link list past the end"));
         }
     }

@@ -1,7 +1,9 @@
 //! The lexical-plus-recency relevance model: settings, query analysis, scoring, explanations. The
 //! model itself is documented on [`rank`], where users of the crate read it.
 
+mod amounts;
 mod explain;
+mod fuzzy;
 mod query;
 mod salience;
 mod score;

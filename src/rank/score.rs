@@ -4,19 +4,22 @@
 //! records of the items those name. Salience, for questions that ask for what matters, is the
 //! one part that looks at every item.
 
+mod passes;
+mod time;
+
 use std::ops::Range;
 
 use super::query::{MAX_QUERY_WORDS, TIME_WORDS};
-use super::salience::{Salience, SalienceParts};
+use super::salience::SalienceParts;
 use super::SalienceExplanation;
+use super::{amounts, fuzzy};
 use super::{
     prefixed, Explanation, ItemKind, ItemRef, Query, RankSettings, RankedItem, TermContribution,
 };
 use crate::knowledge::{self, Source};
-use crate::snapshot::{Record, Snapshot, FIELD_COUNT};
+use crate::snapshot::{Field, Record, Snapshot, FIELD_COUNT};
 use crate::sort::{merge_runs, sort_by};
 use crate::text::when::{time_windows, TimeWindow};
-use crate::time::{DAY_MS, HOUR_MS};
 
 /// A query term resolved against one snapshot: a term of its dictionary, what led there, and
 /// which typed words matching it covers.
@@ -30,6 +33,9 @@ struct Resolved<'a> {
     idf: f32,
     /// The typed words it covers (first, last), indexes into `Query::words`.
     words: (usize, usize),
+    /// Whether it stands for one of the most common English words (`time`, `last`): a trait
+    /// name it matches says little about what the trait holds.
+    common: bool,
 }
 
 /// One posting of a resolved term: `term` indexes `Scorer::terms`.
@@ -117,6 +123,9 @@ fn idf(n: f32, df: f32) -> f32 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
+/// Most profile words a query word the profile lacks reaches as clipped or misspelt.
+const FUZZY_MAX: usize = 3;
+
 /// The contribution index that stands for the time expressions in `lexical`'s callback.
 const TIME_TERM: usize = usize::MAX;
 
@@ -128,6 +137,7 @@ impl<'a> Scorer<'a> {
         settings: &'a RankSettings,
     ) -> Option<Self> {
         let n = snapshot.item_count() as f32;
+        let pack = knowledge::current();
         let mut terms: Vec<Resolved> = Vec::new();
         let mut add = |r: Resolved<'a>| match terms.iter_mut().find(|t| t.id == r.id) {
             // One entry per term (its postings are read once): the strongest reading wins.
@@ -138,6 +148,7 @@ impl<'a> Scorer<'a> {
         for q in &query.terms {
             if let Some(id) = snapshot.term_id(&q.term) {
                 let typed = query.words.get(q.word).map(String::as_str);
+                let common = typed.is_some_and(|t| pack.is_common(crate::text::term_hash(t)));
                 add(Resolved {
                     id,
                     term: snapshot.term_text(id),
@@ -145,19 +156,25 @@ impl<'a> Scorer<'a> {
                     weight: q.weight,
                     idf: 0.0,
                     words: (q.word, q.word),
+                    common,
                 });
             }
         }
-        let pack = knowledge::current();
         for key in &query.links {
+            let single_word = key.words.0 == key.words.1;
+            let common = single_word && pack.is_common(key.hash);
             for link in pack.links(key.hash) {
-                let weight = key.weight
-                    * match link.source {
-                        Source::Related => settings.related_weight,
-                        Source::Broader => settings.broader_weight,
-                        Source::Narrower => settings.narrower_weight,
-                    };
-                if weight <= 0.0 {
+                let base = match link.source {
+                    Source::Related => settings.related_weight,
+                    Source::Broader => settings.broader_weight,
+                    Source::Narrower => settings.narrower_weight,
+                    Source::Vector => settings.vector_weight * link.cosine.unwrap_or(0.0),
+                };
+                let vetoed = link.source != Source::Vector
+                    && single_word
+                    && link.cosine.is_some_and(|c| c < settings.veto_cosine);
+                let weight = key.weight * base;
+                if weight <= 0.0 || vetoed {
                     continue;
                 }
                 if let Some(id) = snapshot.term_by_hash(link.target) {
@@ -168,7 +185,57 @@ impl<'a> Scorer<'a> {
                         weight,
                         idf: 0.0,
                         words: key.words,
+                        common,
                     });
+                }
+            }
+        }
+        if settings.fuzzy_weight > 0.0 {
+            for (w, word) in query.words.iter().enumerate() {
+                if snapshot.term_id(word).is_some() {
+                    continue;
+                }
+                let weight = query.weights.get(w).copied().unwrap_or(1.0) * settings.fuzzy_weight;
+                // The closest few profile words: typos first, then the shortest words begun.
+                let mut found: Vec<(f32, usize, u32)> = snapshot
+                    .terms()
+                    .filter_map(|(id, text)| {
+                        let kind = fuzzy::reaches(word, text)?;
+                        Some((kind.quality(), text.len(), id))
+                    })
+                    .collect();
+                sort_by(&mut found, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                for (quality, _, id) in found.into_iter().take(FUZZY_MAX) {
+                    add(Resolved {
+                        id,
+                        term: snapshot.term_text(id),
+                        via: Some(word),
+                        weight: weight * quality,
+                        idf: 0.0,
+                        words: (w, w),
+                        common: false,
+                    });
+                }
+            }
+        }
+        if settings.amount_weight > 0.0 {
+            for (w, word) in query.words.iter().enumerate() {
+                let Some(amount) = amounts::parse(word) else {
+                    continue;
+                };
+                let weight = query.weights.get(w).copied().unwrap_or(1.0) * settings.amount_weight;
+                for (id, text) in snapshot.terms() {
+                    if amounts::parse(text).is_some_and(|other| amounts::near(amount, other)) {
+                        add(Resolved {
+                            id,
+                            term: text,
+                            via: Some(word),
+                            weight,
+                            idf: 0.0,
+                            words: (w, w),
+                            common: false,
+                        });
+                    }
                 }
             }
         }
@@ -233,6 +300,7 @@ impl<'a> Scorer<'a> {
         &self,
         hits: &[Hit],
         lens: &[u32; FIELD_COUNT],
+        is_trait: bool,
         time_match: f32,
         mut each: impl FnMut(usize, f32),
     ) -> (f32, f32) {
@@ -249,10 +317,14 @@ impl<'a> Scorer<'a> {
         let mut at = 0;
         while let Some(first) = hits.get(at) {
             let qi = first.term as usize;
+            let common = self.terms.get(qi).is_some_and(|q| q.common);
             let mut tf = 0.0;
             while let Some(h) = hits.get(at).filter(|h| h.term == first.term) {
                 let f = usize::from(h.field);
-                let w = s.field_weights.get(f).copied().unwrap_or(0.0);
+                let mut w = s.field_weights.get(f).copied().unwrap_or(0.0);
+                if common && is_trait && f == Field::Name as usize {
+                    w *= s.common_name_weight;
+                }
                 tf += w * h.tf as f32 / norms.get(f).copied().unwrap_or(1.0);
                 at += 1;
             }
@@ -364,7 +436,8 @@ impl<'a> Scorer<'a> {
     ) -> Option<Parts> {
         let record = self.snapshot.record(self.index_of(item))?;
         let hits = self.hits.get(hits).unwrap_or_default();
-        let (lexical, matched) = self.lexical(hits, &record.lens, time_match, |_, _| {});
+        let is_trait = matches!(item, ItemRef::Trait(_));
+        let (lexical, matched) = self.lexical(hits, &record.lens, is_trait, time_match, |_, _| {});
         if lexical <= 0.0 {
             return None;
         }
@@ -401,250 +474,11 @@ impl<'a> Scorer<'a> {
         s.recency_floor + (1.0 - s.recency_floor) * (-age_hours / s.half_life_hours).exp2()
     }
 
-    /// How well each item's times meet the query's windows, `(item, 0..=1)` by item, for the
-    /// items that come near them: its dates (the dates index) and its occurrences (the time
-    /// index, read only around each window). 1 when one falls inside a window, falling linearly
-    /// to 0 at a slack of half the window's length (between 2 hours and 3 days) outside it —
-    /// except at an edge that is `now` ("before April", "recently"): the other side of now is
-    /// not near.
-    fn time_matches(&self, now_ms: i64) -> Vec<(u32, f32)> {
-        let mut out: Vec<(u32, f32)> = Vec::new();
-        if self.windows.is_empty() {
-            return out;
-        }
-        let mut note = |item: u32, m: f32| {
-            if m > 0.0 {
-                out.push((item, m));
-            }
-        };
-        for (first, last, item) in self.snapshot.all_dates() {
-            note(item, best_match(&self.windows, first, last, now_ms));
-        }
-        for w in &self.windows {
-            let slack = slack(w);
-            let from = w.start_ms.saturating_sub(slack);
-            let to = w.end_ms.saturating_add(slack);
-            for (t, item) in self.snapshot.occurrences_between(from, to) {
-                note(item, window_match(w, t, t, now_ms));
-            }
-        }
-        // One entry per item, its best match.
-        sort_by(&mut out, |a, b| a.0.cmp(&b.0));
-        let mut merged: Vec<(u32, f32)> = Vec::with_capacity(out.len());
-        for (item, m) in out {
-            match merged.last_mut() {
-                Some(last) if last.0 == item => last.1 = last.1.max(m),
-                _ => merged.push((item, m)),
-            }
-        }
-        merged
-    }
-
-    /// Follows threads: the best `thread_seeds` items' values that only a few items share (an
-    /// order id, a claim number, a merchant: df 2..=`thread_max_df`) lift the other items that
-    /// have them by `thread_weight` times the seed's score, so that the `Delivery Delayed` of the
-    /// order the question found comes with it.
-    #[inline(never)]
-    pub(super) fn follow_threads(&self, candidates: &mut Vec<Candidate>) {
-        let s = self.settings;
-        if s.thread_weight <= 0.0 || s.thread_seeds == 0 {
-            return;
-        }
-        let order = by_score(candidates);
-        // (term, seed score): the shared values of each seed, best seed first.
-        let mut shared: Vec<(u32, f32)> = Vec::new();
-        let mut seeds: Vec<usize> = Vec::new();
-        for i in order.iter().take(s.thread_seeds) {
-            let Some(c) = candidates.get(*i) else {
-                continue;
-            };
-            let index = self.index_of(c.item);
-            seeds.push(index);
-            let Some(record) = self.snapshot.record(index) else {
-                continue;
-            };
-            for term in record.rare_terms() {
-                // A value the query itself matched is relevance, not a thread.
-                let queried = self.terms.iter().any(|q| q.id == term);
-                let df = self.snapshot.doc_freq(term) as usize;
-                if (2..=s.thread_max_df).contains(&df)
-                    && !queried
-                    && !shared.iter().any(|(t, _)| *t == term)
-                {
-                    shared.push((term, c.score));
-                }
-            }
-        }
-        if shared.is_empty() {
-            return;
-        }
-        // The best seed score each item shares a value with (first seed best).
-        let mut lifts: Vec<(u32, f32)> = Vec::new();
-        for (term, seed) in &shared {
-            for p in self.snapshot.postings(*term) {
-                lifts.push((p.item, *seed));
-            }
-        }
-        sort_by(&mut lifts, |a, b| a.0.cmp(&b.0));
-        let lift_of = |index: usize| -> f32 {
-            let at = lifts.partition_point(|l| (l.0 as usize) < index);
-            lifts
-                .get(at..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|l| l.0 as usize == index)
-                .map(|l| l.1)
-                .fold(0f32, f32::max)
-                * s.thread_weight
-        };
-        for c in candidates.iter_mut() {
-            let index = self.index_of(c.item);
-            if seeds.contains(&index) {
-                continue;
-            }
-            let add = lift_of(index);
-            if add > 0.0 {
-                c.parts.thread = add;
-                c.parts.score += add;
-                c.score = c.parts.score;
-            }
-        }
-        let mut present: Vec<usize> = candidates.iter().map(|c| self.index_of(c.item)).collect();
-        sort_by(&mut present, |a, b| a.cmp(b));
-        let mut lifted: Vec<u32> = lifts.iter().map(|l| l.0).collect();
-        lifted.dedup();
-        for index in lifted {
-            let index_usize = index as usize;
-            if present.binary_search(&index_usize).is_ok() || seeds.contains(&index_usize) {
-                continue;
-            }
-            let add = lift_of(index_usize);
-            if add > 0.0 {
-                let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
-                parts.thread = add;
-                parts.score = add;
-                candidates.push(Candidate {
-                    score: add,
-                    parts,
-                    item: self.item_ref(index),
-                    hits: 0..0,
-                    time_match: 0.0,
-                });
-            }
-        }
-    }
-
-    /// Damps repeats: among events of the same name, the k-th best keeps `repeat_decay^k` of its
-    /// score, so that twelve monthly `Payment Received` do not fill a context meant for facts.
-    #[inline(never)]
-    pub(super) fn damp_repeats(&self, candidates: &mut [Candidate]) {
-        let decay = self.settings.repeat_decay;
-        if decay >= 1.0 {
-            return;
-        }
-        let order = by_score(candidates);
-        // (name key, how many of that name ranked so far): few distinct names, so a list.
-        let mut seen: Vec<(u32, i32)> = Vec::new();
-        for i in order {
-            let Some(c) = candidates.get_mut(i) else {
-                continue;
-            };
-            let ItemRef::Group(g) = c.item else { continue };
-            let Some(name) = self.snapshot.group_at(g).map(|g| g.name_key()) else {
-                continue;
-            };
-            let k = match seen.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, k)) => k,
-                None => {
-                    seen.push((name, 0));
-                    match seen.last_mut() {
-                        Some((_, k)) => k,
-                        None => continue,
-                    }
-                }
-            };
-            c.parts.repeat = decay.powi(*k);
-            c.parts.score *= c.parts.repeat;
-            c.score = c.parts.score;
-            *k += 1;
-        }
-    }
-
-    /// Blends salience into `candidates` (relevance divided by the best relevance, plus
-    /// `salience_weight` times salience), for a question that asks for what matters; with
-    /// `add_unmatched` (a question of no content word, "anything new?"), the salient items that
-    /// matched nothing too.
-    #[inline(never)]
-    pub(super) fn blend_salience(
-        &self,
-        candidates: &mut Vec<Candidate>,
-        now_ms: i64,
-        add_unmatched: bool,
-    ) {
-        let s = self.settings;
-        let salience = Salience::new(now_ms, s);
-        let scale = candidates
-            .iter()
-            .map(|c| c.score)
-            .fold(0f32, f32::max)
-            .max(f32::MIN_POSITIVE);
-        let traits = self.snapshot.trait_count();
-        let mut seen = vec![false; self.snapshot.item_count()];
-        for c in candidates.iter_mut() {
-            let index = self.index_of(c.item);
-            let (sal, is_event) = match c.item {
-                ItemRef::Trait(i) => match self.snapshot.trait_at(i) {
-                    Some(t) => (salience.of_trait(&t), false),
-                    None => continue,
-                },
-                ItemRef::Group(i) => match self.snapshot.group_at(i) {
-                    Some(g) => (salience.of_group(&g), true),
-                    None => continue,
-                },
-            };
-            if let Some(flag) = seen.get_mut(index) {
-                *flag = true;
-            }
-            c.parts.blend(sal, is_event, scale, s.salience_weight);
-            c.score = c.parts.score;
-        }
-        if !add_unmatched {
-            return;
-        }
-        for (i, t) in self.snapshot.traits().enumerate() {
-            let sal = salience.of_trait(&t);
-            if !seen.get(i).copied().unwrap_or(true) && sal.value(false) > 0.0 {
-                let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
-                parts.blend(sal, false, scale, s.salience_weight);
-                candidates.push(Candidate {
-                    score: parts.score,
-                    parts,
-                    item: ItemRef::Trait(i),
-                    hits: 0..0,
-                    time_match: 0.0,
-                });
-            }
-        }
-        for (i, g) in self.snapshot.groups().enumerate() {
-            let sal = salience.of_group(&g);
-            if !seen.get(traits + i).copied().unwrap_or(true) && sal.value(true) > 0.0 {
-                let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
-                parts.blend(sal, true, scale, s.salience_weight);
-                candidates.push(Candidate {
-                    score: parts.score,
-                    parts,
-                    item: ItemRef::Group(i),
-                    hits: 0..0,
-                    time_match: 0.0,
-                });
-            }
-        }
-    }
-
     fn contributions(&self, c: &Candidate, record: &Record) -> Vec<TermContribution> {
         let mut out = Vec::new();
         let hits = self.hits.get(c.hits.clone()).unwrap_or_default();
-        self.lexical(hits, &record.lens, c.time_match, |qi, score| {
+        let is_trait = matches!(c.item, ItemRef::Trait(_));
+        self.lexical(hits, &record.lens, is_trait, c.time_match, |qi, score| {
             if qi == TIME_TERM {
                 let labels: Vec<&str> = self.windows.iter().map(|w| w.label.as_str()).collect();
                 out.push(TermContribution {
@@ -723,34 +557,6 @@ impl<'a> Scorer<'a> {
             item: c.item,
         })
     }
-}
-
-/// The best match of an instant range with any window.
-fn best_match(windows: &[TimeWindow], first: i64, last: i64, now_ms: i64) -> f32 {
-    windows
-        .iter()
-        .map(|w| window_match(w, first, last, now_ms))
-        .fold(0f32, f32::max)
-}
-
-/// How far outside a window a time still counts a little: half its length, 2 hours to 3 days.
-fn slack(w: &TimeWindow) -> i64 {
-    ((w.end_ms - w.start_ms) / 2).clamp(2 * HOUR_MS, 3 * DAY_MS)
-}
-
-fn window_match(w: &TimeWindow, first: i64, last: i64, now_ms: i64) -> f32 {
-    if last >= w.start_ms && first < w.end_ms {
-        return 1.0;
-    }
-    if (last < w.start_ms && w.start_ms == now_ms) || (first >= w.end_ms && w.end_ms == now_ms) {
-        return 0.0;
-    }
-    let gap = if last < w.start_ms {
-        w.start_ms - last
-    } else {
-        first - w.end_ms + 1
-    };
-    (1.0 - gap as f32 / slack(w) as f32).max(0.0)
 }
 
 /// Whether a trait key names a computed metric rather than a fact (`refund_rate`,

@@ -61,6 +61,26 @@ pub struct RankSettings {
     /// Weight of a profile word the thesaurus gives as more specific than a typed word
     /// (`collision` → `fender bender`, read from the profile's side). Default 0.15.
     pub narrower_weight: f32,
+    /// Weight of a profile word near a typed word by static word vectors (`sore` → `pain`,
+    /// `fridge` → `refrigerator`), times the two words' cosine (0.55 to 1: the knowledge pack
+    /// keeps nearer pairs only). 0 switches vector links off. Default 0.35.
+    pub vector_weight: f32,
+    /// A thesaurus link between two single words whose vector cosine is known and below this is
+    /// not followed: WordNet's rarer senses (`bill` → `beak`, `charge` → `heraldic bearing`)
+    /// drown the right one. 0 follows every link. Default 0.2.
+    pub veto_cosine: f32,
+    /// Factor on the name weight of a trait whose key a typed word matches when that word is one
+    /// of the thousand most common English words (`time` in `send_time_optimization_hour`,
+    /// `last` in `last_seen_at`): such a word is part of many names without naming what the trait
+    /// holds. 1 switches it off. Default 0.5.
+    pub common_name_weight: f32,
+    /// Weight of a profile number within 5% of a number in the question ("38" → `38.6`, "about
+    /// 40 dollars" → `39.99`; `rank/amounts.rs`). 0 switches it off. Default 0.3.
+    pub amount_weight: f32,
+    /// Weight of a profile word reached by a query word the profile does not have, as its clipped
+    /// form (`info` → `information`, `acct` → `account`) or a misspelling (`adress` →
+    /// `address`); see `rank/fuzzy.rs`. 0 switches it off. Default 0.4.
+    pub fuzzy_weight: f32,
     /// For questions that ask for what matters ("anything new?", "any update on …?", "how am I
     /// doing?"; [`crate::text::cues`]): the weight of an item's salience (recent and rare events,
     /// open states, dates coming up) added to its relevance divided by the best relevance.
@@ -80,6 +100,10 @@ pub struct RankSettings {
     /// Share of a seed's score added to an item that shares one of its rare values. 0 switches
     /// threads off. Default 0.3.
     pub thread_weight: f32,
+    /// Whether a thread may bring in an item that matched nothing of the query (an item that did
+    /// match is lifted either way). Default true: the delivery delay of the order asked about
+    /// shares its order number, not its words.
+    pub thread_adds_unmatched: bool,
     /// Most bytes of a query read: of a longer one (a pasted document, a hostile 1 MB message),
     /// the first and the last half of this many, cut at character boundaries, so a question
     /// before or after the paste is still seen. Default 4096.
@@ -116,12 +140,18 @@ impl Default for RankSettings {
             related_weight: 0.3,
             broader_weight: 0.15,
             narrower_weight: 0.15,
+            vector_weight: 0.35,
+            fuzzy_weight: 0.4,
+            amount_weight: 0.3,
+            common_name_weight: 0.5,
+            veto_cosine: 0.2,
             salience_weight: 0.5,
             salience_horizon_days: 45.0,
             repeat_decay: 0.5,
             thread_seeds: 1,
             thread_max_df: 6,
             thread_weight: 0.3,
+            thread_adds_unmatched: true,
             max_query_bytes: 4096,
             turn_decay: 0.5,
             max_turns: 4,
@@ -173,6 +203,11 @@ impl Validate for RankSettings {
             ("related_weight", self.related_weight, 0.0, 1.0),
             ("broader_weight", self.broader_weight, 0.0, 1.0),
             ("narrower_weight", self.narrower_weight, 0.0, 1.0),
+            ("vector_weight", self.vector_weight, 0.0, 1.0),
+            ("veto_cosine", self.veto_cosine, 0.0, 1.0),
+            ("fuzzy_weight", self.fuzzy_weight, 0.0, 1.0),
+            ("amount_weight", self.amount_weight, 0.0, 1.0),
+            ("common_name_weight", self.common_name_weight, 0.0, 1.0),
             ("salience_weight", self.salience_weight, 0.0, 10.0),
             (
                 "salience_horizon_days",

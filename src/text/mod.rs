@@ -10,6 +10,7 @@
 //! parts of compounds); a query reads the same words, drops its stop words, and looks up
 //! [`Analyzer::term`] of each, so `how_did_you_hear` as a key still indexes every word.
 
+pub mod clock;
 pub mod cues;
 pub mod defuse;
 pub mod entities;
@@ -56,7 +57,11 @@ impl Analyzer {
     /// [`Analyzer::terms`] of a field of data, plus the two parts of a compound the thesaurus does
     /// not know as a whole (`timezone` → `time`, `zone`), so that a query typed in two words meets
     /// it. What the snapshot compiler indexes.
+    /// The digits of clock times and ISO dates are left out ([`clock`]): times are matched as
+    /// times, and their minutes must not meet a question's numbers.
     pub fn index_terms(text: &str, out: &mut Vec<String>) {
+        let text = clock::without_clock_digits(text);
+        let text = text.as_ref();
         Self::terms(text, out);
         split_words(text, |word| {
             if let Some((a, b)) = thesaurus::split_compound(word) {

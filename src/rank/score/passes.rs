@@ -1,0 +1,214 @@
+//! The passes over the lexical candidates: threads (an item's rare values lift the items that
+//! share them), repeats (the k-th event of one name keeps `repeat_decay^k`) and salience (blended
+//! in for questions that ask for what matters).
+
+use super::{by_score, Candidate, Parts, Scorer};
+use crate::rank::salience::Salience;
+use crate::rank::ItemRef;
+use crate::sort::sort_by;
+
+impl<'a> Scorer<'a> {
+    /// Follows threads: the best `thread_seeds` items' values that only a few items share (an
+    /// order id, a claim number, a merchant: df 2..=`thread_max_df`) lift the other items that
+    /// have them by `thread_weight` times the seed's score, so that the `Delivery Delayed` of the
+    /// order the question found comes with it.
+    #[inline(never)]
+    pub(in crate::rank) fn follow_threads(&self, candidates: &mut Vec<Candidate>) {
+        let s = self.settings;
+        if s.thread_weight <= 0.0 || s.thread_seeds == 0 {
+            return;
+        }
+        let order = by_score(candidates);
+        // (term, seed score): the shared values of each seed, best seed first.
+        let mut shared: Vec<(u32, f32)> = Vec::new();
+        let mut seeds: Vec<usize> = Vec::new();
+        for i in order.iter().take(s.thread_seeds) {
+            let Some(c) = candidates.get(*i) else {
+                continue;
+            };
+            let index = self.index_of(c.item);
+            seeds.push(index);
+            let Some(record) = self.snapshot.record(index) else {
+                continue;
+            };
+            for term in record.rare_terms() {
+                // A value the query itself matched is relevance, not a thread.
+                let queried = self.terms.iter().any(|q| q.id == term);
+                let df = self.snapshot.doc_freq(term) as usize;
+                if (2..=s.thread_max_df).contains(&df)
+                    && !queried
+                    && !shared.iter().any(|(t, _)| *t == term)
+                {
+                    shared.push((term, c.score));
+                }
+            }
+        }
+        if shared.is_empty() {
+            return;
+        }
+        // The best seed score each item shares a value with (first seed best).
+        let mut lifts: Vec<(u32, f32)> = Vec::new();
+        for (term, seed) in &shared {
+            for p in self.snapshot.postings(*term) {
+                lifts.push((p.item, *seed));
+            }
+        }
+        sort_by(&mut lifts, |a, b| a.0.cmp(&b.0));
+        let lift_of = |index: usize| -> f32 {
+            let at = lifts.partition_point(|l| (l.0 as usize) < index);
+            lifts
+                .get(at..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|l| l.0 as usize == index)
+                .map(|l| l.1)
+                .fold(0f32, f32::max)
+                * s.thread_weight
+        };
+        for c in candidates.iter_mut() {
+            let index = self.index_of(c.item);
+            if seeds.contains(&index) {
+                continue;
+            }
+            let add = lift_of(index);
+            if add > 0.0 {
+                c.parts.thread = add;
+                c.parts.score += add;
+                c.score = c.parts.score;
+            }
+        }
+        if !s.thread_adds_unmatched {
+            return;
+        }
+        let mut present: Vec<usize> = candidates.iter().map(|c| self.index_of(c.item)).collect();
+        sort_by(&mut present, |a, b| a.cmp(b));
+        let mut lifted: Vec<u32> = lifts.iter().map(|l| l.0).collect();
+        lifted.dedup();
+        for index in lifted {
+            let index_usize = index as usize;
+            if present.binary_search(&index_usize).is_ok() || seeds.contains(&index_usize) {
+                continue;
+            }
+            let add = lift_of(index_usize);
+            if add > 0.0 {
+                let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
+                parts.thread = add;
+                parts.score = add;
+                candidates.push(Candidate {
+                    score: add,
+                    parts,
+                    item: self.item_ref(index),
+                    hits: 0..0,
+                    time_match: 0.0,
+                });
+            }
+        }
+    }
+
+    /// Damps repeats: among events of the same name, the k-th best keeps `repeat_decay^k` of its
+    /// score, so that twelve monthly `Payment Received` do not fill a context meant for facts.
+    #[inline(never)]
+    pub(in crate::rank) fn damp_repeats(&self, candidates: &mut [Candidate]) {
+        let decay = self.settings.repeat_decay;
+        if decay >= 1.0 {
+            return;
+        }
+        let order = by_score(candidates);
+        // (name key, how many of that name ranked so far): few distinct names, so a list.
+        let mut seen: Vec<(u32, i32)> = Vec::new();
+        for i in order {
+            let Some(c) = candidates.get_mut(i) else {
+                continue;
+            };
+            let ItemRef::Group(g) = c.item else { continue };
+            let Some(name) = self.snapshot.group_at(g).map(|g| g.name_key()) else {
+                continue;
+            };
+            let k = match seen.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, k)) => k,
+                None => {
+                    seen.push((name, 0));
+                    match seen.last_mut() {
+                        Some((_, k)) => k,
+                        None => continue,
+                    }
+                }
+            };
+            c.parts.repeat = decay.powi(*k);
+            c.parts.score *= c.parts.repeat;
+            c.score = c.parts.score;
+            *k += 1;
+        }
+    }
+
+    /// Blends salience into `candidates` (relevance divided by the best relevance, plus
+    /// `salience_weight` times salience), for a question that asks for what matters; with
+    /// `add_unmatched` (a question of no content word, "anything new?"), the salient items that
+    /// matched nothing too.
+    #[inline(never)]
+    pub(in crate::rank) fn blend_salience(
+        &self,
+        candidates: &mut Vec<Candidate>,
+        now_ms: i64,
+        add_unmatched: bool,
+    ) {
+        let s = self.settings;
+        let salience = Salience::new(now_ms, s);
+        let scale = candidates
+            .iter()
+            .map(|c| c.score)
+            .fold(0f32, f32::max)
+            .max(f32::MIN_POSITIVE);
+        let traits = self.snapshot.trait_count();
+        let mut seen = vec![false; self.snapshot.item_count()];
+        for c in candidates.iter_mut() {
+            let index = self.index_of(c.item);
+            let (sal, is_event) = match c.item {
+                ItemRef::Trait(i) => match self.snapshot.trait_at(i) {
+                    Some(t) => (salience.of_trait(&t), false),
+                    None => continue,
+                },
+                ItemRef::Group(i) => match self.snapshot.group_at(i) {
+                    Some(g) => (salience.of_group(&g), true),
+                    None => continue,
+                },
+            };
+            if let Some(flag) = seen.get_mut(index) {
+                *flag = true;
+            }
+            c.parts.blend(sal, is_event, scale, s.salience_weight);
+            c.score = c.parts.score;
+        }
+        if !add_unmatched {
+            return;
+        }
+        for (i, t) in self.snapshot.traits().enumerate() {
+            let sal = salience.of_trait(&t);
+            if !seen.get(i).copied().unwrap_or(true) && sal.value(false) > 0.0 {
+                let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
+                parts.blend(sal, false, scale, s.salience_weight);
+                candidates.push(Candidate {
+                    score: parts.score,
+                    parts,
+                    item: ItemRef::Trait(i),
+                    hits: 0..0,
+                    time_match: 0.0,
+                });
+            }
+        }
+        for (i, g) in self.snapshot.groups().enumerate() {
+            let sal = salience.of_group(&g);
+            if !seen.get(traits + i).copied().unwrap_or(true) && sal.value(true) > 0.0 {
+                let mut parts = Parts::new(0.0, 0.0, 0.0, 1.0);
+                parts.blend(sal, true, scale, s.salience_weight);
+                candidates.push(Candidate {
+                    score: parts.score,
+                    parts,
+                    item: ItemRef::Group(i),
+                    hits: 0..0,
+                    time_match: 0.0,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! The second step of compilation: analyzed items laid out as a snapshot's bytes, section by
+//! section ([`codec`]): strings interned, the term dictionary with its postings, the occurrences
+//! in time order with their block index, the dates and the ids. Linear in the snapshot's size.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{Analyzed, GroupInput};
+use crate::bytes::Writer;
+use crate::policy::Target;
+use crate::snapshot::codec::{self, Section, RARE_MAX_DF, SECTIONS, TIME_BLOCK};
+use crate::snapshot::terms::TermIndex;
+use crate::snapshot::validate::dst_code;
+use crate::snapshot::{Field, Meta, Snapshot, FIELD_COUNT};
+use crate::time::zone::Zone;
+
+/// Interns strings into the `STRINGS` section, each as its length and its bytes.
+#[derive(Default)]
+struct Strings {
+    out: Writer,
+    interned: HashMap<String, usize>,
+}
+
+impl Strings {
+    fn intern(&mut self, s: &str) -> usize {
+        if let Some(r) = self.interned.get(s) {
+            return *r;
+        }
+        let r = self.out.len();
+        self.out.size(s.len());
+        self.out.bytes(s.as_bytes());
+        self.interned.insert(s.to_string(), r);
+        r
+    }
+}
+
+fn write_ref(w: &mut Writer, offset: usize) {
+    w.size(offset);
+}
+
+/// Lays the analyzed items out as a snapshot (see [`codec`]).
+pub(super) fn assemble(
+    (profile_id, updated_at_ms, target, zone): (&str, Option<i64>, Target, Option<Zone>),
+    traits: &[&Analyzed],
+    memories: &[(&Analyzed, i64, &str)],
+    groups: &[GroupInput],
+) -> Snapshot {
+    let mut strings = Strings::default();
+    // Items in order: traits, memories, groups.
+    let items: Vec<&Analyzed> = traits
+        .iter()
+        .copied()
+        .chain(memories.iter().map(|(a, _, _)| *a))
+        .chain(groups.iter().map(|g| g.analyzed))
+        .collect();
+    // The term dictionary, sorted; each term's postings in item order.
+    let mut dictionary: BTreeMap<&str, Vec<(u32, u8, u32)>> = BTreeMap::new();
+    for (i, a) in (0u32..).zip(&items) {
+        for (term, field, tf) in &a.terms {
+            dictionary
+                .entry(term.as_str())
+                .or_default()
+                .push((i, *field, *tf));
+        }
+    }
+    let term_ids: HashMap<&str, u32> = dictionary
+        .keys()
+        .zip(0u32..)
+        .map(|(t, i)| (*t, i))
+        .collect();
+    let doc_freq = |postings: &[(u32, u8, u32)]| {
+        let mut n = 0usize;
+        let mut last = None;
+        for (item, _, _) in postings {
+            if last != Some(*item) {
+                n += 1;
+                last = Some(*item);
+            }
+        }
+        n
+    };
+    let rare_df: HashMap<&str, usize> = dictionary
+        .iter()
+        .map(|(t, p)| (*t, doc_freq(p)))
+        .filter(|(_, df)| (2..=RARE_MAX_DF).contains(df))
+        .collect();
+
+    // Groups per event name, for salience's rarity.
+    let mut same_name: HashMap<&str, usize> = HashMap::new();
+    for g in groups {
+        *same_name.entry(g.analyzed.name.as_str()).or_default() += 1;
+    }
+
+    let mut items_w = Writer::default();
+    let mut ids = Writer::default();
+    // Groups' newest times are stored as ms before the newest of all.
+    let time_base = groups
+        .iter()
+        .filter_map(|g| g.times.first().copied())
+        .max()
+        .unwrap_or(0);
+    let mut record_at: Vec<usize> = Vec::with_capacity(items.len() + 1);
+    let mut props_w = Writer::default();
+    let mut totals = [0f64; FIELD_COUNT];
+    let memory_of = |i: usize| i.checked_sub(traits.len()).and_then(|m| memories.get(m));
+    let group_of = |i: usize| {
+        i.checked_sub(traits.len() + memories.len())
+            .and_then(|g| groups.get(g))
+    };
+    for (i, a) in items.iter().enumerate() {
+        record_at.push(items_w.len());
+        let group = group_of(i);
+        let memory = memory_of(i).filter(|_| group.is_none());
+        let kind = match (group, memory) {
+            (Some(_), _) => codec::KIND_GROUP,
+            (None, Some(_)) => codec::KIND_MEMORY,
+            (None, None) => codec::KIND_TRAIT,
+        };
+        let mut tag = kind | (a.value_kind.code() << 5);
+        if a.audience {
+            tag |= codec::TAG_AUDIENCE;
+        }
+        if a.open {
+            tag |= codec::TAG_OPEN;
+        }
+        if a.withheld.is_some() {
+            tag |= codec::TAG_WITHHELD;
+        }
+        items_w.u8(tag);
+        write_ref(&mut items_w, strings.intern(&a.name));
+        match (group, memory) {
+            (Some(g), _) => {
+                items_w.size(props_w.len());
+                items_w.size(a.props.len());
+                for (k, v) in &a.props {
+                    write_ref(&mut props_w, strings.intern(k));
+                    write_ref(&mut props_w, strings.intern(v));
+                }
+                items_w.size(ids.len());
+                codec::write_id(&mut ids, &g.id);
+                items_w.size(g.times.len());
+                let newest = g.times.first().copied().unwrap_or(time_base);
+                items_w.ms(u64::try_from(time_base.saturating_sub(newest)).unwrap_or(0));
+                items_w.size(same_name.get(a.name.as_str()).copied().unwrap_or(1));
+            }
+            (None, m) => {
+                write_ref(&mut items_w, strings.intern(&a.text));
+                if let Some(class) = a.withheld {
+                    items_w.u8(codec::pii_code(class));
+                }
+                if let Some((_, noted, id)) = m {
+                    items_w.signed(*noted);
+                    items_w.size(ids.len());
+                    codec::write_id(&mut ids, id);
+                }
+            }
+        }
+        for (len, total) in a.lens.iter().zip(totals.iter_mut()) {
+            items_w.varint(u64::from(*len));
+            *total += f64::from(*len);
+        }
+        items_w.size(a.dates.len());
+        for (first, last) in &a.dates {
+            items_w.signed(*first);
+            items_w.varint(u64::try_from(last.saturating_sub(*first)).unwrap_or(0));
+        }
+        let mut rare: Vec<u32> = a
+            .terms
+            .iter()
+            .filter(|(t, f, _)| *f == Field::Values as u8 && rare_df.contains_key(t.as_str()))
+            .filter_map(|(t, _, _)| term_ids.get(t.as_str()).copied())
+            .collect();
+        rare.sort_unstable();
+        rare.dedup();
+        items_w.size(rare.len());
+        let mut prev = 0;
+        for t in rare {
+            items_w.varint(u64::from(t - prev));
+            prev = t;
+        }
+    }
+    record_at.push(items_w.len());
+    // Two bytes an offset when the records fit 64 KiB (most profiles), else four.
+    let offset_width = if items_w.len() <= usize::from(u16::MAX) {
+        2
+    } else {
+        4
+    };
+    let mut item_at = Writer::default();
+    for at in record_at {
+        let at = u32::try_from(at).unwrap_or(u32::MAX);
+        item_at.bytes(at.to_le_bytes().get(..offset_width).unwrap_or_default());
+    }
+
+    let mut postings: Vec<Vec<u8>> = Vec::with_capacity(dictionary.len());
+    for list in dictionary.values() {
+        let mut p = Writer::default();
+        let mut prev = 0u32;
+        for (item, field, tf) in list {
+            let delta = u64::from(item - prev);
+            prev = *item;
+            let more = u64::from(*tf > 1);
+            p.varint(delta << 3 | u64::from(*field) << 1 | more);
+            if *tf > 1 {
+                p.varint(u64::from(tf - 2));
+            }
+        }
+        postings.push(p.out);
+    }
+    let mut terms_w = Writer::default();
+    crate::snapshot::terms::write(
+        &mut terms_w,
+        dictionary
+            .keys()
+            .copied()
+            .zip(postings.iter().map(Vec::as_slice)),
+    );
+
+    // Every occurrence, oldest first (ties by item), with a block index.
+    let first_group = traits.len() + memories.len();
+    let mut occurrences: Vec<(i64, u32)> = Vec::new();
+    for (g, input) in groups.iter().enumerate() {
+        let item = u32::try_from(first_group + g).unwrap_or(u32::MAX);
+        occurrences.extend(input.times.iter().map(|t| (*t, item)));
+    }
+    occurrences.sort_unstable();
+    let mut times_w = Writer::default();
+    let mut time_at = Writer::default();
+    let mut prev = occurrences.first().map_or(0, |o| o.0);
+    for (i, (time, item)) in occurrences.iter().enumerate() {
+        if i % TIME_BLOCK == 0 {
+            time_at.u64(*time as u64);
+            time_at.u32(u32::try_from(times_w.len()).unwrap_or(u32::MAX));
+        }
+        times_w.ms(u64::try_from(time.saturating_sub(prev)).unwrap_or(0));
+        times_w.varint(u64::from(*item));
+        prev = *time;
+    }
+
+    // Every date found in a value, by first instant (ties by item), for time expressions.
+    let mut all_dates: Vec<(i64, i64, u32)> = Vec::new();
+    for (i, a) in (0u32..).zip(&items) {
+        all_dates.extend(a.dates.iter().map(|(first, last)| (*first, *last, i)));
+    }
+    all_dates.sort_unstable();
+    let mut dates_w = Writer::default();
+    let mut prev_first = 0i64;
+    for (first, last, item) in &all_dates {
+        dates_w.signed(first.saturating_sub(prev_first));
+        dates_w.varint(u64::try_from(last.saturating_sub(*first)).unwrap_or(0));
+        dates_w.varint(u64::from(*item));
+        prev_first = *first;
+    }
+
+    let profile_id = strings.intern(profile_id);
+    let n = items.len().max(1) as f64;
+    let meta = Meta {
+        profile_id,
+        target,
+        updated_at_ms,
+        zone,
+        traits: traits.len() + memories.len(),
+        memories: memories.len(),
+        groups: groups.len(),
+        occurrences: occurrences.len(),
+        terms: dictionary.len(),
+        avg_field_len: totals.map(|t| (t / n) as f32),
+        offset_width,
+        time_base,
+    };
+    let mut meta_w = Writer::default();
+    write_meta(&mut meta_w, &meta);
+
+    let mut sections: [Vec<u8>; SECTIONS] = Default::default();
+    for (section, bytes) in [
+        (Section::Meta, meta_w.out),
+        (Section::Strings, strings.out.out),
+        (Section::Items, items_w.out),
+        (Section::ItemAt, item_at.out),
+        (Section::Props, props_w.out),
+        (Section::Terms, terms_w.out),
+        (Section::Times, times_w.out),
+        (Section::TimeAt, time_at.out),
+        (Section::Dates, dates_w.out),
+        (Section::Ids, ids.out),
+    ] {
+        if let Some(slot) = sections.get_mut(section as usize) {
+            *slot = bytes;
+        }
+    }
+    // The sections' ranges in the sealed bytes, as loading would find them.
+    let mut ranges: [std::ops::Range<usize>; SECTIONS] = Default::default();
+    let mut at = codec::HEADER_LEN + codec::TABLE_LEN;
+    for (range, bytes) in ranges.iter_mut().zip(&sections) {
+        *range = at..at + bytes.len();
+        at += bytes.len();
+    }
+    let bytes = codec::seal(codec::payload(sections));
+    // The dictionary as loading reads it (sorted, unique and within bounds by construction).
+    let terms = bytes
+        .get(
+            ranges
+                .get(Section::Terms as usize)
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .and_then(|t| TermIndex::read(t, meta.terms, usize::MAX).ok())
+        .unwrap_or_default();
+    Snapshot {
+        bytes,
+        sections: ranges,
+        meta,
+        terms,
+    }
+}
+
+fn write_meta(w: &mut Writer, meta: &Meta) {
+    write_ref(w, meta.profile_id);
+    w.u8(match meta.target {
+        Target::Server => 0,
+        Target::Browser => 1,
+    });
+    match meta.updated_at_ms {
+        Some(t) => {
+            w.u8(1);
+            w.signed(t);
+        }
+        None => w.u8(0),
+    }
+    match meta.zone {
+        Some(z) => {
+            w.u8(1);
+            w.signed(i64::from(z.standard_minutes));
+            w.u8(dst_code(z.dst));
+        }
+        None => w.u8(0),
+    }
+    w.size(meta.traits);
+    w.size(meta.memories);
+    w.size(meta.groups);
+    w.size(meta.occurrences);
+    w.size(meta.terms);
+    w.u8(u8::try_from(meta.offset_width).unwrap_or(4));
+    w.signed(meta.time_base);
+    for avg in meta.avg_field_len {
+        w.u32(avg.to_bits());
+    }
+}
