@@ -267,12 +267,22 @@ fn set_rank(s: &mut RankSettings, v: &Json) -> Result<(), InspectError> {
             "related_weight" => s.related_weight = f()?,
             "broader_weight" => s.broader_weight = f()?,
             "narrower_weight" => s.narrower_weight = f()?,
+            "vector_weight" => s.vector_weight = f()?,
+            "veto_cosine" => s.veto_cosine = f()?,
+            "common_name_weight" => s.common_name_weight = f()?,
+            "amount_weight" => s.amount_weight = f()?,
+            "fuzzy_weight" => s.fuzzy_weight = f()?,
             "salience_weight" => s.salience_weight = f()?,
             "salience_horizon_days" => s.salience_horizon_days = f()?,
             "repeat_decay" => s.repeat_decay = f()?,
             "thread_seeds" => s.thread_seeds = n()?,
             "thread_max_df" => s.thread_max_df = n()?,
             "thread_weight" => s.thread_weight = f()?,
+            "thread_adds_unmatched" => {
+                s.thread_adds_unmatched = v
+                    .as_bool()
+                    .ok_or_else(|| invalid(path.as_str(), "true or false"))?;
+            }
             "max_query_bytes" => s.max_query_bytes = n()?,
             "turn_decay" => s.turn_decay = f()?,
             "max_turns" => s.max_turns = n()?,
