@@ -187,6 +187,10 @@ function settingsChanged() {
   if (!defaults) return out;
   for (const input of $('settings').querySelectorAll('input')) {
     const key = input.dataset.setting;
+    if (input.type === 'checkbox') {
+      if (input.checked !== defaults[key]) out[key] = input.checked;
+      continue;
+    }
     const v = Number(input.value);
     if (!Number.isFinite(v) || input.value.trim() === '') continue;
     if (key === 'field_weights') continue;
@@ -447,7 +451,9 @@ function drawSettings(settings) {
   defaults = { ...settings };
   const box = $('settings');
   const field = (key, value, i) => el('label', {}, i === undefined ? key : `${key}[${['name', 'keys', 'values', 'initials'][i]}]`,
-    el('input', { type: 'number', step: 'any', value, 'data-setting': key }));
+    typeof value === 'boolean'
+      ? el('input', { type: 'checkbox', checked: value, 'data-setting': key })
+      : el('input', { type: 'number', step: 'any', value, 'data-setting': key }));
   box.replaceChildren(...Object.entries(settings).filter(([k]) => k !== 'limit').flatMap(([k, v]) => (Array.isArray(v) ? v.map((x, i) => field(k, x, i)) : [field(k, v)])));
 }
 

@@ -155,7 +155,19 @@ try {
     const shown = ids.filter((id) => ranked.has(id));
     assert.ok(shown.length >= 2, `withheld traits were ranked and drawn without their values (${shown.join(', ')})`);
   });
-  await jeff.page.fill('#query', QUESTIONS[1].query);
+  await check('jeff: a ranking setting changed in the form reaches the engine (no thread weight, no thread part)', async () => {
+    await ask(jeff.page, QUESTIONS[1].query);
+    const parts = async () => jeff.page.$$eval('li.row', (rows) => rows.flatMap((li) => [...li.querySelectorAll('svg.bar rect[data-part]')].map((r) => r.dataset.part)));
+    assert.ok((await parts()).includes('thread'), 'by default a thread lifts an item');
+    await jeff.page.$eval('#settings-panel', (d) => { d.open = true; });
+    assert.equal(await jeff.page.isChecked('input[data-setting="thread_adds_unmatched"]'), true, 'a boolean setting is a checkbox');
+    await jeff.page.fill('input[data-setting="thread_weight"]', '0');
+    await jeff.page.dispatchEvent('input[data-setting="thread_weight"]', 'change');
+    await ask(jeff.page, QUESTIONS[1].query);
+    assert.ok(!(await parts()).includes('thread'), 'no thread part once thread_weight is 0');
+    await jeff.page.click('#reset-settings');
+    await jeff.page.$eval('#settings-panel', (d) => { d.open = false; });
+  });
   await ask(jeff.page, QUESTIONS[1].query);
   await jeff.page.mouse.move(0, 0); // no row highlighted under the pointer
   await jeff.page.screenshot({ path: join(artifacts, 'inspect-jeff.png'), fullPage: true });
