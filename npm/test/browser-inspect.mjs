@@ -133,7 +133,8 @@ try {
     const summary = await jeff.page.textContent('#context-summary');
     const [, tokens, budget] = summary.match(/(\d+) of (\d+) tokens/).map(Number);
     assert.ok(tokens <= budget, summary);
-    const block = cli('context', '--profile', join(root, 'www', jeffServer), '--query', QUESTIONS[0].query, '--now', NOW, '--budget', '200');
+    // --limit 10: the page's and the engine's default (the CLI's context says 12).
+    const block = cli('context', '--profile', join(root, 'www', jeffServer), '--query', QUESTIONS[0].query, '--now', NOW, '--budget', '200', '--limit', '10');
     const drawn = await jeff.page.$$eval('#context-lines tbody code.line', (c) => c.map((x) => x.textContent).join('\n'));
     assert.equal(drawn, block.replace(/\n$/, ''), 'the block exactly as the CLI renders it');
     assert.ok(Math.abs(cells.reduce((a, n) => a + n, 0) - tokens) <= cells.length, 'per-line tokens add up to the block (each rounded up)');

@@ -175,7 +175,8 @@ describe('/inspect/api: the server snapshot, withheld values never sent', () => 
       const ranked = answer.rows.filter((r) => r.placement !== 'limit');
       assert.deepEqual(ranked.map((r) => r.id), want.map((i) => i.id), query);
       for (const [k, item] of want.entries()) assert.ok(Math.abs(ranked[k].score - item.score) <= 1e-4 * item.score, item.id);
-      const block = cli('context', '--profile', snap, '--query', query, '--now', NOW, '--budget', '200').replace(/\n$/, '');
+      // --limit 10: the engine's default, which the Worker and the page use (the CLI's context says 12).
+      const block = cli('context', '--profile', snap, '--query', query, '--now', NOW, '--budget', '200', '--limit', '10').replace(/\n$/, '');
       assert.equal(answer.context.text, block);
     }
   });
