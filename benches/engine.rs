@@ -39,6 +39,7 @@ fn bytes_of(name: &str) -> Vec<u8> {
     common::snapshot(name).encode().expect("encode")
 }
 
+/// Encoding a compiled snapshot to its bytes (what a compile writes).
 #[divan::bench(args = PROFILES)]
 fn encode(bencher: Bencher, name: &str) {
     let snapshot = common::snapshot(name);
@@ -48,6 +49,7 @@ fn encode(bencher: Bencher, name: &str) {
         .bench_local(|| black_box(&snapshot).encode());
 }
 
+/// Decoding snapshot bytes (checksum, bounds, structure), the first step of a request.
 #[divan::bench(args = PROFILES)]
 fn decode(bencher: Bencher, name: &str) {
     let bytes = bytes_of(name);
@@ -56,6 +58,7 @@ fn decode(bencher: Bencher, name: &str) {
         .bench_local(|| Snapshot::decode(black_box(&bytes), &SnapshotLimits::default()));
 }
 
+/// Ranking the running-shoes question on a decoded snapshot.
 #[divan::bench(args = PROFILES)]
 fn rank_only(bencher: Bencher, name: &str) {
     let snapshot = common::snapshot(name);
@@ -63,6 +66,7 @@ fn rank_only(bencher: Bencher, name: &str) {
     bencher.bench_local(|| rank(black_box(&snapshot), black_box(QUERY), NOW, &settings));
 }
 
+/// Rendering the context block of items already ranked.
 #[divan::bench(args = PROFILES)]
 fn render_only(bencher: Bencher, name: &str) {
     let snapshot = common::snapshot(name);
