@@ -51,6 +51,8 @@ const QUERIES = dev.cases.filter((c) => c.profile.startsWith('profile-retail-'))
 const PROFILES = ['profile-retail-small', 'profile-retail-jeff', 'profile-retail-large'];
 const short = (name) => name.replace(/^profile-retail-/, '');
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+/** The 10th percentile (nearest rank): the fast end, less stretched by other work preempting a long sample. */
+const p10 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 10)];
 const versionOf = (pkg) => JSON.parse(readFileSync(join(root, 'npm/node_modules', pkg, 'package.json'), 'utf8')).version;
 
 /** The profile's JSON text (fixtures hold the larger ones gzipped). */
@@ -115,7 +117,8 @@ function edgeCold(bytes, query) {
 /**
  * Runs the settings in rounds (each setting every query once per round, in turn) after `warmup`
  * rounds, until each has `minSamples` samples and `budgetMs` has passed (or `maxRounds`); one
- * sample is one query's time. Returns per setting its median (ms) and number of samples.
+ * sample is one query's time. Returns per setting its median and 10th percentile (ms) and number
+ * of samples.
  */
 async function measure(settings, { minSamples, budgetMs, warmup, maxRounds = Infinity }) {
   for (let r = 0; r < warmup; r++) for (const s of settings) for (const q of QUERIES) await s.run(q);
@@ -131,7 +134,7 @@ async function measure(settings, { minSamples, budgetMs, warmup, maxRounds = Inf
       }
     }
   }
-  return Object.fromEntries(settings.map((s, i) => [s.key, { median: median(samples[i]), n: samples[i].length }]));
+  return Object.fromEntries(settings.map((s, i) => [s.key, { median: median(samples[i]), p10: p10(samples[i]), n: samples[i].length }]));
 }
 
 /** The same ids from two settings of one engine, or the benchmark is measuring something else. */
@@ -271,6 +274,12 @@ const fmt = (x) => (x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(0)
 const ratio = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 const bytes = (n) => n.toLocaleString('en-US');
 const met = (ok) => (ok ? 'met' : '**not met**');
+/** A cold target judged by the medians, saying so when the 10th percentiles disagree. */
+function metCold(r, times) {
+  const byMedian = r.miniSearchCold.median >= times * r.edgeCold.median;
+  const byP10 = r.miniSearchCold.p10 >= times * r.edgeCold.p10;
+  return byMedian === byP10 ? met(byMedian) : `${met(byMedian)} by the medians, ${byP10 ? 'met' : 'not met'} by the 10th percentiles`;
+}
 const row = (name) => rows.find((r) => r.profile === name);
 const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m) ?? [null, cpus()[0]?.model ?? 'unknown'])[1];
 const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
@@ -291,8 +300,8 @@ line('| target | measured | |');
 line('| --- | ---: | --- |');
 line(`| warm, jeff: edge-persona \`rank\` ≤ 0.5× MiniSearch's warm \`search\` | ${ratio(jeff.edgeRank.median / jeff.miniSearch.median)}× | ${met(jeff.edgeRank.median <= 0.5 * jeff.miniSearch.median)} |`);
 line(`| warm, jeff: edge-persona \`context\` ≤ MiniSearch's warm \`search\` | ${ratio(jeff.edgeContext.median / jeff.miniSearch.median)}× | ${met(jeff.edgeContext.median <= jeff.miniSearch.median)} |`);
-line(`| cold, jeff: MiniSearch \`loadJSON\` + search ≥ 30× edge-persona decode + context | ${ratio(jeff.miniSearchCold.median / jeff.edgeCold.median)}× | ${met(jeff.miniSearchCold.median >= 30 * jeff.edgeCold.median)} |`);
-line(`| cold, small: the same ≥ 5× | ${ratio(small.miniSearchCold.median / small.edgeCold.median)}× | ${met(small.miniSearchCold.median >= 5 * small.edgeCold.median)} |`);
+line(`| cold, jeff: MiniSearch \`loadJSON\` + search ≥ 30× edge-persona decode + context | ${ratio(jeff.miniSearchCold.median / jeff.edgeCold.median)}× (10th percentiles: ${ratio(jeff.miniSearchCold.p10 / jeff.edgeCold.p10)}×) | ${metCold(jeff, 30)} |`);
+line(`| cold, small: the same ≥ 5× | ${ratio(small.miniSearchCold.median / small.edgeCold.median)}× (10th percentiles: ${ratio(small.miniSearchCold.p10 / small.edgeCold.p10)}×) | ${metCold(small, 5)} |`);
 line(`| Chromium cold start (instantiate + first request on jeff) ≤ 10 ms | ${browserCold ? `${fmt(browserCold.total)} ms` : 'not measured (no Chromium)'} | ${browserCold ? met(browserCold.total <= 10) : '**not measured**'} |`);
 line();
 line('The native request, snapshot and wasm size targets are in [engine.md](engine.md) and [sizes.md](sizes.md); publication CPU in [worker-cpu.md](worker-cpu.md).');
@@ -307,11 +316,11 @@ line('Below 1× edge-persona is the faster. `context` ranks, then renders the de
 line();
 line('## Cold: from stored bytes, per request');
 line();
-line('| profile | snapshot | edge-persona decode + `context` | MiniSearch index (`JSON.stringify`) | MiniSearch `loadJSON` + `search` | MiniSearch / edge-persona |');
-line('| --- | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) line(`| ${short(r.profile)} | ${bytes(r.snapshotBytes)} B | ${fmt(r.edgeCold.median)} ms | ${bytes(r.miniSearchJsonBytes)} B | ${fmt(r.miniSearchCold.median)} ms | ${ratio(r.miniSearchCold.median / r.edgeCold.median)}× |`);
+line('| profile | snapshot | edge-persona decode + `context` | MiniSearch index (`JSON.stringify`) | MiniSearch `loadJSON` + `search` | MiniSearch / edge-persona | the same, 10th percentiles |');
+line('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) line(`| ${short(r.profile)} | ${bytes(r.snapshotBytes)} B | ${fmt(r.edgeCold.median)} ms | ${bytes(r.miniSearchJsonBytes)} B | ${fmt(r.miniSearchCold.median)} ms | ${ratio(r.miniSearchCold.median / r.edgeCold.median)}× | ${ratio(r.miniSearchCold.p10 / r.edgeCold.p10)}× |`);
 line();
-line('Above 1× edge-persona is the faster. Orama has no serialized-index loader in its core package (its persistence plugin is not installed), so it has no cold row.');
+line('Above 1× edge-persona is the faster. On a loaded machine a long sample (MiniSearch\'s milliseconds) is more often preempted than a short one, which stretches its median more: the ratio of the 10th percentiles, less affected, is given beside it. Orama has no serialized-index loader in its core package (its persistence plugin is not installed), so it has no cold row.');
 line();
 line('## Rebuild: the profile\'s JSON indexed per request');
 line();
