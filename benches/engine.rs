@@ -39,7 +39,8 @@ fn bytes_of(name: &str) -> Vec<u8> {
     common::snapshot(name).encode().expect("encode")
 }
 
-/// Encoding a compiled snapshot to its bytes (what a compile writes).
+/// `Snapshot::encode`: a snapshot is held as its encoded bytes, so this is a copy of them (the
+/// encoding itself is part of `compile_profile`).
 #[divan::bench(args = PROFILES)]
 fn encode(bencher: Bencher, name: &str) {
     let snapshot = common::snapshot(name);
