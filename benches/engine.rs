@@ -39,6 +39,8 @@ fn bytes_of(name: &str) -> Vec<u8> {
     common::snapshot(name).encode().expect("encode")
 }
 
+/// `Snapshot::encode`: a snapshot is held as its encoded bytes, so this is a copy of them (the
+/// encoding itself is part of `compile_profile`).
 #[divan::bench(args = PROFILES)]
 fn encode(bencher: Bencher, name: &str) {
     let snapshot = common::snapshot(name);
@@ -48,6 +50,7 @@ fn encode(bencher: Bencher, name: &str) {
         .bench_local(|| black_box(&snapshot).encode());
 }
 
+/// Decoding snapshot bytes (checksum, bounds, structure), the first step of a request.
 #[divan::bench(args = PROFILES)]
 fn decode(bencher: Bencher, name: &str) {
     let bytes = bytes_of(name);
@@ -56,6 +59,7 @@ fn decode(bencher: Bencher, name: &str) {
         .bench_local(|| Snapshot::decode(black_box(&bytes), &SnapshotLimits::default()));
 }
 
+/// Ranking the running-shoes question on a decoded snapshot.
 #[divan::bench(args = PROFILES)]
 fn rank_only(bencher: Bencher, name: &str) {
     let snapshot = common::snapshot(name);
@@ -63,6 +67,7 @@ fn rank_only(bencher: Bencher, name: &str) {
     bencher.bench_local(|| rank(black_box(&snapshot), black_box(QUERY), NOW, &settings));
 }
 
+/// Rendering the context block of items already ranked.
 #[divan::bench(args = PROFILES)]
 fn render_only(bencher: Bencher, name: &str) {
     let snapshot = common::snapshot(name);

@@ -3,10 +3,10 @@
 #   scripts/npm.sh build   wasm (cargo, profile `wasm`) → wasm-bindgen (web + nodejs) → wasm-opt -Oz → npm/dist
 #   scripts/npm.sh test    build, then: types, Node ESM/CJS/Vite from the `npm pack` tarball, Chromium on www/
 #                          (the storefront demo and the inspector)
-#   scripts/npm.sh bench   edge-persona (wasm) vs MiniSearch vs Orama, one process, fixtures/relevance-dev.json
+#   scripts/npm.sh bench   edge-persona (wasm) vs MiniSearch vs Orama, warm/cold/rebuild, one process → docs/benchmarks/npm.md
 #   scripts/npm.sh serve   build, compile the demo snapshots, serve www/ on 127.0.0.1 (PORT, default 5180)
 # Each step installs the Rust and npm tools it needs when missing (scripts/lib.sh) and skips what is
-# there. Chromium is a system package: `./dev setup` installs it; test fails without it, bench skips it.
+# there. Chromium is a system package: `./dev setup` installs it; test fails without it, bench reports it not measured.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -128,14 +128,16 @@ test_all() {
   EDGE_PERSONA_CLI="$(cli_bin)" node npm/test/browser-inspect.mjs
 }
 
+# Writes docs/benchmarks/npm.md (--quick: prints a short run, writes nothing).
 bench() {
   # Always rebuilt (cargo's cache makes it quick when nothing changed): a package or snapshots left
   # from an older checkout would measure old code, or fail to decode in a newer format.
   build
   snapshots
   npm_ci npm
-  [ -x "$CHROMIUM" ] || log "no Chromium at $CHROMIUM: its cold start is skipped (./dev setup installs it)"
-  node --no-warnings npm/bench/bench.mjs "$@" # (Orama warns on every bulk insert)
+  [ -x "$CHROMIUM" ] || log "no Chromium at $CHROMIUM: its cold start is not measured (./dev setup installs it)"
+  # The CLI compiles the benchmark's snapshots (--policy browser), as a deployment would.
+  EDGE_PERSONA_CLI="$(cli_bin)" node --no-warnings npm/bench/bench.mjs "$@" # (Orama warns on every bulk insert)
 }
 
 case "${1:-}" in
