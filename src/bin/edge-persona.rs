@@ -66,7 +66,8 @@ enum Command {
     Rank {
         #[command(flatten)]
         request: RequestArgs,
-        #[arg(long, default_value_t = 10)]
+        /// Items returned (the engine's default, `RankSettings::limit`).
+        #[arg(long, default_value_t = edge_persona::RankSettings::default().limit)]
         limit: usize,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
@@ -75,11 +76,12 @@ enum Command {
     Context {
         #[command(flatten)]
         request: RequestArgs,
-        /// Candidates considered before the budget cuts.
-        #[arg(long, default_value_t = 12)]
+        /// Candidates considered before the budget cuts (the engine's default, as the Worker and
+        /// the npm package use).
+        #[arg(long, default_value_t = edge_persona::RankSettings::default().limit)]
         limit: usize,
-        /// Token budget of the block.
-        #[arg(long, default_value_t = 200)]
+        /// Token budget of the block (the engine's default).
+        #[arg(long, default_value_t = edge_persona::RenderSettings::default().budget_tokens)]
         budget: usize,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
