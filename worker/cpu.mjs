@@ -180,6 +180,14 @@ try {
   await hook(pw, { type: 'identify', userId: 'ordinary', messageId: 'o-0', traits: { firstName: 'Ola', tier: 'Gold' } });
   await waitPublished(kv, 'ordinary', -1);
   pubRows.push({ scenario: 'ordinary person (2 traits)', 'CPU ms/publication': await publication(pw, kv, 'ordinary', pubN), note: '' });
+  // The jeff fixture (132 traits, 2,114 events), from a legacy source bundle: its first touch
+  // compiles it whole; a later webhook recompiles only what changed (the person keeps its compilers).
+  const jeffBundle = JSON.parse(readFileSync(path.join(FIXTURES, 'profile-retail-jeff.json'), 'utf8'));
+  jeffBundle.profile_id = 'user_id:jeff-pub';
+  await kv.put('src:v1:jeff-pub', JSON.stringify(jeffBundle));
+  await hook(pw, { type: 'identify', userId: 'jeff-pub', messageId: 'j-0', traits: { tier: 'Gold' } });
+  await waitPublished(kv, 'jeff-pub', -1);
+  pubRows.push({ scenario: 'jeff (132 traits, 2,114 events): a publication after one identify', 'CPU ms/publication': await publication(pw, kv, 'jeff-pub', pubN), note: 'the person object keeps its compilers: only what changed is analyzed again' });
   // Sixty traits of one 16,000-letter word each, one per identify (each within max_item_bytes).
   for (let i = 0; i < 60; i += 1) {
     const res = await hook(pw, { type: 'identify', userId: 'long-words', messageId: `lw-${i}`, traits: { [`long_${i}`]: letters(16_000, i + 1) } });
