@@ -2,7 +2,7 @@
 //! section ([`codec`]): strings interned, the term dictionary with its postings, the occurrences
 //! in time order with their block index, the dates and the ids. Linear in the snapshot's size.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::{Analyzed, GroupInput};
 use crate::bytes::Writer;
@@ -52,21 +52,40 @@ pub(super) fn assemble(
         .chain(memories.iter().map(|(a, _, _)| *a))
         .chain(groups.iter().map(|g| g.analyzed))
         .collect();
-    // The term dictionary, sorted; each term's postings in item order.
-    let mut dictionary: BTreeMap<&str, Vec<(u32, u8, u32)>> = BTreeMap::new();
+    // The term dictionary: each distinct term numbered by first sight (a hash lookup per
+    // occurrence, not a string comparison per tree level), its postings in item order as items
+    // are visited in order; then the distinct terms sorted by text once.
+    let mut seen_terms: HashMap<&str, usize> = HashMap::new();
+    let mut texts: Vec<&str> = Vec::new();
+    let mut lists: Vec<Vec<(u32, u8, u32)>> = Vec::new();
+    // Each item's value terms, by first-sight number, for its rare values below.
+    let mut value_terms: Vec<Vec<usize>> = Vec::with_capacity(items.len());
     for (i, a) in (0u32..).zip(&items) {
+        let mut values = Vec::new();
         for (term, field, tf) in &a.terms {
-            dictionary
-                .entry(term.as_str())
-                .or_default()
-                .push((i, *field, *tf));
+            let id = *seen_terms.entry(term.as_str()).or_insert_with(|| {
+                texts.push(term.as_str());
+                lists.push(Vec::new());
+                texts.len() - 1
+            });
+            if let Some(list) = lists.get_mut(id) {
+                list.push((i, *field, *tf));
+            }
+            if *field == Field::Values as u8 {
+                values.push(id);
+            }
+        }
+        value_terms.push(values);
+    }
+    let mut sorted: Vec<usize> = (0..texts.len()).collect();
+    sorted.sort_unstable_by(|a, b| texts.get(*a).cmp(&texts.get(*b)));
+    // Each term's number in the sorted dictionary (its id in the snapshot), by first sight.
+    let mut term_id: Vec<u32> = vec![0; texts.len()];
+    for (rank, id) in (0u32..).zip(&sorted) {
+        if let Some(slot) = term_id.get_mut(*id) {
+            *slot = rank;
         }
     }
-    let term_ids: HashMap<&str, u32> = dictionary
-        .keys()
-        .zip(0u32..)
-        .map(|(t, i)| (*t, i))
-        .collect();
     let doc_freq = |postings: &[(u32, u8, u32)]| {
         let mut n = 0usize;
         let mut last = None;
@@ -78,10 +97,9 @@ pub(super) fn assemble(
         }
         n
     };
-    let rare_df: HashMap<&str, usize> = dictionary
+    let is_rare: Vec<bool> = lists
         .iter()
-        .map(|(t, p)| (*t, doc_freq(p)))
-        .filter(|(_, df)| (2..=RARE_MAX_DF).contains(df))
+        .map(|p| (2..=RARE_MAX_DF).contains(&doc_freq(p)))
         .collect();
 
     // Groups per event name, for salience's rarity.
@@ -163,11 +181,13 @@ pub(super) fn assemble(
             items_w.signed(*first);
             items_w.varint(u64::try_from(last.saturating_sub(*first)).unwrap_or(0));
         }
-        let mut rare: Vec<u32> = a
-            .terms
+        let mut rare: Vec<u32> = value_terms
+            .get(i)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
             .iter()
-            .filter(|(t, f, _)| *f == Field::Values as u8 && rare_df.contains_key(t.as_str()))
-            .filter_map(|(t, _, _)| term_ids.get(t.as_str()).copied())
+            .filter(|id| is_rare.get(**id).copied().unwrap_or(false))
+            .filter_map(|id| term_id.get(*id).copied())
             .collect();
         rare.sort_unstable();
         rare.dedup();
@@ -191,8 +211,8 @@ pub(super) fn assemble(
         item_at.bytes(at.to_le_bytes().get(..offset_width).unwrap_or_default());
     }
 
-    let mut postings: Vec<Vec<u8>> = Vec::with_capacity(dictionary.len());
-    for list in dictionary.values() {
+    let mut postings: Vec<Vec<u8>> = Vec::with_capacity(sorted.len());
+    for list in sorted.iter().filter_map(|id| lists.get(*id)) {
         let mut p = Writer::default();
         let mut prev = 0u32;
         for (item, field, tf) in list {
@@ -209,9 +229,9 @@ pub(super) fn assemble(
     let mut terms_w = Writer::default();
     crate::snapshot::terms::write(
         &mut terms_w,
-        dictionary
-            .keys()
-            .copied()
+        sorted
+            .iter()
+            .filter_map(|id| texts.get(*id).copied())
             .zip(postings.iter().map(Vec::as_slice)),
     );
 
@@ -262,7 +282,7 @@ pub(super) fn assemble(
         memories: memories.len(),
         groups: groups.len(),
         occurrences: occurrences.len(),
-        terms: dictionary.len(),
+        terms: sorted.len(),
         avg_field_len: totals.map(|t| (t / n) as f32),
         offset_width,
         time_base,
