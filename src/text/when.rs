@@ -1,6 +1,7 @@
 //! Time expressions in a query — "tonight", "last night", "tomorrow's show", "Monday's order",
 //! "last weekend", "this week", "next month", "before April", "on 5 December", "an hour ago",
-//! "coming up" — read as windows of time relative to `now`, in the person's time zone.
+//! "coming up", "before Christmas" (named days: `when/holidays.rs`) — read as windows of time
+//! relative to `now`, in the person's time zone.
 //!
 //! The ranker matches a window against an item's times: an event's occurrences and the dates
 //! found in its values (`show_date`, `due_date`, `renews_at`). The words are general English
@@ -9,6 +10,8 @@
 //! windows, the nearest past and the nearest future one.
 //!
 //! Parsing is one pass over the query's words with a fixed look-around, so linear in the query.
+
+mod holidays;
 
 use super::split_words;
 use crate::time::zone::Zone;
@@ -182,6 +185,9 @@ fn expression_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
                 return Some((1, weekday_windows(cal, d as i64, None)));
             }
             if let Some(found) = date_at(words, i, cal) {
+                return Some(found);
+            }
+            if let Some(found) = holidays::holiday_at(words, i, cal) {
                 return Some(found);
             }
             ago_at(words, i, cal)
