@@ -299,3 +299,48 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an RFC 3339 time"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_gzip_bundle_reads_as_the_bundle_it_holds() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("edge-persona-cli-gz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read(fixture("profile-retail-small.json")).unwrap();
+    let gz = dir.join("small.json.gz");
+    let mut encoder = flate2::GzBuilder::new()
+        .filename("small.json")
+        .comment("an export")
+        .write(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&text).unwrap();
+    std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+    let rank = |p: &str| {
+        stdout(&cli(&[
+            "rank",
+            "--profile",
+            p,
+            "--query",
+            QUERY,
+            "--now",
+            NOW,
+        ]))
+    };
+    let plain = rank(&fixture("profile-retail-small.json"));
+    assert!(plain.contains("trait:shoe_size"), "{plain}");
+    assert_eq!(rank(gz.to_str().unwrap()), plain);
+    // A cut gzip file is an error that names the file, and nothing is written.
+    let bytes = std::fs::read(&gz).unwrap();
+    let cut = dir.join("cut.json.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out_path = dir.join("cut.snap");
+    let out = cli(&[
+        "compile",
+        cut.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cut.json.gz") && err.contains("gzip"), "{err}");
+    assert!(!out_path.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -210,8 +210,51 @@ fn policy_of(args: &PolicyArgs) -> PrivacyPolicy {
     }
 }
 
+/// A file's bytes; a gzip file (an export as Segment's bulk tools and the fixtures store them)
+/// decompressed, up to [`MAX_GUNZIPPED_BYTES`].
 fn read(path: &Path) -> CliResult<Vec<u8>> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    gunzip(&bytes).map_err(|e| format!("{}: gzip: {e}", path.display()))
+}
+
+/// The most bytes a gzip input may decompress to: 1 GiB.
+const MAX_GUNZIPPED_BYTES: usize = 1 << 30;
+
+/// The first member of a gzip file (RFC 1952): its header skipped, its deflate data inflated.
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    const FHCRC: u8 = 2;
+    const FEXTRA: u8 = 4;
+    const FNAME: u8 = 8;
+    const FCOMMENT: u8 = 16;
+    let (Some(&8), Some(&flags)) = (bytes.get(2), bytes.get(3)) else {
+        return Err("not a deflate member".into());
+    };
+    let mut at = 10;
+    if flags & FEXTRA != 0 {
+        let (Some(&lo), Some(&hi)) = (bytes.get(at), bytes.get(at + 1)) else {
+            return Err("truncated header".into());
+        };
+        at += 2 + usize::from(u16::from_le_bytes([lo, hi]));
+    }
+    for flag in [FNAME, FCOMMENT] {
+        if flags & flag != 0 {
+            let rest = bytes.get(at..).ok_or("truncated header")?;
+            at += rest
+                .iter()
+                .position(|b| *b == 0)
+                .ok_or("truncated header")?
+                + 1;
+        }
+    }
+    if flags & FHCRC != 0 {
+        at += 2;
+    }
+    let data = bytes.get(at..).ok_or("truncated header")?;
+    miniz_oxide::inflate::decompress_to_vec_with_limit(data, MAX_GUNZIPPED_BYTES)
+        .map_err(|e| format!("{:?}", e.status))
 }
 
 fn as_text<'a>(path: &Path, bytes: &'a [u8]) -> CliResult<&'a str> {
