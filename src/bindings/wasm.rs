@@ -46,14 +46,14 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-fn js_error(code: &str, message: &str) -> JsValue {
+pub(super) fn js_error(code: &str, message: &str) -> JsValue {
     let err = js_sys::Error::new(message);
     // Setting a property on a fresh Error cannot fail; ignore the Result rather than unwrap.
     let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
     err.into()
 }
 
-fn snapshot_error(e: &SnapshotError) -> JsValue {
+pub(super) fn snapshot_error(e: &SnapshotError) -> JsValue {
     let code = match e {
         SnapshotError::UnsupportedVersion { .. } => "E_SNAPSHOT_VERSION",
         SnapshotError::Limit(_) | SnapshotError::Encode { .. } => "E_SNAPSHOT_LIMIT",

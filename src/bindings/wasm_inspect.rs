@@ -5,28 +5,13 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::errors::SnapshotError;
 use crate::inspect::{inspect, overview, InspectRequest};
 use crate::snapshot::{Snapshot, SnapshotLimits};
 
-fn error(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Error::new(message);
-    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
-    err.into()
-}
-
-/// The package's codes for a snapshot that does not load (as `Personalizer.fromSnapshot`).
-fn snapshot_error(e: &SnapshotError) -> JsValue {
-    let code = match e {
-        SnapshotError::UnsupportedVersion { .. } => "E_SNAPSHOT_VERSION",
-        SnapshotError::Limit(_) | SnapshotError::Encode { .. } => "E_SNAPSHOT_LIMIT",
-        _ => "E_SNAPSHOT_CORRUPT",
-    };
-    error(code, &e.to_string())
-}
+use super::wasm::{js_error, snapshot_error};
 
 fn json(value: &impl serde::Serialize) -> Result<String, JsValue> {
-    serde_json::to_string(value).map_err(|e| error("E_OUTPUT", &e.to_string()))
+    serde_json::to_string(value).map_err(|e| js_error("E_OUTPUT", &e.to_string()))
 }
 
 /// A snapshot decoded once for the inspector.
@@ -54,7 +39,7 @@ impl Inspector {
     /// when the request names none. A bad request throws `E_OPTIONS_INVALID` naming the member.
     pub fn inspect(&self, request: &str, now_ms: f64) -> Result<String, JsValue> {
         let req = InspectRequest::from_json(request, now_ms as i64)
-            .map_err(|e| error("E_OPTIONS_INVALID", &e.to_string()))?;
+            .map_err(|e| js_error("E_OPTIONS_INVALID", &e.to_string()))?;
         json(&inspect(&self.snapshot, &req))
     }
 }
