@@ -62,6 +62,21 @@ pub fn url_decode(text: &str) -> Option<Vec<u8>> {
     (acc & ((1 << bits) - 1) == 0).then_some(out)
 }
 
+/// Decodes standard base64, its padding optional (an HTTP Basic credential, an `Mcp-Name`
+/// sentinel): the standard alphabet read with [`url_decode`]'s decoder.
+pub fn standard_decode(text: &str) -> Option<Vec<u8>> {
+    let url: String = text
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    url_decode(&url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +92,15 @@ mod tests {
         assert!(url_decode("aGk=").is_none());
         assert!(url_decode("aGk+").is_none());
         assert!(url_decode("aGl").is_none(), "non-canonical trailing bits");
+    }
+
+    #[test]
+    fn standard_decoding_reads_what_standard_encoding_writes() {
+        for bytes in [&b""[..], b"f", b"fo", b"foo", b"\xfb\xff"] {
+            assert_eq!(standard_decode(&standard_encode(bytes)).unwrap(), bytes);
+        }
+        assert_eq!(standard_decode("+/8").unwrap(), [0xfb, 0xff]);
+        assert!(standard_decode("a*b=").is_none());
     }
 
     #[test]

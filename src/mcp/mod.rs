@@ -290,16 +290,7 @@ fn decode_name(header: &str) -> Option<String> {
     else {
         return Some(header.to_string());
     };
-    let url: String = inner
-        .trim_end_matches('=')
-        .chars()
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
-            c => c,
-        })
-        .collect();
-    String::from_utf8(crate::base64::url_decode(&url)?).ok()
+    String::from_utf8(crate::base64::standard_decode(inner)?).ok()
 }
 
 /// Whether the `Mcp-Name` header is present and names what the body names (`tools/call`'s tool).

@@ -64,17 +64,7 @@ fn offered_secret(req: &Request) -> Option<String> {
         return Some(token.trim().to_string());
     }
     let encoded = auth.strip_prefix("Basic ")?.trim();
-    // Standard base64 with padding, read with the URL alphabet's decoder.
-    let url: String = encoded
-        .trim_end_matches('=')
-        .chars()
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
-            c => c,
-        })
-        .collect();
-    let decoded = String::from_utf8(crate::base64::url_decode(&url)?).ok()?;
+    let decoded = String::from_utf8(crate::base64::standard_decode(encoded)?).ok()?;
     decoded
         .split_once(':')
         .map(|(_, password)| password.to_string())
