@@ -12,6 +12,7 @@
 //! linear in the snapshot's size.
 
 mod assemble;
+mod intern;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,6 +25,7 @@ use crate::text::Analyzer;
 use crate::time::scan::dates_in;
 use crate::time::zone::Zone;
 use crate::time::DAY_MS;
+use intern::Interner;
 
 /// Compiles a profile under a privacy policy.
 pub fn compile(profile: &Profile, policy: &PrivacyPolicy) -> Snapshot {
@@ -63,24 +65,57 @@ pub struct Compiler {
     free_slots: Vec<u32>,
     /// Each event's group slot by message id, with the compilation that last saw it.
     events: HashMap<String, (u32, u32)>,
+    /// The message ids groups show (their newest event's) under the policy, by message id.
+    shown_ids: HashMap<String, (String, u32)>,
     /// Counts compilations, to forget what the latest no longer saw.
     generation: u32,
+    /// The numbers of the terms and display strings of what was analyzed.
+    tables: Tables,
+    /// The person's zone what was analyzed was read in.
+    zone: Option<Zone>,
 }
+
+/// The compiler's numbered terms and display strings ([`Interner`]).
+#[derive(Debug, Default)]
+struct Tables {
+    terms: Interner,
+    strings: Interner,
+}
+
+impl Tables {
+    /// Renumbers `a` from `old`'s numbers to this table's.
+    fn renumber(&mut self, old: &Tables, a: &mut Analyzed) {
+        for (term, _, _) in &mut a.terms {
+            *term = self.terms.intern(old.terms.text(*term));
+        }
+        a.name = self.strings.intern(old.strings.text(a.name));
+        a.text = self.strings.intern(old.strings.text(a.text));
+        for (k, v) in &mut a.props {
+            *k = self.strings.intern(old.strings.text(*k));
+            *v = self.strings.intern(old.strings.text(*v));
+        }
+    }
+}
+
+/// Numbers kept without use before the tables are renumbered: past this many, and past twice
+/// what the latest snapshot used.
+const TABLE_SLACK: usize = 4096;
 
 /// An event group's identity: its name and properties as displayed (after the policy).
 type GroupKey = (String, Vec<(String, String)>);
 
-/// One item as compilation derived it.
+/// One item as compilation derived it; strings and terms by their numbers in the compiler's
+/// [`Tables`].
 #[derive(Debug, Clone)]
 struct Analyzed {
-    name: String,
-    text: String,
+    name: u32,
+    text: u32,
     value_kind: ValueKind,
     audience: bool,
     withheld: Option<PiiClass>,
-    props: Vec<(String, String)>,
-    /// `(term, field, frequency)`, sorted by term then field.
-    terms: Vec<(String, u8, u32)>,
+    props: Vec<(u32, u32)>,
+    /// `(term, field, frequency)`; a term's fields in field order.
+    terms: Vec<(u32, u8, u32)>,
     lens: [u32; FIELD_COUNT],
     dates: Vec<(i64, i64)>,
     open: bool,
@@ -98,7 +133,10 @@ impl Compiler {
             group_slots: HashMap::new(),
             free_slots: Vec::new(),
             events: HashMap::new(),
+            shown_ids: HashMap::new(),
             generation: 0,
+            tables: Tables::default(),
+            zone: None,
         }
     }
 
@@ -134,13 +172,14 @@ impl Compiler {
         let generation = self.generation;
         let traits: Vec<TraitRef> = traits.into_iter().collect();
         let zone = profile_zone(traits.iter().copied());
+        self.adopt_zone(zone);
         let policy = &self.policy;
         // Traits: analyzed again only when the value changed.
         for t in &traits {
             match self.traits.get_mut(t.key) {
                 Some((value, _, seen)) if value == t.value => *seen = generation,
                 _ => {
-                    let analyzed = analyze_trait(policy, t, zone);
+                    let analyzed = analyze_trait(policy, t, zone, &mut self.tables);
                     self.traits
                         .insert(t.key.to_string(), (t.value.clone(), analyzed, generation));
                 }
@@ -151,7 +190,7 @@ impl Compiler {
             match self.memories.get_mut(&m.id) {
                 Some((old, _, seen)) if old == m => *seen = generation,
                 _ => {
-                    let analyzed = analyze_memory(policy, m, zone);
+                    let analyzed = analyze_memory(policy, m, zone, &mut self.tables);
                     self.memories
                         .insert(m.id.clone(), (m.clone(), analyzed, generation));
                 }
@@ -214,20 +253,34 @@ impl Compiler {
             tb.cmp(&ta).then_with(|| ia.cmp(ib))
         });
         let policy = &self.policy;
+        let shown_ids = &mut self.shown_ids;
         let groups: Vec<GroupInput> = grouped
             .iter()
             .filter_map(|(slot, occ)| {
                 let (_, analyzed) = self.groups.get(*slot)?.as_ref()?;
-                let newest_id = occ
-                    .first()
-                    .map_or(String::new(), |(_, id)| policy.text("", id));
+                let id = match occ.first() {
+                    Some((_, id)) => match shown_ids.get_mut(*id) {
+                        Some((shown, seen)) => {
+                            *seen = generation;
+                            shown.clone()
+                        }
+                        None => {
+                            let shown = policy.text("", id);
+                            let shown = truncate_to(&shown, MAX_ID_BYTES).to_string();
+                            shown_ids.insert(id.to_string(), (shown.clone(), generation));
+                            shown
+                        }
+                    },
+                    None => String::new(),
+                };
                 Some(GroupInput {
                     analyzed,
-                    id: truncate_to(&newest_id, MAX_ID_BYTES).to_string(),
+                    id,
                     times: occ.iter().map(|(t, _)| *t).collect(),
                 })
             })
             .collect();
+        shown_ids.retain(|_, (_, seen)| *seen == generation);
         let trait_items: Vec<&Analyzed> = traits
             .iter()
             .filter_map(|t| self.traits.get(t.key)?.1.as_ref())
@@ -239,8 +292,115 @@ impl Compiler {
                 Some((analyzed, m.created_ms, truncate_to(&m.id, MAX_ID_BYTES)))
             })
             .collect();
+        let profile_id = self.tables.strings.intern(profile_id);
         let meta = (profile_id, updated_at_ms, self.policy.target, zone);
-        assemble::assemble(meta, &trait_items, &memory_items, &groups)
+        let snapshot =
+            assemble::assemble(meta, &mut self.tables, &trait_items, &memory_items, &groups);
+        drop((trait_items, memory_items, groups));
+        self.compact_tables(
+            snapshot.meta.terms,
+            snapshot.meta.traits + snapshot.meta.groups,
+        );
+        snapshot
+    }
+
+    /// Renumbers the tables from what is kept when most of their numbers are no longer used
+    /// (`terms` the latest snapshot used, `items` its items): a person whose values keep
+    /// changing does not grow them for ever.
+    fn compact_tables(&mut self, terms: usize, items: usize) {
+        let strings_bound = items.saturating_mul(4);
+        let terms_stale = self.tables.terms.len() > terms.saturating_mul(2) + TABLE_SLACK;
+        let strings_stale = self.tables.strings.len() > strings_bound + TABLE_SLACK;
+        if !terms_stale && !strings_stale {
+            return;
+        }
+        let old = std::mem::take(&mut self.tables);
+        let analyzed = self
+            .traits
+            .values_mut()
+            .filter_map(|(_, a, _)| a.as_mut())
+            .chain(
+                self.memories
+                    .values_mut()
+                    .filter_map(|(_, a, _)| a.as_mut()),
+            )
+            .chain(
+                self.groups
+                    .iter_mut()
+                    .filter_map(|g| g.as_mut().map(|(_, a)| a)),
+            );
+        for a in analyzed {
+            self.tables.renumber(&old, a);
+        }
+    }
+
+    /// Dates in values are read in the person's zone: when it changed, what was analyzed in
+    /// another is analyzed again.
+    fn adopt_zone(&mut self, zone: Option<Zone>) {
+        if zone != self.zone {
+            let generation = self.generation;
+            *self = Compiler::new(self.policy.clone());
+            self.generation = generation;
+            self.zone = zone;
+        }
+    }
+
+    /// Analyzes ahead of [`Compiler::compile_parts`] what it has not analyzed yet (changed
+    /// traits, new memories, events of groups not seen), until about `budget` bytes of values
+    /// were read; returns whether nothing is left. A caller that must not hold its thread for
+    /// long (the Worker, whose isolate serves other people meanwhile) spreads a first
+    /// compilation over several turns this way; the compilation that follows only assembles.
+    pub fn warm<'p>(
+        &mut self,
+        traits: impl IntoIterator<Item = TraitRef<'p>>,
+        memories: impl IntoIterator<Item = &'p Memory>,
+        events: impl IntoIterator<Item = &'p Event>,
+        budget: usize,
+    ) -> bool {
+        let traits: Vec<TraitRef> = traits.into_iter().collect();
+        self.adopt_zone(profile_zone(traits.iter().copied()));
+        let (zone, generation) = (self.zone, self.generation);
+        let mut spent = 0usize;
+        for t in &traits {
+            if matches!(self.traits.get(t.key), Some((value, _, _)) if value == t.value) {
+                continue;
+            }
+            if spent >= budget {
+                return false;
+            }
+            spent += t.key.len() + value_bytes(t.value);
+            let analyzed = analyze_trait(&self.policy, t, zone, &mut self.tables);
+            self.traits
+                .insert(t.key.to_string(), (t.value.clone(), analyzed, generation));
+        }
+        for m in memories {
+            if matches!(self.memories.get(&m.id), Some((old, _, _)) if old == m) {
+                continue;
+            }
+            if spent >= budget {
+                return false;
+            }
+            spent += m.text.len();
+            let analyzed = analyze_memory(&self.policy, m, zone, &mut self.tables);
+            self.memories
+                .insert(m.id.clone(), (m.clone(), analyzed, generation));
+        }
+        for e in events {
+            if self.events.contains_key(&e.message_id) {
+                continue;
+            }
+            if spent >= budget {
+                return false;
+            }
+            spent += e.name.len()
+                + e.properties
+                    .iter()
+                    .map(|(k, v)| k.len() + value_bytes(v))
+                    .sum::<usize>();
+            let slot = self.group_of(e, zone);
+            self.events.insert(e.message_id.clone(), (slot, generation));
+        }
+        true
     }
 
     /// The group slot of an event not seen before: its name and properties under the policy,
@@ -259,7 +419,7 @@ impl Compiler {
         if let Some(slot) = self.group_slots.get(&key) {
             return *slot;
         }
-        let analyzed = analyze_group(&key, zone);
+        let analyzed = analyze_group(&key, zone, &mut self.tables);
         let slot = match self.free_slots.pop() {
             Some(slot) => slot,
             None => {
@@ -284,7 +444,10 @@ struct GroupInput<'a> {
 
 /// Analyzes the terms of an item's fields; the initialisms of its name and values are added in
 /// [`Field::Initials`], once each.
-fn analyze_terms(fields: &[(Field, &str)]) -> (Vec<(String, u8, u32)>, [u32; FIELD_COUNT]) {
+fn analyze_terms(
+    fields: &[(Field, &str)],
+    terms_table: &mut Interner,
+) -> (Vec<(u32, u8, u32)>, [u32; FIELD_COUNT], bool) {
     let mut counts: BTreeMap<(String, u8), u32> = BTreeMap::new();
     let mut initials: Vec<String> = Vec::new();
     let mut scratch: Vec<String> = Vec::new();
@@ -303,37 +466,42 @@ fn analyze_terms(fields: &[(Field, &str)]) -> (Vec<(String, u8, u32)>, [u32; FIE
         counts.insert((term, Field::Initials as u8), 1);
     }
     let mut lens = [0u32; FIELD_COUNT];
-    let terms: Vec<(String, u8, u32)> = counts
+    let open = holds_open_state(counts.keys().map(|(term, _)| term.as_str()));
+    let terms: Vec<(u32, u8, u32)> = counts
         .into_iter()
         .map(|((term, field), tf)| {
             if let Some(l) = lens.get_mut(usize::from(field)) {
                 *l = l.saturating_add(tf);
             }
-            (term, field, tf)
+            (terms_table.intern(&term), field, tf)
         })
         .collect();
-    (terms, lens)
+    (terms, lens, open)
 }
 
 /// Whether any of the terms is a word of an open state (pending, failed, due…), for salience.
-fn holds_open_state(terms: &[(String, u8, u32)]) -> bool {
-    OPEN_STATE_WORDS
-        .iter()
-        .any(|w| terms.iter().any(|(t, _, _)| *t == Analyzer::term(w)))
+/// The words' terms are derived once per process, sorted for a binary search per term.
+fn holds_open_state<'t>(mut terms: impl Iterator<Item = &'t str>) -> bool {
+    static OPEN_TERMS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let open = OPEN_TERMS.get_or_init(|| {
+        let mut terms: Vec<String> = OPEN_STATE_WORDS.iter().map(|w| Analyzer::term(w)).collect();
+        terms.sort_unstable();
+        terms
+    });
+    terms.any(|t| open.binary_search_by(|o| o.as_str().cmp(t)).is_ok())
 }
 
 fn item(
-    name: String,
-    text: String,
+    (name, text): (&str, &str),
     fields: &[(Field, &str)],
     date_texts: &[&str],
     zone: Option<Zone>,
+    tables: &mut Tables,
 ) -> Analyzed {
-    let (terms, lens) = analyze_terms(fields);
-    let open = holds_open_state(&terms);
+    let (terms, lens, open) = analyze_terms(fields, &mut tables.terms);
     Analyzed {
-        name,
-        text,
+        name: tables.strings.intern(name),
+        text: tables.strings.intern(text),
         value_kind: ValueKind::Text,
         audience: false,
         withheld: None,
@@ -346,7 +514,12 @@ fn item(
 }
 
 /// A trait under the policy: `None` when removed, or withheld for the browser.
-fn analyze_trait(policy: &PrivacyPolicy, t: &TraitRef, zone: Option<Zone>) -> Option<Analyzed> {
+fn analyze_trait(
+    policy: &PrivacyPolicy,
+    t: &TraitRef,
+    zone: Option<Zone>,
+    tables: &mut Tables,
+) -> Option<Analyzed> {
     let (text, withheld) = match policy.apply(t.key, t.value) {
         Applied::Remove => return None,
         Applied::Withheld(_) if policy.target == Target::Browser => return None,
@@ -354,13 +527,7 @@ fn analyze_trait(policy: &PrivacyPolicy, t: &TraitRef, zone: Option<Zone>) -> Op
         Applied::Text(text) => (defused(&text), None),
     };
     let fields = [(Field::Name, t.key), (Field::Values, text.as_str())];
-    let mut a = item(
-        t.key.to_string(),
-        text.clone(),
-        &fields,
-        &[text.as_str()],
-        zone,
-    );
+    let mut a = item((t.key, &text), &fields, &[text.as_str()], zone, tables);
     a.value_kind = kind_of(t.value);
     a.audience = t.audience;
     a.withheld = withheld;
@@ -370,7 +537,12 @@ fn analyze_trait(policy: &PrivacyPolicy, t: &TraitRef, zone: Option<Zone>) -> Op
 /// A memory as a trait record: its key (or `memory`) and text go through the policy like a
 /// trait's; its category is a name term too. `None` when the policy removes it, or withholds it
 /// for the browser.
-fn analyze_memory(policy: &PrivacyPolicy, m: &Memory, zone: Option<Zone>) -> Option<Analyzed> {
+fn analyze_memory(
+    policy: &PrivacyPolicy,
+    m: &Memory,
+    zone: Option<Zone>,
+    tables: &mut Tables,
+) -> Option<Analyzed> {
     let key = m.key.as_deref().unwrap_or("");
     let policy_key = if key.is_empty() { "memory" } else { key };
     let (text, withheld) = match policy.apply(policy_key, &Value::Text(m.text.clone())) {
@@ -386,20 +558,23 @@ fn analyze_memory(policy: &PrivacyPolicy, m: &Memory, zone: Option<Zone>) -> Opt
         (Field::Name, category.as_str()),
         (Field::Values, text.as_str()),
     ];
-    let mut a = item(key.clone(), text.clone(), &fields, &[text.as_str()], zone);
+    let mut a = item((&key, &text), &fields, &[text.as_str()], zone, tables);
     a.withheld = withheld;
     Some(a)
 }
 
-fn analyze_group((name, props): &GroupKey, zone: Option<Zone>) -> Analyzed {
+fn analyze_group((name, props): &GroupKey, zone: Option<Zone>, tables: &mut Tables) -> Analyzed {
     let mut fields: Vec<(Field, &str)> = vec![(Field::Name, name.as_str())];
     for (k, v) in props {
         fields.push((Field::Keys, k));
         fields.push((Field::Values, v));
     }
     let values: Vec<&str> = props.iter().map(|(_, v)| v.as_str()).collect();
-    let mut a = item(name.clone(), String::new(), &fields, &values, zone);
-    a.props = props.clone();
+    let mut a = item((name, ""), &fields, &values, zone, tables);
+    a.props = props
+        .iter()
+        .map(|(k, v)| (tables.strings.intern(k), tables.strings.intern(v)))
+        .collect();
     a
 }
 
@@ -435,6 +610,16 @@ fn dates(texts: &[&str], zone: Option<Zone>) -> Vec<(i64, i64)> {
 /// `tz`) and whose value names one ([`Zone::named`]).
 fn profile_zone<'p>(mut traits: impl Iterator<Item = TraitRef<'p>>) -> Option<Zone> {
     traits.find_map(|t| {
+        // Most keys are ASCII and say nothing of zones: skip them without splitting them.
+        let has = |part: &[u8]| {
+            t.key
+                .as_bytes()
+                .windows(part.len())
+                .any(|w| w.eq_ignore_ascii_case(part))
+        };
+        if t.key.is_ascii() && !has(b"tz") && !has(b"zone") {
+            return None;
+        }
         let words = crate::text::key_words(t.key);
         let says_zone = words == "tz"
             || words.ends_with("timezone")
@@ -459,6 +644,16 @@ fn truncate_to(s: &str, max: usize) -> &str {
     s.get(..end).unwrap_or("")
 }
 
+/// About how many bytes of text `v` holds (a scalar counts 8), for [`Compiler::warm`]'s budget.
+fn value_bytes(v: &Value) -> usize {
+    match v {
+        Value::Text(t) => t.len(),
+        Value::List(items) => items.iter().map(value_bytes).sum(),
+        Value::Object(members) => members.iter().map(|(k, v)| k.len() + value_bytes(v)).sum(),
+        _ => 8,
+    }
+}
+
 fn kind_of(v: &Value) -> ValueKind {
     match v {
         Value::Null => ValueKind::Null,
@@ -477,6 +672,8 @@ struct Seen {
     texts: HashMap<String, String>,
     /// By property key, then by text value.
     values: HashMap<String, HashMap<String, Option<String>>>,
+    /// By property key, then by number (its bits).
+    numbers: HashMap<String, HashMap<u64, Option<String>>>,
 }
 
 impl Seen {
@@ -498,8 +695,22 @@ impl Seen {
             Applied::Withheld(class) => Some(class.mask()),
             Applied::Text(text) => Some(defused(&text)),
         };
-        let Value::Text(text) = value else {
-            return judge();
+        let text = match value {
+            Value::Text(text) => text,
+            Value::Number(n) => {
+                // Prices, quantities and counts repeat across events too.
+                let cached = self.numbers.get(key).and_then(|m| m.get(&n.to_bits()));
+                if let Some(v) = cached {
+                    return v.clone();
+                }
+                let v = judge();
+                self.numbers
+                    .entry(key.to_string())
+                    .or_default()
+                    .insert(n.to_bits(), v.clone());
+                return v;
+            }
+            _ => return judge(),
         };
         if let Some(v) = self.values.get(key).and_then(|m| m.get(text.as_str())) {
             return v.clone();
@@ -669,5 +880,107 @@ mod tests {
             compile(&changed, &PrivacyPolicy::default())
         );
         assert_eq!(compiler.compile(&sample()), first, "and back");
+    }
+
+    #[test]
+    fn warming_in_slices_bounds_each_slice_and_leaves_only_assembly() {
+        let mut b = profile("user_id:u1");
+        for i in 0..200 {
+            b = b.text(
+                &format!("note_{i}"),
+                &format!("{} blue {i}", "parcel ".repeat(30)),
+            );
+        }
+        for i in 0..300 {
+            let sku = format!("sku {i} green");
+            b = b.event(
+                &format!("m{i}"),
+                i64::from(i),
+                "Viewed",
+                &[("sku", sku.as_str())],
+            );
+        }
+        let p = b.build();
+        let refs = || -> Vec<TraitRef<'_>> {
+            p.traits
+                .iter()
+                .map(|t| TraitRef {
+                    key: &t.key,
+                    value: &t.value,
+                    audience: t.audience,
+                })
+                .collect()
+        };
+        let mut c = Compiler::new(PrivacyPolicy::default());
+        let (mut slices, mut most, mut total) = (0, 0, 0);
+        loop {
+            let mut done = false;
+            let steps = crate::work::steps_of(|| {
+                done = c.warm(refs(), &p.memories, &p.events, 2_000);
+            });
+            slices += 1;
+            most = most.max(steps);
+            total += steps;
+            if done {
+                break;
+            }
+        }
+        assert!(slices >= 20, "{slices} slices");
+        assert!(
+            most * 8 < total,
+            "the largest slice took {most} of {total} steps"
+        );
+        let mut compiled = None;
+        let assembly = crate::work::steps_of(|| compiled = Some(c.compile(&p)));
+        assert_eq!(compiled.unwrap(), compile(&p, &PrivacyPolicy::default()));
+        assert!(
+            assembly * 10 < total,
+            "compiling after warming took {assembly} steps"
+        );
+        assert!(c.warm(refs(), &p.memories, &p.events, 0), "nothing left");
+    }
+
+    #[test]
+    fn a_new_time_zone_reads_every_kept_date_again() {
+        let with_zone = |zone: &str| {
+            profile("user_id:u1")
+                .text("timeZone", zone)
+                .text("renews_at", "2026-12-01")
+                .build()
+        };
+        let mut compiler = Compiler::new(PrivacyPolicy::default());
+        compiler.compile(&with_zone("America/New_York"));
+        let tokyo = with_zone("Asia/Tokyo");
+        assert_eq!(
+            compiler.compile(&tokyo),
+            compile(&tokyo, &PrivacyPolicy::default())
+        );
+    }
+
+    #[test]
+    fn a_compiler_whose_values_keep_changing_renumbers_and_stays_exact() {
+        let mut compiler = Compiler::new(PrivacyPolicy::default());
+        for round in 0..40 {
+            let words: Vec<String> = (0..300).map(|w| format!("w{round}x{w}")).collect();
+            let p = profile("user_id:u1")
+                .text("shoe_size", "10.5")
+                .text("notes", &words.join(" "))
+                .event(
+                    &format!("m{round}"),
+                    1_000,
+                    "Page Viewed",
+                    &[("page", &words[0])],
+                )
+                .build();
+            let s = compiler.compile(&p);
+            assert_eq!(s, compile(&p, &PrivacyPolicy::default()), "round {round}");
+            let kept = compiler.tables.terms.len();
+            assert!(
+                kept <= 2 * s.meta.terms + TABLE_SLACK,
+                "round {round}: {kept} terms kept for {} used",
+                s.meta.terms
+            );
+            assert!(compiler.tables.strings.len() <= 4 * 3 + TABLE_SLACK);
+        }
     }
 }

@@ -2,9 +2,8 @@
 //! section ([`codec`]): strings interned, the term dictionary with its postings, the occurrences
 //! in time order with their block index, the dates and the ids. Linear in the snapshot's size.
 
-use std::collections::HashMap;
-
-use super::{Analyzed, GroupInput};
+use super::intern::Interner;
+use super::{Analyzed, GroupInput, Tables};
 use crate::bytes::Writer;
 use crate::policy::Target;
 use crate::snapshot::codec::{self, Section, RARE_MAX_DF, SECTIONS, TIME_BLOCK};
@@ -13,23 +12,32 @@ use crate::snapshot::validate::dst_code;
 use crate::snapshot::{Field, Meta, Snapshot, FIELD_COUNT};
 use crate::time::zone::Zone;
 
-/// Interns strings into the `STRINGS` section, each as its length and its bytes.
-#[derive(Default)]
-struct Strings {
+/// Writes the `STRINGS` section: each string the compiler numbered ([`Interner`]) once, at its
+/// first use, as its length and its bytes.
+struct Strings<'t> {
+    table: &'t Interner,
     out: Writer,
-    interned: HashMap<String, usize>,
+    /// Each number's offset in `out` (`NONE`: not written yet).
+    at: Vec<u32>,
 }
 
-impl Strings {
-    fn intern(&mut self, s: &str) -> usize {
-        if let Some(r) = self.interned.get(s) {
-            return *r;
+const NONE: u32 = u32::MAX;
+
+impl Strings<'_> {
+    fn offset(&mut self, id: u32) -> usize {
+        match self.at.get(id as usize) {
+            Some(at) if *at != NONE => *at as usize,
+            _ => {
+                let r = self.out.len();
+                let s = self.table.text(id);
+                self.out.size(s.len());
+                self.out.bytes(s.as_bytes());
+                if let Some(slot) = self.at.get_mut(id as usize) {
+                    *slot = u32::try_from(r).unwrap_or(NONE);
+                }
+                r
+            }
         }
-        let r = self.out.len();
-        self.out.size(s.len());
-        self.out.bytes(s.as_bytes());
-        self.interned.insert(s.to_string(), r);
-        r
     }
 }
 
@@ -37,14 +45,22 @@ fn write_ref(w: &mut Writer, offset: usize) {
     w.size(offset);
 }
 
-/// Lays the analyzed items out as a snapshot (see [`codec`]).
+/// Lays the analyzed items out as a snapshot (see [`codec`]). `profile_id` is a number of
+/// `tables.strings`.
 pub(super) fn assemble(
-    (profile_id, updated_at_ms, target, zone): (&str, Option<i64>, Target, Option<Zone>),
+    (profile_id, updated_at_ms, target, zone): (u32, Option<i64>, Target, Option<Zone>),
+    tables: &mut Tables,
     traits: &[&Analyzed],
     memories: &[(&Analyzed, i64, &str)],
     groups: &[GroupInput],
 ) -> Snapshot {
-    let mut strings = Strings::default();
+    let term_count = tables.terms.len();
+    let term_order = tables.terms.in_text_order();
+    let mut strings = Strings {
+        table: &tables.strings,
+        out: Writer::default(),
+        at: vec![NONE; tables.strings.len()],
+    };
     // Items in order: traits, memories, groups.
     let items: Vec<&Analyzed> = traits
         .iter()
@@ -52,40 +68,55 @@ pub(super) fn assemble(
         .chain(memories.iter().map(|(a, _, _)| *a))
         .chain(groups.iter().map(|g| g.analyzed))
         .collect();
-    // The term dictionary: each distinct term numbered by first sight (a hash lookup per
-    // occurrence, not a string comparison per tree level), its postings in item order as items
-    // are visited in order; then the distinct terms sorted by text once.
-    let mut seen_terms: HashMap<&str, usize> = HashMap::new();
-    let mut texts: Vec<&str> = Vec::new();
-    let mut lists: Vec<Vec<(u32, u8, u32)>> = Vec::new();
-    // Each item's value terms, by first-sight number, for its rare values below.
-    let mut value_terms: Vec<Vec<usize>> = Vec::with_capacity(items.len());
+    // The term dictionary: the terms the items use, by the compiler's numbers; their postings
+    // in item order, laid out flat (counted, then filled as items are visited in order).
+    let mut count: Vec<u32> = vec![0; term_count];
+    for a in &items {
+        for (term, _, _) in &a.terms {
+            if let Some(c) = count.get_mut(*term as usize) {
+                *c += 1;
+            }
+        }
+    }
+    // The used terms in text order: each one's id in the snapshot, and where its postings start.
+    let mut term_id: Vec<u32> = vec![NONE; count.len()];
+    let mut sorted: Vec<u32> = Vec::new();
+    let mut start: Vec<usize> = Vec::new();
+    let mut total = 0usize;
+    for id in term_order {
+        let n = count.get(*id as usize).copied().unwrap_or(0);
+        if n > 0 {
+            if let Some(slot) = term_id.get_mut(*id as usize) {
+                *slot = u32::try_from(sorted.len()).unwrap_or(NONE);
+            }
+            sorted.push(*id);
+            start.push(total);
+            total += n as usize;
+        }
+    }
+    start.push(total);
+    let mut postings_flat: Vec<(u32, u8, u32)> = vec![(0, 0, 0); total];
+    let mut fill: Vec<usize> = start.clone();
     for (i, a) in (0u32..).zip(&items) {
-        let mut values = Vec::new();
         for (term, field, tf) in &a.terms {
-            let id = *seen_terms.entry(term.as_str()).or_insert_with(|| {
-                texts.push(term.as_str());
-                lists.push(Vec::new());
-                texts.len() - 1
-            });
-            if let Some(list) = lists.get_mut(id) {
-                list.push((i, *field, *tf));
-            }
-            if *field == Field::Values as u8 {
-                values.push(id);
+            let Some(t) = term_id.get(*term as usize).map(|t| *t as usize) else {
+                continue;
+            };
+            if let Some(at) = fill.get_mut(t) {
+                if let Some(slot) = postings_flat.get_mut(*at) {
+                    *slot = (i, *field, *tf);
+                }
+                *at += 1;
             }
         }
-        value_terms.push(values);
     }
-    let mut sorted: Vec<usize> = (0..texts.len()).collect();
-    sorted.sort_unstable_by(|a, b| texts.get(*a).cmp(&texts.get(*b)));
-    // Each term's number in the sorted dictionary (its id in the snapshot), by first sight.
-    let mut term_id: Vec<u32> = vec![0; texts.len()];
-    for (rank, id) in (0u32..).zip(&sorted) {
-        if let Some(slot) = term_id.get_mut(*id) {
-            *slot = rank;
-        }
-    }
+    let postings_of = |t: usize| {
+        let (a, b) = (
+            start.get(t).copied().unwrap_or(0),
+            start.get(t + 1).copied().unwrap_or(0),
+        );
+        postings_flat.get(a..b).unwrap_or_default()
+    };
     let doc_freq = |postings: &[(u32, u8, u32)]| {
         let mut n = 0usize;
         let mut last = None;
@@ -97,15 +128,16 @@ pub(super) fn assemble(
         }
         n
     };
-    let is_rare: Vec<bool> = lists
-        .iter()
-        .map(|p| (2..=RARE_MAX_DF).contains(&doc_freq(p)))
+    let is_rare: Vec<bool> = (0..sorted.len())
+        .map(|t| (2..=RARE_MAX_DF).contains(&doc_freq(postings_of(t))))
         .collect();
 
     // Groups per event name, for salience's rarity.
-    let mut same_name: HashMap<&str, usize> = HashMap::new();
+    let mut same_name: Vec<u32> = vec![0; tables.strings.len()];
     for g in groups {
-        *same_name.entry(g.analyzed.name.as_str()).or_default() += 1;
+        if let Some(n) = same_name.get_mut(g.analyzed.name as usize) {
+            *n += 1;
+        }
     }
 
     let mut items_w = Writer::default();
@@ -144,24 +176,24 @@ pub(super) fn assemble(
             tag |= codec::TAG_WITHHELD;
         }
         items_w.u8(tag);
-        write_ref(&mut items_w, strings.intern(&a.name));
+        write_ref(&mut items_w, strings.offset(a.name));
         match (group, memory) {
             (Some(g), _) => {
                 items_w.size(props_w.len());
                 items_w.size(a.props.len());
                 for (k, v) in &a.props {
-                    write_ref(&mut props_w, strings.intern(k));
-                    write_ref(&mut props_w, strings.intern(v));
+                    write_ref(&mut props_w, strings.offset(*k));
+                    write_ref(&mut props_w, strings.offset(*v));
                 }
                 items_w.size(ids.len());
                 codec::write_id(&mut ids, &g.id);
                 items_w.size(g.times.len());
                 let newest = g.times.first().copied().unwrap_or(time_base);
                 items_w.ms(u64::try_from(time_base.saturating_sub(newest)).unwrap_or(0));
-                items_w.size(same_name.get(a.name.as_str()).copied().unwrap_or(1));
+                items_w.size(same_name.get(a.name as usize).map_or(1, |n| *n as usize));
             }
             (None, m) => {
-                write_ref(&mut items_w, strings.intern(&a.text));
+                write_ref(&mut items_w, strings.offset(a.text));
                 if let Some(class) = a.withheld {
                     items_w.u8(codec::pii_code(class));
                 }
@@ -181,13 +213,12 @@ pub(super) fn assemble(
             items_w.signed(*first);
             items_w.varint(u64::try_from(last.saturating_sub(*first)).unwrap_or(0));
         }
-        let mut rare: Vec<u32> = value_terms
-            .get(i)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        let mut rare: Vec<u32> = a
+            .terms
             .iter()
-            .filter(|id| is_rare.get(**id).copied().unwrap_or(false))
-            .filter_map(|id| term_id.get(*id).copied())
+            .filter(|(_, field, _)| *field == Field::Values as u8)
+            .filter_map(|(term, _, _)| term_id.get(*term as usize).copied())
+            .filter(|t| is_rare.get(*t as usize).copied().unwrap_or(false))
             .collect();
         rare.sort_unstable();
         rare.dedup();
@@ -212,7 +243,7 @@ pub(super) fn assemble(
     }
 
     let mut postings: Vec<Vec<u8>> = Vec::with_capacity(sorted.len());
-    for list in sorted.iter().filter_map(|id| lists.get(*id)) {
+    for list in (0..sorted.len()).map(postings_of) {
         let mut p = Writer::default();
         let mut prev = 0u32;
         for (item, field, tf) in list {
@@ -231,7 +262,7 @@ pub(super) fn assemble(
         &mut terms_w,
         sorted
             .iter()
-            .filter_map(|id| texts.get(*id).copied())
+            .map(|id| tables.terms.text(*id))
             .zip(postings.iter().map(Vec::as_slice)),
     );
 
@@ -271,7 +302,7 @@ pub(super) fn assemble(
         prev_first = *first;
     }
 
-    let profile_id = strings.intern(profile_id);
+    let profile_id = strings.offset(profile_id);
     let n = items.len().max(1) as f64;
     let meta = Meta {
         profile_id,
