@@ -38,8 +38,8 @@ pub use memory::{
 pub use regulation::{Filing, Regulation};
 pub use rows::{Change, RowKind, META_KEY, ROW_FORMAT};
 pub use settings::{
-    Counters, StateSettings, DAY_MS, MAX_FUTURE_SKEW_MS, MIN_PUBLISH_INTERVAL_MS,
-    PUBLISH_SPACING_PER_MIB_MS,
+    Counters, StateSettings, DAY_MS, MAX_FUTURE_SKEW_MS, MAX_PUBLISH_SPACING_MS,
+    MIN_PUBLISH_INTERVAL_MS, PUBLISH_SPACING_PER_MIB_MS,
 };
 
 use crate::errors::StateError;
@@ -427,22 +427,40 @@ impl PersonState {
     /// compiler analyzed before.
     pub fn compile(&self, compiler: &mut Compiler) -> Snapshot {
         let profile_id = format!("user_id:{}", self.meta.user_id);
-        let traits = self
-            .traits
+        compiler.compile_parts(
+            &profile_id,
+            self.meta.updated_at_ms,
+            self.trait_refs(),
+            self.memories(),
+            self.event_refs(),
+        )
+    }
+
+    /// The traits set, as compilation reads them.
+    fn trait_refs(&self) -> impl Iterator<Item = TraitRef<'_>> {
+        self.traits
             .iter()
             .filter(|(_, (row, _))| !row.is_unset())
             .map(|(key, (row, _))| TraitRef {
                 key,
                 value: &row.value,
                 audience: row.audience,
-            });
-        let events = self.events.values().rev().map(|(row, _)| &row.event);
-        compiler.compile_parts(
-            &profile_id,
-            self.meta.updated_at_ms,
-            traits,
+            })
+    }
+
+    /// The events, newest first.
+    fn event_refs(&self) -> impl Iterator<Item = &Event> {
+        self.events.values().rev().map(|(row, _)| &row.event)
+    }
+
+    /// [`Compiler::warm`] on this state: analyzes up to about `budget` bytes of what `compiler`
+    /// has not analyzed; returns whether nothing is left.
+    pub fn warm(&self, compiler: &mut Compiler, budget: usize) -> bool {
+        compiler.warm(
+            self.trait_refs(),
             self.memories(),
-            events,
+            self.event_refs(),
+            budget,
         )
     }
 
@@ -759,13 +777,14 @@ impl PersonState {
         })
     }
 
-    /// The least time between two publications ([`PUBLISH_SPACING_PER_MIB_MS`]).
+    /// The least time between two publications ([`PUBLISH_SPACING_PER_MIB_MS`], at most
+    /// [`MAX_PUBLISH_SPACING_MS`]).
     pub fn publish_spacing_ms(&self) -> i64 {
         let per_mib = i64::try_from(self.bytes)
             .unwrap_or(i64::MAX)
             .saturating_mul(PUBLISH_SPACING_PER_MIB_MS)
             / (1 << 20);
-        per_mib.max(MIN_PUBLISH_INTERVAL_MS)
+        per_mib.clamp(MIN_PUBLISH_INTERVAL_MS, MAX_PUBLISH_SPACING_MS)
     }
 
     /// Records that the snapshots of `version` were written to KV at `now_ms`. (A publication

@@ -11,13 +11,20 @@ pub const DAY_MS: i64 = 86_400_000;
 /// person's snapshots (or their deletion).
 pub const MIN_PUBLISH_INTERVAL_MS: i64 = 1_000;
 
-/// The least time between two publications of a person's snapshots grows with what compiling them
-/// costs, which is linear in the state's encoded bytes: this much per MiB (10 s), never less than
-/// [`MIN_PUBLISH_INTERVAL_MS`]. A person at the state's bounds (a few MiB) publishes at most every
-/// few tens of seconds however many webhooks arrive, so that their compilations take a small,
-/// bounded share of the isolate they share with others; their own reads meanwhile come from their
-/// object (read-your-writes). An erasure's deletion is never spaced out.
-pub const PUBLISH_SPACING_PER_MIB_MS: i64 = 10_000;
+/// The least time between two publications of a person's snapshots grows with what assembling
+/// them costs, which is linear in the state's encoded bytes: this much per MiB (2 s), never less
+/// than [`MIN_PUBLISH_INTERVAL_MS`] nor more than [`MAX_PUBLISH_SPACING_MS`]. A person at the
+/// state's bounds publishes every few seconds however many webhooks arrive, so that their
+/// publications take a small, bounded share of the isolate they share with others; their own
+/// reads meanwhile come from their object (read-your-writes). An erasure's deletion is never
+/// spaced out.
+pub const PUBLISH_SPACING_PER_MIB_MS: i64 = 2_000;
+
+/// The most time between two publications (8 s): under the 10 s of idleness after which the
+/// runtime may hibernate a Durable Object and drop its memory. A person whose webhooks keep
+/// coming is published by an object that still holds its compilers, so each publication
+/// analyzes only what changed; a longer spacing would make every publication a first one.
+pub const MAX_PUBLISH_SPACING_MS: i64 = 8_000;
 
 /// How much later than its receipt a message's time may be (5 minutes): past that, the message is
 /// taken as of its receipt ([`crate::webhook::parse_message`]), and a trait kept from before this

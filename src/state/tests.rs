@@ -867,7 +867,11 @@ fn a_costly_publication_is_spaced_out_an_erasure_never() {
     }
     assert!(p.state.bytes() > 3 << 20);
     let spacing = p.state.publish_spacing_ms();
-    assert!(spacing >= 30_000, "{spacing}");
+    assert!(spacing >= 6_000, "{spacing}");
+    assert!(
+        spacing <= crate::state::MAX_PUBLISH_SPACING_MS,
+        "{spacing}: under hibernation"
+    );
     let r = p.state.published(p.state.version(), 100);
     p.check(r);
     p.apply(&identify("late", 200, &[("tier", text("Gold"))]), 200);

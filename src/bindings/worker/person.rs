@@ -56,6 +56,9 @@ pub(super) const REASON_HEADER: &str = "x-missing-consent";
 const FETCH_WAIT_MS: u64 = 10_000;
 /// The pause after a failed KV publication before the alarm tries again.
 const PUBLISH_RETRY_MS: i64 = 5_000;
+/// Bytes of values a compiler analyzes in one turn of the event loop ([`Person::warm`]): a few
+/// milliseconds of CPU, after which the requests of other people that share this isolate go.
+const WARM_SLICE_BYTES: usize = 16 * 1024;
 
 /// One policy's snapshot of one state version.
 struct Compiled {
@@ -349,6 +352,7 @@ impl Person {
         if empty && (fetch_due || !recently) {
             self.fetch_profile(cfg).await;
         }
+        self.warm(cfg, target).await;
         let compiled = self.compiled(cfg, target);
         self.schedule(cfg, None).await?;
         let Some(c) = compiled else {
@@ -666,13 +670,33 @@ impl Person {
         Ok(())
     }
 
+    /// Analyzes what the `target` compiler has not analyzed yet, [`WARM_SLICE_BYTES`] per turn
+    /// of the event loop, so that a first compilation (after a migration, or after the object
+    /// was evicted and lost its compilers) never holds the isolate for long; what is left to
+    /// [`Person::compiled`] is the assembly.
+    async fn warm(&self, cfg: &Config, target: Target) {
+        let slot = slot_of(target);
+        loop {
+            let done = {
+                let mut compilers = self.compilers.borrow_mut();
+                let Some(compiler) = compilers.get_mut(slot) else {
+                    return;
+                };
+                let compiler = compiler.get_or_insert_with(|| Compiler::new(cfg.policy(target)));
+                self.with_state(|st| st.warm(compiler, WARM_SLICE_BYTES))
+                    .unwrap_or(true)
+            };
+            if done {
+                return;
+            }
+            worker::Delay::from(Duration::ZERO).await;
+        }
+    }
+
     /// The `target` snapshot of the current version, compiled here when the state has changed
     /// since; `None` for an empty state.
     fn compiled(&self, cfg: &Config, target: Target) -> Option<Rc<Compiled>> {
-        let slot = match target {
-            Target::Server => 0,
-            Target::Browser => 1,
-        };
+        let slot = slot_of(target);
         let (version, consented) = self.with_state(|st| {
             (
                 st.version(),
@@ -807,6 +831,8 @@ impl Person {
                 .with_state(|st| st.publish_due(now_ms(), false).is_none())
                 .unwrap_or(true));
         }
+        self.warm(cfg, Target::Server).await;
+        self.warm(cfg, Target::Browser).await;
         let Some(version) = self
             .with_state(|st| st.suppressed_since().is_none().then(|| st.version()))
             .flatten()
@@ -881,6 +907,14 @@ impl Person {
             .await?;
         self.alarm_at.set(Some(wake));
         Ok(())
+    }
+}
+
+/// The place of a policy's compiler and snapshot in [`Person`]'s pairs.
+fn slot_of(target: Target) -> usize {
+    match target {
+        Target::Server => 0,
+        Target::Browser => 1,
     }
 }
 
