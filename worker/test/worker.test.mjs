@@ -375,6 +375,25 @@ describe('GET /v1/snapshot', () => {
     assert.ok(!bytes.toString('latin1').includes('jeff@example.com'), 'browser policy drops personal data');
     const again = await fetch(new URL('/v1/snapshot', base), { headers: { authorization: `Bearer ${t}`, 'if-none-match': etag } });
     assert.equal(again.status, 304);
+    // A new version of the same bytes, then other bytes: each a new ETag, the old one a full answer.
+    const key = `snapb:v1:${JEFF}`;
+    const original = expected.buffer.slice(expected.byteOffset, expected.byteOffset + expected.byteLength);
+    const revalidate = async (tag) => fetch(new URL('/v1/snapshot', base), { headers: { authorization: `Bearer ${t}`, 'if-none-match': tag } });
+    try {
+      await kv.put(key, original, { metadata: { v: 7 } });
+      const newer = await revalidate(etag);
+      assert.equal(newer.status, 200);
+      const etag7 = newer.headers.get('etag');
+      assert.notEqual(etag7, etag);
+      // Another snapshot (the server policy's), its header's length and checksum its own.
+      const other = await kv.get(`snap:v1:${JEFF}`, 'arrayBuffer');
+      await kv.put(key, other, { metadata: { v: 7 } });
+      const changed = await revalidate(etag7);
+      assert.equal(changed.status, 200);
+      assert.notEqual(changed.headers.get('etag'), etag7);
+    } finally {
+      await kv.put(key, original);
+    }
   });
 
   test('no identity → 401 and nothing else', async () => {

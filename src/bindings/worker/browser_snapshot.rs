@@ -3,20 +3,25 @@
 //! shared cache keeps it, and the browser's own cache revalidates it, with the current identity,
 //! before each use.
 
-use sha2::{Digest, Sha256};
 use worker::{Context, Env, Headers, Request, Response};
 
 use crate::policy::Target;
+use crate::snapshot::codec;
 
 use super::config::Config;
 use super::proxy::IDENTITY_VARY;
 use super::store::current;
 use super::{identify, now_ms, Failure, Outcome};
 
-/// A strong ETag: the first 16 bytes of the SHA-256 of the snapshot, in hex.
-fn etag_of(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+/// A strong ETag: the state version the snapshot was compiled from and the length and CRC-32 its
+/// header carries (the checksum of everything after it), in hex. Read off the header rather than
+/// hashed: a snapshot at the bounds is over a megabyte, and a digest of it was most of the route's
+/// CPU.
+fn etag_of(bytes: &[u8], version: u64) -> String {
+    let mut id = version.to_be_bytes().to_vec();
+    let header = bytes.get(8..codec::HEADER_LEN).unwrap_or(bytes);
+    id.extend_from_slice(header);
+    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
 }
 
@@ -30,10 +35,10 @@ pub(super) async fn snapshot_route(
     let now = now_ms();
     let user = identify(&req, cfg, now, false).ok_or(Failure::Unauthorized)?;
     // KV, else the person's object (which compiles, or seeds from the Profile API, there).
-    let (bytes, _) = current(&user, Target::Browser, env, now, Some)
+    let (bytes, version) = current(&user, Target::Browser, env, now, Some)
         .await
         .ok_or(Failure::NotFound)?;
-    let etag = etag_of(&bytes);
+    let etag = etag_of(&bytes, version);
     let headers = Headers::new();
     headers.set("etag", &etag)?;
     headers.set("cache-control", "private, no-cache")?;
