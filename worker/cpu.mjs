@@ -142,17 +142,21 @@ async function idleRate(w) {
   await new Promise((r) => setTimeout(r, 1000));
   return (cpuMs(w.pids) - c) / (Date.now() - t);
 }
-async function publication(w, kv, user, n) {
+async function publication(w, kv, user, n, waitMs = 1000) {
   const idle = await idleRate(w);
   let total = 0;
-  for (let i = 0; i < n; i += 1) {
+  // The first round is not counted: it warms the code paths (V8 tiers wasm up as it runs).
+  for (let i = -1; i < n; i += 1) {
     const before = await publishedVersion(kv, user);
     await new Promise((r) => setTimeout(r, 1100)); // past the KV write interval
     const c0 = cpuMs(w.pids); const t0 = Date.now();
     const res = await hook(w, { type: 'identify', userId: user, messageId: `pub-${user}-${i}-${Date.now()}`, traits: { visits: i } });
     if (res.status !== 200) throw new Error(`webhook ${res.status}`);
+    // One look after the publication is due rather than a poll every 100 ms: each look is a KV
+    // list, CPU of the local KV's own.
+    await new Promise((r) => setTimeout(r, waitMs));
     await waitPublished(kv, user, before);
-    total += Math.max(cpuMs(w.pids) - c0 - idle * (Date.now() - t0), 0);
+    if (i >= 0) total += Math.max(cpuMs(w.pids) - c0 - idle * (Date.now() - t0), 0);
   }
   return +(total / n).toFixed(1);
 }
@@ -172,7 +176,7 @@ function boundsBundle(user) {
 const letters = (n, seed) => { let x = seed; let out = ''; for (let i = 0; i < n; i += 1) { x = (x * 1103515245 + 12345) % 2147483648; out += String.fromCharCode(97 + (x % 26)); } return out; };
 
 const pubRows = [];
-const pubN = QUICK ? 1 : 3;
+const pubN = QUICK ? 1 : 10;
 const pw = await worker({ SEGMENT_WEBHOOK_SECRET: WEBHOOK_SECRET, SNAPSHOT_CACHE_SECONDS: '600' });
 try {
   const kv = await pw.mf.getKVNamespace('PROFILES');
@@ -216,7 +220,7 @@ try {
   while (!done && Date.now() < until) { reads.push(await readB()); await new Promise((r) => setTimeout(r, 20)); }
   await first; await waitPublished(kv, 'bounds', -1);
   pubRows.push({ scenario: 'person at the bounds: first touch (migration + first publication)', 'CPU ms/publication': +Math.max(cpuMs(pw.pids) - c0 - idle * (Date.now() - t0), 0).toFixed(1), note: '' });
-  pubRows.push({ scenario: 'person at the bounds: a later publication', 'CPU ms/publication': await publication(pw, kv, 'bounds', pubN), note: 'spaced out by PUBLISH_SPACING_PER_MIB_MS' });
+  pubRows.push({ scenario: 'person at the bounds: a later publication', 'CPU ms/publication': await publication(pw, kv, 'bounds', pubN, 3000), note: 'spaced out by PUBLISH_SPACING_PER_MIB_MS (2 s per MiB, at most 8 s)' });
   const browserAuth = { headers: { authorization: `Bearer ${token('bounds', { ttl: 3600 })}` } };
   rows.push(await measure(pw, 'GET /v1/snapshot, person at the bounds', QUICK ? 5 : 50, () => call(pw, '/v1/snapshot', browserAuth)));
   const sorted = reads.sort((a, b) => a - b);
