@@ -164,14 +164,16 @@ struct Meta {
 }
 
 /// A compiled profile, ready to rank and render: its bytes, checked once when loaded, and the
-/// term dictionary read then (its texts, where each term's postings are, a hash table).
+/// term dictionary read then (its texts, where each term's postings are, a hash table); a
+/// snapshot just compiled reads its dictionary when first ranked.
 #[derive(Clone)]
 pub struct Snapshot {
     bytes: Vec<u8>,
     sections: [Range<usize>; codec::SECTIONS],
     meta: Meta,
-    /// Derived on load: the term dictionary's texts, postings ranges and hash table.
-    terms: terms::TermIndex,
+    /// The term dictionary's texts, postings ranges and hash table: read on load (a decoded
+    /// snapshot), or on first use (a compiled one, which is often only published).
+    terms: std::sync::OnceLock<terms::TermIndex>,
 }
 
 impl PartialEq for Snapshot {
@@ -446,13 +448,22 @@ impl Snapshot {
         self.find_term(hash, |_| true)
     }
 
+    /// The term dictionary, read from the `TERMS` section on first use (a compiled snapshot's is
+    /// sorted, unique and within bounds by construction).
+    fn term_index(&self) -> &terms::TermIndex {
+        self.terms.get_or_init(|| {
+            terms::TermIndex::read(self.section(Section::Terms), self.meta.terms, usize::MAX)
+                .unwrap_or_default()
+        })
+    }
+
     fn find_term(&self, hash: u64, same: impl Fn(u32) -> bool) -> Option<u32> {
-        self.terms.find(hash, same)
+        self.term_index().find(hash, same)
     }
 
     /// The term of an id (empty for an id out of range).
     pub fn term_text(&self, term_id: u32) -> &str {
-        self.terms.text(term_id).unwrap_or("")
+        self.term_index().text(term_id).unwrap_or("")
     }
 
     /// Every term, with its id (in dictionary order: sorted by text).
@@ -464,7 +475,7 @@ impl Snapshot {
     /// does not decode ends the list.
     pub fn postings(&self, term_id: u32) -> impl Iterator<Item = Posting> + '_ {
         let bytes = self
-            .terms
+            .term_index()
             .postings(term_id)
             .and_then(|r| self.section(Section::Terms).get(r))
             .unwrap_or_default();

@@ -46,7 +46,7 @@ pub(super) fn load(
         bytes,
         sections,
         meta,
-        terms,
+        terms: std::sync::OnceLock::from(terms),
     })
 }
 

@@ -7,7 +7,6 @@ use super::{Analyzed, GroupInput, Tables};
 use crate::bytes::Writer;
 use crate::policy::Target;
 use crate::snapshot::codec::{self, Section, RARE_MAX_DF, SECTIONS, TIME_BLOCK};
-use crate::snapshot::terms::TermIndex;
 use crate::snapshot::validate::dst_code;
 use crate::snapshot::{Field, Meta, Snapshot, FIELD_COUNT};
 use crate::time::zone::Zone;
@@ -156,6 +155,8 @@ pub(super) fn assemble(
         i.checked_sub(traits.len() + memories.len())
             .and_then(|g| groups.get(g))
     };
+    // Each item's rare value terms, in one buffer reused item after item.
+    let mut rare: Vec<u32> = Vec::new();
     for (i, a) in items.iter().enumerate() {
         record_at.push(items_w.len());
         let group = group_of(i);
@@ -213,20 +214,21 @@ pub(super) fn assemble(
             items_w.signed(*first);
             items_w.varint(u64::try_from(last.saturating_sub(*first)).unwrap_or(0));
         }
-        let mut rare: Vec<u32> = a
-            .terms
-            .iter()
-            .filter(|(_, field, _)| *field == Field::Values as u8)
-            .filter_map(|(term, _, _)| term_id.get(*term as usize).copied())
-            .filter(|t| is_rare.get(*t as usize).copied().unwrap_or(false))
-            .collect();
+        rare.clear();
+        rare.extend(
+            a.terms
+                .iter()
+                .filter(|(_, field, _)| *field == Field::Values as u8)
+                .filter_map(|(term, _, _)| term_id.get(*term as usize).copied())
+                .filter(|t| is_rare.get(*t as usize).copied().unwrap_or(false)),
+        );
         rare.sort_unstable();
         rare.dedup();
         items_w.size(rare.len());
         let mut prev = 0;
-        for t in rare {
+        for t in &rare {
             items_w.varint(u64::from(t - prev));
-            prev = t;
+            prev = *t;
         }
     }
     record_at.push(items_w.len());
@@ -242,28 +244,34 @@ pub(super) fn assemble(
         item_at.bytes(at.to_le_bytes().get(..offset_width).unwrap_or_default());
     }
 
-    let mut postings: Vec<Vec<u8>> = Vec::with_capacity(sorted.len());
+    // Every term's postings coded into one buffer, each term's end noted.
+    let mut coded = Writer::default();
+    let mut coded_end: Vec<usize> = Vec::with_capacity(sorted.len());
     for list in (0..sorted.len()).map(postings_of) {
-        let mut p = Writer::default();
         let mut prev = 0u32;
         for (item, field, tf) in list {
             let delta = u64::from(item - prev);
             prev = *item;
             let more = u64::from(*tf > 1);
-            p.varint(delta << 3 | u64::from(*field) << 1 | more);
+            coded.varint(delta << 3 | u64::from(*field) << 1 | more);
             if *tf > 1 {
-                p.varint(u64::from(tf - 2));
+                coded.varint(u64::from(tf - 2));
             }
         }
-        postings.push(p.out);
+        coded_end.push(coded.len());
     }
+    let coded_of = |t: usize| {
+        let start = t.checked_sub(1).and_then(|p| coded_end.get(p)).copied();
+        let end = coded_end.get(t).copied().unwrap_or(0);
+        coded.out.get(start.unwrap_or(0)..end).unwrap_or_default()
+    };
     let mut terms_w = Writer::default();
     crate::snapshot::terms::write(
         &mut terms_w,
         sorted
             .iter()
             .map(|id| tables.terms.text(*id))
-            .zip(postings.iter().map(Vec::as_slice)),
+            .zip((0..sorted.len()).map(coded_of)),
     );
 
     // Every occurrence, oldest first (ties by item), with a block index.
@@ -346,21 +354,13 @@ pub(super) fn assemble(
         at += bytes.len();
     }
     let bytes = codec::seal(codec::payload(sections));
-    // The dictionary as loading reads it (sorted, unique and within bounds by construction).
-    let terms = bytes
-        .get(
-            ranges
-                .get(Section::Terms as usize)
-                .cloned()
-                .unwrap_or_default(),
-        )
-        .and_then(|t| TermIndex::read(t, meta.terms, usize::MAX).ok())
-        .unwrap_or_default();
+    // The dictionary is read from the bytes when a ranking first asks for it: a publication
+    // only needs the bytes.
     Snapshot {
         bytes,
         sections: ranges,
         meta,
-        terms,
+        terms: std::sync::OnceLock::new(),
     }
 }
 
