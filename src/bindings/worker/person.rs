@@ -58,7 +58,7 @@ const FETCH_WAIT_MS: u64 = 10_000;
 const PUBLISH_RETRY_MS: i64 = 5_000;
 /// Bytes of values a compiler analyzes in one turn of the event loop ([`Person::warm`]): a few
 /// milliseconds of CPU, after which the requests of other people that share this isolate go.
-const WARM_SLICE_BYTES: usize = 16 * 1024;
+const WARM_SLICE_BYTES: usize = 8 * 1024;
 
 /// One policy's snapshot of one state version.
 struct Compiled {
@@ -941,15 +941,21 @@ async fn load_or_migrate(
     let Some(text) = legacy else {
         return Ok((st, false));
     };
-    let profile = serde_json::from_str::<Json>(&text)
-        .map_err(|e| e.to_string())
+    let json = serde_json::from_str::<Json>(&text).map_err(|e| e.to_string());
+    // A bundle can be megabytes: parsing, importing, merging and writing each get a turn of the
+    // event loop of their own, so that other objects of this isolate are served in between.
+    worker::Delay::from(Duration::ZERO).await;
+    let profile = json
         .and_then(|j| import_value(&j, &ImportLimits::default()).map_err(|e| e.to_string()));
+    worker::Delay::from(Duration::ZERO).await;
     match profile {
         Ok(profile) => {
             // Its age is unknown: any message wins over it (time 0).
             let applied = st
                 .merge_fetched(&profile, 0, true, settings, now)
                 .map_err(|e| e.to_string())?;
+            drop(profile);
+            worker::Delay::from(Duration::ZERO).await;
             sql::write(&storage, applied.changes).map_err(|e| e.to_string())?;
             if let Err(e) = kv.delete(&kv::source_key(user)).await {
                 worker::console_warn!("edge-persona: legacy source delete: {e}");
