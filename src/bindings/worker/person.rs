@@ -945,8 +945,8 @@ async fn load_or_migrate(
     // A bundle can be megabytes: parsing, importing, merging and writing each get a turn of the
     // event loop of their own, so that other objects of this isolate are served in between.
     worker::Delay::from(Duration::ZERO).await;
-    let profile = json
-        .and_then(|j| import_value(&j, &ImportLimits::default()).map_err(|e| e.to_string()));
+    let profile =
+        json.and_then(|j| import_value(&j, &ImportLimits::default()).map_err(|e| e.to_string()));
     worker::Delay::from(Duration::ZERO).await;
     match profile {
         Ok(profile) => {
