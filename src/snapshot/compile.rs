@@ -73,6 +73,8 @@ pub struct Compiler {
     tables: Tables,
     /// The person's zone what was analyzed was read in.
     zone: Option<Zone>,
+    /// How many items, in [`Compiler::warm`]'s order, the warming under way found analyzed.
+    warm_cursor: usize,
 }
 
 /// The compiler's numbered terms and display strings ([`Interner`]).
@@ -137,6 +139,7 @@ impl Compiler {
             generation: 0,
             tables: Tables::default(),
             zone: None,
+            warm_cursor: 0,
         }
     }
 
@@ -168,6 +171,7 @@ impl Compiler {
         events: impl IntoIterator<Item = &'p Event>,
     ) -> Snapshot {
         let memories: Vec<&Memory> = memories.into_iter().collect();
+        self.warm_cursor = 0;
         self.generation = self.generation.wrapping_add(1);
         let generation = self.generation;
         let traits: Vec<TraitRef> = traits.into_iter().collect();
@@ -360,12 +364,21 @@ impl Compiler {
         let traits: Vec<TraitRef> = traits.into_iter().collect();
         self.adopt_zone(profile_zone(traits.iter().copied()));
         let (zone, generation) = (self.zone, self.generation);
+        // Items before the cursor were found analyzed by the calls before: not looked up again,
+        // so that warming in many slices stays linear. (One the state changed since is analyzed
+        // by the compilation, as any item warming missed.)
+        let skip = self.warm_cursor;
+        let mut position = 0usize;
         let mut spent = 0usize;
         for t in &traits {
-            if matches!(self.traits.get(t.key), Some((value, _, _)) if value == t.value) {
+            position += 1;
+            if position <= skip
+                || matches!(self.traits.get(t.key), Some((value, _, _)) if value == t.value)
+            {
                 continue;
             }
             if spent >= budget {
+                self.warm_cursor = position - 1;
                 return false;
             }
             spent += t.key.len() + value_bytes(t.value);
@@ -374,10 +387,13 @@ impl Compiler {
                 .insert(t.key.to_string(), (t.value.clone(), analyzed, generation));
         }
         for m in memories {
-            if matches!(self.memories.get(&m.id), Some((old, _, _)) if old == m) {
+            position += 1;
+            if position <= skip || matches!(self.memories.get(&m.id), Some((old, _, _)) if old == m)
+            {
                 continue;
             }
             if spent >= budget {
+                self.warm_cursor = position - 1;
                 return false;
             }
             spent += m.text.len();
@@ -386,10 +402,12 @@ impl Compiler {
                 .insert(m.id.clone(), (m.clone(), analyzed, generation));
         }
         for e in events {
-            if self.events.contains_key(&e.message_id) {
+            position += 1;
+            if position <= skip || self.events.contains_key(&e.message_id) {
                 continue;
             }
             if spent >= budget {
+                self.warm_cursor = position - 1;
                 return false;
             }
             spent += e.name.len()
@@ -400,6 +418,7 @@ impl Compiler {
             let slot = self.group_of(e, zone);
             self.events.insert(e.message_id.clone(), (slot, generation));
         }
+        self.warm_cursor = 0;
         true
     }
 
