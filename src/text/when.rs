@@ -27,6 +27,22 @@ pub struct TimeWindow {
     pub end_ms: i64,
     /// The expression, as typed (lowercased): `tonight`, `last weekend`, `5 december`.
     pub label: String,
+    /// A soft window ("recently", "lately", "these days"): a preference for what is newer
+    /// inside it, not a bound; see [`SOFT_RECENCY_DAYS`].
+    pub soft: bool,
+}
+
+/// How far back a soft recency word ("recently", "lately", "nowadays", "these days") reaches:
+/// 30 days, inside which newer counts more. A fixed short window dropped a week-old item.
+pub const SOFT_RECENCY_DAYS: i64 = 30;
+
+/// Whether an expression's words are a soft recency word.
+fn is_soft(words: &[String]) -> bool {
+    match words {
+        [w] => matches!(w.as_str(), "recently" | "lately" | "nowadays"),
+        [a, b] => a == "these" && b == "days",
+        _ => false,
+    }
 }
 
 /// Longest span a window may cover, so that "this year" or "since 2019" does not match
@@ -90,10 +106,10 @@ fn read(text: &str, now_ms: i64, zone: &Zone, max: usize) -> (Vec<TimeWindow>, V
                 for c in consumed.iter_mut().skip(i).take(used.max(1)) {
                     *c = true;
                 }
-                let label = words
+                let named = words
                     .get(i..(i + used.max(1)).min(words.len()))
-                    .unwrap_or_default()
-                    .join(" ");
+                    .unwrap_or_default();
+                let (label, soft) = (named.join(" "), is_soft(named));
                 for (start, end) in windows {
                     if out.len() < max && end > start {
                         let start_ms = start.max(end.saturating_sub(MAX_SPAN_MS));
@@ -101,6 +117,7 @@ fn read(text: &str, now_ms: i64, zone: &Zone, max: usize) -> (Vec<TimeWindow>, V
                             start_ms,
                             end_ms: end,
                             label: label.clone(),
+                            soft,
                         });
                     }
                 }
@@ -172,7 +189,13 @@ fn expression_at(words: &[String], i: usize, cal: &Calendar) -> Option<Found> {
             let (s, e) = cal.days(today + 1, 1);
             one(s, e)
         }
-        "recently" | "lately" => one(cal.now_ms - 3 * DAY_MS, cal.now_ms),
+        "recently" | "lately" | "nowadays" => {
+            one(cal.now_ms - SOFT_RECENCY_DAYS * DAY_MS, cal.now_ms)
+        }
+        "these" if next == "days" => Some((
+            2,
+            vec![(cal.now_ms - SOFT_RECENCY_DAYS * DAY_MS, cal.now_ms)],
+        )),
         "upcoming" | "soon" => one(cal.now_ms, cal.now_ms + 30 * DAY_MS),
         "coming" if next == "up" => Some((2, vec![(cal.now_ms, cal.now_ms + 30 * DAY_MS)])),
         "this" | "last" | "next" | "past" | "coming" => relative_at(words, i, cal),
@@ -497,6 +520,28 @@ mod tests {
 
     fn pair(s: &str, e: &str) -> (String, String) {
         (s.to_string(), e.to_string())
+    }
+
+    #[test]
+    fn recency_words_are_soft_windows_of_the_last_month() {
+        let zone = Zone::named("UTC").unwrap();
+        for query in [
+            "what did I buy recently",
+            "anything new lately",
+            "what do I order these days",
+            "what's my plan nowadays",
+        ] {
+            let w = time_windows(query, at(NOW), &zone, 8);
+            assert_eq!(w.len(), 1, "{query}: {w:?}");
+            assert!(w[0].soft, "{query}");
+            assert_eq!(w[0].end_ms, at(NOW));
+            assert_eq!(w[0].end_ms - w[0].start_ms, SOFT_RECENCY_DAYS * DAY_MS);
+        }
+        let days = time_windows("these days", at(NOW), &zone, 8);
+        assert_eq!(days[0].label, "these days");
+        assert!(time_words("these days")[1], "both words are the expression");
+        assert!(time_windows("these shoes", at(NOW), &zone, 8).is_empty());
+        assert!(!time_windows("last week", at(NOW), &zone, 8)[0].soft);
     }
 
     #[test]

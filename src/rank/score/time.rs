@@ -63,6 +63,12 @@ fn slack(w: &TimeWindow) -> i64 {
 
 fn window_match(w: &TimeWindow, first: i64, last: i64, now_ms: i64) -> f32 {
     if last >= w.start_ms && first < w.end_ms {
+        if w.soft {
+            // A preference, not a bound: 1 at the window's end, half at its start.
+            let age = (w.end_ms - 1).saturating_sub(last).max(0) as f32;
+            let span = (w.end_ms - w.start_ms).max(1) as f32;
+            return 1.0 - 0.5 * (age / span).min(1.0);
+        }
         return 1.0;
     }
     if (last < w.start_ms && w.start_ms == now_ms) || (first >= w.end_ms && w.end_ms == now_ms) {
@@ -73,5 +79,51 @@ fn window_match(w: &TimeWindow, first: i64, last: i64, now_ms: i64) -> f32 {
     } else {
         first - w.end_ms + 1
     };
-    (1.0 - gap as f32 / slack(w) as f32).max(0.0)
+    let near = (1.0 - gap as f32 / slack(w) as f32).max(0.0);
+    // Past a soft window's start, the preference goes on falling from its half.
+    if w.soft {
+        near * 0.5
+    } else {
+        near
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(days: i64, soft: bool) -> TimeWindow {
+        TimeWindow {
+            start_ms: NOW - days * DAY_MS,
+            end_ms: NOW,
+            label: String::new(),
+            soft,
+        }
+    }
+
+    const NOW: i64 = 1_795_176_000_000;
+
+    #[test]
+    fn a_soft_window_prefers_newer_and_keeps_a_week_old_item() {
+        let recently = window(30, true);
+        let at = |days_ago: i64| {
+            let t = NOW - days_ago * DAY_MS - 1;
+            window_match(&recently, t, t, NOW)
+        };
+        assert!(at(0) > 0.99);
+        assert!(at(7) > 0.8, "a week-old item stays: {}", at(7));
+        assert!(at(1) > at(7) && at(7) > at(20) && at(20) > at(29));
+        assert!(at(29) >= 0.5);
+        assert!(
+            at(31) < 0.5 && at(31) > 0.0,
+            "just before it, less than inside"
+        );
+        assert_eq!(at(200), 0.0);
+        let t = NOW + DAY_MS;
+        assert_eq!(window_match(&recently, t, t, NOW), 0.0, "not after now");
+        // A hard window is flat inside.
+        let week = window(7, false);
+        let t = NOW - 6 * DAY_MS;
+        assert_eq!(window_match(&week, t, t, NOW), 1.0);
+    }
 }
