@@ -61,6 +61,7 @@ fn with_overrides(spec: &str) -> edge_persona::Checked<RankSettings> {
             "fuzzy_weight" => s.fuzzy_weight = v,
             "amount_weight" => s.amount_weight = v,
             "common_name_weight" => s.common_name_weight = v,
+            "group_time_share" => s.group_time_share = v,
             "thread_adds_unmatched" => s.thread_adds_unmatched = v > 0.0,
             "veto_cosine" => s.veto_cosine = v,
             "salience_weight" => s.salience_weight = v,
@@ -90,6 +91,10 @@ const ABLATION: &[(&str, &str)] = &[
     ("amounts", "amount_weight=0"),
     ("common words in names weigh less", "common_name_weight=1"),
     ("time expressions", "time_weight=0"),
+    (
+        "a group's time match by the share of its copies",
+        "group_time_share=0",
+    ),
     ("metric traits weigh less", "metric_weight=1"),
     ("threads", "thread_weight=0"),
     ("threads bring unmatched items", "thread_adds_unmatched=0"),

@@ -270,6 +270,7 @@ fn set_rank(s: &mut RankSettings, v: &Json) -> Result<(), InspectError> {
             "vector_weight" => s.vector_weight = f()?,
             "veto_cosine" => s.veto_cosine = f()?,
             "common_name_weight" => s.common_name_weight = f()?,
+            "group_time_share" => s.group_time_share = f()?,
             "amount_weight" => s.amount_weight = f()?,
             "fuzzy_weight" => s.fuzzy_weight = f()?,
             "salience_weight" => s.salience_weight = f()?,

@@ -425,6 +425,52 @@ mod tests {
     }
 
     #[test]
+    fn a_group_meets_a_window_by_the_share_of_its_copies_inside() {
+        let now = FRIDAY_NOON;
+        let mut b = profile("p").event(
+            "order",
+            now - 8 * 24 * HOUR,
+            "Order Completed",
+            &[("product", "Boots")],
+        );
+        for (i, days) in [8, 40, 41, 42].iter().enumerate() {
+            b = b.event(
+                &format!("view-{i}"),
+                now - days * 24 * HOUR,
+                "Product Viewed",
+                &[("product", "Boots")],
+            );
+        }
+        let s = b.compile();
+        let time_weight = |settings: &Checked<RankSettings>, id: &str| {
+            rank(&s, "boots last week", now, settings)
+                .into_iter()
+                .find(|i| i.id.ends_with(id))
+                .and_then(|i| {
+                    i.explain
+                        .terms
+                        .into_iter()
+                        .find(|t| t.term.starts_with("time:"))
+                })
+                .map_or(0.0, |t| t.weight)
+        };
+        let default = Checked::default();
+        let (order, views) = (
+            time_weight(&default, "order"),
+            time_weight(&default, "view-0"),
+        );
+        assert!(order > 0.0);
+        assert!((views - order / 4.0).abs() < 1e-4, "{views} vs {order}");
+        let best_copy = RankSettings {
+            group_time_share: 0.0,
+            ..RankSettings::default()
+        }
+        .checked()
+        .unwrap();
+        assert_eq!(time_weight(&best_copy, "view-0"), order);
+    }
+
+    #[test]
     fn a_window_that_starts_now_does_not_reach_into_the_past() {
         let now = FRIDAY_NOON;
         let s = profile("p")

@@ -74,6 +74,10 @@ pub struct RankSettings {
     /// `last` in `last_seen_at`): such a word is part of many names without naming what the trait
     /// holds. 1 switches it off. Default 0.5.
     pub common_name_weight: f32,
+    /// How much a group of identical events meets a time window by the share of its copies
+    /// inside it rather than by its best copy (1: by the share, "one view last week" of a
+    /// product viewed fifty times is not last week's; 0: by the best copy). Default 1.
+    pub group_time_share: f32,
     /// Weight of a profile number within 5% of a number in the question ("38" → `38.6`, "about
     /// 40 dollars" → `39.99`; `rank/amounts.rs`). 0 switches it off. Default 0.3.
     pub amount_weight: f32,
@@ -144,6 +148,7 @@ impl Default for RankSettings {
             fuzzy_weight: 0.4,
             amount_weight: 0.3,
             common_name_weight: 0.5,
+            group_time_share: 1.0,
             veto_cosine: 0.2,
             salience_weight: 0.5,
             salience_horizon_days: 45.0,
@@ -208,6 +213,7 @@ impl Validate for RankSettings {
             ("fuzzy_weight", self.fuzzy_weight, 0.0, 1.0),
             ("amount_weight", self.amount_weight, 0.0, 1.0),
             ("common_name_weight", self.common_name_weight, 0.0, 1.0),
+            ("group_time_share", self.group_time_share, 0.0, 1.0),
             ("salience_weight", self.salience_weight, 0.0, 10.0),
             (
                 "salience_horizon_days",

@@ -31,8 +31,29 @@ impl<'a> Scorer<'a> {
             let slack = slack(w);
             let from = w.start_ms.saturating_sub(slack);
             let to = w.end_ms.saturating_add(slack);
-            for (t, item) in self.snapshot.occurrences_between(from, to) {
-                note(item, window_match(w, t, t, now_ms));
+            // A group of identical events meets a window by the share of its copies that do:
+            // one view last week of a product viewed fifty times is not "last week's".
+            let mut sums: Vec<(u32, f32)> = self
+                .snapshot
+                .occurrences_between(from, to)
+                .map(|(t, item)| (item, window_match(w, t, t, now_ms)))
+                .collect();
+            sort_by(&mut sums, |a, b| a.0.cmp(&b.0));
+            let share_weight = self.settings.group_time_share;
+            let mut i = 0;
+            while let Some(&(item, _)) = sums.get(i) {
+                let (mut sum, mut best) = (0f32, 0f32);
+                while let Some(&(_, m)) = sums.get(i).filter(|(x, _)| *x == item) {
+                    sum += m;
+                    best = best.max(m);
+                    i += 1;
+                }
+                let copies = self
+                    .snapshot
+                    .record(item as usize)
+                    .map_or(1, |r| r.count.max(1));
+                let share = (sum / copies as f32).min(1.0);
+                note(item, best + (share - best) * share_weight);
             }
         }
         // One entry per item, its best match.
