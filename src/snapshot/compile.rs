@@ -63,10 +63,9 @@ pub struct Compiler {
     /// The slot of each group's key, and slots free for reuse.
     group_slots: HashMap<GroupKey, u32>,
     free_slots: Vec<u32>,
-    /// Each event's group slot by message id, with the compilation that last saw it.
-    events: HashMap<String, (u32, u32)>,
-    /// The message ids groups show (their newest event's) under the policy, by message id.
-    shown_ids: HashMap<String, (String, u32)>,
+    /// Each event's group slot by message id, with the compilation that last saw it, and its
+    /// id as a group shows it under the policy (derived once it is a group's newest event).
+    events: HashMap<String, (u32, u32, Option<String>)>,
     /// Counts compilations, to forget what the latest no longer saw.
     generation: u32,
     /// The numbers of the terms and display strings of what was analyzed.
@@ -135,7 +134,6 @@ impl Compiler {
             group_slots: HashMap::new(),
             free_slots: Vec::new(),
             events: HashMap::new(),
-            shown_ids: HashMap::new(),
             generation: 0,
             tables: Tables::default(),
             zone: None,
@@ -205,13 +203,14 @@ impl Compiler {
         let mut occurrences: Vec<Vec<(i64, &'p str)>> = vec![Vec::new(); self.groups.len()];
         for e in events {
             let slot = match self.events.get_mut(&e.message_id) {
-                Some((slot, seen)) => {
+                Some((slot, seen, _)) => {
                     *seen = generation;
                     *slot
                 }
                 None => {
                     let slot = self.group_of(e, zone);
-                    self.events.insert(e.message_id.clone(), (slot, generation));
+                    self.events
+                        .insert(e.message_id.clone(), (slot, generation, None));
                     slot
                 }
             };
@@ -223,7 +222,7 @@ impl Compiler {
                 list.push((e.timestamp_ms, &e.message_id));
             }
         }
-        self.events.retain(|_, (_, seen)| *seen == generation);
+        self.events.retain(|_, (_, seen, _)| *seen == generation);
         // Groups no event is in any more are forgotten, their slots reused.
         for (slot, occ) in occurrences.iter().enumerate() {
             if occ.is_empty() {
@@ -257,23 +256,16 @@ impl Compiler {
             tb.cmp(&ta).then_with(|| ia.cmp(ib))
         });
         let policy = &self.policy;
-        let shown_ids = &mut self.shown_ids;
+        let events = &mut self.events;
         let groups: Vec<GroupInput> = grouped
             .iter()
             .filter_map(|(slot, occ)| {
                 let (_, analyzed) = self.groups.get(*slot)?.as_ref()?;
+                let shown = |id: &str| truncate_to(&policy.text("", id), MAX_ID_BYTES).to_string();
                 let id = match occ.first() {
-                    Some((_, id)) => match shown_ids.get_mut(*id) {
-                        Some((shown, seen)) => {
-                            *seen = generation;
-                            shown.clone()
-                        }
-                        None => {
-                            let shown = policy.text("", id);
-                            let shown = truncate_to(&shown, MAX_ID_BYTES).to_string();
-                            shown_ids.insert(id.to_string(), (shown.clone(), generation));
-                            shown
-                        }
+                    Some((_, id)) => match events.get_mut(*id) {
+                        Some((_, _, kept)) => kept.get_or_insert_with(|| shown(id)).clone(),
+                        None => shown(id),
                     },
                     None => String::new(),
                 };
@@ -284,7 +276,6 @@ impl Compiler {
                 })
             })
             .collect();
-        shown_ids.retain(|_, (_, seen)| *seen == generation);
         let trait_items: Vec<&Analyzed> = traits
             .iter()
             .filter_map(|t| self.traits.get(t.key)?.1.as_ref())
@@ -416,7 +407,8 @@ impl Compiler {
                     .map(|(k, v)| k.len() + value_bytes(v))
                     .sum::<usize>();
             let slot = self.group_of(e, zone);
-            self.events.insert(e.message_id.clone(), (slot, generation));
+            self.events
+                .insert(e.message_id.clone(), (slot, generation, None));
         }
         self.warm_cursor = 0;
         true
@@ -714,33 +706,34 @@ impl Seen {
             Applied::Withheld(class) => Some(class.mask()),
             Applied::Text(text) => Some(defused(&text)),
         };
-        let text = match value {
-            Value::Text(text) => text,
-            Value::Number(n) => {
-                // Prices, quantities and counts repeat across events too.
-                let cached = self.numbers.get(key).and_then(|m| m.get(&n.to_bits()));
-                if let Some(v) = cached {
-                    return v.clone();
-                }
-                let v = judge();
-                self.numbers
-                    .entry(key.to_string())
-                    .or_default()
-                    .insert(n.to_bits(), v.clone());
-                return v;
-            }
-            _ => return judge(),
-        };
-        if let Some(v) = self.values.get(key).and_then(|m| m.get(text.as_str())) {
-            return v.clone();
+        match value {
+            Value::Text(text) => remembered(&mut self.values, key, text.as_str(), judge),
+            // Prices, quantities and counts repeat across events too.
+            Value::Number(n) => remembered(&mut self.numbers, key, &n.to_bits(), judge),
+            _ => judge(),
         }
-        let v = judge();
-        self.values
-            .entry(key.to_string())
-            .or_default()
-            .insert(text.clone(), v.clone());
-        v
     }
+}
+
+/// The verdict kept for `value` under `key`, else `judge`'s, kept.
+fn remembered<K, Q>(
+    kept: &mut HashMap<String, HashMap<K, Option<String>>>,
+    key: &str,
+    value: &Q,
+    judge: impl FnOnce() -> Option<String>,
+) -> Option<String>
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: ToOwned<Owned = K> + std::hash::Hash + Eq + ?Sized,
+{
+    if let Some(v) = kept.get(key).and_then(|m| m.get(value)) {
+        return v.clone();
+    }
+    let v = judge();
+    kept.entry(key.to_string())
+        .or_default()
+        .insert(value.to_owned(), v.clone());
+    v
 }
 
 /// Display text with its instruction phrases and role markers defused.
