@@ -40,6 +40,15 @@ impl Strings<'_> {
     }
 }
 
+/// Part `t` of a flat list whose parts start at `bounds[t]` and end at `bounds[t + 1]`.
+fn part<'a, T>(flat: &'a [T], bounds: &[usize], t: usize) -> &'a [T] {
+    let (start, end) = (
+        bounds.get(t).copied().unwrap_or(0),
+        bounds.get(t + 1).copied().unwrap_or(0),
+    );
+    flat.get(start..end).unwrap_or_default()
+}
+
 fn write_ref(w: &mut Writer, offset: usize) {
     w.size(offset);
 }
@@ -109,13 +118,7 @@ pub(super) fn assemble(
             }
         }
     }
-    let postings_of = |t: usize| {
-        let (a, b) = (
-            start.get(t).copied().unwrap_or(0),
-            start.get(t + 1).copied().unwrap_or(0),
-        );
-        postings_flat.get(a..b).unwrap_or_default()
-    };
+    let postings_of = |t: usize| part(&postings_flat, &start, t);
     let doc_freq = |postings: &[(u32, u8, u32)]| {
         let mut n = 0usize;
         let mut last = None;
@@ -244,9 +247,10 @@ pub(super) fn assemble(
         item_at.bytes(at.to_le_bytes().get(..offset_width).unwrap_or_default());
     }
 
-    // Every term's postings coded into one buffer, each term's end noted.
+    // Every term's postings coded into one buffer, where each term's start and end are noted.
     let mut coded = Writer::default();
-    let mut coded_end: Vec<usize> = Vec::with_capacity(sorted.len());
+    let mut coded_at: Vec<usize> = Vec::with_capacity(sorted.len() + 1);
+    coded_at.push(0);
     for list in (0..sorted.len()).map(postings_of) {
         let mut prev = 0u32;
         for (item, field, tf) in list {
@@ -258,20 +262,15 @@ pub(super) fn assemble(
                 coded.varint(u64::from(tf - 2));
             }
         }
-        coded_end.push(coded.len());
+        coded_at.push(coded.len());
     }
-    let coded_of = |t: usize| {
-        let start = t.checked_sub(1).and_then(|p| coded_end.get(p)).copied();
-        let end = coded_end.get(t).copied().unwrap_or(0);
-        coded.out.get(start.unwrap_or(0)..end).unwrap_or_default()
-    };
     let mut terms_w = Writer::default();
     crate::snapshot::terms::write(
         &mut terms_w,
         sorted
             .iter()
             .map(|id| tables.terms.text(*id))
-            .zip((0..sorted.len()).map(coded_of)),
+            .zip((0..sorted.len()).map(|t| part(&coded.out, &coded_at, t))),
     );
 
     // Every occurrence, oldest first (ties by item), with a block index.
