@@ -18,6 +18,11 @@ fn cli(args: &[&str]) -> Output {
         .expect("run edge-persona")
 }
 
+/// `edge-persona compile <input> -o <out>`.
+fn compile_to(input: &str, out: &std::path::Path) -> Output {
+    cli(&["compile", input, "-o", out.to_str().unwrap()])
+}
+
 fn stdout(out: &Output) -> String {
     assert!(
         out.status.success(),
@@ -77,12 +82,7 @@ fn compile_then_rank_from_the_snapshot_gives_the_same_answer() {
     let dir = std::env::temp_dir().join(format!("edge-persona-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let snap = dir.join("jeff.snap");
-    stdout(&cli(&[
-        "compile",
-        &fixture("profile-retail-jeff.json"),
-        "-o",
-        snap.to_str().unwrap(),
-    ]));
+    stdout(&compile_to(&fixture("profile-retail-jeff.json"), &snap));
     let args = |p: &str| {
         [
             "rank",
@@ -246,12 +246,7 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     for (i, (text, names)) in inputs.iter().enumerate() {
         let bad = dir.join(format!("bad-{i}.json"));
         std::fs::write(&bad, text).unwrap();
-        let out = cli(&[
-            "compile",
-            bad.to_str().unwrap(),
-            "-o",
-            target.to_str().unwrap(),
-        ]);
+        let out = compile_to(bad.to_str().unwrap(), &target);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{text}");
         assert!(err.contains(names), "{text}: {err}");
@@ -263,12 +258,7 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     let good: serde_json::Value = serde_json::from_str(&good).unwrap();
     std::fs::write(&many, format!("{good}\n{{\"traits\": 7}}\n")).unwrap();
     let out_dir = dir.join("snaps");
-    let out = cli(&[
-        "compile",
-        many.to_str().unwrap(),
-        "-o",
-        out_dir.to_str().unwrap(),
-    ]);
+    let out = compile_to(many.to_str().unwrap(), &out_dir);
     assert!(!out.status.success());
     assert!(
         !out_dir.exists() || std::fs::read_dir(&out_dir).unwrap().next().is_none(),
@@ -332,12 +322,7 @@ fn a_gzip_bundle_reads_as_the_bundle_it_holds() {
     let cut = dir.join("cut.json.gz");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let out_path = dir.join("cut.snap");
-    let out = cli(&[
-        "compile",
-        cut.to_str().unwrap(),
-        "-o",
-        out_path.to_str().unwrap(),
-    ]);
+    let out = compile_to(cut.to_str().unwrap(), &out_path);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cut.json.gz") && err.contains("gzip"), "{err}");
