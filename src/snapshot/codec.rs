@@ -186,24 +186,52 @@ pub(crate) fn pii_class(code: u8) -> Option<PiiClass> {
     })
 }
 
-/// Wraps a payload (section table and sections) in the header. A payload over 4 GiB (which the
-/// import limits rule out) would get a wrong length, and fail to load as truncated.
+/// Wraps a payload (section table and sections) in the header (tests build payloads by hand).
+#[cfg(test)]
 pub(crate) fn seal(payload: Vec<u8>) -> Vec<u8> {
-    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&crc32(&payload).to_le_bytes());
+    out.resize(HEADER_LEN, 0);
     out.extend_from_slice(&payload);
+    write_header(&mut out);
     out
 }
 
+/// The sealed bytes of `sections`: the header, the section table and the sections, written into
+/// one buffer. A payload over 4 GiB (which the import limits rule out) would get a wrong length,
+/// and fail to load as truncated.
+pub(crate) fn sealed(sections: [Vec<u8>; SECTIONS]) -> Vec<u8> {
+    let total = TABLE_LEN + sections.iter().map(Vec::len).sum::<usize>();
+    let mut out = Vec::with_capacity(HEADER_LEN + total);
+    out.resize(HEADER_LEN, 0);
+    write_payload(&mut out, sections);
+    write_header(&mut out);
+    out
+}
+
+/// Fills the header in front of the payload that follows it in `out`.
+fn write_header(out: &mut [u8]) {
+    let (header, payload) = out.split_at_mut(HEADER_LEN.min(out.len()));
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    let mut h = Vec::with_capacity(HEADER_LEN);
+    h.extend_from_slice(&MAGIC);
+    h.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h.extend_from_slice(&0u16.to_le_bytes());
+    h.extend_from_slice(&len.to_le_bytes());
+    h.extend_from_slice(&crc32(payload).to_le_bytes());
+    if header.len() == h.len() {
+        header.copy_from_slice(&h);
+    }
+}
+
 /// Lays sections out behind their table.
+#[cfg(test)]
 pub(crate) fn payload(sections: [Vec<u8>; SECTIONS]) -> Vec<u8> {
-    let total: usize = TABLE_LEN + sections.iter().map(Vec::len).sum::<usize>();
-    let mut out = Vec::with_capacity(total);
+    let mut out = Vec::new();
+    write_payload(&mut out, sections);
+    out
+}
+
+fn write_payload(out: &mut Vec<u8>, sections: [Vec<u8>; SECTIONS]) {
     let mut at = TABLE_LEN;
     for s in &sections {
         out.extend_from_slice(&u32::try_from(at).unwrap_or(u32::MAX).to_le_bytes());
@@ -213,7 +241,6 @@ pub(crate) fn payload(sections: [Vec<u8>; SECTIONS]) -> Vec<u8> {
     for s in sections {
         out.extend_from_slice(&s);
     }
-    out
 }
 
 /// Checks the header (size limit, magic, version, length, checksum) and the section table;

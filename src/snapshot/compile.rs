@@ -15,6 +15,7 @@ mod assemble;
 mod intern;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::{Field, Snapshot, ValueKind, FIELD_COUNT};
 use crate::policy::{Applied, PiiClass, PrivacyPolicy, Target};
@@ -53,19 +54,18 @@ pub struct Compiler {
     policy: PrivacyPolicy,
     /// Traits by key: the value they were analyzed from, the result (`None`: removed), and the
     /// compilation that last saw them.
-    traits: HashMap<String, (Value, Option<Analyzed>, u32)>,
+    traits: HashMap<String, (Value, Option<Arc<Analyzed>>, u32)>,
     /// Memories by id.
     memories: HashMap<String, (Memory, Option<Analyzed>, u32)>,
     /// The policy's verdicts on event names, property keys and scalar property values.
     seen: Seen,
-    /// Event groups by slot: their display name and properties, and what was analyzed.
-    groups: Vec<Option<(GroupKey, Analyzed)>>,
+    /// Event groups by slot.
+    groups: Vec<Option<Group>>,
     /// The slot of each group's key, and slots free for reuse.
     group_slots: HashMap<GroupKey, u32>,
     free_slots: Vec<u32>,
-    /// Each event's group slot by message id, with the compilation that last saw it, and its
-    /// id as a group shows it under the policy (derived once it is a group's newest event).
-    events: HashMap<String, (u32, u32, Option<String>)>,
+    /// Each event's group slot by message id, with the compilation that last saw it.
+    events: HashMap<String, (u32, u32)>,
     /// Counts compilations, to forget what the latest no longer saw.
     generation: u32,
     /// The numbers of the terms and display strings of what was analyzed.
@@ -104,6 +104,16 @@ const TABLE_SLACK: usize = 4096;
 
 /// An event group's identity: its name and properties as displayed (after the policy).
 type GroupKey = (String, Vec<(String, String)>);
+
+/// An event group the compiler keeps.
+#[derive(Debug)]
+struct Group {
+    key: GroupKey,
+    analyzed: Analyzed,
+    /// Its newest event's message id, and that id as shown under the policy (derived again
+    /// only when a newer event joins).
+    shown: Option<(String, String)>,
+}
 
 /// One item as compilation derived it; strings and terms by their numbers in the compiler's
 /// [`Tables`].
@@ -176,16 +186,24 @@ impl Compiler {
         let zone = profile_zone(traits.iter().copied());
         self.adopt_zone(zone);
         let policy = &self.policy;
-        // Traits: analyzed again only when the value changed.
+        // Traits: analyzed again only when the value changed; each looked up once.
+        let mut trait_items: Vec<Arc<Analyzed>> = Vec::with_capacity(traits.len());
         for t in &traits {
-            match self.traits.get_mut(t.key) {
-                Some((value, _, seen)) if value == t.value => *seen = generation,
-                _ => {
-                    let analyzed = analyze_trait(policy, t, zone, &mut self.tables);
-                    self.traits
-                        .insert(t.key.to_string(), (t.value.clone(), analyzed, generation));
+            let analyzed = match self.traits.get_mut(t.key) {
+                Some((value, analyzed, seen)) if value == t.value => {
+                    *seen = generation;
+                    analyzed.clone()
                 }
-            }
+                _ => {
+                    let analyzed = analyze_trait(policy, t, zone, &mut self.tables).map(Arc::new);
+                    self.traits.insert(
+                        t.key.to_string(),
+                        (t.value.clone(), analyzed.clone(), generation),
+                    );
+                    analyzed
+                }
+            };
+            trait_items.extend(analyzed);
         }
         self.traits.retain(|_, (_, _, seen)| *seen == generation);
         for m in memories.iter().copied() {
@@ -199,87 +217,79 @@ impl Compiler {
             }
         }
         self.memories.retain(|_, (_, _, seen)| *seen == generation);
-        // Events into their groups: a known message id goes where it went before.
-        let mut occurrences: Vec<Vec<(i64, &'p str)>> = vec![Vec::new(); self.groups.len()];
+        // Events into their groups: a known message id goes where it went before. Each
+        // occurrence is noted in the order given (newest first from a person's state), then
+        // gathered by slot.
+        let mut noted: Vec<(u32, i64, &'p str)> = Vec::new();
         for e in events {
             let slot = match self.events.get_mut(&e.message_id) {
-                Some((slot, seen, _)) => {
+                Some((slot, seen)) => {
                     *seen = generation;
                     *slot
                 }
                 None => {
                     let slot = self.group_of(e, zone);
-                    self.events
-                        .insert(e.message_id.clone(), (slot, generation, None));
+                    self.events.insert(e.message_id.clone(), (slot, generation));
                     slot
                 }
             };
-            let slot = slot as usize;
-            if occurrences.len() <= slot {
-                occurrences.resize(slot + 1, Vec::new());
-            }
-            if let Some(list) = occurrences.get_mut(slot) {
-                list.push((e.timestamp_ms, &e.message_id));
-            }
+            noted.push((slot, e.timestamp_ms, &e.message_id));
         }
-        self.events.retain(|_, (_, seen, _)| *seen == generation);
+        self.events.retain(|_, (_, seen)| *seen == generation);
+        let (slot_order, by_slot, slot_start) = gather_by_slot(&noted, self.groups.len());
+        drop(noted);
         // Groups no event is in any more are forgotten, their slots reused.
-        for (slot, occ) in occurrences.iter().enumerate() {
-            if occ.is_empty() {
-                if let Some(Some((key, _))) = self.groups.get_mut(slot).map(Option::take) {
-                    self.group_slots.remove(&key);
+        for slot in 0..self.groups.len() {
+            if part(&by_slot, &slot_start, slot).is_empty() {
+                if let Some(Some(group)) = self.groups.get_mut(slot).map(Option::take) {
+                    self.group_slots.remove(&group.key);
                     self.free_slots
                         .push(u32::try_from(slot).unwrap_or(u32::MAX));
                 }
             }
         }
-        for slot in occurrences.len()..self.groups.len() {
-            if let Some(Some((key, _))) = self.groups.get_mut(slot).map(Option::take) {
-                self.group_slots.remove(&key);
-                self.free_slots
-                    .push(u32::try_from(slot).unwrap_or(u32::MAX));
-            }
-        }
-        // Newest groups first: a stable, useful order for inspection and ties.
-        let mut grouped: Vec<(usize, Vec<(i64, &str)>)> = occurrences
-            .into_iter()
-            .enumerate()
-            .filter(|(_, occ)| !occ.is_empty())
-            .map(|(slot, mut occ)| {
-                occ.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-                (slot, occ)
-            })
+        // Newest groups first (ties by id): a stable, useful order for inspection and ties.
+        // Slots come in the order their newest occurrence was met, so this sort finds its
+        // input sorted when the events came newest first.
+        let mut grouped: Vec<(usize, &[(i64, &str)])> = slot_order
+            .iter()
+            .map(|slot| (*slot, part(&by_slot, &slot_start, *slot)))
             .collect();
         grouped.sort_by(|a, b| {
             let (ta, ia) = a.1.first().copied().unwrap_or((0, ""));
             let (tb, ib) = b.1.first().copied().unwrap_or((0, ""));
             tb.cmp(&ta).then_with(|| ia.cmp(ib))
         });
+        // Each group's id as shown: its newest event's, derived when that event changed.
         let policy = &self.policy;
-        let events = &mut self.events;
+        for (slot, occ) in &grouped {
+            let newest = occ.first().map_or("", |(_, id)| *id);
+            if let Some(Some(group)) = self.groups.get_mut(*slot) {
+                if group.shown.as_ref().is_none_or(|(raw, _)| raw != newest) {
+                    let shown = truncate_to(&policy.text("", newest), MAX_ID_BYTES).to_string();
+                    group.shown = Some((newest.to_string(), shown));
+                }
+            }
+        }
+        let times: Vec<i64> = grouped
+            .iter()
+            .flat_map(|(_, occ)| occ.iter().map(|(t, _)| *t))
+            .collect();
+        let mut taken = 0usize;
         let groups: Vec<GroupInput> = grouped
             .iter()
             .filter_map(|(slot, occ)| {
-                let (_, analyzed) = self.groups.get(*slot)?.as_ref()?;
-                let shown = |id: &str| truncate_to(&policy.text("", id), MAX_ID_BYTES).to_string();
-                let id = match occ.first() {
-                    Some((_, id)) => match events.get_mut(*id) {
-                        Some((_, _, kept)) => kept.get_or_insert_with(|| shown(id)).clone(),
-                        None => shown(id),
-                    },
-                    None => String::new(),
-                };
+                let at = taken;
+                taken += occ.len();
+                let group = self.groups.get(*slot)?.as_ref()?;
                 Some(GroupInput {
-                    analyzed,
-                    id,
-                    times: occ.iter().map(|(t, _)| *t).collect(),
+                    analyzed: &group.analyzed,
+                    id: group.shown.as_ref().map_or("", |(_, shown)| shown.as_str()),
+                    times: times.get(at..at + occ.len()).unwrap_or_default(),
                 })
             })
             .collect();
-        let trait_items: Vec<&Analyzed> = traits
-            .iter()
-            .filter_map(|t| self.traits.get(t.key)?.1.as_ref())
-            .collect();
+        let trait_items: Vec<&Analyzed> = trait_items.iter().map(|a| &**a).collect();
         let memory_items: Vec<(&Analyzed, i64, &str)> = memories
             .iter()
             .filter_map(|m| {
@@ -313,7 +323,7 @@ impl Compiler {
         let analyzed = self
             .traits
             .values_mut()
-            .filter_map(|(_, a, _)| a.as_mut())
+            .filter_map(|(_, a, _)| a.as_mut().map(Arc::make_mut))
             .chain(
                 self.memories
                     .values_mut()
@@ -322,7 +332,7 @@ impl Compiler {
             .chain(
                 self.groups
                     .iter_mut()
-                    .filter_map(|g| g.as_mut().map(|(_, a)| a)),
+                    .filter_map(|g| g.as_mut().map(|g| &mut g.analyzed)),
             );
         for a in analyzed {
             self.tables.renumber(&old, a);
@@ -373,7 +383,7 @@ impl Compiler {
                 return false;
             }
             spent += t.key.len() + value_bytes(t.value);
-            let analyzed = analyze_trait(&self.policy, t, zone, &mut self.tables);
+            let analyzed = analyze_trait(&self.policy, t, zone, &mut self.tables).map(Arc::new);
             self.traits
                 .insert(t.key.to_string(), (t.value.clone(), analyzed, generation));
         }
@@ -407,8 +417,7 @@ impl Compiler {
                     .map(|(k, v)| k.len() + value_bytes(v))
                     .sum::<usize>();
             let slot = self.group_of(e, zone);
-            self.events
-                .insert(e.message_id.clone(), (slot, generation, None));
+            self.events.insert(e.message_id.clone(), (slot, generation));
         }
         self.warm_cursor = 0;
         true
@@ -439,7 +448,11 @@ impl Compiler {
             }
         };
         if let Some(place) = self.groups.get_mut(slot as usize) {
-            *place = Some((key.clone(), analyzed));
+            *place = Some(Group {
+                key: key.clone(),
+                analyzed,
+                shown: None,
+            });
         }
         self.group_slots.insert(key, slot);
         slot
@@ -449,8 +462,65 @@ impl Compiler {
 /// A group to assemble: what was analyzed, its id, and its occurrences' times (newest first).
 struct GroupInput<'a> {
     analyzed: &'a Analyzed,
-    id: String,
-    times: Vec<i64>,
+    id: &'a str,
+    times: &'a [i64],
+}
+
+/// Part `t` of a flat list whose parts start at `bounds[t]` and end at `bounds[t + 1]`.
+fn part<'a, T>(flat: &'a [T], bounds: &[usize], t: usize) -> &'a [T] {
+    let (start, end) = (
+        bounds.get(t).copied().unwrap_or(0),
+        bounds.get(t + 1).copied().unwrap_or(0),
+    );
+    flat.get(start..end).unwrap_or_default()
+}
+
+/// Occurrences `(slot, time, message id)` gathered by slot (a counting sort, so linear): the
+/// slots in the order their first occurrence was met, every slot's occurrences newest first
+/// (ties by id), and where each of the `slots` slots' part of that list starts.
+#[allow(clippy::type_complexity)]
+fn gather_by_slot<'p>(
+    noted: &[(u32, i64, &'p str)],
+    slots: usize,
+) -> (Vec<usize>, Vec<(i64, &'p str)>, Vec<usize>) {
+    let mut count = vec![0usize; slots];
+    let mut order = Vec::new();
+    for (slot, _, _) in noted {
+        if let Some(c) = count.get_mut(*slot as usize) {
+            if *c == 0 {
+                order.push(*slot as usize);
+            }
+            *c += 1;
+        }
+    }
+    let mut start = Vec::with_capacity(slots + 1);
+    let mut total = 0;
+    for c in &count {
+        start.push(total);
+        total += c;
+    }
+    start.push(total);
+    let mut fill = start.clone();
+    let mut by_slot = vec![(0i64, ""); total];
+    for (slot, time, id) in noted {
+        if let Some(at) = fill.get_mut(*slot as usize) {
+            if let Some(place) = by_slot.get_mut(*at) {
+                *place = (*time, *id);
+            }
+            *at += 1;
+        }
+    }
+    let newest_first = |a: &(i64, &str), b: &(i64, &str)| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1));
+    for slot in &order {
+        let range =
+            start.get(*slot).copied().unwrap_or(0)..start.get(slot + 1).copied().unwrap_or(0);
+        if let Some(occ) = by_slot.get_mut(range) {
+            if !occ.is_sorted_by(|a, b| newest_first(a, b).is_le()) {
+                occ.sort_unstable_by(newest_first);
+            }
+        }
+    }
+    (order, by_slot, start)
 }
 
 /// Analyzes the terms of an item's fields; the initialisms of its name and values are added in
@@ -775,6 +845,46 @@ mod tests {
         assert_eq!(other.last_message_id(), "m3");
         assert_eq!(other.occurrence_times(1), [3_000]);
         assert_eq!(s.event_count(), 3);
+    }
+
+    #[test]
+    fn a_kept_group_shows_its_newest_event_and_any_event_order_compiles_alike() {
+        let mut compiler = Compiler::new(PrivacyPolicy::default());
+        compiler.compile(&sample());
+        // A newer copy joins the known group: the group now shows the newer id.
+        let newer = profile("user_id:u1")
+            .event("m1", 1_000, "Page Viewed", &[("page", "Home")])
+            .event("m2", 5_000, "Page Viewed", &[("page", "Home")])
+            .event("m3", 3_000, "Login", &[])
+            .event("m9", 7_000, "Page Viewed", &[("page", "Home")])
+            .build();
+        let s = compiler.compile(&newer);
+        let page = s.group_at(0).unwrap();
+        assert_eq!(page.last_message_id(), "m9");
+        assert_eq!(page.occurrence_times(0), [7_000, 5_000, 1_000]);
+        // Events in any order, ties in time included, give the bytes of newest-first order.
+        let events = [
+            ("b", 2_000),
+            ("a", 2_000),
+            ("c", 9_000),
+            ("d", 1_000),
+            ("e", 2_000),
+        ];
+        let build = |order: &[usize]| {
+            order
+                .iter()
+                .filter_map(|i| events.get(*i))
+                .fold(profile("user_id:u2"), |p, (id, at)| {
+                    p.event(id, *at, "Page Viewed", &[("page", "Home")])
+                })
+                .build()
+        };
+        let sorted = compile(&build(&[2, 0, 1, 4, 3]), &PrivacyPolicy::default());
+        assert_eq!(sorted.group_at(0).unwrap().last_message_id(), "c");
+        let mut kept = Compiler::new(PrivacyPolicy::default());
+        for order in [[3, 1, 4, 0, 2], [0, 1, 2, 3, 4], [4, 3, 2, 1, 0]] {
+            assert_eq!(kept.compile(&build(&order)), sorted, "order {order:?}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! in time order with their block index, the dates and the ids. Linear in the snapshot's size.
 
 use super::intern::Interner;
-use super::{Analyzed, GroupInput, Tables};
+use super::{part, Analyzed, GroupInput, Tables};
 use crate::bytes::Writer;
 use crate::policy::Target;
 use crate::snapshot::codec::{self, Section, RARE_MAX_DF, SECTIONS, TIME_BLOCK};
@@ -38,15 +38,6 @@ impl Strings<'_> {
             }
         }
     }
-}
-
-/// Part `t` of a flat list whose parts start at `bounds[t]` and end at `bounds[t + 1]`.
-fn part<'a, T>(flat: &'a [T], bounds: &[usize], t: usize) -> &'a [T] {
-    let (start, end) = (
-        bounds.get(t).copied().unwrap_or(0),
-        bounds.get(t + 1).copied().unwrap_or(0),
-    );
-    flat.get(start..end).unwrap_or_default()
 }
 
 fn write_ref(w: &mut Writer, offset: usize) {
@@ -190,7 +181,7 @@ pub(super) fn assemble(
                     write_ref(&mut props_w, strings.offset(*v));
                 }
                 items_w.size(ids.len());
-                codec::write_id(&mut ids, &g.id);
+                codec::write_id(&mut ids, g.id);
                 items_w.size(g.times.len());
                 let newest = g.times.first().copied().unwrap_or(time_base);
                 items_w.ms(u64::try_from(time_base.saturating_sub(newest)).unwrap_or(0));
@@ -352,7 +343,7 @@ pub(super) fn assemble(
         *range = at..at + bytes.len();
         at += bytes.len();
     }
-    let bytes = codec::seal(codec::payload(sections));
+    let bytes = codec::sealed(sections);
     // The dictionary is read from the bytes when a ranking first asks for it: a publication
     // only needs the bytes.
     Snapshot {
