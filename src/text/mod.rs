@@ -135,7 +135,11 @@ fn split_words_into(text: &str, emit: &mut dyn FnMut(&str)) {
                     (numeric, has_dot) = (true, false);
                 }
             }
-            word.extend(c.to_lowercase());
+            if c.is_ascii() {
+                word.push(c.to_ascii_lowercase());
+            } else {
+                word.extend(c.to_lowercase());
+            }
             numeric &= c.is_ascii_digit();
             prev = Some(c);
             continue;
