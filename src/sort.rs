@@ -50,6 +50,53 @@ pub(crate) fn sort_by<T>(v: &mut [T], mut order: impl FnMut(&T, &T) -> std::cmp:
     }
 }
 
+/// Positions of `keys`, greatest key first (ties: lower position first), taken one at a time
+/// from a heap: a caller that stops after the first few pays O(n) plus O(log n) per position.
+pub(crate) struct Descending {
+    keys: Vec<f32>,
+    heap: Vec<usize>,
+}
+
+impl Descending {
+    pub(crate) fn new(keys: Vec<f32>) -> Descending {
+        let mut d = Descending {
+            heap: (0..keys.len()).collect(),
+            keys,
+        };
+        let n = d.heap.len();
+        let keys = &d.keys;
+        let mut less = |a: usize, b: usize| key_less(keys, a, b);
+        for root in (0..n / 2).rev() {
+            sift_down(&mut d.heap, root, n, &mut less);
+        }
+        d
+    }
+
+    /// The key of position `i`.
+    pub(crate) fn key(&self, i: usize) -> f32 {
+        self.keys.get(i).copied().unwrap_or(f32::NEG_INFINITY)
+    }
+}
+
+/// Whether position `a` comes after `b`: a smaller key, or an equal one at a later position.
+fn key_less(keys: &[f32], a: usize, b: usize) -> bool {
+    let key = |i: usize| keys.get(i).copied().unwrap_or(f32::NEG_INFINITY);
+    key(a).total_cmp(&key(b)).then(b.cmp(&a)).is_lt()
+}
+
+impl Iterator for Descending {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        let end = self.heap.len().checked_sub(1)?;
+        self.heap.swap(0, end);
+        let top = self.heap.pop();
+        let keys = &self.keys;
+        sift_down(&mut self.heap, 0, end, &mut |a, b| key_less(keys, a, b));
+        top
+    }
+}
+
 /// Restores the max-heap property of `heap[..end]` below `root`.
 fn sift_down(
     heap: &mut [usize],
@@ -127,6 +174,25 @@ pub(crate) fn merge_runs<T: Copy>(v: &mut Vec<T>, starts: &[usize], key: impl Fn
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descending_gives_greatest_first_ties_by_position() {
+        let mut seed = 11u32;
+        for len in [0, 1, 2, 7, 25, 300] {
+            let keys: Vec<f32> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    f32::from(u8::try_from((seed >> 16) % 9).unwrap_or(0)) / 2.0
+                })
+                .collect();
+            let mut want: Vec<usize> = (0..len).collect();
+            want.sort_by(|a, b| keys[*b].total_cmp(&keys[*a]).then(a.cmp(b)));
+            let got: Vec<usize> = Descending::new(keys.clone()).collect();
+            assert_eq!(got, want, "{len} keys");
+            let first: Vec<usize> = Descending::new(keys).take(3).collect();
+            assert_eq!(first, want.iter().take(3).copied().collect::<Vec<_>>());
+        }
+    }
 
     #[test]
     fn sort_by_matches_the_standard_stable_sort() {

@@ -455,3 +455,36 @@ fn ndcg_metric_is_sane() {
     assert!(common::ndcg_at(&ids(&["b", "a"]), &relevant, 10) < 1.0);
     assert_eq!(common::ndcg_at(&ids(&["x"]), &relevant, 10), 0.0);
 }
+
+/// Repeats are damped only as far down as can still be returned: the first items of a ranking,
+/// scores and explanations included, are the same whatever the limit.
+#[test]
+fn a_rankings_first_items_do_not_depend_on_the_limit() {
+    let settings = |limit| {
+        RankSettings {
+            limit,
+            ..RankSettings::default()
+        }
+        .checked()
+        .unwrap()
+    };
+    let (short, long) = (settings(5), settings(200));
+    let mut compared = 0;
+    for file in common::DEV_SETS {
+        let set = common::labelled_set(file);
+        for case in &set.cases {
+            let snapshot = common::snapshot(&case.profile);
+            let few = rank(&snapshot, &case.query, set.now_ms, &short);
+            let many = rank(&snapshot, &case.query, set.now_ms, &long);
+            assert!(many.len() >= few.len(), "{}", case.id);
+            assert_eq!(
+                format!("{few:?}"),
+                format!("{:?}", &many[..few.len()]),
+                "{}",
+                case.id
+            );
+            compared += usize::from(many.len() > few.len());
+        }
+    }
+    assert!(compared > 50, "most rankings have more than five items");
+}

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::knowledge::{self, Source};
 use crate::snapshot::{Field, Record, Snapshot, FIELD_COUNT};
-use crate::sort::{merge_runs, sort_by};
+use crate::sort::{merge_runs, sort_by, Descending};
 use crate::text::when::{time_windows, TimeWindow};
 
 /// A query term resolved against one snapshot: a term of its dictionary, what led there, and
@@ -588,12 +588,8 @@ fn is_metric_key(key: &str) -> bool {
     )
 }
 
-/// Indexes of `candidates`, best score first (ties in candidate order).
-fn by_score(candidates: &[Candidate]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    sort_by(&mut order, |a, b| {
-        let score = |i: &usize| candidates.get(*i).map_or(0.0, |c| c.score);
-        score(b).total_cmp(&score(a))
-    });
-    order
+/// Indexes of `candidates`, best score (as it is now) first, ties in candidate order; taken
+/// lazily.
+fn by_score(candidates: &[Candidate]) -> Descending {
+    Descending::new(candidates.iter().map(|c| c.score).collect())
 }

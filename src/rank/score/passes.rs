@@ -22,8 +22,8 @@ impl<'a> Scorer<'a> {
         // (term, seed score): the shared values of each seed, best seed first.
         let mut shared: Vec<(u32, f32)> = Vec::new();
         let mut seeds: Vec<usize> = Vec::new();
-        for i in order.iter().take(s.thread_seeds) {
-            let Some(c) = candidates.get(*i) else {
+        for i in order.take(s.thread_seeds) {
+            let Some(c) = candidates.get(i) else {
                 continue;
             };
             let index = self.index_of(c.item);
@@ -113,15 +113,37 @@ impl<'a> Scorer<'a> {
         if decay >= 1.0 {
             return;
         }
-        let order = by_score(candidates);
+        let mut order = by_score(candidates);
         // (name key, how many of that name ranked so far): few distinct names, so a list.
         let mut seen: Vec<(u32, i32)> = Vec::new();
-        for i in order {
+        // The best damped scores above `min_score`, at most `limit` of them, best first: once the
+        // next score, undamped, is below the `limit`-th of these, no later candidate can be
+        // returned (damping only lowers a score), and they are left as they are.
+        let limit = self.settings.limit;
+        let mut best: Vec<f32> = Vec::with_capacity(limit.min(64));
+        while let Some(i) = order.next() {
+            if limit > 0
+                && best.len() == limit
+                && best.last().is_some_and(|kth| order.key(i) < *kth)
+            {
+                break;
+            }
             let Some(c) = candidates.get_mut(i) else {
                 continue;
             };
-            let ItemRef::Group(g) = c.item else { continue };
+            let mut note = |score: f32| {
+                if score > self.settings.min_score {
+                    let at = best.iter().position(|b| score > *b).unwrap_or(best.len());
+                    best.insert(at, score);
+                    best.truncate(limit);
+                }
+            };
+            let ItemRef::Group(g) = c.item else {
+                note(c.score);
+                continue;
+            };
             let Some(name) = self.snapshot.group_at(g).map(|g| g.name_key()) else {
+                note(c.score);
                 continue;
             };
             let k = match seen.iter_mut().find(|(n, _)| *n == name) {
@@ -138,6 +160,7 @@ impl<'a> Scorer<'a> {
             c.parts.score *= c.parts.repeat;
             c.score = c.parts.score;
             *k += 1;
+            note(c.score);
         }
     }
 
