@@ -74,6 +74,9 @@ pub struct Compiler {
     zone: Option<Zone>,
     /// How many items, in [`Compiler::warm`]'s order, the warming under way found analyzed.
     warm_cursor: usize,
+    /// Set by a person's state: which state, and how many bytes of rows it had written, when this
+    /// compiler last analyzed all of it ([`crate::state::PersonState::warm`]).
+    pub(crate) seen_state: Option<(u64, u64)>,
 }
 
 /// The compiler's numbered terms and display strings ([`Interner`]).
@@ -148,6 +151,7 @@ impl Compiler {
             tables: Tables::default(),
             zone: None,
             warm_cursor: 0,
+            seen_state: None,
         }
     }
 

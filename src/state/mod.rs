@@ -211,7 +211,14 @@ pub struct PersonState {
     unset: usize,
     /// Encoded bytes of the trait and event rows (keys included).
     bytes: usize,
+    /// Bytes of the rows this state's operations wrote, all told, and which state this is: what a
+    /// compiler that last saw everything at a count may have left to analyze ([`PersonState::warm`]).
+    written: std::cell::Cell<u64>,
+    instance: u64,
 }
+
+/// Numbers each state made in this process.
+static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// The rows of the changes one operation makes, collected as it goes.
 #[derive(Default)]
@@ -292,6 +299,8 @@ impl PersonState {
             regulation: regulation::Regulation::default(),
             unset: 0,
             bytes: 0,
+            written: std::cell::Cell::new(0),
+            instance: INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -427,13 +436,15 @@ impl PersonState {
     /// compiler analyzed before.
     pub fn compile(&self, compiler: &mut Compiler) -> Snapshot {
         let profile_id = format!("user_id:{}", self.meta.user_id);
-        compiler.compile_parts(
+        let snapshot = compiler.compile_parts(
             &profile_id,
             self.meta.updated_at_ms,
             self.trait_refs(),
             self.memories(),
             self.event_refs(),
-        )
+        );
+        compiler.seen_state = Some((self.instance, self.written.get()));
+        snapshot
     }
 
     /// The traits set, as compilation reads them.
@@ -455,13 +466,27 @@ impl PersonState {
 
     /// [`Compiler::warm`] on this state: analyzes up to about `budget` bytes of what `compiler`
     /// has not analyzed; returns whether nothing is left.
+    ///
+    /// A compiler that saw this state whole when at most `budget` bytes of rows had been written
+    /// since is left as it is: what those rows hold is analyzed by the compilation, within the
+    /// budget, and a publication after one webhook does not walk every item twice.
     pub fn warm(&self, compiler: &mut Compiler, budget: usize) -> bool {
-        compiler.warm(
+        let written = self.written.get();
+        if compiler.seen_state.is_some_and(|(instance, at)| {
+            instance == self.instance && written >= at && written - at <= budget as u64
+        }) {
+            return true;
+        }
+        let done = compiler.warm(
             self.trait_refs(),
             self.memories(),
             self.event_refs(),
             budget,
-        )
+        );
+        if done {
+            compiler.seen_state = Some((self.instance, written));
+        }
+        done
     }
 
     /// Applies one update: a duplicate message id or a suppressed person changes nothing; each
@@ -978,6 +1003,16 @@ impl PersonState {
     /// The operation's result; an encoding error (never expected) means the memory copy is ahead
     /// of the rows: the caller stores nothing and reloads from its rows.
     fn finish(&self, tx: Tx, outcome: Outcome) -> Result<Applied, StateError> {
+        let written: usize = tx
+            .changes
+            .iter()
+            .map(|c| match c {
+                Change::Put { key, body, .. } => key.len() + body.len(),
+                Change::Delete { .. } | Change::Clear => 0,
+            })
+            .sum();
+        self.written
+            .set(self.written.get().saturating_add(written as u64));
         match tx.error {
             Some(e) => Err(e),
             None => Ok(Applied {

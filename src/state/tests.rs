@@ -914,3 +914,52 @@ fn compiling_from_the_state_is_compiling_its_profile() {
         }
     }
 }
+
+#[test]
+fn warming_skips_a_compiler_that_saw_the_state_unless_much_was_written_since() {
+    use crate::policy::PrivacyPolicy;
+    use crate::snapshot::{compile, Compiler};
+    let mut p = Person::new(StateSettings::default());
+    p.apply(&identify("i1", 1_000, &[("tier", text("Gold"))]), 10);
+    let mut compiler = Compiler::new(PrivacyPolicy::default());
+    // A compiler that never saw the state analyzes what warming reaches.
+    let first = crate::work::steps_of(|| assert!(p.state.warm(&mut compiler, 1 << 20)));
+    assert!(first > 0);
+    p.state.compile(&mut compiler);
+    // One small update since: warming leaves it to the compilation, which analyzes it.
+    p.apply(
+        &identify("i2", 2_000, &[("tier", text("Platinum plus"))]),
+        20,
+    );
+    let small = crate::work::steps_of(|| assert!(p.state.warm(&mut compiler, 8 << 10)));
+    assert_eq!(small, 0, "nothing walked or analyzed");
+    assert_eq!(
+        p.state.compile(&mut compiler),
+        compile(&p.state.profile(), &PrivacyPolicy::default())
+    );
+    // More than the budget written since: warming analyzes, in slices.
+    let words = "lorem ipsum dolor sit amet ".repeat(40);
+    for i in 0..20 {
+        let key = format!("note_{i}");
+        p.apply(
+            &identify(&format!("n{i}"), 3_000 + i, &[(key.as_str(), text(&words))]),
+            30 + i,
+        );
+    }
+    let mut slices = 0;
+    let large = crate::work::steps_of(|| {
+        while !p.state.warm(&mut compiler, 8 << 10) {
+            slices += 1;
+        }
+    });
+    assert!(large > 0 && slices >= 1, "{large} steps, {slices} slices");
+    assert_eq!(
+        p.state.compile(&mut compiler),
+        compile(&p.state.profile(), &PrivacyPolicy::default())
+    );
+    // A compiler that saw another state (the same person, loaded again) walks this one.
+    let again = p.rows.load().unwrap();
+    assert_ne!(again.instance, p.state.instance);
+    assert!(again.warm(&mut compiler, 8 << 10));
+    assert_eq!(compiler.seen_state, Some((again.instance, 0)));
+}
