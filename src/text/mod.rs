@@ -58,7 +58,9 @@ impl Analyzer {
     /// not know as a whole (`timezone` → `time`, `zone`), so that a query typed in two words meets
     /// it. What the snapshot compiler indexes.
     /// The digits of clock times and ISO dates are left out ([`clock`]): times are matched as
-    /// times, and their minutes must not meet a question's numbers.
+    /// times, and their minutes must not meet a question's numbers. A zero-padded number of at
+    /// least [`MIN_UNPADDED_DIGITS`] digits is indexed without its zeros too (`INV-2026-04596`
+    /// meets "4596"): people type identifiers without the padding.
     pub fn index_terms(text: &str, out: &mut Vec<String>) {
         let text = clock::without_clock_digits(text);
         let text = text.as_ref();
@@ -68,8 +70,25 @@ impl Analyzer {
                 out.push(a);
                 out.push(b);
             }
+            if let Some(unpadded) = unpadded_number(word) {
+                out.push(unpadded.to_string());
+            }
         });
     }
+}
+
+/// Fewest digits a zero-padded number keeps without its zeros for it to be indexed that way too:
+/// an identifier (`04596`), not a day or a month (`05`).
+pub const MIN_UNPADDED_DIGITS: usize = 3;
+
+/// `word` without its leading zeros, when it is all digits, starts with a zero and keeps at least
+/// [`MIN_UNPADDED_DIGITS`] digits.
+fn unpadded_number(word: &str) -> Option<&str> {
+    if !word.starts_with('0') || !word.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let rest = word.trim_start_matches('0');
+    (rest.len() >= MIN_UNPADDED_DIGITS).then_some(rest)
 }
 
 /// Calls `emit` with each word that [`split_words`] splits at camel-case humps, whole and
@@ -214,6 +233,25 @@ mod tests {
         let mut out = Vec::new();
         split_words(text, |w| out.push(w.to_string()));
         out
+    }
+
+    #[test]
+    fn zero_padded_identifiers_are_indexed_without_their_zeros_too() {
+        let indexed = |text: &str| {
+            let mut out = Vec::new();
+            Analyzer::index_terms(text, &mut out);
+            out
+        };
+        let invoice = indexed("INV-2026-04596");
+        assert!(invoice.iter().any(|t| t == "04596") && invoice.iter().any(|t| t == "4596"));
+        assert!(indexed("order 000123").iter().any(|t| t == "123"));
+        // Days, months and short codes keep their one spelling; so do unpadded numbers.
+        for text in ["05/09", "room 007", "0", "4596", "0x1f"] {
+            let terms = indexed(text);
+            let mut again = Vec::new();
+            Analyzer::terms(&clock::without_clock_digits(text), &mut again);
+            assert_eq!(terms, again, "{text}");
+        }
     }
 
     #[test]
