@@ -273,6 +273,7 @@ fn set_rank(s: &mut RankSettings, v: &Json) -> Result<(), InspectError> {
             "group_time_share" => s.group_time_share = f()?,
             "amount_weight" => s.amount_weight = f()?,
             "fuzzy_weight" => s.fuzzy_weight = f()?,
+            "compound_weight" => s.compound_weight = f()?,
             "salience_weight" => s.salience_weight = f()?,
             "salience_horizon_days" => s.salience_horizon_days = f()?,
             "repeat_decay" => s.repeat_decay = f()?,

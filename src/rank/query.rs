@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use super::RankSettings;
 use crate::text::cues::{is_content_cue, is_cue, is_cue_pair};
+use crate::text::thesaurus::split_compound;
 use crate::text::when::time_words;
 use crate::text::{compound_words, expansions, is_stop_word, split_words, term_hash, Analyzer};
 
@@ -224,6 +225,27 @@ impl Query {
                 }
             }
         });
+        // A typed compound the dictionary does not know also as its two words ("speedtest" meets
+        // "Speed Test"), each at `compound_weight` of the word's: the compiler splits a profile's
+        // compounds the same way, so either side may be the joined one.
+        for w in raw.iter().filter(|_| settings.compound_weight > 0.0) {
+            let Some((a, b)) = split_compound(w) else {
+                continue;
+            };
+            let whole = Analyzer::term(w);
+            let Some(word) = words.iter().skip(first_new).position(|x| *x == whole) else {
+                continue;
+            };
+            for part in [a, b] {
+                if !terms.iter().any(|t| t.term == part) {
+                    terms.push(QueryTerm {
+                        term: part,
+                        weight: weight * settings.compound_weight,
+                        word: first_new + word,
+                    });
+                }
+            }
+        }
         if settings.expansion_weight > 0.0 {
             for (word, t) in words.iter().enumerate().skip(first_new) {
                 for e in expansions(t) {
@@ -294,6 +316,25 @@ fn head_and_tail(text: &str, max: usize) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use crate::text::stem;
+
+    #[test]
+    fn a_typed_compound_the_dictionary_lacks_is_also_its_two_words() {
+        let q = Query::parse("speedtest says 38", &RankSettings::default());
+        let whole = q.words.iter().position(|w| w == "speedtest").unwrap();
+        for part in ["speed", "test"].map(Analyzer::term) {
+            let t = q.terms.iter().find(|t| t.term == part).unwrap();
+            assert_eq!((t.word, t.weight), (whole, 0.5), "{part}");
+        }
+        let off = RankSettings {
+            compound_weight: 0.0,
+            ..RankSettings::default()
+        };
+        let q = Query::parse("speedtest says 38", &off);
+        assert!(!q.terms.iter().any(|t| t.term == "test"), "switched off");
+        // A word the dictionary knows whole is not split.
+        let q = Query::parse("checkout", &RankSettings::default());
+        assert!(!q.terms.iter().any(|t| t.term == "check"));
+    }
 
     #[test]
     fn words_terms_and_link_keys() {
