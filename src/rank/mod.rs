@@ -119,7 +119,10 @@ pub fn rank_query(
     // Score the items the query touches; explanations are built only for the ones returned.
     let mut candidates = scorer.candidates(now_ms);
     if query.cue && settings.salience_weight > 0.0 {
-        scorer.blend_salience(&mut candidates, now_ms, query.words.is_empty());
+        // With no content word, or none the profile has ("do you still need anything else?"),
+        // the salient items are the answer.
+        let add_unmatched = query.words.is_empty() || candidates.is_empty();
+        scorer.blend_salience(&mut candidates, now_ms, add_unmatched);
     }
     scorer.follow_threads(&mut candidates);
     scorer.damp_repeats(&mut candidates);
@@ -525,6 +528,21 @@ mod tests {
         assert!(first_view.is_none_or(|at| at > 0));
         // Without a cue, a question of stop words alone gets nothing.
         assert!(rank(&s, "the of and", now, &Checked::default()).is_empty());
+        // A cue whose content words the profile does not have: the salient items still answer.
+        let items = rank(
+            &s,
+            "anything about the xylophone?",
+            now,
+            &Checked::default(),
+        );
+        assert_eq!(
+            items.first().map(|i| i.id.as_str()),
+            Some("event:failed"),
+            "{:?}",
+            ids(&items)
+        );
+        // Without a cue, words the profile does not have get nothing.
+        assert!(rank(&s, "zebra xylophone", now, &Checked::default()).is_empty());
     }
 
     #[test]
