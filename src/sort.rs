@@ -64,10 +64,8 @@ impl Descending {
             keys,
         };
         let n = d.heap.len();
-        let keys = &d.keys;
-        let mut less = |a: usize, b: usize| key_less(keys, a, b);
         for root in (0..n / 2).rev() {
-            sift_down(&mut d.heap, root, n, &mut less);
+            sift_keys(&mut d.heap, root, n, &d.keys);
         }
         d
     }
@@ -76,6 +74,12 @@ impl Descending {
     pub(crate) fn key(&self, i: usize) -> f32 {
         self.keys.get(i).copied().unwrap_or(f32::NEG_INFINITY)
     }
+}
+
+/// [`sift_down`] by [`key_less`]: one copy of it for building and for taking.
+#[inline(never)]
+fn sift_keys(heap: &mut [usize], root: usize, end: usize, keys: &[f32]) {
+    sift_down(heap, root, end, &mut |a, b| key_less(keys, a, b));
 }
 
 /// Whether position `a` comes after `b`: a smaller key, or an equal one at a later position.
@@ -91,8 +95,7 @@ impl Iterator for Descending {
         let end = self.heap.len().checked_sub(1)?;
         self.heap.swap(0, end);
         let top = self.heap.pop();
-        let keys = &self.keys;
-        sift_down(&mut self.heap, 0, end, &mut |a, b| key_less(keys, a, b));
+        sift_keys(&mut self.heap, 0, end, &self.keys);
         top
     }
 }

@@ -173,6 +173,14 @@ impl Knowledge {
         None
     }
 
+    /// Whether the word of this hash is a dictionary word (a stemmed key of the WordNet extract,
+    /// the list the compiler splits compounds with).
+    pub fn is_known(&self, hash: u64) -> bool {
+        self.find(hash)
+            .and_then(|i| self.word(i))
+            .is_some_and(|(_, flags)| flags & KNOWN_BIT != 0)
+    }
+
     /// Whether the word of this hash is among the thousand most common English words (`time`,
     /// `last`, `new`): one that can be part of any trait's name without naming what it is about.
     pub fn is_common(&self, hash: u64) -> bool {

@@ -10,8 +10,9 @@
 use std::borrow::Cow;
 
 use super::RankSettings;
+use crate::knowledge;
 use crate::text::cues::{is_content_cue, is_cue, is_cue_pair};
-use crate::text::thesaurus::split_compound;
+use crate::text::thesaurus::split_compound_by;
 use crate::text::when::time_words;
 use crate::text::{compound_words, expansions, is_stop_word, split_words, term_hash, Analyzer};
 
@@ -228,8 +229,11 @@ impl Query {
         // A typed compound the dictionary does not know also as its two words ("speedtest" meets
         // "Speed Test"), each at `compound_weight` of the word's: the compiler splits a profile's
         // compounds the same way, so either side may be the joined one.
+        // The dictionary is the knowledge pack's (none loaded: no splitting, as no links).
+        let pack = knowledge::current();
+        let knows = |stem: &str| pack.is_known(term_hash(stem));
         for w in raw.iter().filter(|_| settings.compound_weight > 0.0) {
-            let Some((a, b)) = split_compound(w) else {
+            let Some((a, b)) = split_compound_by(w, &knows) else {
                 continue;
             };
             let whole = Analyzer::term(w);

@@ -559,6 +559,8 @@ pub(crate) fn redact(text: &str, decompose: Option<fn(char) -> Option<char>>) ->
     })
 }
 
+// One copy for both of `redact`'s callers.
+#[inline(never)]
 fn redact_with(text: &str, s: &Skeleton) -> String {
     let mut out = String::with_capacity(text.len());
     let mut copied = 0; // bytes of `text` copied or removed so far

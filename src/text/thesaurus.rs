@@ -57,6 +57,13 @@ pub const MAX_COMPOUND_BYTES: usize = 24;
 /// part has at least three letters; of several splits, the one with the longer first part.
 /// `word` is a lowercase word before stemming.
 pub fn split_compound(word: &str) -> Option<(String, String)> {
+    split_compound_by(word, &knows)
+}
+
+/// [`split_compound`] with another dictionary: the query parser asks the knowledge pack, whose
+/// dictionary words are this list's, so that the browser's runtime module does not carry it.
+#[inline(never)]
+pub fn split_compound_by(word: &str, knows: &dyn Fn(&str) -> bool) -> Option<(String, String)> {
     // Each split point stems both parts: bounded by MAX_COMPOUND_BYTES, so a hostile long word
     // costs a constant instead of its length squared.
     if !(6..=MAX_COMPOUND_BYTES).contains(&word.len())
@@ -75,6 +82,24 @@ pub fn split_compound(word: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_knowledge_packs_dictionary_is_this_list() {
+        let pack = crate::knowledge::current();
+        for i in (0..word_count()).step_by(37) {
+            let w = std::str::from_utf8(word(i)).unwrap();
+            assert!(pack.is_known(crate::text::term_hash(w)), "{w}");
+        }
+        assert!(!pack.is_known(crate::text::term_hash("qwxzv")));
+        let by_pack = |s: &str| pack.is_known(crate::text::term_hash(s));
+        for compound in ["timezone", "sortcode", "speedtest", "sofa", "checkout"] {
+            assert_eq!(
+                split_compound_by(compound, &by_pack),
+                split_compound(compound),
+                "{compound}"
+            );
+        }
+    }
 
     #[test]
     fn the_list_is_sorted_and_large() {
