@@ -343,6 +343,12 @@ impl Compiler {
         }
     }
 
+    /// Whether `traits` put the person in the zone what this compiler analyzed was read in (when
+    /// not, the next compilation or warming analyzes everything again).
+    pub(crate) fn reads_zone_of<'p>(&self, traits: impl Iterator<Item = TraitRef<'p>>) -> bool {
+        profile_zone(traits) == self.zone
+    }
+
     /// Dates in values are read in the person's zone: when it changed, what was analyzed in
     /// another is analyzed again.
     fn adopt_zone(&mut self, zone: Option<Zone>) {

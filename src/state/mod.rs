@@ -468,13 +468,16 @@ impl PersonState {
     /// has not analyzed; returns whether nothing is left.
     ///
     /// A compiler that saw this state whole when at most `budget` bytes of rows had been written
-    /// since is left as it is: what those rows hold is analyzed by the compilation, within the
-    /// budget, and a publication after one webhook does not walk every item twice.
+    /// since, and that reads dates in the person's zone still, is left as it is: what those rows
+    /// hold is analyzed by the compilation, within the budget, and a publication after one
+    /// webhook does not walk every item twice. (A new zone means every date read again: that is
+    /// warmed in slices.)
     pub fn warm(&self, compiler: &mut Compiler, budget: usize) -> bool {
         let written = self.written.get();
         if compiler.seen_state.is_some_and(|(instance, at)| {
             instance == self.instance && written >= at && written - at <= budget as u64
-        }) {
+        }) && compiler.reads_zone_of(self.trait_refs())
+        {
             return true;
         }
         let done = compiler.warm(

@@ -957,6 +957,20 @@ fn warming_skips_a_compiler_that_saw_the_state_unless_much_was_written_since() {
         p.state.compile(&mut compiler),
         compile(&p.state.profile(), &PrivacyPolicy::default())
     );
+    // A few bytes that move the person to another zone: every date is read again, in slices.
+    p.apply(
+        &identify("z", 4_000, &[("timezone", text("America/New_York"))]),
+        60,
+    );
+    let mut slices = 0;
+    while !p.state.warm(&mut compiler, 8 << 10) {
+        slices += 1;
+    }
+    assert!(slices >= 1, "a new zone is warmed in slices");
+    assert_eq!(
+        p.state.compile(&mut compiler),
+        compile(&p.state.profile(), &PrivacyPolicy::default())
+    );
     // A compiler that saw another state (the same person, loaded again) walks this one.
     let again = p.rows.load().unwrap();
     assert_ne!(again.instance, p.state.instance);
