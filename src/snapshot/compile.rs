@@ -478,11 +478,12 @@ struct GroupInput<'a> {
 
 /// Part `t` of a flat list whose parts start at `bounds[t]` and end at `bounds[t + 1]`.
 fn part<'a, T>(flat: &'a [T], bounds: &[usize], t: usize) -> &'a [T] {
-    let (start, end) = (
-        bounds.get(t).copied().unwrap_or(0),
-        bounds.get(t + 1).copied().unwrap_or(0),
-    );
-    flat.get(start..end).unwrap_or_default()
+    flat.get(part_range(bounds, t)).unwrap_or_default()
+}
+
+/// Where part `t` lies (see [`part`]).
+fn part_range(bounds: &[usize], t: usize) -> std::ops::Range<usize> {
+    bounds.get(t).copied().unwrap_or(0)..bounds.get(t + 1).copied().unwrap_or(0)
 }
 
 /// Occurrences `(slot, time, message id)` gathered by slot (a counting sort, so linear): the
@@ -522,9 +523,7 @@ fn gather_by_slot<'p>(
     }
     let newest_first = |a: &(i64, &str), b: &(i64, &str)| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1));
     for slot in &order {
-        let range =
-            start.get(*slot).copied().unwrap_or(0)..start.get(slot + 1).copied().unwrap_or(0);
-        if let Some(occ) = by_slot.get_mut(range) {
+        if let Some(occ) = by_slot.get_mut(part_range(&start, *slot)) {
             if !occ.is_sorted_by(|a, b| newest_first(a, b).is_le()) {
                 occ.sort_unstable_by(newest_first);
             }
