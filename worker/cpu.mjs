@@ -142,12 +142,21 @@ async function waitPublished(kv, user, above) {
 async function kvWriteFloor(w, kv, user, n) {
   const server = new Uint8Array(await kv.get(`snap:v1:${user}`, 'arrayBuffer'));
   const browser = new Uint8Array(await kv.get(`snapb:v1:${user}`, 'arrayBuffer'));
+  return cpuRounds(w, n, async (i) => {
+    await kv.put(`floor:a:${i}`, server, { metadata: { v: i } });
+    await kv.put(`floor:b:${i}`, browser, { metadata: { v: i } });
+  });
+}
+// Mean workerd CPU of rounds 0..n-1 of `run` (idle subtracted). Round -1 is not counted: it warms
+// the code paths (V8 tiers wasm up as it runs). `before` runs ahead of each round, uncounted, and
+// what it returns is passed to `run`.
+async function cpuRounds(w, n, run, before = async () => undefined) {
   const idle = await idleRate(w);
   let total = 0;
   for (let i = -1; i < n; i += 1) {
+    const ready = await before(i);
     const c0 = cpuMs(w.pids); const t0 = Date.now();
-    await kv.put(`floor:a:${i}`, server, { metadata: { v: i } });
-    await kv.put(`floor:b:${i}`, browser, { metadata: { v: i } });
+    await run(i, ready);
     if (i >= 0) total += Math.max(cpuMs(w.pids) - c0 - idle * (Date.now() - t0), 0);
   }
   return +(total / n).toFixed(1);
@@ -159,22 +168,19 @@ async function idleRate(w) {
   return (cpuMs(w.pids) - c) / (Date.now() - t);
 }
 async function publication(w, kv, user, n, waitMs = 1000) {
-  const idle = await idleRate(w);
-  let total = 0;
-  // The first round is not counted: it warms the code paths (V8 tiers wasm up as it runs).
-  for (let i = -1; i < n; i += 1) {
-    const before = await publishedVersion(kv, user);
+  const before = async () => {
+    const version = await publishedVersion(kv, user);
     await new Promise((r) => setTimeout(r, 1100)); // past the KV write interval
-    const c0 = cpuMs(w.pids); const t0 = Date.now();
+    return version;
+  };
+  return cpuRounds(w, n, async (i, version) => {
     const res = await hook(w, { type: 'identify', userId: user, messageId: `pub-${user}-${i}-${Date.now()}`, traits: { visits: i } });
     if (res.status !== 200) throw new Error(`webhook ${res.status}`);
     // One look after the publication is due rather than a poll every 100 ms: each look is a KV
     // list, CPU of the local KV's own.
     await new Promise((r) => setTimeout(r, waitMs));
-    await waitPublished(kv, user, before);
-    if (i >= 0) total += Math.max(cpuMs(w.pids) - c0 - idle * (Date.now() - t0), 0);
-  }
-  return +(total / n).toFixed(1);
+    await waitPublished(kv, user, version);
+  }, before);
 }
 function boundsBundle(user) {
   const words = ['running', 'shoes', 'size', 'trail', 'order', 'return', 'jacket', 'marathon', 'loyalty', 'points'];
