@@ -701,13 +701,7 @@ fn dates(texts: &[&str], zone: Option<Zone>) -> Vec<(i64, i64)> {
 fn profile_zone<'p>(mut traits: impl Iterator<Item = TraitRef<'p>>) -> Option<Zone> {
     traits.find_map(|t| {
         // Most keys are ASCII and say nothing of zones: skip them without splitting them.
-        let has = |part: &[u8]| {
-            t.key
-                .as_bytes()
-                .windows(part.len())
-                .any(|w| w.eq_ignore_ascii_case(part))
-        };
-        if t.key.is_ascii() && !has(b"tz") && !has(b"zone") {
+        if t.key.is_ascii() && !mentions_zone(t.key.as_bytes()) {
             return None;
         }
         let words = crate::text::key_words(t.key);
@@ -719,6 +713,19 @@ fn profile_zone<'p>(mut traits: impl Iterator<Item = TraitRef<'p>>) -> Option<Zo
             Value::Text(name) if says_zone => Zone::named(name),
             _ => None,
         }
+    })
+}
+
+/// Whether an ASCII key holds `tz` or `zone` in any case: one pass over its bytes, each `z`
+/// looked at with its neighbours (every publication asks this of every trait key).
+fn mentions_zone(key: &[u8]) -> bool {
+    let lower = |i: usize| key.get(i).map(|b| b.to_ascii_lowercase());
+    (0..key.len()).any(|i| {
+        lower(i) == Some(b'z')
+            && ((i > 0 && lower(i - 1) == Some(b't'))
+                || (lower(i + 1) == Some(b'o')
+                    && lower(i + 2) == Some(b'n')
+                    && lower(i + 3) == Some(b'e')))
     })
 }
 
@@ -838,6 +845,26 @@ mod tests {
             .event("m3", 3_000, "Login", &[("page", "Home")])
             .updated_at(9)
             .build()
+    }
+
+    #[test]
+    fn zone_keys_are_told_apart_in_one_pass() {
+        for key in [
+            "tz",
+            "TZ",
+            "timezone",
+            "Time_Zone",
+            "user_tz",
+            "zone",
+            "ZONEinfo",
+            "xTz",
+            "ozone",
+        ] {
+            assert!(mentions_zone(key.as_bytes()), "{key}");
+        }
+        for key in ["", "z", "t", "zip", "zon", "size", "t_z", "amazon"] {
+            assert!(!mentions_zone(key.as_bytes()), "{key}");
+        }
     }
 
     #[test]
