@@ -17,6 +17,7 @@ mod intern;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use super::pace::{self, Pace, Unpaced};
 use super::{Field, Snapshot, ValueKind, FIELD_COUNT};
 use crate::policy::{Applied, PiiClass, PrivacyPolicy, Target};
 use crate::profile::{Event, Memory, Profile, Value};
@@ -155,6 +156,11 @@ impl Compiler {
         }
     }
 
+    /// The policy it compiles under.
+    pub fn policy(&self) -> &PrivacyPolicy {
+        &self.policy
+    }
+
     /// The snapshot of `profile` under the compiler's policy.
     pub fn compile(&mut self, profile: &Profile) -> Snapshot {
         let traits = profile.traits.iter().map(|t| TraitRef {
@@ -182,6 +188,55 @@ impl Compiler {
         memories: impl IntoIterator<Item = &'p Memory>,
         events: impl IntoIterator<Item = &'p Event>,
     ) -> Snapshot {
+        let assembly = self.prepare(profile_id, updated_at_ms, traits, memories, events);
+        let snapshot = pace::ready(assembly.run(&mut Unpaced));
+        drop(assembly);
+        self.assembled(&snapshot);
+        snapshot
+    }
+
+    /// [`Compiler::compile_parts`] up to the assembly: what changed is analyzed, and the
+    /// assembly, which borrows this compiler only (not the profile's parts), is handed back to
+    /// run, in slices if need be ([`Assembly::run`] with a [`Pace`]); then
+    /// [`Compiler::assembled`].
+    pub fn prepare<'p>(
+        &mut self,
+        profile_id: &str,
+        updated_at_ms: Option<i64>,
+        traits: impl IntoIterator<Item = TraitRef<'p>>,
+        memories: impl IntoIterator<Item = &'p Memory>,
+        events: impl IntoIterator<Item = &'p Event>,
+    ) -> Assembly<'_> {
+        let plan = self.plan(profile_id, updated_at_ms, traits, memories, events);
+        self.assembly(plan)
+    }
+
+    /// [`Compiler::prepare`] for a person's state, which marks the compiler as having seen it
+    /// ([`Compiler::seen_state`]) between the analysis and the assembly.
+    pub(crate) fn prepare_seen<'p>(
+        &mut self,
+        seen_state: (u64, u64),
+        profile_id: &str,
+        updated_at_ms: Option<i64>,
+        traits: impl IntoIterator<Item = TraitRef<'p>>,
+        memories: impl IntoIterator<Item = &'p Memory>,
+        events: impl IntoIterator<Item = &'p Event>,
+    ) -> Assembly<'_> {
+        let plan = self.plan(profile_id, updated_at_ms, traits, memories, events);
+        self.seen_state = Some(seen_state);
+        self.assembly(plan)
+    }
+
+    /// The analysis of [`Compiler::prepare`]: every part looked up, what changed analyzed, the
+    /// groups gathered and ordered.
+    fn plan<'p>(
+        &mut self,
+        profile_id: &str,
+        updated_at_ms: Option<i64>,
+        traits: impl IntoIterator<Item = TraitRef<'p>>,
+        memories: impl IntoIterator<Item = &'p Memory>,
+        events: impl IntoIterator<Item = &'p Event>,
+    ) -> Plan {
         let memories: Vec<&Memory> = memories.into_iter().collect();
         self.warm_cursor = 0;
         self.generation = self.generation.wrapping_add(1);
@@ -275,42 +330,68 @@ impl Compiler {
                 }
             }
         }
-        let times: Vec<i64> = grouped
+        let profile_id = self.tables.strings.intern(profile_id);
+        // New terms are put in text order now: the assembly only reads the tables.
+        self.tables.terms.order_new();
+        // The groups' occurrence times, laid out flat in group order.
+        let mut times: Vec<i64> = Vec::with_capacity(by_slot.len());
+        let mut groups: Vec<(usize, std::ops::Range<usize>)> = Vec::with_capacity(grouped.len());
+        for (slot, occ) in &grouped {
+            let at = times.len();
+            times.extend(occ.iter().map(|(t, _)| *t));
+            groups.push((*slot, at..times.len()));
+        }
+        Plan {
+            meta: (profile_id, updated_at_ms, self.policy.target, zone),
+            traits: trait_items,
+            memories: memories
+                .iter()
+                .map(|m| (m.id.clone(), m.created_ms))
+                .collect(),
+            groups,
+            times,
+        }
+    }
+
+    /// The assembly of what [`Compiler::plan`] analyzed, reading this compiler's tables.
+    fn assembly(&self, plan: Plan) -> Assembly<'_> {
+        let memories = plan
+            .memories
             .iter()
-            .flat_map(|(_, occ)| occ.iter().map(|(t, _)| *t))
+            .filter_map(|(id, noted)| {
+                let analyzed = self.memories.get(id)?.1.as_ref()?;
+                Some((analyzed, *noted, truncate_to(id, MAX_ID_BYTES).into()))
+            })
             .collect();
-        let mut taken = 0usize;
-        let groups: Vec<GroupInput> = grouped
-            .iter()
-            .filter_map(|(slot, occ)| {
-                let at = taken;
-                taken += occ.len();
-                let group = self.groups.get(*slot)?.as_ref()?;
-                Some(GroupInput {
+        let groups = plan
+            .groups
+            .into_iter()
+            .filter_map(|(slot, times)| {
+                let group = self.groups.get(slot)?.as_ref()?;
+                Some(GroupPart {
                     analyzed: &group.analyzed,
                     id: group.shown.as_ref().map_or("", |(_, shown)| shown.as_str()),
-                    times: times.get(at..at + occ.len()).unwrap_or_default(),
+                    times,
                 })
             })
             .collect();
-        let trait_items: Vec<&Analyzed> = trait_items.iter().map(|a| &**a).collect();
-        let memory_items: Vec<(&Analyzed, i64, &str)> = memories
-            .iter()
-            .filter_map(|m| {
-                let analyzed = self.memories.get(&m.id)?.1.as_ref()?;
-                Some((analyzed, m.created_ms, truncate_to(&m.id, MAX_ID_BYTES)))
-            })
-            .collect();
-        let profile_id = self.tables.strings.intern(profile_id);
-        let meta = (profile_id, updated_at_ms, self.policy.target, zone);
-        let snapshot =
-            assemble::assemble(meta, &mut self.tables, &trait_items, &memory_items, &groups);
-        drop((trait_items, memory_items, groups));
+        Assembly {
+            meta: plan.meta,
+            tables: &self.tables,
+            traits: plan.traits,
+            memories,
+            groups,
+            times: plan.times,
+        }
+    }
+
+    /// What follows an assembly of this compiler's: the tables are renumbered when most of
+    /// their numbers are no longer used.
+    pub fn assembled(&mut self, snapshot: &Snapshot) {
         self.compact_tables(
             snapshot.meta.terms,
             snapshot.meta.traits + snapshot.meta.groups,
         );
-        snapshot
     }
 
     /// Renumbers the tables from what is kept when most of their numbers are no longer used
@@ -324,6 +405,7 @@ impl Compiler {
             return;
         }
         let old = std::mem::take(&mut self.tables);
+        let tables = &mut self.tables;
         let analyzed = self
             .traits
             .values_mut()
@@ -339,7 +421,7 @@ impl Compiler {
                     .filter_map(|g| g.as_mut().map(|g| &mut g.analyzed)),
             );
         for a in analyzed {
-            self.tables.renumber(&old, a);
+            tables.renumber(&old, a);
         }
     }
 
@@ -466,6 +548,44 @@ impl Compiler {
         }
         self.group_slots.insert(key, slot);
         slot
+    }
+}
+
+/// What [`Compiler::plan`] found, owned: the assembly looks its items up in the compiler.
+struct Plan {
+    meta: (u32, Option<i64>, Target, Option<Zone>),
+    traits: Vec<Arc<Analyzed>>,
+    /// Memory ids and the times they were noted, newest first.
+    memories: Vec<(String, i64)>,
+    /// Group slots in snapshot order, with their ranges of `times`.
+    groups: Vec<(usize, std::ops::Range<usize>)>,
+    times: Vec<i64>,
+}
+
+/// A compilation's analyzed items, ready to be assembled ([`Compiler::prepare`]). It borrows
+/// the compiler, not what was compiled (the person's state may change while it runs in slices).
+pub struct Assembly<'c> {
+    meta: (u32, Option<i64>, Target, Option<Zone>),
+    tables: &'c Tables,
+    traits: Vec<Arc<Analyzed>>,
+    /// With the time each was noted and its id.
+    memories: Vec<(&'c Analyzed, i64, Box<str>)>,
+    groups: Vec<GroupPart<'c>>,
+    /// Every group's occurrence times, newest first within a group.
+    times: Vec<i64>,
+}
+
+/// A group as an [`Assembly`] holds it: its times are a range of [`Assembly::times`].
+struct GroupPart<'c> {
+    analyzed: &'c Analyzed,
+    id: &'c str,
+    times: std::ops::Range<usize>,
+}
+
+impl Assembly<'_> {
+    /// The snapshot's bytes laid out, telling `pace` the work done and pausing when it asks.
+    pub async fn run<P: Pace>(&self, pace: &mut P) -> Snapshot {
+        assemble::assemble(self, pace).await
     }
 }
 
@@ -1042,23 +1162,7 @@ mod tests {
 
     #[test]
     fn warming_in_slices_bounds_each_slice_and_leaves_only_assembly() {
-        let mut b = profile("user_id:u1");
-        for i in 0..200 {
-            b = b.text(
-                &format!("note_{i}"),
-                &format!("{} blue {i}", "parcel ".repeat(30)),
-            );
-        }
-        for i in 0..300 {
-            let sku = format!("sku {i} green");
-            b = b.event(
-                &format!("m{i}"),
-                i64::from(i),
-                "Viewed",
-                &[("sku", sku.as_str())],
-            );
-        }
-        let p = b.build();
+        let p = many_items();
         let refs = || -> Vec<TraitRef<'_>> {
             p.traits
                 .iter()
@@ -1096,6 +1200,109 @@ mod tests {
             "compiling after warming took {assembly} steps"
         );
         assert!(c.warm(refs(), &p.memories, &p.events, 0), "nothing left");
+    }
+
+    /// A pause that gives the thread up once (pending, then ready), as the Worker's does.
+    struct YieldOnce(bool);
+
+    impl std::future::Future for YieldOnce {
+        type Output = ();
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            if self.0 {
+                return std::task::Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+
+    /// Records the work an assembly reports: the largest single report, and the work between
+    /// pauses.
+    #[derive(Default)]
+    struct Recorder {
+        budget: usize,
+        since: usize,
+        largest_report: usize,
+        slices: Vec<usize>,
+    }
+
+    impl pace::Pace for Recorder {
+        type Pause = YieldOnce;
+        fn after(&mut self, units: usize) -> Option<YieldOnce> {
+            self.largest_report = self.largest_report.max(units);
+            self.since += units;
+            if self.since < self.budget {
+                return None;
+            }
+            self.slices.push(std::mem::take(&mut self.since));
+            Some(YieldOnce(false))
+        }
+    }
+
+    #[test]
+    fn an_assembly_in_slices_pauses_within_its_budget_and_lays_out_the_same_bytes() {
+        let p = many_items();
+        let policy = PrivacyPolicy::default();
+        let mut c = Compiler::new(policy.clone());
+        let assembly = c.prepare(
+            &p.profile_id,
+            p.updated_at_ms,
+            p.traits.iter().map(|t| TraitRef {
+                key: &t.key,
+                value: &t.value,
+                audience: t.audience,
+            }),
+            &p.memories,
+            &p.events,
+        );
+        let mut pace = Recorder {
+            budget: 200,
+            ..Recorder::default()
+        };
+        let snapshot = pace::ready(assembly.run(&mut pace));
+        drop(assembly);
+        c.assembled(&snapshot);
+        assert_eq!(snapshot, compile(&p, &policy));
+        let total: usize = pace.slices.iter().sum::<usize>() + pace.since;
+        assert!(pace.slices.len() >= 20, "{} pauses", pace.slices.len());
+        assert!(
+            pace.slices.len() + 1 >= total / (pace.budget + pace.largest_report),
+            "{} pauses for {total} units",
+            pace.slices.len()
+        );
+        // No single report is large: each is an item's, a term's or a block's own work.
+        assert!(
+            pace.largest_report <= total / 10,
+            "a report of {} of {total} units",
+            pace.largest_report
+        );
+        // Unpaced, the compiler lays out the same bytes again.
+        assert_eq!(c.compile(&p), snapshot);
+    }
+
+    /// 200 traits of long text and 300 events of distinct properties.
+    fn many_items() -> Profile {
+        let mut b = profile("user_id:u1");
+        for i in 0..200 {
+            b = b.text(
+                &format!("note_{i}"),
+                &format!("{} blue {i}", "parcel ".repeat(30)),
+            );
+        }
+        for i in 0..300 {
+            let sku = format!("sku {i} green");
+            b = b.event(
+                &format!("m{i}"),
+                i64::from(i),
+                "Viewed",
+                &[("sku", sku.as_str())],
+            );
+        }
+        b.build()
     }
 
     #[test]

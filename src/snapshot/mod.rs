@@ -34,6 +34,7 @@
 pub mod codec;
 mod compile;
 pub mod kv;
+pub mod pace;
 mod terms;
 mod validate;
 
@@ -48,7 +49,7 @@ use crate::policy::{PiiClass, Target};
 use crate::time::zone::Zone;
 use codec::Section;
 
-pub use compile::{compile, Compiler, TraitRef};
+pub use compile::{compile, Assembly, Compiler, TraitRef};
 
 /// The kind of a trait's value, kept so slots and JSON output can tell `true` from `"true"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -44,7 +44,7 @@ pub use settings::{
 
 use crate::errors::StateError;
 use crate::profile::{looks_like_audience, Event, Profile, Trait, Value};
-use crate::snapshot::{Compiler, Snapshot, TraitRef};
+use crate::snapshot::{Assembly, Compiler, Snapshot, TraitRef};
 
 /// One update to a person's state: the traits and the event of one message (a Segment call). Built by [`crate::webhook::parse_message`] from a Segment message.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
@@ -445,6 +445,21 @@ impl PersonState {
         );
         compiler.seen_state = Some((self.instance, self.written.get()));
         snapshot
+    }
+
+    /// [`Compiler::prepare`] of this state: what the compiler has not analyzed is analyzed now,
+    /// and the assembly is handed back to run in slices ([`crate::snapshot::Assembly::run`]),
+    /// followed by [`Compiler::assembled`]. The same snapshot as [`PersonState::compile`].
+    pub fn prepare_compile<'c>(&self, compiler: &'c mut Compiler) -> Assembly<'c> {
+        let profile_id = format!("user_id:{}", self.meta.user_id);
+        compiler.prepare_seen(
+            (self.instance, self.written.get()),
+            &profile_id,
+            self.meta.updated_at_ms,
+            self.trait_refs(),
+            self.memories(),
+            self.event_refs(),
+        )
     }
 
     /// The traits set, as compilation reads them.

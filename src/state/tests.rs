@@ -916,6 +916,35 @@ fn compiling_from_the_state_is_compiling_its_profile() {
 }
 
 #[test]
+fn an_assembly_prepared_from_the_state_runs_while_the_state_moves_on() {
+    use crate::policy::PrivacyPolicy;
+    use crate::snapshot::pace::{self, Every};
+    use crate::snapshot::{compile, Compiler};
+    let mut p = Person::new(StateSettings::default());
+    p.apply(&identify("i1", 1_000, &[("tier", text("Gold"))]), 10);
+    p.apply(&track("t1", 2_000, "Viewed"), 20);
+    let before = p.state.profile();
+    let mut compiler = Compiler::new(PrivacyPolicy::default());
+    let assembly = p.state.prepare_compile(&mut compiler);
+    // The assembly borrows the compiler only: the state takes updates while it runs.
+    p.apply(&identify("i2", 3_000, &[("tier", text("Platinum"))]), 30);
+    p.apply(&track("t2", 4_000, "Checkout Started"), 40);
+    let mut pauses = 0;
+    let snapshot = pace::ready(assembly.run(&mut Every::new(1, || {
+        pauses += 1;
+        std::future::ready(())
+    })));
+    assert!(pauses > 5, "{pauses} pauses");
+    assert_eq!(snapshot, compile(&before, &PrivacyPolicy::default()));
+    compiler.assembled(&snapshot);
+    // The compiler goes on to the state as it is now.
+    assert_eq!(
+        p.state.compile(&mut compiler),
+        compile(&p.state.profile(), &PrivacyPolicy::default())
+    );
+}
+
+#[test]
 fn warming_skips_a_compiler_that_saw_the_state_unless_much_was_written_since() {
     use crate::policy::PrivacyPolicy;
     use crate::snapshot::{compile, Compiler};

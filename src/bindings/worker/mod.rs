@@ -43,6 +43,7 @@ mod memories;
 mod origin;
 mod person;
 mod person_client;
+mod person_compilers;
 mod person_flight;
 mod person_kv;
 mod person_sql;

@@ -35,7 +35,8 @@ use crate::errors::{MemoryError, StateError};
 use crate::import::segment::import_value;
 use crate::import::ImportLimits;
 use crate::policy::Target;
-use crate::snapshot::{kv, Compiler};
+use crate::snapshot::kv;
+use crate::snapshot::pace::Every;
 use crate::state::{
     Applied, AuditQuery, AuditRecord, Change, Consent, Filing, MemoryInput, Outcome, PersonState,
     Update, WriteRules,
@@ -43,6 +44,7 @@ use crate::state::{
 
 use super::config::Config;
 use super::now_ms;
+use super::person_compilers::{slot_of, Compilers};
 use super::person_flight::InFlight;
 use super::person_kv::{self, Put};
 use super::person_sql as sql;
@@ -59,6 +61,9 @@ const PUBLISH_RETRY_MS: i64 = 5_000;
 /// Bytes of values a compiler analyzes in one turn of the event loop ([`Person::warm`]): a few
 /// milliseconds of CPU, after which the requests of other people that share this isolate go.
 const WARM_SLICE_BYTES: usize = 8 * 1024;
+/// Units of assembly work ([`crate::snapshot::pace`]: an item, a term, a posting) done in one
+/// turn of the event loop: a few milliseconds at most.
+const ASSEMBLY_SLICE_UNITS: usize = 16 * 1024;
 
 /// One policy's snapshot of one state version.
 struct Compiled {
@@ -84,7 +89,7 @@ pub struct Person {
     compiled: RefCell<[Option<Rc<Compiled>>; 2]>,
     /// Per policy (server, browser), the compiler that keeps what it analyzed between
     /// publications: an update re-analyzes only what it changed.
-    compilers: RefCell<[Option<Compiler>; 2]>,
+    compilers: Compilers,
     fetching: Cell<bool>,
     last_fetch_ms: Cell<Option<i64>>,
     /// Publications and memory sends under way ([`InFlight`]).
@@ -105,7 +110,7 @@ impl DurableObject for Person {
             person: RefCell::new(None),
             stored: Cell::new(false),
             compiled: RefCell::new([None, None]),
-            compilers: RefCell::new([None, None]),
+            compilers: Compilers::default(),
             fetching: Cell::new(false),
             last_fetch_ms: Cell::new(None),
             flight: InFlight::default(),
@@ -268,7 +273,7 @@ impl Person {
             if let Err(e) = sql::write(&self.state.storage(), applied.changes.clone()) {
                 *self.person.borrow_mut() = None;
                 *self.compiled.borrow_mut() = [None, None];
-                *self.compilers.borrow_mut() = [None, None];
+                self.compilers.forget();
                 return Err(e);
             }
             self.stored.set(true);
@@ -352,8 +357,7 @@ impl Person {
         if empty && (fetch_due || !recently) {
             self.fetch_profile(cfg).await;
         }
-        self.warm(cfg, target).await;
-        let compiled = self.compiled(cfg, target);
+        let compiled = self.compiled(cfg, target).await;
         self.schedule(cfg, None).await?;
         let Some(c) = compiled else {
             return Response::error("no profile", 404);
@@ -373,7 +377,7 @@ impl Person {
         let applied = self.store_erasure(result).await?;
         *self.compiled.borrow_mut() = [None, None];
         // What the compilers analyzed is the person's data too.
-        *self.compilers.borrow_mut() = [None, None];
+        self.compilers.forget();
         // Marked: no memory send starts any more; the one under way, if any, ends first.
         self.flight.forwards_settled(None).await;
         // The KV copies go now (after the publication under way and the KV write interval, at
@@ -670,33 +674,62 @@ impl Person {
         Ok(())
     }
 
-    /// Analyzes what the `target` compiler has not analyzed yet, [`WARM_SLICE_BYTES`] per turn
-    /// of the event loop, so that a first compilation (after a migration, or after the object
-    /// was evicted and lost its compilers) never holds the isolate for long; what is left to
-    /// [`Person::compiled`] is the assembly.
-    async fn warm(&self, cfg: &Config, target: Target) {
+    /// The `target` snapshot of the current version: the one kept, else compiled here. What the
+    /// compiler has not analyzed is analyzed [`WARM_SLICE_BYTES`] per turn of the event loop,
+    /// then the assembly runs [`ASSEMBLY_SLICE_UNITS`] per turn, so that a compilation at the
+    /// state's bounds never holds the isolate (shared with other people's requests) for long.
+    /// `None` for an empty state, a person without consent, or one erased meanwhile.
+    async fn compiled(&self, cfg: &Config, target: Target) -> Option<Rc<Compiled>> {
         let slot = slot_of(target);
+        if let Some(kept) = self.kept_compiled(cfg, slot)? {
+            return Some(kept);
+        }
+        let mut held = self.compilers.hold(cfg, target).await;
+        // Compiled by the compilation this one waited for, perhaps.
+        if let Some(kept) = self.kept_compiled(cfg, slot)? {
+            return Some(kept);
+        }
         loop {
-            let done = {
-                let mut compilers = self.compilers.borrow_mut();
-                let Some(compiler) = compilers.get_mut(slot) else {
-                    return;
-                };
-                let compiler = compiler.get_or_insert_with(|| Compiler::new(cfg.policy(target)));
-                self.with_state(|st| st.warm(compiler, WARM_SLICE_BYTES))
-                    .unwrap_or(true)
-            };
+            let compiler = &mut held.compiler;
+            let done = self
+                .with_state(|st| st.warm(compiler, WARM_SLICE_BYTES))
+                .unwrap_or(true);
             if done {
-                return;
+                break;
             }
             worker::Delay::from(Duration::ZERO).await;
         }
+        let compiler = &mut held.compiler;
+        let (version, assembly) = self.with_state(move |st| {
+            (!st.is_empty()).then(|| (st.version(), st.prepare_compile(compiler)))
+        })??;
+        let mut pace = Every::new(ASSEMBLY_SLICE_UNITS, || worker::Delay::from(Duration::ZERO));
+        let snapshot = assembly.run(&mut pace).await;
+        drop(assembly);
+        held.compiler.assembled(&snapshot);
+        drop(held);
+        // The mark, after the last await: nothing compiled for an erased person leaves here.
+        if self.with_state(|st| st.suppressed_since().is_some()) != Some(false) {
+            return None;
+        }
+        let bytes = snapshot
+            .encode()
+            .map_err(|e| worker::console_error!("edge-persona: snapshot encode: {e}"))
+            .ok()?;
+        let compiled = Rc::new(Compiled { version, bytes });
+        if let Some(place) = self.compiled.borrow_mut().get_mut(slot) {
+            // Unless a compilation of a newer version ended first.
+            if place.as_ref().is_none_or(|kept| kept.version <= version) {
+                *place = Some(compiled.clone());
+            }
+        }
+        Some(compiled)
     }
 
-    /// The `target` snapshot of the current version, compiled here when the state has changed
-    /// since; `None` for an empty state.
-    fn compiled(&self, cfg: &Config, target: Target) -> Option<Rc<Compiled>> {
-        let slot = slot_of(target);
+    /// The kept snapshot of slot `slot` when it is of the current version (`Some(None)`: there
+    /// is none); `None` when there is nothing to compile (no state loaded, or no consent: KV's
+    /// copies are then deleted and reads are unpersonalized).
+    fn kept_compiled(&self, cfg: &Config, slot: usize) -> Option<Option<Rc<Compiled>>> {
         let (version, consented) = self.with_state(|st| {
             (
                 st.version(),
@@ -704,28 +737,10 @@ impl Person {
             )
         })?;
         if !consented {
-            // Nothing to publish: KV's copies are deleted, and reads are unpersonalized.
             return None;
         }
-        let cached = self.compiled.borrow().get(slot).cloned().flatten();
-        if let Some(c) = cached.filter(|c| c.version == version) {
-            return Some(c);
-        }
-        let bytes = {
-            let mut compilers = self.compilers.borrow_mut();
-            let compiler = compilers
-                .get_mut(slot)?
-                .get_or_insert_with(|| Compiler::new(cfg.policy(target)));
-            self.with_state(|st| (!st.is_empty()).then(|| st.compile(compiler)))??
-                .encode()
-                .map_err(|e| worker::console_error!("edge-persona: snapshot encode: {e}"))
-                .ok()?
-        };
-        let compiled = Rc::new(Compiled { version, bytes });
-        if let Some(place) = self.compiled.borrow_mut().get_mut(slot) {
-            *place = Some(compiled.clone());
-        }
-        Some(compiled)
+        let kept = self.compiled.borrow().get(slot).cloned().flatten();
+        Some(kept.filter(|c| c.version == version))
     }
 
     /// Fetches the person from the Profile API and merges what it answers (one fetch at a time: a
@@ -831,21 +846,20 @@ impl Person {
                 .with_state(|st| st.publish_due(now_ms(), false).is_none())
                 .unwrap_or(true));
         }
-        self.warm(cfg, Target::Server).await;
-        self.warm(cfg, Target::Browser).await;
         let Some(version) = self
             .with_state(|st| st.suppressed_since().is_none().then(|| st.version()))
             .flatten()
         else {
             return Ok(true);
         };
-        // One policy per turn of the event loop: between the two compilations, the requests of
-        // other people that share this isolate go first. Each key carries its own version.
-        let server = self.compiled(cfg, Target::Server);
-        if server.is_some() {
-            worker::Delay::from(Duration::ZERO).await;
-        }
-        let compiled = server.zip(self.compiled(cfg, Target::Browser));
+        // Each compilation gives the isolate up between its slices. Each key carries its own
+        // version.
+        let server = self.compiled(cfg, Target::Server).await;
+        let browser = match server {
+            Some(_) => self.compiled(cfg, Target::Browser).await,
+            None => None,
+        };
+        let compiled = server.zip(browser);
         let published_version = match &compiled {
             Some((server, browser)) => {
                 let puts = [
@@ -907,14 +921,6 @@ impl Person {
             .await?;
         self.alarm_at.set(Some(wake));
         Ok(())
-    }
-}
-
-/// The place of a policy's compiler and snapshot in [`Person`]'s pairs.
-fn slot_of(target: Target) -> usize {
-    match target {
-        Target::Server => 0,
-        Target::Browser => 1,
     }
 }
 

@@ -3,13 +3,13 @@
 //! in time order with their block index, the dates and the ids. Linear in the snapshot's size.
 
 use super::intern::Interner;
-use super::{part, Analyzed, GroupInput, Tables};
+use super::{part, Analyzed, Assembly, GroupInput};
 use crate::bytes::Writer;
 use crate::policy::Target;
 use crate::snapshot::codec::{self, Section, RARE_MAX_DF, SECTIONS, TIME_BLOCK};
+use crate::snapshot::pace::Pace;
 use crate::snapshot::validate::dst_code;
 use crate::snapshot::{Field, Meta, Snapshot, FIELD_COUNT};
-use crate::time::zone::Zone;
 
 /// Writes the `STRINGS` section: each string the compiler numbered ([`Interner`]) once, at its
 /// first use, as its length and its bytes.
@@ -46,15 +46,30 @@ fn write_ref(w: &mut Writer, offset: usize) {
 
 /// Lays the analyzed items out as a snapshot (see [`codec`]). `profile_id` is a number of
 /// `tables.strings`.
-pub(super) fn assemble(
-    (profile_id, updated_at_ms, target, zone): (u32, Option<i64>, Target, Option<Zone>),
-    tables: &mut Tables,
-    traits: &[&Analyzed],
-    memories: &[(&Analyzed, i64, &str)],
-    groups: &[GroupInput],
-) -> Snapshot {
+///
+/// Every loop tells `pace` its work (one unit an item, a term or an occurrence, plus one a
+/// posting) and awaits the pause it asks for, so that an assembly at the state's bounds can give
+/// its thread up every few milliseconds; nothing it reads can change meanwhile.
+pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> Snapshot {
+    let (profile_id, updated_at_ms, target, zone) = assembly.meta;
+    let tables = assembly.tables;
+    let traits: Vec<&Analyzed> = assembly.traits.iter().map(|a| &**a).collect();
+    let memories: Vec<(&Analyzed, i64, &str)> = assembly
+        .memories
+        .iter()
+        .map(|(a, noted, id)| (*a, *noted, &**id))
+        .collect();
+    let groups: Vec<GroupInput> = assembly
+        .groups
+        .iter()
+        .map(|g| GroupInput {
+            analyzed: g.analyzed,
+            id: g.id,
+            times: assembly.times.get(g.times.clone()).unwrap_or_default(),
+        })
+        .collect();
     let term_count = tables.terms.len();
-    let term_order = tables.terms.in_text_order();
+    let term_order = tables.terms.text_order();
     let mut strings = Strings {
         table: &tables.strings,
         out: Writer::default(),
@@ -76,13 +91,19 @@ pub(super) fn assemble(
                 *c += 1;
             }
         }
+        if let Some(pause) = pace.after(1 + a.terms.len()) {
+            pause.await;
+        }
     }
     // The used terms in text order: each one's id in the snapshot, and where its postings start.
     let mut term_id: Vec<u32> = vec![NONE; count.len()];
     let mut sorted: Vec<u32> = Vec::new();
     let mut start: Vec<usize> = Vec::new();
     let mut total = 0usize;
-    for id in term_order {
+    for id in term_order.iter() {
+        if let Some(pause) = pace.after(1) {
+            pause.await;
+        }
         let n = count.get(*id as usize).copied().unwrap_or(0);
         if n > 0 {
             if let Some(slot) = term_id.get_mut(*id as usize) {
@@ -108,6 +129,9 @@ pub(super) fn assemble(
                 *at += 1;
             }
         }
+        if let Some(pause) = pace.after(1 + a.terms.len()) {
+            pause.await;
+        }
     }
     let postings_of = |t: usize| part(&postings_flat, &start, t);
     let doc_freq = |postings: &[(u32, u8, u32)]| {
@@ -121,13 +145,18 @@ pub(super) fn assemble(
         }
         n
     };
-    let is_rare: Vec<bool> = (0..sorted.len())
-        .map(|t| (2..=RARE_MAX_DF).contains(&doc_freq(postings_of(t))))
-        .collect();
+    let mut is_rare: Vec<bool> = Vec::with_capacity(sorted.len());
+    for t in 0..sorted.len() {
+        let postings = postings_of(t);
+        is_rare.push((2..=RARE_MAX_DF).contains(&doc_freq(postings)));
+        if let Some(pause) = pace.after(1 + postings.len()) {
+            pause.await;
+        }
+    }
 
     // Groups per event name, for salience's rarity.
     let mut same_name: Vec<u32> = vec![0; tables.strings.len()];
-    for g in groups {
+    for g in &groups {
         if let Some(n) = same_name.get_mut(g.analyzed.name as usize) {
             *n += 1;
         }
@@ -152,6 +181,9 @@ pub(super) fn assemble(
     // Each item's rare value terms, in one buffer reused item after item.
     let mut rare: Vec<u32> = Vec::new();
     for (i, a) in items.iter().enumerate() {
+        if let Some(pause) = pace.after(1 + a.terms.len() + a.props.len() + a.dates.len()) {
+            pause.await;
+        }
         record_at.push(items_w.len());
         let group = group_of(i);
         let memory = memory_of(i).filter(|_| group.is_none());
@@ -243,6 +275,9 @@ pub(super) fn assemble(
     let mut coded_at: Vec<usize> = Vec::with_capacity(sorted.len() + 1);
     coded_at.push(0);
     for list in (0..sorted.len()).map(postings_of) {
+        if let Some(pause) = pace.after(1 + list.len()) {
+            pause.await;
+        }
         let mut prev = 0u32;
         for (item, field, tf) in list {
             let delta = u64::from(item - prev);
@@ -264,6 +299,10 @@ pub(super) fn assemble(
             .zip((0..sorted.len()).map(|t| part(&coded.out, &coded_at, t))),
     );
 
+    if let Some(pause) = pace.after(sorted.len()) {
+        pause.await;
+    }
+
     // Every occurrence, oldest first (ties by item), with a block index.
     let first_group = traits.len() + memories.len();
     let mut occurrences: Vec<(i64, u32)> = Vec::new();
@@ -283,6 +322,10 @@ pub(super) fn assemble(
         times_w.ms(u64::try_from(time.saturating_sub(prev)).unwrap_or(0));
         times_w.varint(u64::from(*item));
         prev = *time;
+    }
+
+    if let Some(pause) = pace.after(occurrences.len()) {
+        pause.await;
     }
 
     // Every date found in a value, by first instant (ties by item), for time expressions.

@@ -4,10 +4,11 @@
 //! never reused while the table lives; the compiler renumbers (compacts) when most of them are
 //! no longer used.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Strings by number, and numbers by string.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Interner {
     texts: Vec<Box<str>>,
     ids: HashMap<Box<str>, u32>,
@@ -38,10 +39,10 @@ impl Interner {
         self.texts.len()
     }
 
-    /// Every number in the text order of its string. Strings interned since the last call are
-    /// sorted among themselves and placed by binary search: a few new terms cost a few
+    /// Puts the strings interned since the last call in text order among the others: they are
+    /// sorted among themselves and placed by binary search, so a few new terms cost a few
     /// comparisons each, not a sort of the whole table.
-    pub(super) fn in_text_order(&mut self) -> &[u32] {
+    pub(super) fn order_new(&mut self) {
         if self.ordered < self.texts.len() {
             let texts = &self.texts;
             let mut new: Vec<u32> = (self.ordered..texts.len())
@@ -62,7 +63,23 @@ impl Interner {
             self.order = merged;
             self.ordered = self.texts.len();
         }
-        &self.order
+    }
+
+    /// Every number in the text order of its string (ordered here when strings were interned
+    /// since [`Interner::order_new`]).
+    pub(super) fn text_order(&self) -> Cow<'_, [u32]> {
+        if self.ordered == self.texts.len() {
+            return Cow::Borrowed(&self.order);
+        }
+        let mut all: Vec<u32> = (0..self.texts.len())
+            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+            .collect();
+        all.sort_unstable_by(|a, b| {
+            self.texts
+                .get(*a as usize)
+                .cmp(&self.texts.get(*b as usize))
+        });
+        Cow::Owned(all)
     }
 }
 
@@ -77,11 +94,15 @@ mod tests {
         let apple = t.intern("apple");
         assert_eq!(t.intern("pear"), pear);
         assert_eq!(t.text(apple), "apple");
-        assert_eq!(t.in_text_order(), [apple, pear]);
+        t.order_new();
+        assert_eq!(*t.text_order(), [apple, pear]);
         let fig = t.intern("fig");
         let zest = t.intern("zest");
         let banana = t.intern("banana");
-        assert_eq!(t.in_text_order(), [apple, banana, fig, pear, zest]);
+        // Not ordered yet: sorted on the spot, the same order.
+        assert_eq!(*t.text_order(), [apple, banana, fig, pear, zest]);
+        t.order_new();
+        assert_eq!(*t.text_order(), [apple, banana, fig, pear, zest]);
         assert_eq!(t.len(), 5);
         assert_eq!(t.text(99), "");
     }
