@@ -6,6 +6,8 @@
 // Every fake is on 127.0.0.1. FAULT_ROUNDS (default 100) and FAULT_SEED (default 19) replay a run.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Miniflare } from 'miniflare';
 import path from 'node:path';
 import {
@@ -258,6 +260,72 @@ describe('a read of one person while another\'s heaviest publication runs', () =
       assert.ok(reads.every((r) => r.personalized), 'every read of B was answered, personalized');
       const ms = reads.map((r) => r.ms).sort((a, b) => a - b);
       console.log(`# reads of B during A's migration and first publication at the bounds: ${ms.length} reads, p50 ${ms[Math.floor(ms.length / 2)].toFixed(1)} ms, max ${ms.at(-1).toFixed(1)} ms`);
+    } finally {
+      await mf.dispose();
+    }
+  });
+});
+
+/** Bytes of every file under `dir` (0 when it does not exist yet). */
+function bytesUnder(dir) {
+  let total = 0;
+  let entries = [];
+  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return 0; }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    total += e.isDirectory() ? bytesUnder(p) : statSync(p).size;
+  }
+  return total;
+}
+
+describe('a migration whose object stops halfway through writing its rows', () => {
+  test('the unfinished rows are discarded on the next load and the migration starts over, whole', async () => {
+    const persist = mkdtempSync(path.join(tmpdir(), 'ep-unfinished-'));
+    const options = {
+      ...workerOptions({
+        IDENTITY_SECRET: SECRET, SEGMENT_WEBHOOK_SECRET: WEBHOOK_SECRET, ADMIN_SECRET: ADMIN,
+        // One row per transaction and per turn: the write spans thousands of turns.
+        STATE_SLICE_ROWS: '1',
+      }),
+      durableObjectsPersist: path.join(persist, 'do'),
+      kvPersist: path.join(persist, 'kv'),
+    };
+    const user = 'half-written';
+    const bundle = boundsBundle(user);
+    bundle.traits.traits = Object.fromEntries(Object.entries(bundle.traits.traits).slice(0, 500));
+    bundle.events.data = bundle.events.data.slice(0, 2500);
+    const hook = (base, messageId) => {
+      const body = JSON.stringify({ type: 'identify', userId: user, messageId, traits: { nickname: messageId } });
+      return fetch(new URL('/v1/webhooks/segment', base), { method: 'POST', body, headers: { 'x-signature': signWebhook(body) } });
+    };
+    // First run: the legacy bundle's migration starts; the process is stopped once rows are
+    // being written (the objects' files grow), well before 3,000 transactions are through.
+    let mf = new Miniflare(options);
+    let base = (await mf.ready).toString();
+    await (await mf.getKVNamespace('PROFILES')).put(`src:v1:${user}`, JSON.stringify(bundle));
+    const doDir = path.join(persist, 'do');
+    const empty = bytesUnder(doDir);
+    const first = hook(base, 'first').catch(() => null);
+    let grown = false;
+    for (let i = 0; i < 3000 && !grown; i += 1) {
+      grown = bytesUnder(doDir) > empty + 64 * 1024;
+      if (!grown) await sleep(5);
+    }
+    assert.ok(grown, 'the migration was writing its rows');
+    await mf.dispose();
+    assert.equal(await first, null, 'the first webhook was never answered: the process stopped');
+    // Second run, on the same storage: the next event finds the mark, discards what was
+    // written, and migrates the bundle (still in KV) again.
+    mf = new Miniflare(options);
+    try {
+      base = (await mf.ready).toString();
+      const res = await hook(base, 'second');
+      assert.equal(res.status, 200);
+      const stats = await (await fetch(new URL(`/v1/profiles/${user}`, base), { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+      assert.equal(stats.unfinished_writes_discarded, 1);
+      assert.equal(stats.events, 2500);
+      assert.equal(stats.traits, 501, 'the bundle\'s 500 traits and the nickname');
+      assert.equal(await (await mf.getKVNamespace('PROFILES')).get(`src:v1:${user}`), null, 'the source is deleted once migrated');
     } finally {
       await mf.dispose();
     }

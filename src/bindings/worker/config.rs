@@ -39,6 +39,9 @@ pub(super) struct Config {
     pub(super) admin_secret: Option<String>,
     /// Bounds, retention and fetch retries of the person's state (its Durable Object).
     pub(super) state: StateSettings,
+    /// `STATE_SLICE_ROWS`: rows a person's object writes or reads per turn of the event loop
+    /// when it stores or loads a whole state (a migration; a load after eviction).
+    pub(super) slice_rows: usize,
     /// `SEGMENT_WRITE_KEY` (and `SEGMENT_TRACKING_URL`): memories are forwarded to Segment.
     pub(super) tracking: Option<TrackingApi>,
     /// `MCP_AUTHORIZATION_SERVER`: the authorization server `/mcp`'s protected-resource metadata
@@ -140,6 +143,9 @@ impl Config {
             ))
             .unwrap_or(HtmlSettings::DEFAULT_MAX_GROUP_BYTES)
             .max(HtmlSettings::MIN_GROUP_BYTES),
+            slice_rows: usize::try_from(num("STATE_SLICE_ROWS", 1024))
+                .unwrap_or(1024)
+                .clamp(1, 65_536),
             origin_forward: list(env, "ORIGIN_FORWARD_HEADERS")
                 .into_iter()
                 .map(|h| h.to_ascii_lowercase())

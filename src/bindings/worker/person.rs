@@ -97,6 +97,9 @@ pub struct Person {
     /// A reader found no readable snapshot in KV: publish the current one again.
     kv_missing: Cell<bool>,
     alarm_at: Cell<Option<i64>>,
+    /// Whole-state writes found unfinished and discarded since the object started (a
+    /// migration interrupted, then started over): `GET /stats`.
+    discarded_writes: Cell<u32>,
 }
 
 impl DurableObject for Person {
@@ -116,6 +119,7 @@ impl DurableObject for Person {
             flight: InFlight::default(),
             kv_missing: Cell::new(false),
             alarm_at: Cell::new(None),
+            discarded_writes: Cell::new(0),
         }
     }
 
@@ -193,7 +197,12 @@ impl DurableObject for Person {
         let cfg = Config::from_env(&self.env);
         if self.person.borrow().is_none() {
             // Woken after eviction: the rows say who this is (an alarm is only set once stored).
-            match PersonState::from_rows(sql::read_rows(&self.state.storage().sql())?) {
+            let storage = self.state.storage();
+            // An unfinished migration's rows are not a state (the next event starts it over).
+            if sql::discard_unfinished(&storage)? {
+                self.discarded_writes.set(self.discarded_writes.get() + 1);
+            }
+            match PersonState::from_rows(sql::read_rows(&storage.sql())?) {
                 Ok(Some(st)) => {
                     self.stored.set(true);
                     *self.person.borrow_mut() = Some(st);
@@ -246,18 +255,23 @@ impl Person {
         }
         let storage = self.state.storage();
         let kv = self.env.kv("PROFILES").ok();
-        let (user, settings, fetch_first) = (user.to_string(), cfg.state, cfg.fetch_configured());
+        let (user, settings) = (user.to_string(), cfg.state);
+        let (fetch_first, slice_rows) = (cfg.fetch_configured(), cfg.slice_rows);
         let loaded = self
             .state
             .block_concurrency_while(async move {
                 // Errors are values here: an `Err` would reset the object.
-                Ok(load_or_migrate(storage, kv, &user, &settings, fetch_first).await)
+                let how = (&settings, fetch_first, slice_rows);
+                Ok(load_or_migrate(storage, kv, &user, how).await)
             })
             .await?;
-        let (st, stored) = loaded.map_err(worker::Error::RustError)?;
+        let loaded = loaded.map_err(worker::Error::RustError)?;
+        if loaded.discarded {
+            self.discarded_writes.set(self.discarded_writes.get() + 1);
+        }
         if self.person.borrow().is_none() {
-            self.stored.set(stored);
-            *self.person.borrow_mut() = Some(st);
+            self.stored.set(loaded.stored);
+            *self.person.borrow_mut() = Some(loaded.state);
         }
         Ok(())
     }
@@ -549,6 +563,7 @@ impl Person {
                 let c = st.counters();
                 json!({
                     "stored": stored,
+                    "unfinished_writes_discarded": self.discarded_writes.get(),
                     "version": st.version(),
                     "published_version": st.published_version(),
                     "traits": st.trait_count(),
@@ -924,35 +939,57 @@ impl Person {
     }
 }
 
+/// What loading found: the state, whether it is stored, and whether the rows of a whole-state
+/// write that did not finish were discarded first.
+struct Loaded {
+    state: PersonState,
+    stored: bool,
+    discarded: bool,
+}
+
 /// The rows' state; else a legacy source bundle's (migrated: stored, then deleted from KV); else a
-/// new person's. With whether it is stored. Errors as text (the caller is in
-/// `blockConcurrencyWhile`, where an error would reset the object).
+/// new person's. Rows are read and a migration written `slice_rows` per turn of the event loop.
+/// Errors as text (the caller is in `blockConcurrencyWhile`, where an error would reset the
+/// object).
 async fn load_or_migrate(
     storage: worker::Storage,
     kv: Option<worker::KvStore>,
     user: &str,
-    settings: &crate::state::StateSettings,
-    fetch_first: bool,
-) -> Result<(PersonState, bool), String> {
-    let rows = sql::read_rows(&storage.sql()).map_err(|e| e.to_string())?;
+    (settings, fetch_first, slice_rows): (&crate::state::StateSettings, bool, usize),
+) -> Result<Loaded, String> {
+    let discarded = sql::discard_unfinished(&storage).map_err(|e| e.to_string())?;
+    let rows = sql::read_rows_sliced(&storage.sql(), slice_rows)
+        .await
+        .map_err(|e| e.to_string())?;
+    let loaded = |state, stored| Loaded {
+        state,
+        stored,
+        discarded,
+    };
     if let Some(st) = PersonState::from_rows(rows).map_err(|e| e.to_string())? {
-        return Ok((st, true));
+        return Ok(loaded(st, true));
     }
     let now = now_ms();
     let mut st = PersonState::new(user, fetch_first, now);
     let Some(kv) = kv else {
-        return Ok((st, false));
+        return Ok(loaded(st, false));
     };
     let legacy = kv.get(&kv::source_key(user)).text().await.ok().flatten();
     let Some(text) = legacy else {
-        return Ok((st, false));
+        return Ok(loaded(st, false));
     };
     let json = serde_json::from_str::<Json>(&text).map_err(|e| e.to_string());
-    // A bundle can be megabytes: parsing, importing, merging and writing each get a turn of the
-    // event loop of their own, so that other objects of this isolate are served in between.
+    drop(text);
+    // A bundle can be megabytes: parsing, importing and merging each get a turn of the event
+    // loop of their own, and the rows are written a slice per turn, so that other objects of
+    // this isolate are served in between.
     worker::Delay::from(Duration::ZERO).await;
-    let profile =
-        json.and_then(|j| import_value(&j, &ImportLimits::default()).map_err(|e| e.to_string()));
+    let profile = match &json {
+        Ok(j) => import_value(j, &ImportLimits::default()).map_err(|e| e.to_string()),
+        Err(e) => Err(e.clone()),
+    };
+    worker::Delay::from(Duration::ZERO).await;
+    drop(json);
     worker::Delay::from(Duration::ZERO).await;
     match profile {
         Ok(profile) => {
@@ -962,15 +999,17 @@ async fn load_or_migrate(
                 .map_err(|e| e.to_string())?;
             drop(profile);
             worker::Delay::from(Duration::ZERO).await;
-            sql::write(&storage, applied.changes).map_err(|e| e.to_string())?;
+            sql::write_sliced(&storage, applied.changes, slice_rows)
+                .await
+                .map_err(|e| e.to_string())?;
             if let Err(e) = kv.delete(&kv::source_key(user)).await {
                 worker::console_warn!("edge-persona: legacy source delete: {e}");
             }
-            Ok((st, true))
+            Ok(loaded(st, true))
         }
         Err(e) => {
             worker::console_warn!("edge-persona: legacy source unreadable, left in KV: {e}");
-            Ok((st, false))
+            Ok(loaded(st, false))
         }
     }
 }
