@@ -1006,3 +1006,51 @@ fn warming_skips_a_compiler_that_saw_the_state_unless_much_was_written_since() {
     assert!(again.warm(&mut compiler, 8 << 10));
     assert_eq!(compiler.seen_state, Some((again.instance, 0)));
 }
+
+#[test]
+fn merging_a_fetched_profile_in_parts_is_merging_it_whole() {
+    // Over the bounds (events and traits), as the Worker's migration does it: a slice of events
+    // per turn, the traits with the first. (An imported profile's message ids are unique.)
+    let settings = StateSettings {
+        max_events: 40,
+        max_traits: 8,
+        ..StateSettings::default()
+    };
+    let events: Vec<Event> = (0..90)
+        .map(|i| Event {
+            message_id: format!("m{i}"),
+            name: format!("E{}", i % 4),
+            timestamp_ms: 1_000 + (i * 37 % 90) * 1_000,
+            properties: vec![("n".into(), Value::Number(f64::from(i as i32)))],
+        })
+        .collect();
+    let fetched = Profile {
+        traits: (0..12)
+            .map(|i| Trait {
+                key: format!("k{i}"),
+                value: text(&format!("v{i}")),
+                audience: false,
+            })
+            .collect(),
+        events,
+        ..Profile::default()
+    };
+    let mut whole = Person::new(settings);
+    let r = whole.state.merge_fetched(&fetched, 0, true, &settings, 500);
+    whole.check(r);
+    let mut parts = Person::new(settings);
+    let mut part = fetched.clone();
+    let mut rest = std::mem::take(&mut part.events).into_iter();
+    loop {
+        part.events = rest.by_ref().take(7).collect();
+        let r = parts.state.merge_fetched(&part, 0, true, &settings, 500);
+        parts.check(r);
+        part.traits.clear();
+        if rest.len() == 0 {
+            break;
+        }
+    }
+    assert_eq!(parts.state.profile(), whole.state.profile());
+    assert_eq!(parts.state.event_count(), 40);
+    assert_eq!(parts.state.trait_count(), 8);
+}

@@ -980,9 +980,9 @@ async fn load_or_migrate(
     };
     let json = serde_json::from_str::<Json>(&text).map_err(|e| e.to_string());
     drop(text);
-    // A bundle can be megabytes: parsing, importing and merging each get a turn of the event
-    // loop of their own, and the rows are written a slice per turn, so that other objects of
-    // this isolate are served in between.
+    // A bundle can be megabytes: parsing and importing each get a turn of the event loop of
+    // their own, and the events are merged and the rows written a slice per turn, so that other
+    // objects of this isolate are served in between.
     worker::Delay::from(Duration::ZERO).await;
     let profile = match &json {
         Ok(j) => import_value(j, &ImportLimits::default()).map_err(|e| e.to_string()),
@@ -992,14 +992,25 @@ async fn load_or_migrate(
     drop(json);
     worker::Delay::from(Duration::ZERO).await;
     match profile {
-        Ok(profile) => {
-            // Its age is unknown: any message wins over it (time 0).
-            let applied = st
-                .merge_fetched(&profile, 0, true, settings, now)
-                .map_err(|e| e.to_string())?;
+        Ok(mut profile) => {
+            // Merged `slice_rows` events per turn, the traits with the first. Its age is
+            // unknown: any message wins over it (time 0).
+            let mut events = std::mem::take(&mut profile.events).into_iter();
+            let mut changes = Vec::new();
+            loop {
+                profile.events = events.by_ref().take(slice_rows).collect();
+                let applied = st
+                    .merge_fetched(&profile, 0, true, settings, now)
+                    .map_err(|e| e.to_string())?;
+                changes.extend(applied.changes);
+                profile.traits.clear();
+                worker::Delay::from(Duration::ZERO).await;
+                if events.len() == 0 {
+                    break;
+                }
+            }
             drop(profile);
-            worker::Delay::from(Duration::ZERO).await;
-            sql::write_sliced(&storage, applied.changes, slice_rows)
+            sql::write_sliced(&storage, changes, slice_rows)
                 .await
                 .map_err(|e| e.to_string())?;
             if let Err(e) = kv.delete(&kv::source_key(user)).await {
