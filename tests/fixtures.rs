@@ -324,7 +324,7 @@ fn relevance_on_every_labelled_set_meets_its_floor() {
     // domains each, written by someone who had not seen the engine, and measure generality.
     let floors = [
         ("relevance-dev.json", 0.85, 0.95),
-        ("dev2/relevance-dev2.json", 0.55, 0.70),
+        ("dev2/relevance-dev2.json", 0.56, 0.73),
         ("dev3/relevance-dev3.json", 0.59, 0.80),
     ];
     for (file, ndcg_floor, recall_floor) in floors {

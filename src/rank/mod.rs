@@ -338,6 +338,38 @@ mod tests {
     }
 
     #[test]
+    fn a_typed_word_reaches_its_agent_noun_at_a_lower_weight() {
+        let s = profile("p")
+            .text("drivers", "Amara (16), Daniel")
+            .text("favorite_color", "green")
+            .compile();
+        let question = "she just passed her driving test";
+        let weight_of_driver = |settings: &Checked<RankSettings>| {
+            rank(&s, question, NOW, settings)
+                .iter()
+                .find(|i| i.id == "trait:drivers")
+                .and_then(|i| i.explain.terms.iter().find(|t| t.term == "driver").cloned())
+                .map(|t| (t.weight, t.via))
+        };
+        let on = weight_of_driver(&Checked::default());
+        assert_eq!(on, Some((0.5, Some("drive".to_string()))));
+        // Off, only what the knowledge pack links, if anything, and less.
+        let off = RankSettings {
+            derived_weight: 0.0,
+            ..RankSettings::default()
+        }
+        .checked()
+        .unwrap();
+        assert!(weight_of_driver(&off).is_none_or(|(w, _)| w < 0.5));
+        let typed = rank(&s, "who are the drivers", NOW, &Checked::default());
+        let typed = typed
+            .iter()
+            .find(|i| i.id == "trait:drivers")
+            .expect("typed");
+        assert_eq!(typed.explain.terms.first().map(|t| t.weight), Some(1.0));
+    }
+
+    #[test]
     fn settings_are_validated() {
         assert!(RankSettings::default().validate().is_ok());
         let bad = RankSettings {

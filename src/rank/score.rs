@@ -218,6 +218,25 @@ impl<'a> Scorer<'a> {
                 }
             }
         }
+        if settings.derived_weight > 0.0 {
+            for (w, word) in query.words.iter().enumerate() {
+                let weight = query.weights.get(w).copied().unwrap_or(1.0) * settings.derived_weight;
+                let common = pack.is_common(crate::text::term_hash(word));
+                for form in crate::text::agent_forms(word) {
+                    if let Some(id) = snapshot.term_id(&form) {
+                        add(Resolved {
+                            id,
+                            term: snapshot.term_text(id),
+                            via: Some(word),
+                            weight,
+                            idf: 0.0,
+                            words: (w, w),
+                            common,
+                        });
+                    }
+                }
+            }
+        }
         if settings.amount_weight > 0.0 {
             for (w, word) in query.words.iter().enumerate() {
                 let Some(amount) = amounts::parse(word) else {

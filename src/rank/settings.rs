@@ -88,6 +88,11 @@ pub struct RankSettings {
     /// Weight of each of the two words a typed compound the dictionary does not know is split
     /// into ("speedtest" → `speed`, `test`), times the typed word's. 0 switches it off. Default 0.5.
     pub compound_weight: f32,
+    /// Weight of a profile word that is the typed word's agent noun or comparative, or the word
+    /// such a typed word comes from ("driving" → `driver`, "renter" → `rent`, "late" →
+    /// `later`; [`crate::text::agent_forms`]), times the typed word's. 0 switches it off.
+    /// Default 0.5.
+    pub derived_weight: f32,
     /// For questions that ask for what matters ("anything new?", "any update on …?", "how am I
     /// doing?"; [`crate::text::cues`]): the weight of an item's salience (recent and rare events,
     /// open states, dates coming up) added to its relevance divided by the best relevance.
@@ -150,6 +155,7 @@ impl Default for RankSettings {
             vector_weight: 0.35,
             fuzzy_weight: 0.4,
             compound_weight: 0.5,
+            derived_weight: 0.5,
             amount_weight: 0.3,
             common_name_weight: 0.5,
             group_time_share: 1.0,
@@ -216,6 +222,7 @@ impl Validate for RankSettings {
             ("veto_cosine", self.veto_cosine, 0.0, 1.0),
             ("fuzzy_weight", self.fuzzy_weight, 0.0, 1.0),
             ("compound_weight", self.compound_weight, 0.0, 1.0),
+            ("derived_weight", self.derived_weight, 0.0, 1.0),
             ("amount_weight", self.amount_weight, 0.0, 1.0),
             ("common_name_weight", self.common_name_weight, 0.0, 1.0),
             ("group_time_share", self.group_time_share, 0.0, 1.0),

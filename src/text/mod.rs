@@ -13,6 +13,7 @@
 pub mod clock;
 pub mod cues;
 pub mod defuse;
+mod derived;
 pub mod entities;
 mod fold;
 pub mod initials;
@@ -26,6 +27,7 @@ pub mod thesaurus;
 pub mod when;
 
 pub use defuse::defuse;
+pub use derived::agent_forms;
 pub(crate) use fold::latin_base;
 pub use invisible::{is_invisible, keeps_meaning};
 pub use lexicon::expansions;
