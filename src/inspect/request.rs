@@ -275,6 +275,7 @@ fn set_rank(s: &mut RankSettings, v: &Json) -> Result<(), InspectError> {
             "fuzzy_weight" => s.fuzzy_weight = f()?,
             "compound_weight" => s.compound_weight = f()?,
             "derived_weight" => s.derived_weight = f()?,
+            "hour_weight" => s.hour_weight = f()?,
             "salience_weight" => s.salience_weight = f()?,
             "salience_horizon_days" => s.salience_horizon_days = f()?,
             "repeat_decay" => s.repeat_decay = f()?,

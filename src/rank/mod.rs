@@ -370,6 +370,26 @@ mod tests {
     }
 
     #[test]
+    fn an_hour_the_question_names_meets_clock_times_not_numbers() {
+        let s = profile("p")
+            .text("reminder_time", "06:00")
+            .text("level", "6")
+            .event("m1", NOW, "Reminder Changed", &[("to_time", "18:30")])
+            .compile();
+        let items = rank(
+            &s,
+            "it pings me at 6 in the morning",
+            NOW,
+            &Checked::default(),
+        );
+        assert_eq!(ids(&items), ["trait:reminder_time"]);
+        let evening = rank(&s, "and at 6 in the evening?", NOW, &Checked::default());
+        assert_eq!(ids(&evening), ["event:m1"]);
+        let number = rank(&s, "what is level 6", NOW, &Checked::default());
+        assert_eq!(number.first().map(|i| i.id.as_str()), Some("trait:level"));
+    }
+
+    #[test]
     fn settings_are_validated() {
         assert!(RankSettings::default().validate().is_ok());
         let bad = RankSettings {

@@ -147,10 +147,48 @@ impl Query {
                 raw.push(w.to_string());
             }
         });
+        // Hours of the day the question names ("6 in the morning"): the word that names one
+        // stands for its hour term, the rest of the expression is not matched as words.
+        let mut hours: Vec<Option<(u8, Option<u8>)>> = vec![None; raw.len()];
+        let mut in_hour = vec![false; raw.len()];
+        let named_hours = match settings.hour_weight > 0.0 {
+            true => crate::text::clock::hours_named(&raw, text),
+            false => Vec::new(),
+        };
+        for (at, used, hour, other) in named_hours {
+            for flag in in_hour.iter_mut().skip(at).take(used) {
+                *flag = true;
+            }
+            if let Some(place) = hours.get_mut(at) {
+                *place = Some((hour, other));
+            }
+        }
         let mut cue = false;
         let mut skip_next = false;
         let mut time_terms: Vec<String> = Vec::new();
+        let mut hour_terms: Vec<(String, usize)> = Vec::new();
         for (position, w) in raw.iter().enumerate() {
+            if let Some((hour, other)) = hours.get(position).copied().flatten() {
+                let term = crate::text::clock::hour_term(hour);
+                let index = match words.iter().position(|x| *x == term) {
+                    Some(i) => Some(i),
+                    None if words.len() < max_words => {
+                        words.push(term);
+                        self.weights.push(weight);
+                        Some(words.len() - 1)
+                    }
+                    None => None,
+                };
+                if let (Some(index), Some(other)) = (index, other) {
+                    hour_terms.push((crate::text::clock::hour_term(other), index));
+                }
+                sequence.push(index);
+                continue;
+            }
+            if in_hour.get(position).copied().unwrap_or(false) {
+                sequence.push(None);
+                continue;
+            }
             let next = raw.get(position + 1).map_or("", String::as_str);
             let in_time = time_words.get(position).copied().unwrap_or(false);
             let pair = is_cue_pair(w, next);
@@ -197,12 +235,24 @@ impl Query {
             self.cue = cue;
         }
         let terms = &mut self.terms;
+        // An hour's term (the only words with a colon) weighs `hour_weight`.
+        let weight_of = |t: &str| match t.contains(':') {
+            true => weight * settings.hour_weight,
+            false => weight,
+        };
         for (word, t) in words.iter().enumerate().skip(first_new) {
             terms.push(QueryTerm {
                 term: t.clone(),
-                weight,
+                weight: weight_of(t),
                 word,
             });
+        }
+        // The other half of the day of an ambiguous hour ("7 o'clock"), for the same word.
+        for (term, word) in hour_terms {
+            if !terms.iter().any(|t| t.term == term) {
+                let weight = weight_of(&term);
+                terms.push(QueryTerm { term, weight, word });
+            }
         }
         if last && settings.expansion_weight > 0.0 {
             for term in time_terms {

@@ -93,6 +93,11 @@ pub struct RankSettings {
     /// `later`; [`crate::text::agent_forms`]), times the typed word's. 0 switches it off.
     /// Default 0.5.
     pub derived_weight: f32,
+    /// Weight of an hour of the day the question names ("6 in the morning", "6pm", "18:30") as
+    /// the term `06:00` that clock times in values are indexed by ([`crate::text::clock`]); the
+    /// number itself is then not matched as a number. 0 switches it off (the words are matched
+    /// as words). Default 1.
+    pub hour_weight: f32,
     /// For questions that ask for what matters ("anything new?", "any update on …?", "how am I
     /// doing?"; [`crate::text::cues`]): the weight of an item's salience (recent and rare events,
     /// open states, dates coming up) added to its relevance divided by the best relevance.
@@ -156,6 +161,7 @@ impl Default for RankSettings {
             fuzzy_weight: 0.4,
             compound_weight: 0.5,
             derived_weight: 0.5,
+            hour_weight: 1.0,
             amount_weight: 0.3,
             common_name_weight: 0.5,
             group_time_share: 1.0,
@@ -223,6 +229,7 @@ impl Validate for RankSettings {
             ("fuzzy_weight", self.fuzzy_weight, 0.0, 1.0),
             ("compound_weight", self.compound_weight, 0.0, 1.0),
             ("derived_weight", self.derived_weight, 0.0, 1.0),
+            ("hour_weight", self.hour_weight, 0.0, 1.0),
             ("amount_weight", self.amount_weight, 0.0, 1.0),
             ("common_name_weight", self.common_name_weight, 0.0, 1.0),
             ("group_time_share", self.group_time_share, 0.0, 1.0),

@@ -32,6 +32,104 @@ pub fn without_clock_digits(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Calls `emit` with the hour (0–23) of each clock time in `text` that is not part of an ISO
+/// date-time: `06:00` in `to_time=06:00`, not the UTC hour of `2026-11-19T20:38:08Z`, which
+/// says when something was recorded rather than a time of day someone chose. Linear.
+#[inline(never)]
+pub fn clock_hours(text: &str, mut emit: impl FnMut(u8)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        crate::work::step(1);
+        if let Some(end) = iso_date(bytes, i) {
+            i = end;
+        } else if let Some(end) = clock(bytes, i) {
+            let hour = bytes
+                .get(i..end)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .fold(0u8, |h, d| h.saturating_mul(10).saturating_add(d - b'0'));
+            if hour < 24 {
+                emit(hour);
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// The term a clock hour is indexed and asked by: `06:00`. Text never analyzes to it (clock
+/// digits are left out of words), so it meets only another hour.
+pub fn hour_term(hour: u8) -> String {
+    let mut term = String::with_capacity(5);
+    term.push(char::from(b'0' + hour / 10 % 10));
+    term.push(char::from(b'0' + hour % 10));
+    term.push_str(":00");
+    term
+}
+
+/// An hour a question names: where its word is, how many words the expression uses, the hour,
+/// and the other half of the day's when it does not say which ("7 o'clock").
+pub type NamedHour = (usize, usize, u8, Option<u8>);
+
+/// The hours a question names ("6am", "6 pm", "7 p.m.", "6 in the morning", "9 at night",
+/// "7 o'clock", "18:30"). Only the typed words' shapes, no domain words; a constant look-ahead
+/// a word.
+#[inline(never)]
+pub fn hours_named(words: &[String], text: &str) -> Vec<NamedHour> {
+    let word = |i: usize| words.get(i).map_or("", String::as_str);
+    // Which hours the text types as clock times (a set: the text may be long).
+    let mut typed = [false; 24];
+    clock_hours(text, |h| {
+        if let Some(seen) = typed.get_mut(usize::from(h)) {
+            *seen = true;
+        }
+    });
+    let mut out: Vec<NamedHour> = Vec::new();
+    for i in 0..words.len() {
+        let w = word(i).as_bytes();
+        let n = w.iter().take_while(|b| b.is_ascii_digit()).count().min(3);
+        if n == 0 || n > 2 {
+            continue;
+        }
+        let v = w.iter().take(n).fold(0u8, |v, d| v * 10 + (d - b'0'));
+        let suffix = word(i).get(n..).unwrap_or_default();
+        // (words used, afternoon?) of a 12-hour reading; `None` for none.
+        let (used, pm) = match (suffix, word(i + 1), word(i + 2), word(i + 3)) {
+            ("am", ..) => (1, Some(false)),
+            ("pm", ..) => (1, Some(true)),
+            ("", "am", ..) => (2, Some(false)),
+            ("", "pm", ..) => (2, Some(true)),
+            ("", "a", "m", _) => (3, Some(false)),
+            ("", "p", "m", _) => (3, Some(true)),
+            ("", "in", "the", "morning") => (4, Some(false)),
+            ("", "in", "the", "afternoon" | "evening") => (4, Some(true)),
+            ("", "at", "night", _) => (3, Some((6..12).contains(&v))),
+            ("", "o", "clock", _) => (3, None),
+            ("", "oclock", ..) => (2, None),
+            ("", ..) if typed.get(usize::from(v)).copied().unwrap_or(false) => {
+                if let Some(seen) = typed.get_mut(usize::from(v)) {
+                    *seen = false;
+                }
+                out.push((i, 1, v, None));
+                continue;
+            }
+            _ => continue,
+        };
+        if v > 12 {
+            continue;
+        }
+        let morning = v % 12;
+        match pm {
+            Some(pm) => out.push((i, used, morning + if pm { 12 } else { 0 }, None)),
+            None => out.push((i, used, morning, Some(morning + 12))),
+        }
+    }
+    out
+}
+
 fn digits(bytes: &[u8], at: usize, n: usize) -> bool {
     bytes
         .get(at..at + n)
@@ -104,6 +202,50 @@ fn clock(bytes: &[u8], at: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hours_of_clock_times_but_not_of_timestamps() {
+        let mut hours = Vec::new();
+        clock_hours(
+            "from_time=21:00; to_time=06:00; slot 9:30-13:00 at 2026-11-19T20:38:08Z, 99:00",
+            |h| hours.push(h),
+        );
+        assert_eq!(hours, [21, 6, 9, 13]);
+        assert_eq!(hour_term(6), "06:00");
+    }
+
+    #[test]
+    fn hours_a_question_names() {
+        let named = |text: &str| {
+            let mut words = Vec::new();
+            crate::text::split_words(text, |w| words.push(w.to_string()));
+            hours_named(&words, text)
+                .into_iter()
+                .map(|(at, used, hour, other)| {
+                    (
+                        words[at].clone(),
+                        used,
+                        [Some(hour), other]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<u8>>(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            named("pinging me at 6 in the morning"),
+            [("6".into(), 4, vec![6])]
+        );
+        assert_eq!(named("the 6pm class"), [("6pm".into(), 1, vec![18])]);
+        assert_eq!(named("at 7 p.m."), [("7".into(), 3, vec![19])]);
+        assert_eq!(named("9 at night"), [("9".into(), 3, vec![21])]);
+        assert_eq!(named("12am"), [("12am".into(), 1, vec![0])]);
+        assert_eq!(named("7 o'clock"), [("7".into(), 3, vec![7, 19])]);
+        assert_eq!(named("moved to 18:30"), [("18".into(), 1, vec![18])]);
+        // Numbers that are not hours stay numbers.
+        assert!(named("level 6, 40 dollars, 13pm, 25 in the morning").is_empty());
+    }
 
     #[test]
     fn clock_times_and_iso_dates_are_blanked() {

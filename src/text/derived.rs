@@ -10,33 +10,39 @@ use super::stem::MAX_TERM_BYTES;
 /// leaves `-er` alone, which would over-stem `order` or `member`). At most four forms, each a
 /// few bytes longer or shorter than `stem`; none for words of three letters or fewer or not
 /// plain ASCII letters.
+#[inline(never)]
 pub fn agent_forms(stem: &str) -> Vec<String> {
     let b = stem.as_bytes();
     if b.len() <= 3 || b.len() > MAX_TERM_BYTES || !b.iter().all(u8::is_ascii_lowercase) {
         return Vec::new();
     }
-    let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
+    let vowel = |c: &u8| b"aeiou".contains(c);
+    let with = |base: &[u8], tail: &[u8]| {
+        let mut form = base.to_vec();
+        form.extend_from_slice(tail);
+        String::from_utf8(form).unwrap_or_default()
+    };
     let mut out = Vec::new();
-    if let Some(base) = stem.strip_suffix("er").filter(|base| base.len() >= 3) {
+    match b {
         // driver → drive, renter → rent, runner → run.
-        out.push(format!("{base}e"));
-        out.push(base.to_string());
-        let bb = base.as_bytes();
-        if let [.., x, y] = bb {
-            if x == y && !vowel(*y) {
-                out.push(base[..base.len() - 1].to_string());
+        [base @ .., b'e', b'r'] if base.len() >= 3 => {
+            out.push(with(base, b"e"));
+            out.push(with(base, b""));
+            if let [rest @ .., x, y] = base {
+                if x == y && !vowel(y) {
+                    out.push(with(rest, &[*x]));
+                }
             }
         }
-    } else if stem.ends_with('e') {
-        out.push(format!("{stem}r"));
-    } else {
-        out.push(format!("{stem}er"));
-        // run → runner: a short stem ending consonant-vowel-consonant doubles its last letter.
-        if let [.., c1, v, c2] = b {
-            if !vowel(*c1) && vowel(*v) && !vowel(*c2) && !matches!(c2, b'w' | b'x' | b'y') {
-                out.push(format!("{stem}{}er", *c2 as char));
+        [.., b'e'] => out.push(with(b, b"r")),
+        [.., c1, v, c2] => {
+            out.push(with(b, b"er"));
+            // run → runner: consonant, vowel, consonant doubles its last letter.
+            if !vowel(c1) && vowel(v) && !vowel(c2) && !b"wxy".contains(c2) {
+                out.push(with(b, &[*c2, b'e', b'r']));
             }
         }
+        _ => {}
     }
     out
 }

@@ -64,6 +64,7 @@ impl Analyzer {
     /// least [`MIN_UNPADDED_DIGITS`] digits is indexed without its zeros too (`INV-2026-04596`
     /// meets "4596"): people type identifiers without the padding.
     pub fn index_terms(text: &str, out: &mut Vec<String>) {
+        let typed = text;
         let text = clock::without_clock_digits(text);
         let text = text.as_ref();
         Self::terms(text, out);
@@ -76,6 +77,7 @@ impl Analyzer {
                 out.push(unpadded.to_string());
             }
         });
+        clock::clock_hours(typed, |hour| out.push(clock::hour_term(hour)));
     }
 }
 
