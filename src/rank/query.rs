@@ -167,18 +167,21 @@ impl Query {
         let mut skip_next = false;
         let mut time_terms: Vec<String> = Vec::new();
         let mut hour_terms: Vec<(String, usize)> = Vec::new();
+        let weights = &mut self.weights;
+        // A term's index among the words, added (at this turn's weight) when new and room is left.
+        let mut word_index = |term: String| match words.iter().position(|x| *x == term) {
+            Some(i) => Some(i),
+            None if words.len() < max_words => {
+                words.push(term);
+                weights.push(weight);
+                Some(words.len() - 1)
+            }
+            None => None,
+        };
         for (position, w) in raw.iter().enumerate() {
             if let Some((hour, other)) = hours.get(position).copied().flatten() {
                 let term = crate::text::clock::hour_term(hour);
-                let index = match words.iter().position(|x| *x == term) {
-                    Some(i) => Some(i),
-                    None if words.len() < max_words => {
-                        words.push(term);
-                        self.weights.push(weight);
-                        Some(words.len() - 1)
-                    }
-                    None => None,
-                };
+                let index = word_index(term);
                 if let (Some(index), Some(other)) = (index, other) {
                     hour_terms.push((crate::text::clock::hour_term(other), index));
                 }
@@ -219,17 +222,7 @@ impl Query {
                 sequence.push(None);
                 continue;
             }
-            let term = Analyzer::term(w);
-            let index = match words.iter().position(|x| *x == term) {
-                Some(i) => Some(i),
-                None if words.len() < max_words => {
-                    words.push(term);
-                    self.weights.push(weight);
-                    Some(words.len() - 1)
-                }
-                None => None,
-            };
-            sequence.push(index);
+            sequence.push(word_index(Analyzer::term(w)));
         }
         if last {
             self.cue = cue;

@@ -211,25 +211,10 @@ impl Compiler {
         self.assembly(plan)
     }
 
-    /// [`Compiler::prepare`] for a person's state, which marks the compiler as having seen it
-    /// ([`Compiler::seen_state`]) between the analysis and the assembly.
-    pub(crate) fn prepare_seen<'p>(
-        &mut self,
-        seen_state: (u64, u64),
-        profile_id: &str,
-        updated_at_ms: Option<i64>,
-        traits: impl IntoIterator<Item = TraitRef<'p>>,
-        memories: impl IntoIterator<Item = &'p Memory>,
-        events: impl IntoIterator<Item = &'p Event>,
-    ) -> Assembly<'_> {
-        let plan = self.plan(profile_id, updated_at_ms, traits, memories, events);
-        self.seen_state = Some(seen_state);
-        self.assembly(plan)
-    }
-
     /// The analysis of [`Compiler::prepare`]: every part looked up, what changed analyzed, the
-    /// groups gathered and ordered.
-    fn plan<'p>(
+    /// groups gathered and ordered. (A person's state marks the compiler as having seen it
+    /// between this and [`Compiler::assembly`].)
+    pub(crate) fn plan<'p>(
         &mut self,
         profile_id: &str,
         updated_at_ms: Option<i64>,
@@ -354,7 +339,7 @@ impl Compiler {
     }
 
     /// The assembly of what [`Compiler::plan`] analyzed, reading this compiler's tables.
-    fn assembly(&self, plan: Plan) -> Assembly<'_> {
+    pub(crate) fn assembly(&self, plan: Plan) -> Assembly<'_> {
         let memories = plan
             .memories
             .iter()
@@ -552,7 +537,7 @@ impl Compiler {
 }
 
 /// What [`Compiler::plan`] found, owned: the assembly looks its items up in the compiler.
-struct Plan {
+pub(crate) struct Plan {
     meta: (u32, Option<i64>, Target, Option<Zone>),
     traits: Vec<Arc<Analyzed>>,
     /// Memory ids and the times they were noted, newest first.
@@ -575,7 +560,8 @@ pub struct Assembly<'c> {
     times: Vec<i64>,
 }
 
-/// A group as an [`Assembly`] holds it: its times are a range of [`Assembly::times`].
+/// A group to assemble: what was analyzed, its id, and where its occurrences' times (newest
+/// first) lie in [`Assembly::times`].
 struct GroupPart<'c> {
     analyzed: &'c Analyzed,
     id: &'c str,
@@ -587,13 +573,6 @@ impl Assembly<'_> {
     pub async fn run<P: Pace>(&self, pace: &mut P) -> Snapshot {
         assemble::assemble(self, pace).await
     }
-}
-
-/// A group to assemble: what was analyzed, its id, and its occurrences' times (newest first).
-struct GroupInput<'a> {
-    analyzed: &'a Analyzed,
-    id: &'a str,
-    times: &'a [i64],
 }
 
 /// Part `t` of a flat list whose parts start at `bounds[t]` and end at `bounds[t + 1]`.

@@ -17,6 +17,13 @@ pub trait Pace {
     fn after(&mut self, units: usize) -> Option<Self::Pause>;
 }
 
+/// Tells `pace` that `units` more of work were done, and awaits the pause it asks for, if any.
+pub(crate) async fn pause_after<P: Pace>(pace: &mut P, units: usize) {
+    if let Some(pause) = pace.after(units) {
+        pause.await;
+    }
+}
+
 /// Never pauses.
 pub struct Unpaced;
 

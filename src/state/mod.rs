@@ -452,14 +452,15 @@ impl PersonState {
     /// followed by [`Compiler::assembled`]. The same snapshot as [`PersonState::compile`].
     pub fn prepare_compile<'c>(&self, compiler: &'c mut Compiler) -> Assembly<'c> {
         let profile_id = format!("user_id:{}", self.meta.user_id);
-        compiler.prepare_seen(
-            (self.instance, self.written.get()),
+        let plan = compiler.plan(
             &profile_id,
             self.meta.updated_at_ms,
             self.trait_refs(),
             self.memories(),
             self.event_refs(),
-        )
+        );
+        compiler.seen_state = Some((self.instance, self.written.get()));
+        compiler.assembly(plan)
     }
 
     /// The traits set, as compilation reads them.

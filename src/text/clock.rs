@@ -6,18 +6,19 @@
 /// `text` with the characters of its clock times and ISO dates replaced by spaces (a copy only
 /// when it has any). Linear: one pass, each character looked at a bounded number of times.
 pub fn without_clock_digits(text: &str) -> std::borrow::Cow<'_, str> {
-    let bytes = text.as_bytes();
+    blank_clock_digits(text, |_| {})
+}
+
+/// [`without_clock_digits`], telling `hour` the hour of each clock time that is not part of an
+/// ISO date-time ([`clock_hours`]) in the same pass.
+pub fn blank_clock_digits(text: &str, mut hour: impl FnMut(u8)) -> std::borrow::Cow<'_, str> {
     let mut blank: Vec<(usize, usize)> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        crate::work::step(1);
-        if let Some(end) = iso_date(bytes, i).or_else(|| clock(bytes, i)) {
-            blank.push((i, end));
-            i = end;
-        } else {
-            i += 1;
+    each_span(text.as_bytes(), |start, end, alone| {
+        blank.push((start, end));
+        if let Some(h) = alone {
+            hour(h);
         }
-    }
+    });
     if blank.is_empty() {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -35,13 +36,23 @@ pub fn without_clock_digits(text: &str) -> std::borrow::Cow<'_, str> {
 /// Calls `emit` with the hour (0–23) of each clock time in `text` that is not part of an ISO
 /// date-time: `06:00` in `to_time=06:00`, not the UTC hour of `2026-11-19T20:38:08Z`, which
 /// says when something was recorded rather than a time of day someone chose. Linear.
-#[inline(never)]
 pub fn clock_hours(text: &str, mut emit: impl FnMut(u8)) {
-    let bytes = text.as_bytes();
+    each_span(text.as_bytes(), |_, _, alone| {
+        if let Some(h) = alone {
+            emit(h);
+        }
+    });
+}
+
+/// Each ISO date (with its time, if any) and each clock time of `bytes`, in one pass: its
+/// span, and for a clock time on its own its hour (when under 24).
+#[inline(never)]
+fn each_span(bytes: &[u8], mut f: impl FnMut(usize, usize, Option<u8>)) {
     let mut i = 0;
     while i < bytes.len() {
         crate::work::step(1);
         if let Some(end) = iso_date(bytes, i) {
+            f(i, end, None);
             i = end;
         } else if let Some(end) = clock(bytes, i) {
             let hour = bytes
@@ -50,9 +61,7 @@ pub fn clock_hours(text: &str, mut emit: impl FnMut(u8)) {
                 .iter()
                 .take_while(|b| b.is_ascii_digit())
                 .fold(0u8, |h, d| h.saturating_mul(10).saturating_add(d - b'0'));
-            if hour < 24 {
-                emit(hour);
-            }
+            f(i, end, (hour < 24).then_some(hour));
             i = end;
         } else {
             i += 1;

@@ -64,8 +64,8 @@ impl Analyzer {
     /// least [`MIN_UNPADDED_DIGITS`] digits is indexed without its zeros too (`INV-2026-04596`
     /// meets "4596"): people type identifiers without the padding.
     pub fn index_terms(text: &str, out: &mut Vec<String>) {
-        let typed = text;
-        let text = clock::without_clock_digits(text);
+        let mut hours: Vec<u8> = Vec::new();
+        let text = clock::blank_clock_digits(text, |hour| hours.push(hour));
         let text = text.as_ref();
         Self::terms(text, out);
         split_words(text, |word| {
@@ -77,7 +77,7 @@ impl Analyzer {
                 out.push(unpadded.to_string());
             }
         });
-        clock::clock_hours(typed, |hour| out.push(clock::hour_term(hour)));
+        out.extend(hours.into_iter().map(clock::hour_term));
     }
 }
 

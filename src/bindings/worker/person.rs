@@ -58,7 +58,7 @@ pub(super) const REASON_HEADER: &str = "x-missing-consent";
 const FETCH_WAIT_MS: u64 = 10_000;
 /// The pause after a failed KV publication before the alarm tries again.
 const PUBLISH_RETRY_MS: i64 = 5_000;
-/// Bytes of values a compiler analyzes in one turn of the event loop ([`Person::warm`]): a few
+/// Bytes of values a compiler analyzes in one turn of the event loop ([`Person::compiled`]): a few
 /// milliseconds of CPU, after which the requests of other people that share this isolate go.
 const WARM_SLICE_BYTES: usize = 8 * 1024;
 /// Units of assembly work ([`crate::snapshot::pace`]: an item, a term, a posting) done in one
@@ -199,9 +199,8 @@ impl DurableObject for Person {
             // Woken after eviction: the rows say who this is (an alarm is only set once stored).
             let storage = self.state.storage();
             // An unfinished migration's rows are not a state (the next event starts it over).
-            if sql::discard_unfinished(&storage)? {
-                self.discarded_writes.set(self.discarded_writes.get() + 1);
-            }
+            let discarded = sql::discard_unfinished(&storage)?;
+            self.count_discarded(discarded);
             match PersonState::from_rows(sql::read_rows(&storage.sql())?) {
                 Ok(Some(st)) => {
                     self.stored.set(true);
@@ -242,6 +241,13 @@ impl DurableObject for Person {
 }
 
 impl Person {
+    /// Counts an unfinished whole-state write found and discarded when loading.
+    fn count_discarded(&self, discarded: bool) {
+        if discarded {
+            self.discarded_writes.set(self.discarded_writes.get() + 1);
+        }
+    }
+
     /// Runs `f` on the loaded state (no await inside, so nothing interleaves).
     fn with_state<T>(&self, f: impl FnOnce(&mut PersonState) -> T) -> Option<T> {
         self.person.borrow_mut().as_mut().map(f)
@@ -266,9 +272,7 @@ impl Person {
             })
             .await?;
         let loaded = loaded.map_err(worker::Error::RustError)?;
-        if loaded.discarded {
-            self.discarded_writes.set(self.discarded_writes.get() + 1);
-        }
+        self.count_discarded(loaded.discarded);
         if self.person.borrow().is_none() {
             self.stored.set(loaded.stored);
             *self.person.borrow_mut() = Some(loaded.state);

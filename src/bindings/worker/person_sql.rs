@@ -2,11 +2,11 @@
 //! An operation's changes are written in one `transactionSync`, so a failure stores none of them.
 //!
 //! A whole state (a migrated bundle: up to the state's bounds, 15,000 rows) is written and read
-//! a slice of rows (`STATE_SLICE_ROWS`, 1,024) per turn of the event loop instead, so that other people's requests
-//! on the isolate go in between. Such a write marks the table as unfinished in its first
-//! transaction and clears the mark in its last: an object that stops in between finds the mark
-//! when loaded again and discards the rows ([`discard_unfinished`]), and the migration starts
-//! over (its source is deleted only once every row is stored).
+//! a slice of rows (`STATE_SLICE_ROWS`, 1,024) per turn of the event loop instead, so that other
+//! people's requests on the isolate go in between. Such a write marks the table as unfinished in
+//! its first transaction and clears the mark in its last: an object that stops in between finds
+//! the mark when loaded again and discards the rows ([`discard_unfinished`]), and the migration
+//! starts over (its source is deleted only once every row is stored).
 
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use worker::{SqlStorage, SqlStorageValue, Storage};

@@ -3,11 +3,11 @@
 //! in time order with their block index, the dates and the ids. Linear in the snapshot's size.
 
 use super::intern::Interner;
-use super::{part, Analyzed, Assembly, GroupInput};
+use super::{part, Analyzed, Assembly, GroupPart};
 use crate::bytes::Writer;
 use crate::policy::Target;
 use crate::snapshot::codec::{self, Section, RARE_MAX_DF, SECTIONS, TIME_BLOCK};
-use crate::snapshot::pace::Pace;
+use crate::snapshot::pace::{pause_after, Pace};
 use crate::snapshot::validate::dst_code;
 use crate::snapshot::{Field, Meta, Snapshot, FIELD_COUNT};
 
@@ -59,15 +59,8 @@ pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> 
         .iter()
         .map(|(a, noted, id)| (*a, *noted, &**id))
         .collect();
-    let groups: Vec<GroupInput> = assembly
-        .groups
-        .iter()
-        .map(|g| GroupInput {
-            analyzed: g.analyzed,
-            id: g.id,
-            times: assembly.times.get(g.times.clone()).unwrap_or_default(),
-        })
-        .collect();
+    let groups = &assembly.groups;
+    let times_of = |g: &GroupPart| assembly.times.get(g.times.clone()).unwrap_or_default();
     let term_count = tables.terms.len();
     let term_order = tables.terms.text_order();
     let mut strings = Strings {
@@ -91,9 +84,7 @@ pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> 
                 *c += 1;
             }
         }
-        if let Some(pause) = pace.after(1 + a.terms.len()) {
-            pause.await;
-        }
+        pause_after(pace, 1 + a.terms.len()).await;
     }
     // The used terms in text order: each one's id in the snapshot, and where its postings start.
     let mut term_id: Vec<u32> = vec![NONE; count.len()];
@@ -101,9 +92,7 @@ pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> 
     let mut start: Vec<usize> = Vec::new();
     let mut total = 0usize;
     for id in term_order.iter() {
-        if let Some(pause) = pace.after(1) {
-            pause.await;
-        }
+        pause_after(pace, 1).await;
         let n = count.get(*id as usize).copied().unwrap_or(0);
         if n > 0 {
             if let Some(slot) = term_id.get_mut(*id as usize) {
@@ -129,9 +118,7 @@ pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> 
                 *at += 1;
             }
         }
-        if let Some(pause) = pace.after(1 + a.terms.len()) {
-            pause.await;
-        }
+        pause_after(pace, 1 + a.terms.len()).await;
     }
     let postings_of = |t: usize| part(&postings_flat, &start, t);
     let doc_freq = |postings: &[(u32, u8, u32)]| {
@@ -149,14 +136,12 @@ pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> 
     for t in 0..sorted.len() {
         let postings = postings_of(t);
         is_rare.push((2..=RARE_MAX_DF).contains(&doc_freq(postings)));
-        if let Some(pause) = pace.after(1 + postings.len()) {
-            pause.await;
-        }
+        pause_after(pace, 1 + postings.len()).await;
     }
 
     // Groups per event name, for salience's rarity.
     let mut same_name: Vec<u32> = vec![0; tables.strings.len()];
-    for g in &groups {
+    for g in groups {
         if let Some(n) = same_name.get_mut(g.analyzed.name as usize) {
             *n += 1;
         }
@@ -167,7 +152,7 @@ pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> 
     // Groups' newest times are stored as ms before the newest of all.
     let time_base = groups
         .iter()
-        .filter_map(|g| g.times.first().copied())
+        .filter_map(|g| times_of(g).first().copied())
         .max()
         .unwrap_or(0);
     let mut record_at: Vec<usize> = Vec::with_capacity(items.len() + 1);
@@ -181,9 +166,7 @@ pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> 
     // Each item's rare value terms, in one buffer reused item after item.
     let mut rare: Vec<u32> = Vec::new();
     for (i, a) in items.iter().enumerate() {
-        if let Some(pause) = pace.after(1 + a.terms.len() + a.props.len() + a.dates.len()) {
-            pause.await;
-        }
+        pause_after(pace, 1 + a.terms.len() + a.props.len() + a.dates.len()).await;
         record_at.push(items_w.len());
         let group = group_of(i);
         let memory = memory_of(i).filter(|_| group.is_none());
@@ -214,8 +197,9 @@ pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> 
                 }
                 items_w.size(ids.len());
                 codec::write_id(&mut ids, g.id);
-                items_w.size(g.times.len());
-                let newest = g.times.first().copied().unwrap_or(time_base);
+                let times = times_of(g);
+                items_w.size(times.len());
+                let newest = times.first().copied().unwrap_or(time_base);
                 items_w.ms(u64::try_from(time_base.saturating_sub(newest)).unwrap_or(0));
                 items_w.size(same_name.get(a.name as usize).map_or(1, |n| *n as usize));
             }
@@ -275,9 +259,7 @@ pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> 
     let mut coded_at: Vec<usize> = Vec::with_capacity(sorted.len() + 1);
     coded_at.push(0);
     for list in (0..sorted.len()).map(postings_of) {
-        if let Some(pause) = pace.after(1 + list.len()) {
-            pause.await;
-        }
+        pause_after(pace, 1 + list.len()).await;
         let mut prev = 0u32;
         for (item, field, tf) in list {
             let delta = u64::from(item - prev);
@@ -299,16 +281,14 @@ pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> 
             .zip((0..sorted.len()).map(|t| part(&coded.out, &coded_at, t))),
     );
 
-    if let Some(pause) = pace.after(sorted.len()) {
-        pause.await;
-    }
+    pause_after(pace, sorted.len()).await;
 
     // Every occurrence, oldest first (ties by item), with a block index.
     let first_group = traits.len() + memories.len();
     let mut occurrences: Vec<(i64, u32)> = Vec::new();
     for (g, input) in groups.iter().enumerate() {
         let item = u32::try_from(first_group + g).unwrap_or(u32::MAX);
-        occurrences.extend(input.times.iter().map(|t| (*t, item)));
+        occurrences.extend(times_of(input).iter().map(|t| (*t, item)));
     }
     occurrences.sort_unstable();
     let mut times_w = Writer::default();
@@ -324,9 +304,7 @@ pub(super) async fn assemble<P: Pace>(assembly: &Assembly<'_>, pace: &mut P) -> 
         prev = *time;
     }
 
-    if let Some(pause) = pace.after(occurrences.len()) {
-        pause.await;
-    }
+    pause_after(pace, occurrences.len()).await;
 
     // Every date found in a value, by first instant (ties by item), for time expressions.
     let mut all_dates: Vec<(i64, i64, u32)> = Vec::new();
