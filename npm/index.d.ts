@@ -134,7 +134,7 @@ export interface Explanation {
   recency: number;
   /** `1 + frequency_weight · ln(count)`. */
   frequency: number;
-  /** `repeat_decay^k` for the k-th best event of its name, else 1. */
+  /** `repeat_decay^k` for the k-th best event of its name, else 1 (and 1 for its newest). */
   repeat: number;
   /** Added for sharing a rare value (an order id) with one of the best items; 0 otherwise. */
   thread: number;

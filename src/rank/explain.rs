@@ -61,7 +61,8 @@ pub struct Explanation {
     pub recency: f32,
     /// `1 + frequency_weight · ln(count)`.
     pub frequency: f32,
-    /// `repeat_decay^k` when the item is the k-th best event of its name, 1 otherwise: a factor
+    /// `repeat_decay^k` when the item is the k-th best event of its name (1 for the newest of its
+    /// name, and for items that are not events): a factor
     /// of the score.
     pub repeat: f32,
     /// Added to the score for sharing a rare value (an order id, a claim number) with one of the

@@ -53,7 +53,8 @@ use score::Scorer;
 /// dates coming up), and with no content word, salient items that matched nothing join in;
 /// **threads**: the best `thread_seeds` items' rare values (in 2..=`thread_max_df` items: an order
 /// id, a claim number) add `thread_weight` × the seed's score to the other items holding them;
-/// **repeats**: the k-th best event of a name keeps `repeat_decay^k` of its score. So:
+/// **repeats**: the k-th best event of a name keeps `repeat_decay^k` of its score, except the newest
+/// of the name (it still counts against those after it). So:
 ///
 /// ```text
 /// base(d)     = rel(d)                                                  (no salience)
@@ -636,6 +637,33 @@ mod tests {
         let items = rank(&s, "my collision", now, &Checked::default());
         assert_eq!(ids(&items), ["event:claim", "event:status"]);
         assert!(items[1].explain.thread > 0.0 && items[1].explain.coverage == 0.0);
+    }
+
+    #[test]
+    fn the_newest_event_of_a_name_is_not_damped_by_older_ones_that_matched_more() {
+        let now = FRIDAY_NOON;
+        let bill =
+            |b: crate::testing::ProfileBuilder, id: &str, days: i64, props: &[(&str, &str)]| {
+                b.event(id, now - days * 24 * HOUR, "Bill Issued", props)
+            };
+        let b = profile("p");
+        let b = bill(b, "nov", 1, &[("total", "109")]);
+        let b = bill(b, "oct", 30, &[("total", "89"), ("credit", "20")]);
+        let s = bill(b, "sep", 60, &[("total", "92"), ("credit", "15")]).compile();
+        let items = rank(
+            &s,
+            "why is my bill up, where is the credit",
+            now,
+            &Checked::default(),
+        );
+        let repeat = |id: &str| items.iter().find(|i| i.id == id).map(|i| i.explain.repeat);
+        let decay = RankSettings::default().repeat_decay;
+        // The older bills matched "credit" too and rank first; September is October's repeat,
+        // and the newest bill, ranked after both, keeps its whole score.
+        assert_eq!(ids(&items), ["event:oct", "event:sep", "event:nov"]);
+        assert_eq!(repeat("event:oct"), Some(1.0));
+        assert_eq!(repeat("event:sep"), Some(decay));
+        assert_eq!(repeat("event:nov"), Some(1.0));
     }
 
     #[test]

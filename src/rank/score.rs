@@ -56,7 +56,7 @@ pub(super) struct Parts {
     /// Blended in for questions that ask for what matters: the salience, and the best relevance
     /// among the items, by which relevance is divided.
     salience: Option<(SalienceParts, f32)>,
-    /// `repeat_decay^k` for the item that is the k-th best of its event name.
+    /// `repeat_decay^k` for the item that is the k-th best of its event name (1 for its newest).
     repeat: f32,
     /// Added for sharing a rare value with one of the best items.
     thread: f32,

@@ -1,5 +1,5 @@
 //! The passes over the lexical candidates: threads (an item's rare values lift the items that
-//! share them), repeats (the k-th event of one name keeps `repeat_decay^k`) and salience (blended
+//! share them), repeats (the k-th event of one name keeps `repeat_decay^k`, its newest all) and salience (blended
 //! in for questions that ask for what matters).
 
 use super::{by_score, Candidate, Parts, Scorer};
@@ -106,16 +106,32 @@ impl<'a> Scorer<'a> {
     }
 
     /// Damps repeats: among events of the same name, the k-th best keeps `repeat_decay^k` of its
-    /// score, so that twelve monthly `Payment Received` do not fill a context meant for facts.
+    /// score, so that twelve monthly `Payment Received` do not fill a context meant for facts;
+    /// but the newest of a name that matched is not damped (the latest bill, when an older one
+    /// matched a word more), though it counts against the ones after it.
     #[inline(never)]
     pub(in crate::rank) fn damp_repeats(&self, candidates: &mut [Candidate]) {
         let decay = self.settings.repeat_decay;
         if decay >= 1.0 {
             return;
         }
+        let name_and_time = |c: &Candidate| match c.item {
+            ItemRef::Group(g) => self
+                .snapshot
+                .group_at(g)
+                .map(|g| (g.name_key(), g.last_ms())),
+            _ => None,
+        };
+        // Per name key (sorted, for lookups): the newest time of that name among the
+        // candidates, how many of that name ranked so far, and whether its newest was met.
+        let mut names: Vec<(u32, i64, i32, bool)> = candidates
+            .iter()
+            .filter_map(name_and_time)
+            .map(|(name, last_ms)| (name, last_ms, 0, false))
+            .collect();
+        names.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        names.dedup_by_key(|n| n.0);
         let mut order = by_score(candidates);
-        // (name key, how many of that name ranked so far): few distinct names, so a list.
-        let mut seen: Vec<(u32, i32)> = Vec::new();
         // The best damped scores above `min_score`, at most `limit` of them, best first: once the
         // next score, undamped, is below the `limit`-th of these, no later candidate can be
         // returned (damping only lowers a score), and they are left as they are.
@@ -138,28 +154,22 @@ impl<'a> Scorer<'a> {
                     best.truncate(limit);
                 }
             };
-            let ItemRef::Group(g) = c.item else {
-                note(c.score);
-                continue;
-            };
-            let Some(name) = self.snapshot.group_at(g).map(|g| g.name_key()) else {
-                note(c.score);
-                continue;
-            };
-            let k = match seen.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, k)) => k,
-                None => {
-                    seen.push((name, 0));
-                    match seen.last_mut() {
-                        Some((_, k)) => k,
-                        None => continue,
-                    }
+            let seen = name_and_time(c).and_then(|(name, last_ms)| {
+                let at = names.binary_search_by_key(&name, |n| n.0).ok()?;
+                names
+                    .get_mut(at)
+                    .map(|(_, newest, k, met)| (last_ms >= *newest, k, met))
+            });
+            if let Some((is_newest, k, met)) = seen {
+                if is_newest && !*met {
+                    *met = true;
+                } else {
+                    c.parts.repeat = decay.powi(*k);
+                    c.parts.score *= c.parts.repeat;
+                    c.score = c.parts.score;
                 }
-            };
-            c.parts.repeat = decay.powi(*k);
-            c.parts.score *= c.parts.repeat;
-            c.score = c.parts.score;
-            *k += 1;
+                *k += 1;
+            }
             note(c.score);
         }
     }
