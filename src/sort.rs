@@ -3,39 +3,52 @@
 
 /// Sorts stably by `order`. Short slices (the usual: items returned, query terms) use insertion
 /// sort; longer ones a heap sort of positions, ties broken by position (so the order is the stable
-/// one), then applied by following the permutation's cycles: O(n log n) either way, and without the
-/// standard sorts, several kilobytes of wasm per element type, which a cold start compiles first.
+/// one): O(n log n) either way, and without the standard sorts, several kilobytes of wasm per
+/// element type, which a cold start compiles first. Only the comparison and the moving of elements
+/// are made per element type; the sorting of positions is one copy for all.
 pub(crate) fn sort_by<T>(v: &mut [T], mut order: impl FnMut(&T, &T) -> std::cmp::Ordering) {
-    if v.len() <= 24 {
-        for i in 1..v.len() {
+    let at = {
+        let v: &[T] = v;
+        let mut less = |a: usize, b: usize| match (v.get(a), v.get(b)) {
+            (Some(x), Some(y)) => order(x, y).then(a.cmp(&b)).is_lt(),
+            _ => false,
+        };
+        sorted_positions(v.len(), &mut less)
+    };
+    apply(v, at);
+}
+
+/// Positions `0..n` in the order `less` gives (a strict total order on positions).
+#[inline(never)]
+fn sorted_positions(n: usize, less: &mut dyn FnMut(usize, usize) -> bool) -> Vec<usize> {
+    let mut at: Vec<usize> = (0..n).collect();
+    if n <= 24 {
+        for i in 1..n {
             let mut j = i;
             while j > 0 {
-                match (v.get(j - 1), v.get(j)) {
-                    (Some(a), Some(b)) if order(a, b).is_gt() => v.swap(j - 1, j),
+                match (at.get(j - 1).copied(), at.get(j).copied()) {
+                    (Some(a), Some(b)) if less(b, a) => at.swap(j - 1, j),
                     _ => break,
                 }
                 j -= 1;
             }
         }
-        return;
+        return at;
     }
-    let n = v.len();
-    let mut at: Vec<usize> = (0..n).collect();
-    {
-        let mut less = |a: usize, b: usize| match (v.get(a), v.get(b)) {
-            (Some(x), Some(y)) => order(x, y).then(a.cmp(&b)).is_lt(),
-            _ => false,
-        };
-        for root in (0..n / 2).rev() {
-            sift_down(&mut at, root, n, &mut less);
-        }
-        for end in (1..n).rev() {
-            at.swap(0, end);
-            sift_down(&mut at, 0, end, &mut less);
-        }
+    for root in (0..n / 2).rev() {
+        sift_down(&mut at, root, n, less);
     }
-    // `at[k]` is the position the `k`-th element comes from.
-    for start in 0..n {
+    for end in (1..n).rev() {
+        at.swap(0, end);
+        sift_down(&mut at, 0, end, less);
+    }
+    at
+}
+
+/// Moves the elements of `v` so that the `k`-th comes from position `at[k]`, by following the
+/// permutation's cycles.
+fn apply<T>(v: &mut [T], mut at: Vec<usize>) {
+    for start in 0..at.len() {
         let mut cur = start;
         while let Some(&from) = at.get(cur) {
             if let Some(done) = at.get_mut(cur) {
@@ -105,7 +118,7 @@ fn sift_down(
     heap: &mut [usize],
     mut root: usize,
     end: usize,
-    less: &mut impl FnMut(usize, usize) -> bool,
+    less: &mut dyn FnMut(usize, usize) -> bool,
 ) {
     loop {
         let mut child = 2 * root + 1;
