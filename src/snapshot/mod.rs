@@ -636,6 +636,20 @@ impl Snapshot {
         })
     }
 
+    /// [`GroupView::name_key`] of the group at an index, read without the rest of its record
+    /// (for a pass over many candidates).
+    pub(crate) fn group_name_key(&self, i: usize) -> Option<u32> {
+        if i >= self.meta.groups {
+            return None;
+        }
+        let item = self.meta.traits.checked_add(i)?;
+        let at = item_offset(self.section(Section::ItemAt), self.meta.offset_width, item)?;
+        let mut r = Reader::at(self.section(Section::Items), at);
+        let tag = r.u8()?;
+        let name = self.string_ref(&mut r)?;
+        (tag & 3 == codec::KIND_GROUP).then(|| u32::try_from(name).ok())?
+    }
+
     /// The event group at an index (groups are ordered newest first).
     pub fn group_at(&self, i: usize) -> Option<GroupView<'_>> {
         if i >= self.meta.groups {

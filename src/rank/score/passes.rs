@@ -115,22 +115,20 @@ impl<'a> Scorer<'a> {
         if decay >= 1.0 {
             return;
         }
-        let name_and_time = |c: &Candidate| match c.item {
-            ItemRef::Group(g) => self
-                .snapshot
-                .group_at(g)
-                .map(|g| (g.name_key(), g.last_ms())),
+        // Groups are stored newest first: the newest of a name is its lowest group index.
+        let group_and_name = |c: &Candidate| match c.item {
+            ItemRef::Group(g) => self.snapshot.group_name_key(g).map(|name| (g, name)),
             _ => None,
         };
-        // Per name key (sorted, for lookups): the newest time of that name among the
+        // Per name key (sorted, for lookups): the newest group of that name among the
         // candidates, how many of that name ranked so far, and whether its newest was met.
-        let mut names: Vec<(u32, i64, i32, bool)> = candidates
+        let mut names: Vec<(u32, usize, i32, bool)> = candidates
             .iter()
-            .filter_map(name_and_time)
-            .map(|(name, last_ms)| (name, last_ms, 0, false))
+            .filter_map(group_and_name)
+            .map(|(g, name)| (name, g, 0, false))
             .collect();
-        names.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        names.dedup_by_key(|n| n.0);
+        sort_by(&mut names, |a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        names.dedup_by(|later, first| later.0 == first.0);
         let mut order = by_score(candidates);
         // The best damped scores above `min_score`, at most `limit` of them, best first: once the
         // next score, undamped, is below the `limit`-th of these, no later candidate can be
@@ -154,11 +152,11 @@ impl<'a> Scorer<'a> {
                     best.truncate(limit);
                 }
             };
-            let seen = name_and_time(c).and_then(|(name, last_ms)| {
+            let seen = group_and_name(c).and_then(|(g, name)| {
                 let at = names.binary_search_by_key(&name, |n| n.0).ok()?;
                 names
                     .get_mut(at)
-                    .map(|(_, newest, k, met)| (last_ms >= *newest, k, met))
+                    .map(|(_, newest, k, met)| (g == *newest, k, met))
             });
             if let Some((is_newest, k, met)) = seen {
                 if is_newest && !*met {
