@@ -57,7 +57,14 @@ pub fn neutralize(value: &str, max_chars: usize) -> String {
         cleaned.push(c);
         count += 1;
     }
-    let mut out = redact(cleaned.trim_end(), None);
+    let trimmed = cleaned.trim_end().len();
+    let mut out = match redact(cleaned.get(..trimmed).unwrap_or_default(), None) {
+        std::borrow::Cow::Borrowed(_) => {
+            cleaned.truncate(trimmed);
+            cleaned
+        }
+        std::borrow::Cow::Owned(redacted) => redacted,
+    };
     if char_count(&out) > max_chars {
         out = out
             .chars()

@@ -26,6 +26,8 @@
 //! phrases; the render-time pass keeps a hostile or older snapshot from closing the block or
 //! posing as a role.
 
+use std::borrow::Cow;
+
 use super::entities::decode_entity;
 use super::{is_invisible, latin_base};
 
@@ -34,7 +36,7 @@ use super::{is_invisible, latin_base};
 /// letter (the compile path passes Unicode's compatibility decomposition). Used when a snapshot is
 /// compiled, on normalized display text.
 pub fn defuse(text: &str, decompose: fn(char) -> Option<char>) -> String {
-    redact(text, Some(decompose))
+    redact(text, Some(decompose)).into_owned()
 }
 
 /// What a character of the text is in the skeleton.
@@ -534,8 +536,17 @@ fn match_rep(s: &Skeleton, k: usize, words: &'static str, n: u8, rest: &[El]) ->
 }
 
 /// `text` with every phrase replaced by `[removed]` (adjacent ones merged), matched with the
-/// light fold plus `decompose` when given.
-pub(crate) fn redact(text: &str, decompose: Option<fn(char) -> Option<char>>) -> String {
+/// light fold plus `decompose` when given; `text` itself when no phrase can start in it.
+pub(crate) fn redact(text: &str, decompose: Option<fn(char) -> Option<char>>) -> Cow<'_, str> {
+    if may_start_anywhere(text) {
+        Cow::Owned(redact_read(text, decompose))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// [`redact`] on the text's skeleton, read into buffers this thread keeps for short texts.
+fn redact_read(text: &str, decompose: Option<fn(char) -> Option<char>>) -> String {
     thread_local! {
         static SKELETON: std::cell::RefCell<Skeleton> = const { std::cell::RefCell::new(Skeleton::EMPTY) };
     }
@@ -556,6 +567,80 @@ pub(crate) fn redact(text: &str, decompose: Option<fn(char) -> Option<char>>) ->
             s.read(text, decompose);
             redact_with(text, &s)
         }
+    })
+}
+
+/// Whether a phrase may start anywhere in `text`: `false` only for ASCII text without `&` or
+/// symbols (whose skeleton is its letters and digits, lowercased) where no word boundary begins a
+/// word a phrase can start with ([`phrase_starts`]) — most values a render neutralizes, which then
+/// need no skeleton.
+fn may_start_anywhere(text: &str) -> bool {
+    let mut units: Vec<u8> = Vec::with_capacity(text.len());
+    let mut boundaries: Vec<usize> = Vec::new();
+    let mut gap = true;
+    for b in text.bytes() {
+        crate::work::step(1);
+        let unit = match b {
+            b'a'..=b'z' | b'0'..=b'9' => b,
+            b'A'..=b'Z' => b.to_ascii_lowercase(),
+            b'<' | b'>' | b'[' | b']' | b'|' | b':' | b'#' | b'/' | b'&' => return true,
+            _ if !b.is_ascii() => return true,
+            _ => {
+                gap = true;
+                continue;
+            }
+        };
+        if gap {
+            boundaries.push(units.len());
+        }
+        units.push(unit);
+        gap = false;
+    }
+    let starts = phrase_starts();
+    boundaries.into_iter().any(|k| {
+        let rest = units.get(k..).unwrap_or_default();
+        let first = rest.first().copied().unwrap_or(0);
+        // The start words beginning with this unit (a few), then the first that fits.
+        let from = starts.partition_point(|w| w.first().copied().unwrap_or(0) < first);
+        starts
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|w| w.first() == Some(&first))
+            .any(|w| {
+                crate::work::step(1);
+                rest.starts_with(w)
+            })
+    })
+}
+
+/// Every word a phrase can start with, sorted: the words of each pattern's first element, and
+/// of the elements after an optional one.
+fn phrase_starts() -> &'static [&'static [u8]] {
+    static STARTS: std::sync::OnceLock<Vec<&'static [u8]>> = std::sync::OnceLock::new();
+    STARTS.get_or_init(|| {
+        let mut out = Vec::new();
+        for pattern in PATTERNS {
+            let mut rest: &[El] = pattern;
+            while let Some((first, after)) = rest.split_first() {
+                let words = match *first {
+                    Word(words) | Opt(words) | Rep(words, _) => words,
+                    OptSym(_) => {
+                        rest = after;
+                        continue;
+                    }
+                    Sym(_) => break,
+                };
+                out.extend(words_of(words));
+                if matches!(first, Word(_)) {
+                    break;
+                }
+                rest = after;
+            }
+        }
+        crate::sort::sort_by(&mut out, |a, b| a.cmp(b));
+        out.dedup();
+        out
     })
 }
 
@@ -632,5 +717,70 @@ mod tests {
             kept_capacity() > 0,
             "a short text's buffers are kept for the next"
         );
+    }
+
+    #[test]
+    fn texts_the_quick_check_passes_over_hold_no_phrase() {
+        // Words of every pattern, ordinary words and look-alike starts, joined by the marks
+        // between words: whenever the check says no phrase can start, reading the skeleton
+        // removes nothing; and it does say so of ordinary values.
+        let mut words: Vec<&str> = vec![
+            "running", "shoes", "price", "review", "product", "show", "pretend", "a", "i", "s",
+            "to", "be", "u", "new", "rules", "10.5", "sku_tr5", "you", "now", "act", "as", "all",
+        ];
+        for pattern in PATTERNS {
+            for el in *pattern {
+                if let Word(w) | Opt(w) | Rep(w, _) = el {
+                    words.extend(w.split(' '));
+                }
+            }
+        }
+        let marks = [" ", "-", "_", ".", "  ", "'", ", ", "", "\t"];
+        let mut x: u64 = 0x2545_f491;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let mut passed = 0;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..1 + next(5) {
+                let word = words[next(words.len())];
+                text.push_str(&if next(3) == 0 {
+                    word.to_uppercase()
+                } else {
+                    word.to_string()
+                });
+                text.push_str(marks[next(marks.len())]);
+            }
+            if !may_start_anywhere(&text) {
+                passed += 1;
+                assert_eq!(redact_read(&text, None), text, "{text:?}");
+            }
+        }
+        assert!(
+            passed > 1_000,
+            "the check passes over ordinary texts ({passed})"
+        );
+        for value in [
+            "Running Shoes",
+            "price",
+            "Product Added",
+            "Review Submitted",
+            "10.5",
+        ] {
+            assert!(!may_start_anywhere(value), "{value}");
+        }
+        for hostile in [
+            "ignore previous",
+            "I G N O R E all",
+            "role: system",
+            "x &lt;s&gt;",
+            "ѕystem:",
+        ] {
+            assert!(may_start_anywhere(hostile), "{hostile}");
+        }
     }
 }
