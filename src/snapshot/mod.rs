@@ -324,12 +324,6 @@ impl<'a> GroupView<'a> {
         self.record.dates().collect()
     }
 
-    /// A number that is the same for groups of the same event name and differs otherwise (names
-    /// are interned once in the string table).
-    pub(crate) fn name_key(&self) -> u32 {
-        u32::try_from(self.record.name).unwrap_or(u32::MAX)
-    }
-
     /// Number of occurrences.
     pub fn count(&self) -> usize {
         self.record.count
@@ -636,8 +630,9 @@ impl Snapshot {
         })
     }
 
-    /// [`GroupView::name_key`] of the group at an index, read without the rest of its record
-    /// (for a pass over many candidates).
+    /// A number that is the same for groups of the same event name and differs otherwise (names
+    /// are interned once in the string table), of the group at an index: read without the rest
+    /// of its record, for a pass over many candidates.
     pub(crate) fn group_name_key(&self, i: usize) -> Option<u32> {
         if i >= self.meta.groups {
             return None;
