@@ -325,7 +325,7 @@ fn relevance_on_every_labelled_set_meets_its_floor() {
     let floors = [
         ("relevance-dev.json", 0.85, 0.95),
         ("dev2/relevance-dev2.json", 0.56, 0.73),
-        ("dev3/relevance-dev3.json", 0.60, 0.82),
+        ("dev3/relevance-dev3.json", 0.61, 0.84),
     ];
     for (file, ndcg_floor, recall_floor) in floors {
         let set = common::labelled_set(file);
