@@ -99,6 +99,9 @@ try {
   const ctx = (q) => ({ method: 'POST', headers: { authorization: `Bearer ${jeff}` }, body: JSON.stringify({ query: q }) });
   const llmCall = (content) => ({ method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk', 'x-edge-persona-identity': jeff }, body: chat(content) });
   const page = { headers: { cookie: `ep_id=${token('jeff-lawson-1138', { format: 'cookie' })}`, 'accept-encoding': 'identity' } };
+  // The floor of any request on local workerd (Miniflare's entry, the HTTP round trip, the
+  // Worker's routing): one answered unpersonalized, before any work of the engine.
+  rows.push(await measure(w, 'POST /v1/context without an identity (unpersonalized: the floor of a request here)', many, () => call(w, '/v1/context', { method: 'POST', body: '{"query":"x"}' })));
   rows.push(await measure(w, 'POST /v1/context, ordinary query', many, () => call(w, '/v1/context', ctx('running shoes in my size'))));
   rows.push(await measure(w, 'POST /v1/context, 1 MB query', few, () => call(w, '/v1/context', ctx(big))));
   rows.push(await measure(w, 'chat proxy, ordinary message', many, () => call(w, '/v1/chat/completions', llmCall('Can you recommend some running shoes in my size?'))));
@@ -292,6 +295,10 @@ It includes what the local KV and V8's background compilation cost in that proce
 this method's noise (10 ms ticks over windows of about 2 s): the ordinary person's row is its floor.
 
 ## Requests (the jeff profile)
+
+The first row is the floor of any request here (Miniflare's entry, the HTTP round trip, the
+Worker's routing), measured the same way: a personalized request's own cost is its difference
+from that row, and differences under about half a millisecond are within this method's noise.
 
 ${table(rows, ['scenario', 'requests', 'CPU ms/request', 'wall ms/request'])}
 
