@@ -121,11 +121,12 @@ impl<'a> Scorer<'a> {
             _ => None,
         };
         // Per name key (sorted, for lookups): the newest group of that name among the
-        // candidates, how many of that name ranked so far, and whether its newest was met.
-        let mut names: Vec<(u32, usize, i32, bool)> = candidates
+        // candidates (each candidate is a different item: met once), and how many of that name
+        // ranked so far.
+        let mut names: Vec<(u32, usize, i32)> = candidates
             .iter()
             .filter_map(group_and_name)
-            .map(|(g, name)| (name, g, 0, false))
+            .map(|(g, name)| (name, g, 0))
             .collect();
         sort_by(&mut names, |a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
         names.dedup_by(|later, first| later.0 == first.0);
@@ -154,14 +155,10 @@ impl<'a> Scorer<'a> {
             };
             let seen = group_and_name(c).and_then(|(g, name)| {
                 let at = names.binary_search_by_key(&name, |n| n.0).ok()?;
-                names
-                    .get_mut(at)
-                    .map(|(_, newest, k, met)| (g == *newest, k, met))
+                names.get_mut(at).map(|(_, newest, k)| (g == *newest, k))
             });
-            if let Some((is_newest, k, met)) = seen {
-                if is_newest && !*met {
-                    *met = true;
-                } else {
+            if let Some((is_newest, k)) = seen {
+                if !is_newest {
                     c.parts.repeat = decay.powi(*k);
                     c.parts.score *= c.parts.repeat;
                     c.score = c.parts.score;
